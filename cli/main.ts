@@ -1,0 +1,58 @@
+import { UsageError, type CliCommand, type CliIO } from './command';
+import { gradeCommand } from './commands/grade';
+import { tasksCommand } from './commands/tasks';
+
+/** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
+function commands(): CliCommand[] {
+  return [tasksCommand, gradeCommand];
+}
+
+function overview(list: CliCommand[]): string {
+  const width = Math.max(...list.map((c) => c.name.length));
+  return [
+    'ml-trainer: an evaluation environment in which an AI agent plays ML engineer.',
+    '',
+    'Usage: ml-trainer <command> [options]     (ml-trainer <command> --help for its options)',
+    '',
+    'Commands:',
+    ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const list = commands();
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(overview(list));
+    return name === undefined ? 2 : 0;
+  }
+  const command = list.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`ml-trainer: unknown command ${JSON.stringify(name)}; commands: ${list.map((c) => c.name).join(', ')}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError || isArgParseError(e)) {
+      io.stderr.write(`ml-trainer ${name}: ${(e as Error).message}\n(see ml-trainer ${name} --help)\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** node:util parseArgs reports unknown or malformed options with these codes. */
+function isArgParseError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}

@@ -1,0 +1,33 @@
+/** Machine-readable kinds of failure the core reports; adapters map them to HTTP, JSON-RPC or exit codes. */
+export type CoreErrorCode =
+  | 'unknown_task'
+  | 'unknown_tool'
+  | 'invalid_arguments'
+  | 'not_configured'
+  | 'episode_over'
+  | 'invalid_record'
+  | 'invalid_metrics';
+
+/** What went wrong, which field, and what is allowed: everything an agent or a user needs to correct the call. */
+export interface CoreErrorInfo {
+  code: CoreErrorCode;
+  message: string;
+  field?: string;
+  allowed?: unknown;
+}
+
+export class CoreError extends Error {
+  override readonly name = 'CoreError';
+
+  constructor(
+    readonly code: CoreErrorCode,
+    message: string,
+    readonly detail: { field?: string; allowed?: unknown } = {},
+  ) {
+    super(message);
+  }
+
+  toInfo(): CoreErrorInfo {
+    return { code: this.code, message: this.message, ...this.detail };
+  }
+}

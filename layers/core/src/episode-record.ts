@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { CoreError } from './core-error';
+import { TASK_IDS, type TaskId } from './tasks';
+import { LR_SCHEDULES, trainingConfigSchema } from './training-config';
+
+export const EPISODE_SCHEMA_VERSION = 1;
+export const MAX_STEPS = 15;
+
+const finite = z.number().finite();
+const count = z.number().int().min(0);
+
+const lrScheduleSchema = z.object({
+  kind: z.enum(LR_SCHEDULES),
+  base_lr: finite,
+  total_epochs: count,
+  warmup_epochs: count,
+  /** Epochs trained since the schedule was built. */
+  position: count,
+  /** Set by adjust_learning_rate: the schedule's value at this position is exactly lr. */
+  anchor: z.object({ position: count, lr: finite }).nullable(),
+});
+
+/** The current model's training history; a dropout change starts a new one. */
+const modelProgressSchema = z.object({
+  /** 0 before the first configure_training; +1 for every freshly built model. */
+  generation: count,
+  current_epoch: count,
+  train_loss_history: z.array(finite),
+  val_loss_history: z.array(finite),
+  train_acc_history: z.array(finite),
+  val_acc_history: z.array(finite),
+  /** The learning rate each recorded epoch trained with. */
+  lr_history: z.array(finite),
+  best_val_accuracy: finite,
+  best_val_epoch: count,
+  diverged: z.boolean(),
+  /** The diverged epoch's mean training loss; null where it was not finite. */
+  diverged_train_loss: finite.nullable(),
+});
+
+const coreErrorInfoSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  allowed: z.unknown().optional(),
+});
+
+const stepLogEntrySchema = z.object({
+  step: count,
+  tool: z.string(),
+  /** The arguments as the agent sent them (large ones are replaced by a marker). */
+  arguments: z.unknown(),
+  reward: finite,
+  error: coreErrorInfoSchema.nullable(),
+  epochs_trained: count,
+  /** Which model the step acted on (see generation). */
+  model_generation: count,
+});
+
+const gradeSchema = z.object({ score: finite, details: z.record(z.string(), finite) });
+
+/**
+ * Everything an episode is, as one plain JSON-serialisable value: a step can be
+ * executed by a process that did not run the previous one, given this record and
+ * the trainer's checkpoint. The grader reads only this record.
+ */
+export const episodeRecordSchema = z.object({
+  schema_version: z.literal(EPISODE_SCHEMA_VERSION),
+  task_id: z.enum(TASK_IDS as [TaskId, ...TaskId[]]),
+  seed: count,
+  status: z.enum(['active', 'submitted', 'auto_submitted']),
+  step_count: count,
+  max_steps: count,
+  /** Epochs spent in the whole episode, over all models; never refunded. */
+  budget_used: count,
+  config: trainingConfigSchema.nullable(),
+  schedule: lrScheduleSchema.nullable(),
+  model: modelProgressSchema,
+  total_reward: finite,
+  steps: z.array(stepLogEntrySchema),
+  grade: gradeSchema.nullable(),
+});
+
+export type EpisodeRecord = z.infer<typeof episodeRecordSchema>;
+export type ModelProgress = z.infer<typeof modelProgressSchema>;
+export type StepLogEntry = z.infer<typeof stepLogEntrySchema>;
+export type EpisodeStatus = EpisodeRecord['status'];
+export type LrScheduleState = z.infer<typeof lrScheduleSchema>;
+
+export function freshModelProgress(generation: number): ModelProgress {
+  return {
+    generation,
+    current_epoch: 0,
+    train_loss_history: [],
+    val_loss_history: [],
+    train_acc_history: [],
+    val_acc_history: [],
+    lr_history: [],
+    best_val_accuracy: 0,
+    best_val_epoch: 0,
+    diverged: false,
+    diverged_train_loss: null,
+  };
+}
+
+/** Reads a stored record, refusing other schema versions and malformed content with a message naming the field. */
+export function parseEpisodeRecord(value: unknown): EpisodeRecord {
+  const version = (value as { schema_version?: unknown } | null)?.schema_version;
+  if (version !== EPISODE_SCHEMA_VERSION) {
+    throw new CoreError(
+      'invalid_record',
+      `Episode record has schema_version ${JSON.stringify(version)}; this version reads schema_version ${EPISODE_SCHEMA_VERSION}.`,
+    );
+  }
+  const parsed = episodeRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new CoreError('invalid_record', `Invalid episode record: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}

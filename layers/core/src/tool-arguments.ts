@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import { CoreError } from './core-error';
+import { describeTools, isToolName, TOOL_NAMES, TOOLS, type ToolArguments, type ToolName } from './tool-catalogue';
+
+let allowedByTool: Map<string, Record<string, unknown>> | undefined;
+
+/** Each tool's per-argument JSON Schema, used to say what an argument allows. */
+function argumentSchemas(tool: ToolName): Record<string, Record<string, unknown>> {
+  allowedByTool ??= new Map(describeTools().map((t) => [t.name, t.input_schema.properties as Record<string, unknown>]));
+  return (allowedByTool.get(tool) ?? {}) as Record<string, Record<string, unknown>>;
+}
+
+function describeAllowed(property: Record<string, unknown> | undefined): string {
+  if (!property) return 'see the tool schema';
+  if (typeof property.description === 'string') return property.description;
+  return JSON.stringify(property);
+}
+
+function issueMessage(tool: ToolName, issue: z.core.$ZodIssue, args: Record<string, unknown>): string {
+  const schemas = argumentSchemas(tool);
+  if (issue.code === 'unrecognized_keys') {
+    const names = Object.keys(schemas);
+    const accepted = names.length > 0 ? `accepted arguments: ${names.join(', ')}` : 'it takes no arguments';
+    return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (${accepted})`;
+  }
+  const field = String(issue.path[0]);
+  const got = field in args ? JSON.stringify(args[field]) : 'nothing';
+  return `${field} is invalid (got ${got}); allowed: ${describeAllowed(schemas[field])}`;
+}
+
+/**
+ * Validates a tool's arguments against its schema and fills in defaults. An invalid
+ * call is an error naming each bad field and what it allows.
+ */
+export function parseToolArguments<N extends ToolName>(tool: N, raw: unknown): ToolArguments<N> {
+  const args = raw === undefined || raw === null ? {} : raw;
+  if (typeof args !== 'object' || Array.isArray(args)) {
+    throw new CoreError('invalid_arguments', `${tool}: arguments must be a JSON object, got ${Array.isArray(args) ? 'an array' : typeof args}.`);
+  }
+  const parsed = TOOLS[tool].schema.safeParse(args);
+  if (parsed.success) return parsed.data as ToolArguments<N>;
+  const record = args as Record<string, unknown>;
+  const messages = parsed.error.issues.map((issue) => issueMessage(tool, issue, record));
+  const first = parsed.error.issues[0];
+  const field = first.code === 'unrecognized_keys' ? first.keys[0] : String(first.path[0]);
+  throw new CoreError('invalid_arguments', `${tool}: ${messages.join('; ')}.`, {
+    field,
+    allowed: argumentSchemas(tool)[field] ?? Object.keys(argumentSchemas(tool)),
+  });
+}
+
+export function assertToolName(name: unknown): asserts name is ToolName {
+  if (!isToolName(name)) {
+    throw new CoreError('unknown_tool', `Unknown tool ${JSON.stringify(name)}; available tools: ${TOOL_NAMES.join(', ')}.`, {
+      field: 'tool',
+      allowed: [...TOOL_NAMES],
+    });
+  }
+}
