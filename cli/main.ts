@@ -1,10 +1,13 @@
+import { CoreError } from '../layers/core/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { gradeCommand } from './commands/grade';
+import { runCommand } from './commands/run';
+import { stepCommand } from './commands/step';
 import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand];
 }
 
 function overview(list: CliCommand[]): string {
@@ -39,7 +42,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError || isArgParseError(e)) {
+    if (e instanceof UsageError || e instanceof CoreError || isArgParseError(e)) {
       io.stderr.write(`ml-trainer ${name}: ${(e as Error).message}\n(see ml-trainer ${name} --help)\n`);
       return 2;
     }

@@ -1,0 +1,43 @@
+import type { TrainerFactory } from '../layers/core/src';
+import { formulaTrainerFactory } from '../layers/core/src/testing/formula-trainer';
+import { UsageError, type CliIO } from './command';
+
+/** Options every command that trains accepts. */
+export const TRAINING_OPTIONS = {
+  'data-dir': { type: 'string' },
+  'allow-unverified-data': { type: 'boolean' },
+  trainer: { type: 'string' },
+} as const;
+
+export const TRAINING_OPTIONS_HELP = `  --data-dir <dir>         where the datasets are (default: $ML_TRAINER_DATA_DIR, else ~/.cache/ml-trainer/datasets)
+  --allow-unverified-data  accept dataset files whose checksums differ from the official ones (warns)
+  --trainer <tfjs|formula> tfjs (default) trains real models; formula is a closed-form stand-in for tests`;
+
+export interface TrainingOptionValues {
+  'data-dir'?: string;
+  'allow-unverified-data'?: boolean;
+  trainer?: string;
+}
+
+/** The arguments a child process needs to train the same way. */
+export function trainingArgv(values: TrainingOptionValues): string[] {
+  const argv: string[] = [];
+  if (values['data-dir'] !== undefined) argv.push('--data-dir', values['data-dir']);
+  if (values['allow-unverified-data']) argv.push('--allow-unverified-data');
+  if (values.trainer !== undefined) argv.push('--trainer', values.trainer);
+  return argv;
+}
+
+export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO): Promise<TrainerFactory> {
+  const kind = values.trainer ?? 'tfjs';
+  if (kind === 'formula') return formulaTrainerFactory;
+  if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
+  // Loaded only here: TensorFlow takes a moment to start and most commands never need it.
+  const { realTrainerFactory } = await import('./real-trainer');
+  return realTrainerFactory({
+    dataDir: values['data-dir'] ?? io.env.ML_TRAINER_DATA_DIR,
+    allowUnverified: values['allow-unverified-data'] ?? false,
+    onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+    onProgress: (message) => io.stderr.write(`${message}\n`),
+  });
+}
