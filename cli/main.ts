@@ -3,13 +3,14 @@ import { UsageError, type CliCommand, type CliIO } from './command';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
 import { runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
 import { stepCommand } from './commands/step';
 import { subsetCommand } from './commands/subset';
 import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand];
 }
 
 function overview(list: CliCommand[]): string {

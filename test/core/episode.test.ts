@@ -312,3 +312,19 @@ describe('step limit and the end of an episode', () => {
     expect(last.grade).toEqual({ score: 0.0001, details: { val_accuracy: 0, accuracy_score: 0.0001 } });
   });
 });
+
+describe('error messages stay small whatever the input', () => {
+  it('quotes a huge argument value, unknown key or tool name cut short', async () => {
+    const huge = 'x'.repeat(100_000);
+    const { results } = await play('easy_mnist', [
+      configure({ optimizer: huge }),
+      configure({ [huge]: 1 }),
+      { tool: huge },
+    ]);
+    for (const r of results) {
+      expect(r.error).not.toBeNull();
+      expect(r.error!.message.length).toBeLessThan(600);
+      expect(JSON.stringify(r.record).length).toBeLessThan(20_000);
+    }
+  });
+});

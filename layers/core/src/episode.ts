@@ -64,6 +64,7 @@ type Handler<N extends ToolName> = (
 ) => Promise<ToolEffect>;
 
 const LOGGED_ARGUMENTS_LIMIT = 2048;
+const LOGGED_TOOL_NAME_LIMIT = 128;
 const DIVERGENCE_LOSS_LIMIT = 100;
 
 /** A new episode of this task, before its first step. */
@@ -339,7 +340,7 @@ export async function executeStep(
   next.total_reward = pythonRound(next.total_reward + breakdown.total, 4);
   next.steps.push({
     step: next.step_count,
-    tool: String(call.tool),
+    tool: String(call.tool).slice(0, LOGGED_TOOL_NAME_LIMIT),
     arguments: loggedArguments(call.arguments),
     reward: breakdown.total,
     error,

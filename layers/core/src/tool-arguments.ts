@@ -16,15 +16,23 @@ function describeAllowed(property: Record<string, unknown> | undefined): string 
   return JSON.stringify(property);
 }
 
+const QUOTED_VALUE_LIMIT = 80;
+
+/** A value as the agent sent it, cut short: an error message must not grow with the input. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= QUOTED_VALUE_LIMIT ? text : `${text.slice(0, QUOTED_VALUE_LIMIT)}… (${text.length} characters)`;
+}
+
 function issueMessage(tool: ToolName, issue: z.core.$ZodIssue, args: Record<string, unknown>): string {
   const schemas = argumentSchemas(tool);
   if (issue.code === 'unrecognized_keys') {
     const names = Object.keys(schemas);
     const accepted = names.length > 0 ? `accepted arguments: ${names.join(', ')}` : 'it takes no arguments';
-    return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (${accepted})`;
+    return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 5).map(shortJson).join(', ')}${issue.keys.length > 5 ? ', …' : ''} (${accepted})`;
   }
   const field = String(issue.path[0]);
-  const got = field in args ? JSON.stringify(args[field]) : 'nothing';
+  const got = field in args ? shortJson(args[field]) : 'nothing';
   return `${field} is invalid (got ${got}); allowed: ${describeAllowed(schemas[field])}`;
 }
 
@@ -42,7 +50,7 @@ export function parseToolArguments<N extends ToolName>(tool: N, raw: unknown): T
   const record = args as Record<string, unknown>;
   const messages = parsed.error.issues.map((issue) => issueMessage(tool, issue, record));
   const first = parsed.error.issues[0];
-  const field = first.code === 'unrecognized_keys' ? first.keys[0] : String(first.path[0]);
+  const field = (first.code === 'unrecognized_keys' ? first.keys[0] : String(first.path[0])).slice(0, QUOTED_VALUE_LIMIT);
   throw new CoreError('invalid_arguments', `${tool}: ${messages.join('; ')}.`, {
     field,
     allowed: argumentSchemas(tool)[field] ?? Object.keys(argumentSchemas(tool)),
@@ -51,7 +59,7 @@ export function parseToolArguments<N extends ToolName>(tool: N, raw: unknown): T
 
 export function assertToolName(name: unknown): asserts name is ToolName {
   if (!isToolName(name)) {
-    throw new CoreError('unknown_tool', `Unknown tool ${JSON.stringify(name)}; available tools: ${TOOL_NAMES.join(', ')}.`, {
+    throw new CoreError('unknown_tool', `Unknown tool ${shortJson(name)}; available tools: ${TOOL_NAMES.join(', ')}.`, {
       field: 'tool',
       allowed: [...TOOL_NAMES],
     });

@@ -1,0 +1,227 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
+import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
+import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
+
+const HELP = `Usage: ml-trainer serve [--host 127.0.0.1] [--port 8000] [--state-dir <dir>] [options]
+
+Serves the environment over HTTP on this machine: OpenEnv (POST /reset, /step, GET /state,
+WebSocket /ws, JSON-RPC POST /mcp), standard MCP (Streamable HTTP) at ${DEFAULT_STANDARD_MCP_PATH} and the
+REST API under /v1. Episodes and trainer checkpoints are kept by an embedded local DynamoDB
+(dynalite) and S3 (s3rver) under the state directory, so they survive a restart.
+Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+
+Options:
+  --host <address>         the address to listen on (default 127.0.0.1; 0.0.0.0 exposes it
+                           to the network: there is no authentication)
+  --port <N>               the port (default 8000; 0 picks a free one)
+  --state-dir <dir>        where episodes are stored (default: $ML_TRAINER_HOME/state, else
+                           $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
+                           (--data-dir-state is accepted as another name for it)
+  --log                    log every request to stderr (JSON lines)
+${TRAINING_OPTIONS_HELP}
+  --json                   print the URLs as one JSON line instead of text
+  -h, --help               show this help
+
+The tenant of a request is its x-tenant-id header (default "local").`;
+
+interface ServeValues extends TrainingOptionValues {
+  host?: string;
+  port?: string;
+  'state-dir'?: string;
+  'data-dir-state'?: string;
+  log?: boolean;
+  json?: boolean;
+}
+
+export interface ServeHandle {
+  urls: ServeUrls;
+  stateDir: string;
+  trainer: string;
+  close(): Promise<void>;
+}
+
+export interface ServeUrls {
+  url: string;
+  openenv: { http: string; ws: string; mcp: string };
+  mcp: string;
+  rest: string;
+}
+
+/** $ML_TRAINER_HOME/state, else $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state. */
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  if (env.ML_TRAINER_HOME) return join(env.ML_TRAINER_HOME, 'state');
+  const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(dataHome, 'ml-trainer', 'state');
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 8000;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+function urlsOf(app: FastifyInstance, host: string): ServeUrls {
+  const address = app.server.address();
+  const port = address !== null && typeof address === 'object' ? address.port : 0;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shown}:${port}`;
+  const ws = url.replace(/^http/, 'ws');
+  return { url, openenv: { http: url, ws: `${ws}/ws`, mcp: `${url}/mcp` }, mcp: `${url}${DEFAULT_STANDARD_MCP_PATH}`, rest: `${url}/v1` };
+}
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  stateDir: string;
+  training: TrainingOptionValues;
+  /** Log every request to stderr. */
+  log: boolean;
+}
+
+/** The command line as options; --json only changes how the URLs are printed. */
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { options: ServeOptions; json: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'data-dir-state': { type: 'string' },
+      log: { type: 'boolean' },
+      json: { type: 'boolean' },
+      ...TRAINING_OPTIONS,
+    },
+    strict: true,
+    allowPositionals: false,
+  }) as { values: ServeValues };
+  if (values['state-dir'] !== undefined && values['data-dir-state'] !== undefined && values['state-dir'] !== values['data-dir-state']) {
+    throw new UsageError('--state-dir and --data-dir-state name the same directory; give one of them');
+  }
+  if (values.trainer !== undefined && values.trainer !== 'tfjs' && values.trainer !== 'formula') {
+    throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(values.trainer)}`);
+  }
+  return {
+    options: {
+      host: values.host ?? '127.0.0.1',
+      port: parsePort(values.port),
+      stateDir: values['state-dir'] ?? values['data-dir-state'] ?? defaultStateDir(env),
+      training: { 'data-dir': values['data-dir'], 'allow-unverified-data': values['allow-unverified-data'], trainer: values.trainer },
+      log: values.log ?? false,
+    },
+    json: values.json ?? false,
+  };
+}
+
+/** Starts the local runtime (persisted under stateDir), the stored service and the server; close() stops all three. */
+export async function startServe(options: ServeOptions, io: CliIO): Promise<ServeHandle> {
+  const trainers = await trainerFactoryFor(options.training, io);
+  const runtime: LocalRuntime = await startLocalRuntime({ dataDir: options.stateDir });
+  let app: FastifyInstance | null = null;
+  try {
+    const service = new StoredEpisodeService({
+      episodes: runtime.episodes,
+      checkpoints: runtime.checkpoints,
+      trainers,
+      warn: (message, details) => io.stderr.write(`warning: ${message} ${JSON.stringify(details)}\n`),
+    });
+    app = createServer({ service, logger: options.log ? { level: 'info', stream: io.stderr } : false });
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await runtime.close().catch(() => undefined);
+    throw error;
+  }
+  const server = app;
+  let closing: Promise<void> | null = null;
+  return {
+    urls: urlsOf(server, options.host),
+    stateDir: options.stateDir,
+    trainer: options.training.trainer ?? 'tfjs',
+    close() {
+      closing ??= (async () => {
+        try {
+          await server.close();
+        } finally {
+          await runtime.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
+  const { urls } = handle;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ ...urls, state_dir: handle.stateDir, trainer: handle.trainer })}\n`);
+    return;
+  }
+  io.stdout.write(
+    [
+      `ml-trainer serving on ${urls.url}  (state: ${handle.stateDir}, trainer: ${handle.trainer})`,
+      `  OpenEnv  ${urls.openenv.http}  POST /reset, /step, GET /state; WebSocket ${urls.openenv.ws}; JSON-RPC POST ${urls.openenv.mcp}`,
+      `  MCP      ${urls.mcp}  (Streamable HTTP)`,
+      `  REST     ${urls.rest}  (/episodes, /tasks, /tools)`,
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Resolves at the first SIGINT or SIGTERM; dispose() stops listening (a second Ctrl-C then kills as usual). */
+function shutdownSignal(): { promise: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const dispose = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      dispose();
+      resolve(signal);
+    };
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { promise, dispose };
+}
+
+/** The command with its stop condition injectable: the CLI waits for a signal, tests for a promise. */
+export async function runServe(argv: string[], io: CliIO, stop: Promise<unknown>): Promise<number> {
+  const { options, json } = parseServeArgs(argv, io.env);
+  let handle: ServeHandle;
+  try {
+    handle = await startServe(options, io);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Port in use, state directory held by another server, ...: one clear line, not a stack.
+    io.stderr.write(`ml-trainer serve: ${(error as Error).message}\n`);
+    return 1;
+  }
+  printUrls(handle, json, io);
+  await stop;
+  io.stderr.write('ml-trainer serve: stopping\n');
+  await handle.close();
+  return 0;
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'serve the environment over HTTP (OpenEnv, MCP, REST) with local storage',
+  help: HELP,
+  async run(argv, io) {
+    const signal = shutdownSignal();
+    try {
+      return await runServe(argv, io, signal.promise);
+    } finally {
+      signal.dispose();
+    }
+  },
+};

@@ -1,0 +1,2 @@
+export * from './episode-service';
+export * from './stored-episode-service';

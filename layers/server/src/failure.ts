@@ -1,0 +1,77 @@
+import { CoreError } from '../../core/src';
+import { EpisodeServiceError } from '../../episodes/src/episode-service';
+import { HttpError } from './http-error';
+import { TenantError } from './tenant';
+
+/**
+ * What a thrown error means to a caller, independent of the interface:
+ * - invalid: the request was wrong (400/422, JSON-RPC -32602, /ws VALIDATION_ERROR);
+ * - not_found, conflict, in_progress: the service refused it (404, 409);
+ * - internal: a real fault; its message is NOT shown to callers (only logged).
+ */
+export interface Failure {
+  kind: 'invalid' | 'not_found' | 'conflict' | 'in_progress' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'internal';
+  status: number;
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+const INTERNAL_MESSAGE = 'Internal server error; the request was not completed. The server log has the details.';
+
+/** Fastify's own errors (body parsing and limits) by code. */
+const FASTIFY_ERRORS: Record<string, Pick<Failure, 'kind' | 'status' | 'code'>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { kind: 'too_large', status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { kind: 'unsupported_media_type', status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { kind: 'invalid', status: 400, code: 'invalid_request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { kind: 'invalid', status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { kind: 'invalid', status: 400, code: 'invalid_json' },
+};
+
+const SERVICE_ERRORS: Record<EpisodeServiceError['code'], Pick<Failure, 'kind' | 'status'>> = {
+  not_found: { kind: 'not_found', status: 404 },
+  conflict: { kind: 'conflict', status: 409 },
+  in_progress: { kind: 'in_progress', status: 409 },
+  invalid_request: { kind: 'invalid', status: 400 },
+};
+
+export function classifyFailure(error: unknown, bodyLimit?: number): Failure {
+  if (error instanceof HttpError) {
+    const kind: Failure['kind'] =
+      error.statusCode === 404 ? 'not_found' : error.statusCode === 409 ? 'conflict' : error.statusCode >= 500 ? 'internal' : 'invalid';
+    return { kind, status: error.statusCode, code: error.code, message: error.message, details: error.details };
+  }
+  if (error instanceof TenantError) {
+    const kind = error.statusCode === 400 ? 'invalid' : 'unauthorized';
+    return { kind, status: error.statusCode, code: error.statusCode === 400 ? 'invalid_tenant' : 'unauthorized', message: error.message, details: {} };
+  }
+  if (error instanceof EpisodeServiceError) {
+    const mapped = SERVICE_ERRORS[error.code] ?? { kind: 'internal', status: 500 };
+    // A refusal that carries the core's reason (unknown_task, invalid_arguments) is reported under that code.
+    const { code: coreCode, message: _message, ...details } = error.details as { code?: unknown; message?: unknown };
+    const code = error.code === 'invalid_request' && typeof coreCode === 'string' ? coreCode : error.code;
+    return { ...mapped, code, message: error.message, details: code === error.code ? error.details : details };
+  }
+  if (error instanceof CoreError) {
+    // The core rejects what callers send (unknown task, bad seed); its other errors are faults here.
+    if (error.code === 'unknown_task' || error.code === 'invalid_arguments' || error.code === 'unknown_tool') {
+      return { kind: 'invalid', status: 400, code: error.code, message: error.message, details: { ...error.detail } };
+    }
+  }
+  const fastifyCode = (error as { code?: unknown } | null)?.code;
+  if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
+    const mapped = FASTIFY_ERRORS[fastifyCode];
+    const message =
+      mapped.code === 'payload_too_large' && bodyLimit !== undefined
+        ? `Request body is larger than the limit of ${bodyLimit} bytes.`
+        : mapped.code === 'unsupported_media_type'
+          ? 'Unsupported Content-Type: send the body as application/json.'
+          : (error as Error).message;
+    return { ...mapped, message, details: {} };
+  }
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { kind: 'invalid', status, code: 'invalid_request', message: (error as Error).message, details: {} };
+  }
+  return { kind: 'internal', status: 500, code: 'internal_error', message: INTERNAL_MESSAGE, details: {} };
+}

@@ -1,0 +1,96 @@
+import type { ServerContext } from './server-context';
+
+const json = (schema: Record<string, unknown>, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const object = { type: 'object', additionalProperties: true };
+const envelope = {
+  type: 'object',
+  properties: { observation: object, reward: { type: ['number', 'null'] }, done: { type: 'boolean' } },
+  required: ['observation', 'done'],
+};
+const restError = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: object } } },
+};
+const episodeIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const jsonBody = (schema: Record<string, unknown>, required = true) => ({ required, content: { 'application/json': { schema } } });
+
+/**
+ * GET /openapi.json. `openenv validate` reads info.version (a string) and requires
+ * /reset, /step and /state in paths ("simulation" profile).
+ */
+export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'OpenEnv Environment HTTP API',
+      version: '1.0.0',
+      description:
+        `ML Training Optimizer environment. OpenEnv routes (/reset, /step, /state, /ws, /mcp), standard MCP at ${ctx.standardMcpPath}, ` +
+        'and the REST API under /v1. The tenant comes from the x-tenant-id header (default "local").',
+    },
+    paths: {
+      '/health': { get: { summary: 'Health', responses: { 200: json({ type: 'object', properties: { status: { const: 'healthy' } } }) } } },
+      '/metadata': { get: { summary: 'Environment metadata', responses: { 200: json(object) } } },
+      '/schema': { get: { summary: 'Action, observation and state JSON Schemas', responses: { 200: json(object) } } },
+      '/reset': {
+        post: {
+          summary: 'Start an episode',
+          description: 'Body: {task_id?, seed?}. The episode id is in observation.metadata.episode_id.',
+          requestBody: jsonBody({ type: 'object', properties: { task_id: { type: 'string' }, seed: { type: 'integer', minimum: 0 } } }, false),
+          responses: { 200: json(envelope), 422: json(object, 'Validation error') },
+        },
+      },
+      '/step': {
+        post: {
+          summary: 'Execute an action (a tool call is a step)',
+          description: 'Body: {action, episode_id?, request_id?, timeout_s?}. Without episode_id: the episode of the last /reset of this tenant.',
+          requestBody: jsonBody({
+            type: 'object',
+            properties: { action: object, episode_id: { type: 'string' }, request_id: { type: 'string' }, timeout_s: { type: 'number' } },
+            required: ['action'],
+          }),
+          responses: { 200: json(envelope), 404: json(object, 'Unknown episode'), 409: json(object, 'No episode'), 422: json(object, 'Validation error') },
+        },
+      },
+      '/state': {
+        get: {
+          summary: 'State of an episode',
+          parameters: [{ name: 'episode_id', in: 'query', required: false, schema: { type: 'string' } }],
+          responses: { 200: json({ type: 'object', properties: { episode_id: { type: ['string', 'null'] }, step_count: { type: 'integer' } } }) },
+        },
+      },
+      '/mcp': { post: { summary: 'OpenEnv JSON-RPC 2.0 (tools/list, tools/call, openenv/session/create|close)', requestBody: jsonBody(object), responses: { 200: json(object) } } },
+      [ctx.standardMcpPath]: { post: { summary: 'Standard MCP, Streamable HTTP transport', responses: { 200: { description: 'JSON-RPC response or SSE stream' } } } },
+      '/v1/tasks': { get: { summary: 'The tasks', responses: { 200: json(object) } } },
+      '/v1/tools': { get: { summary: 'The tools and their argument schemas', responses: { 200: json(object) } } },
+      '/v1/episodes': {
+        get: {
+          summary: 'List episodes',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { 200: json(object), 400: json(restError, 'Bad request') },
+        },
+        post: {
+          summary: 'Start an episode',
+          requestBody: jsonBody({ type: 'object', properties: { task_id: { type: 'string' }, seed: { type: 'integer', minimum: 0 } }, required: ['task_id'] }),
+          responses: { 201: json(object, 'Created'), 400: json(restError, 'Bad request') },
+        },
+      },
+      '/v1/episodes/{id}': { get: { summary: 'An episode: record, grade, usage', parameters: [episodeIdParam], responses: { 200: json(object), 404: json(restError, 'Not found') } } },
+      '/v1/episodes/{id}/steps': {
+        post: {
+          summary: 'Execute a tool call (a step)',
+          parameters: [episodeIdParam],
+          requestBody: jsonBody({ type: 'object', properties: { tool: { type: 'string' }, arguments: object, request_id: { type: 'string' } }, required: ['tool'] }),
+          responses: { 200: json(object), 400: json(restError, 'Bad request'), 404: json(restError, 'Not found'), 409: json(restError, 'Conflict') },
+        },
+      },
+    },
+  };
+}

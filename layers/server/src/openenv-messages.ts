@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The OpenEnv request shapes (pydantic models in the Python reference), as zod schemas.
+ * "forbid" models are strict; ResetRequest and StepRequest allow extra keys.
+ */
+
+const metadata = z.record(z.string(), z.unknown());
+
+export const listToolsActionSchema = z.object({ type: z.literal('list_tools'), metadata: metadata.optional() }).strict();
+
+export const callToolActionSchema = z
+  .object({
+    type: z.literal('call_tool').optional(),
+    tool_name: z.string(),
+    arguments: z.record(z.string(), z.unknown()).optional(),
+    metadata: metadata.optional(),
+  })
+  .strict();
+
+export type OpenEnvAction = { type: 'list_tools' } | { type: 'call_tool'; tool_name: string; arguments: Record<string, unknown> };
+
+/**
+ * The discriminator of §4.2: `type` list_tools → ListToolsAction; anything else is
+ * validated as CallToolAction (whose `type` defaults to call_tool).
+ */
+export function parseAction(value: unknown): { success: true; action: OpenEnvAction } | { success: false; error: z.ZodError } {
+  const isListTools = typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'list_tools';
+  if (isListTools) {
+    const parsed = listToolsActionSchema.safeParse(value);
+    return parsed.success ? { success: true, action: { type: 'list_tools' } } : { success: false, error: parsed.error };
+  }
+  const parsed = callToolActionSchema.safeParse(value);
+  if (!parsed.success) return { success: false, error: parsed.error };
+  return { success: true, action: { type: 'call_tool', tool_name: parsed.data.tool_name, arguments: parsed.data.arguments ?? {} } };
+}
+
+/**
+ * Reset keyword arguments. seed and episode_id as ResetRequest has them; task_id is ours.
+ * Other keys are ignored, as OpenEnv drops kwargs the environment's reset does not take.
+ */
+export const resetKwargsSchema = z
+  .object({
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+    episode_id: z.string().max(255).nullable().optional(),
+    task_id: z.string().nullable().optional(),
+  })
+  .passthrough();
+
+export type ResetKwargs = z.infer<typeof resetKwargsSchema>;
+
+/** POST /step: `action` required, `timeout_s` > 0, `request_id` ≤ 255; extra keys allowed (we read episode_id). */
+export const httpStepRequestSchema = z
+  .object({
+    action: z.record(z.string(), z.unknown()),
+    timeout_s: z.number().gt(0).nullable().optional(),
+    request_id: z.string().max(255).nullable().optional(),
+    episode_id: z.string().min(1).max(255).nullable().optional(),
+  })
+  .passthrough();
+
+/** POST /reset: a flat object of reset kwargs, or no body. */
+export const httpResetRequestSchema = resetKwargsSchema;
+
+/** The client frames of WebSocket /ws (§5); every frame model forbids extra keys. */
+export const wsFrameSchemas = {
+  reset: z.object({ type: z.literal('reset'), data: z.record(z.string(), z.unknown()).optional() }).strict(),
+  step: z.object({ type: z.literal('step'), data: z.record(z.string(), z.unknown()) }).strict(),
+  state: z.object({ type: z.literal('state') }).strict(),
+  close: z.object({ type: z.literal('close') }).strict(),
+  mcp: z.object({ type: z.literal('mcp'), data: z.record(z.string(), z.unknown()) }).strict(),
+} as const;
+
+export type WsFrameType = keyof typeof wsFrameSchemas;
+
+export function isWsFrameType(type: unknown): type is WsFrameType {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(wsFrameSchemas, type);
+}

@@ -1,0 +1,59 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { EpisodeService } from '../../episodes/src/episode-service';
+import { RecentEpisodes } from './recent-episodes';
+import { SessionCapacity } from './session-capacity';
+import { headerTenantResolver, type TenantResolver } from './tenant';
+
+export interface ServerOptions {
+  /** Where episodes live and steps execute (the stored service, or an in-memory one in tests). */
+  service: EpisodeService;
+  /** Maps a request to its tenant; default: the x-tenant-id header, else "local". */
+  tenantFromRequest?: TenantResolver;
+  /** Largest request body (and WebSocket frame) in bytes; default 64 KiB. */
+  bodyLimit?: number;
+  /** fastify's logger option (false, true, or pino options); default false. */
+  logger?: FastifyServerOptions['logger'];
+  /** The task of a reset (or session) that names none; default easy_mnist, as the reference. */
+  defaultTaskId?: string;
+  /** Live WebSocket connections plus standard MCP sessions; default 100. */
+  maxSessions?: number;
+  /** A standard MCP session idle this long is closed; default 30 minutes. */
+  mcpSessionIdleMs?: number;
+  /** Where standard MCP (Streamable HTTP) is served; default /mcp/v1. */
+  standardMcpPath?: string;
+  /** GET /metadata's version; default the package version. */
+  version?: string;
+}
+
+/** What every route module needs: the options resolved to values. */
+export interface ServerContext {
+  service: EpisodeService;
+  resolveTenant: TenantResolver;
+  bodyLimit: number;
+  defaultTaskId: string;
+  capacity: SessionCapacity;
+  recent: RecentEpisodes;
+  mcpSessionIdleMs: number;
+  standardMcpPath: string;
+  version: string;
+}
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+export const DEFAULT_MAX_SESSIONS = 100;
+export const DEFAULT_MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
+export const DEFAULT_STANDARD_MCP_PATH = '/mcp/v1';
+export const SERVER_VERSION = '0.1.0';
+
+export function serverContext(options: ServerOptions): ServerContext {
+  return {
+    service: options.service,
+    resolveTenant: options.tenantFromRequest ?? headerTenantResolver,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    defaultTaskId: options.defaultTaskId ?? 'easy_mnist',
+    capacity: new SessionCapacity(options.maxSessions ?? DEFAULT_MAX_SESSIONS),
+    recent: new RecentEpisodes(),
+    mcpSessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_MS,
+    standardMcpPath: options.standardMcpPath ?? DEFAULT_STANDARD_MCP_PATH,
+    version: options.version ?? SERVER_VERSION,
+  };
+}

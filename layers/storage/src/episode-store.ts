@@ -1,0 +1,460 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { parseEpisodeRecord, type EpisodeRecord } from '../../core/src';
+import type { CheckpointPointer } from './blob-store';
+import { StorageError } from './errors';
+import { DYNAMODB_ITEM_LIMIT_BYTES, estimateItemBytes } from './item-size';
+
+/** Resource use of one episode, summed over its committed steps. */
+export interface StoredUsage {
+  steps: number;
+  epochs_trained: number;
+  training_seconds: number;
+}
+
+/** The stored outcome of a step that carried a request_id, for replaying it. */
+export interface StoredStepResult {
+  /** SHA-256 of the canonical call: the same request_id with another call is refused. */
+  call_sha256: string;
+  /** The version the step committed. */
+  version: number;
+  /** The step's result as the service returned it (JSON). */
+  view: string;
+}
+
+/** One episode as stored: the core's record plus everything the service keeps beside it. */
+export interface StoredEpisode {
+  tenant: string;
+  episode_id: string;
+  /** +1 per committed step; every write is conditional on the version it read. */
+  version: number;
+  created_at: string;
+  updated_at: string;
+  /** The core's episode record: the stored trainer metrics the grader reads. */
+  record: EpisodeRecord;
+  /** The trainer checkpoint after the last committed step; null before the first. */
+  checkpoint: CheckpointPointer | null;
+  usage: StoredUsage;
+  /** request_id → stored result of the step it committed. */
+  results: Record<string, StoredStepResult>;
+  /** Id of the write that produced this version: a writer recognises its own commit after an ambiguous failure. */
+  commit_id: string;
+  /** When the episode ended (submitted or auto-submitted); null while active. */
+  ended_at: string | null;
+}
+
+/** A tenant's episode as the listing GSI projects it (no record, no results). */
+export interface StoredEpisodeSummary {
+  tenant: string;
+  episode_id: string;
+  task_id: string;
+  seed: number;
+  status: EpisodeRecord['status'];
+  step_count: number;
+  best_val_accuracy: number;
+  score: number | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An ended episode as the end-time GSI projects it. */
+export interface EndedEpisodeRef {
+  tenant: string;
+  episode_id: string;
+  task_id: string;
+  ended_at: string;
+  score: number | null;
+}
+
+/** An item built and size-checked, ready to be written. */
+export interface PreparedEpisode {
+  readonly episode: StoredEpisode;
+  readonly item: Record<string, unknown>;
+  readonly estimatedBytes: number;
+}
+
+export interface EpisodeStoreOptions {
+  tableName: string;
+  /** Seconds an episode is kept after its last write (TTL attribute `expires_at`). */
+  retentionSeconds: number;
+  /** Writes estimated above this are refused before anything is sent (default 300 KiB, DynamoDB's limit is 400 KiB). */
+  maxItemBytes?: number;
+  clock?: () => Date;
+}
+
+/**
+ * Attribute names, key schema and indexes of the episodes table: infra/stacks/data-stack.ts
+ * declares the same layout (TABLE_SCHEMA). Both GSIs only need the attributes listed here
+ * (an INCLUDE projection); a projection of ALL works too, at three times the storage.
+ */
+export const EPISODE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** The sort key value of an episode item (other item kinds may share the partition later). */
+  episodeSortKey: 'episode',
+  ttlAttribute: 'expires_at',
+  byTenantIndex: 'gsi_tenant',
+  byTenantKeys: { partition: 'tenant', sort: 'created_at' },
+  endedIndex: 'gsi_ended',
+  endedKeys: { partition: 'ended_day', sort: 'ended_at' },
+  summaryAttributes: [
+    'episode_id',
+    'task_id',
+    'seed',
+    'status',
+    'step_count',
+    'best_val_accuracy',
+    'score',
+    'version',
+    'updated_at',
+    'expires_at',
+  ],
+  endedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'expires_at'],
+} as const;
+
+export const DEFAULT_MAX_ITEM_BYTES = 300 * 1024;
+const ITEM_SCHEMA = 1;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}$/;
+const LIST_LIMIT_MAX = 100;
+
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value);
+}
+
+function partitionKey(tenant: string, episodeId: string): string {
+  return `episode#${tenant}#${episodeId}`;
+}
+
+function itemKey(tenant: string, episodeId: string): Record<string, string> {
+  return { pk: partitionKey(tenant, episodeId), sk: EPISODE_TABLE.episodeSortKey };
+}
+
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new StorageError('invalid_cursor', 'The cursor is not one this service handed out.');
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Episodes in DynamoDB, one item per episode. Every write is a single conditional PutItem
+ * (no transactions: dynalite has none, and one item needs none): a new episode only where
+ * none exists, a step only on the version it read. Reads are scoped to the tenant through
+ * the key, so another tenant's episode id simply does not exist. Items past their expiry
+ * are treated as absent (TTL deletes them lazily on AWS, never on dynalite).
+ */
+export class EpisodeStore {
+  readonly tableName: string;
+  readonly retentionSeconds: number;
+  readonly maxItemBytes: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    options: EpisodeStoreOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.retentionSeconds = options.retentionSeconds;
+    this.maxItemBytes = Math.min(options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES, DYNAMODB_ITEM_LIMIT_BYTES);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Builds the item and checks its size. Throws StorageError('item_too_large') with nothing written. */
+  prepare(episode: StoredEpisode): PreparedEpisode {
+    if (!isValidId(episode.tenant)) throw new StorageError('invalid_key', `Invalid tenant id ${JSON.stringify(episode.tenant)}.`);
+    if (!isValidId(episode.episode_id)) throw new StorageError('invalid_key', `Invalid episode id ${JSON.stringify(episode.episode_id)}.`);
+    const record = episode.record;
+    const updated = new Date(episode.updated_at);
+    const item: Record<string, unknown> = {
+      ...itemKey(episode.tenant, episode.episode_id),
+      item_schema: ITEM_SCHEMA,
+      tenant: episode.tenant,
+      episode_id: episode.episode_id,
+      task_id: record.task_id,
+      seed: record.seed,
+      status: record.status,
+      step_count: record.step_count,
+      best_val_accuracy: record.model.best_val_accuracy,
+      score: record.grade?.score ?? null,
+      version: episode.version,
+      created_at: episode.created_at,
+      updated_at: episode.updated_at,
+      expires_at: Math.floor(updated.getTime() / 1000) + this.retentionSeconds,
+      // The record as JSON text: exact, and immune to DynamoDB's limits on nesting and empty names.
+      record: JSON.stringify(record),
+      checkpoint: episode.checkpoint,
+      usage: episode.usage,
+      results: encodeResults(episode.results),
+      commit_id: episode.commit_id,
+    };
+    if (episode.ended_at !== null) {
+      // Sparse GSI: only ended episodes carry these attributes.
+      item.ended_at = episode.ended_at;
+      item.ended_day = episode.ended_at.slice(0, 10);
+    }
+    const estimatedBytes = estimateItemBytes(item);
+    if (estimatedBytes > this.maxItemBytes) {
+      throw new StorageError(
+        'item_too_large',
+        `Episode ${episode.episode_id} would need about ${estimatedBytes} bytes in DynamoDB, above the ${this.maxItemBytes}-byte safety limit ` +
+          `(record ${Buffer.byteLength(item.record as string)} bytes, ${Object.keys(episode.results).length} stored step results); nothing was written.`,
+        { estimated_bytes: estimatedBytes, limit_bytes: this.maxItemBytes },
+      );
+    }
+    return { episode, item, estimatedBytes };
+  }
+
+  /** Writes a new episode; StorageError('conflict') if its key exists. */
+  async insert(prepared: PreparedEpisode): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: prepared.item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': EPISODE_TABLE.partitionKey },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new StorageError('conflict', `Episode ${prepared.episode.episode_id} already exists.`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the episode if, and only if, it is still at expectedVersion. A competing
+   * writer that committed first makes this a StorageError('conflict') that wrote nothing.
+   */
+  async commit(prepared: PreparedEpisode, expectedVersion: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: prepared.item,
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new StorageError('conflict', `Episode ${prepared.episode.episode_id} is no longer at version ${expectedVersion}.`, {
+          expected_version: expectedVersion,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The tenant's episode, or null (missing, another tenant's, or expired). Strongly consistent by default. */
+  async get(tenant: string, episodeId: string, options: { consistent?: boolean } = {}): Promise<StoredEpisode | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
+    const output = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: itemKey(tenant, episodeId),
+        ConsistentRead: options.consistent ?? true,
+      }),
+    );
+    const item = output.Item;
+    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
+    return this.decode(item);
+  }
+
+  /** Removes an episode item (tests, administrative clean-up). */
+  async delete(tenant: string, episodeId: string): Promise<void> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return;
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey(tenant, episodeId) }));
+  }
+
+  /** A tenant's episodes, newest first, one page at a time (Query on the by_tenant GSI). */
+  async listByTenant(
+    tenant: string,
+    options: { limit?: number; cursor?: string | null } = {},
+  ): Promise<{ items: StoredEpisodeSummary[]; cursor: string | null }> {
+    if (!isValidId(tenant)) return { items: [], cursor: null };
+    const limit = Math.min(LIST_LIMIT_MAX, Math.max(1, Math.floor(options.limit ?? 20)));
+    let startKey: Record<string, unknown> | undefined;
+    if (options.cursor) {
+      const decoded = decodeCursor(options.cursor) as { t?: unknown; c?: unknown; p?: unknown };
+      if (decoded?.t !== tenant || typeof decoded.c !== 'string' || typeof decoded.p !== 'string' || !decoded.p.startsWith(`episode#${tenant}#`)) {
+        throw new StorageError('invalid_cursor', 'The cursor does not belong to this listing.');
+      }
+      startKey = { pk: decoded.p, sk: EPISODE_TABLE.episodeSortKey, tenant, created_at: decoded.c };
+    }
+    const { byTenantIndex, byTenantKeys } = EPISODE_TABLE;
+    const rows: Record<string, unknown>[] = [];
+    // One row more than asked tells whether another page exists (so the last page has no cursor).
+    do {
+      const output = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: byTenantIndex,
+          KeyConditionExpression: '#tenant = :tenant',
+          FilterExpression: '#expires > :now',
+          ExpressionAttributeNames: { '#tenant': byTenantKeys.partition, '#expires': EPISODE_TABLE.ttlAttribute },
+          ExpressionAttributeValues: { ':tenant': tenant, ':now': this.nowSeconds() },
+          ScanIndexForward: false,
+          Limit: limit + 1 - rows.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      rows.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (rows.length <= limit && startKey !== undefined);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const cursor = rows.length > limit && last ? encodeCursor({ t: tenant, c: last.created_at, p: last.pk }) : null;
+    return { items: page.map((row) => this.summary(row)), cursor };
+  }
+
+  /**
+   * Episodes that ended in [since, until), oldest first, across tenants (for batch grading):
+   * one Query per UTC day on the sparse by_ended_day GSI.
+   */
+  async listEnded(
+    since: Date,
+    options: { until?: Date; limit?: number; cursor?: string | null } = {},
+  ): Promise<{ items: EndedEpisodeRef[]; cursor: string | null }> {
+    const until = options.until ?? this.clock();
+    const limit = Math.min(1000, Math.max(1, Math.floor(options.limit ?? 100)));
+    let day = since.toISOString().slice(0, 10);
+    let startKey: Record<string, unknown> | undefined;
+    if (options.cursor) {
+      const decoded = decodeCursor(options.cursor) as { d?: unknown; k?: unknown };
+      if (typeof decoded?.d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(decoded.d) || typeof decoded.k !== 'object') {
+        throw new StorageError('invalid_cursor', 'The cursor does not belong to this listing.');
+      }
+      day = decoded.d;
+      startKey = (decoded.k as Record<string, unknown> | null) ?? undefined;
+    }
+    const lastDay = until.toISOString().slice(0, 10);
+    const items: EndedEpisodeRef[] = [];
+    const { endedIndex, endedKeys } = EPISODE_TABLE;
+    while (day <= lastDay) {
+      const output = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: endedIndex,
+          KeyConditionExpression: '#day = :day AND #at BETWEEN :since AND :until',
+          ExpressionAttributeNames: { '#day': endedKeys.partition, '#at': endedKeys.sort },
+          ExpressionAttributeValues: {
+            ':day': day,
+            ':since': since.toISOString(),
+            // BETWEEN is inclusive; until is exclusive, and ISO strings of one day share a prefix.
+            ':until': new Date(until.getTime() - 1).toISOString(),
+          },
+          ScanIndexForward: true,
+          Limit: limit - items.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const row of output.Items ?? []) {
+        items.push({
+          tenant: String(row.tenant),
+          episode_id: String(row.episode_id),
+          task_id: String(row.task_id),
+          ended_at: String(row.ended_at),
+          score: typeof row.score === 'number' ? row.score : null,
+        });
+      }
+      startKey = output.LastEvaluatedKey;
+      if (items.length >= limit) {
+        if (startKey) return { items, cursor: encodeCursor({ d: day, k: startKey }) };
+        const next = nextDay(day);
+        return { items, cursor: next <= lastDay ? encodeCursor({ d: next, k: null }) : null };
+      }
+      if (!startKey) day = nextDay(day);
+    }
+    return { items, cursor: null };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock().getTime() / 1000);
+  }
+
+  private isExpired(item: Record<string, unknown>): boolean {
+    return typeof item.expires_at === 'number' && item.expires_at <= this.nowSeconds();
+  }
+
+  private decode(item: Record<string, unknown>): StoredEpisode {
+    if (item.item_schema !== ITEM_SCHEMA) {
+      throw new Error(`Episode item ${String(item.pk)} has item_schema ${JSON.stringify(item.item_schema)}; this version reads ${ITEM_SCHEMA}.`);
+    }
+    return {
+      tenant: item.tenant as string,
+      episode_id: item.episode_id as string,
+      version: item.version as number,
+      created_at: item.created_at as string,
+      updated_at: item.updated_at as string,
+      record: parseEpisodeRecord(JSON.parse(item.record as string)),
+      checkpoint: (item.checkpoint as CheckpointPointer | null | undefined) ?? null,
+      usage: item.usage as StoredUsage,
+      results: decodeResults(item.results as Record<string, StoredResultAttribute> | undefined),
+      commit_id: item.commit_id as string,
+      ended_at: (item.ended_at as string | undefined) ?? null,
+    };
+  }
+
+  private summary(row: Record<string, unknown>): StoredEpisodeSummary {
+    return {
+      tenant: row.tenant as string,
+      episode_id: row.episode_id as string,
+      task_id: row.task_id as string,
+      seed: row.seed as number,
+      status: row.status as EpisodeRecord['status'],
+      step_count: row.step_count as number,
+      best_val_accuracy: row.best_val_accuracy as number,
+      score: (row.score as number | null | undefined) ?? null,
+      version: row.version as number,
+      created_at: row.created_at as string,
+      updated_at: row.updated_at as string,
+    };
+  }
+}
+
+/**
+ * A stored result as an attribute: the view gzip-compressed (binary). Views repeat the
+ * observation and, for invalid calls, the echoed argument value several times; compressed,
+ * the 15 results of a maximal episode take a few KB instead of most of the item.
+ */
+interface StoredResultAttribute {
+  call_sha256: string;
+  version: number;
+  view_gz: Uint8Array;
+}
+
+function encodeResults(results: Record<string, StoredStepResult>): Record<string, StoredResultAttribute> {
+  const encoded: Record<string, StoredResultAttribute> = {};
+  for (const [id, r] of Object.entries(results)) {
+    encoded[id] = { call_sha256: r.call_sha256, version: r.version, view_gz: gzipSync(Buffer.from(r.view, 'utf8'), { level: 6 }) };
+  }
+  return encoded;
+}
+
+function decodeResults(attribute: Record<string, StoredResultAttribute> | undefined): Record<string, StoredStepResult> {
+  const results: Record<string, StoredStepResult> = {};
+  for (const [id, r] of Object.entries(attribute ?? {})) {
+    results[id] = { call_sha256: r.call_sha256, version: r.version, view: gunzipSync(r.view_gz).toString('utf8') };
+  }
+  return results;
+}
+
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}

@@ -1,0 +1,296 @@
+import type { StepResult, ToolCall } from '../../layers/core/src';
+import { EpisodeServiceError, type StepView } from '../../layers/episodes/src/episode-service';
+import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
+import { BlobStore, EpisodeStore, StorageError, checkpointPrefix, type CheckpointPointer, type PreparedEpisode } from '../../layers/storage/src';
+import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { sequentialIds, steppingClock, testRuntime } from '../storage/helpers';
+import { configure, instrumentedFactory, playInMemory, run, status, submitCall, type InstrumentedFactory } from './helpers';
+
+let runtime: LocalRuntime;
+beforeAll(async () => {
+  runtime = await testRuntime();
+});
+afterAll(async () => {
+  await runtime?.close();
+});
+
+function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore } = {}) {
+  const trainers = options.trainers ?? instrumentedFactory();
+  const service = new StoredEpisodeService({
+    episodes: options.episodes ?? runtime.episodes,
+    checkpoints: options.checkpoints ?? runtime.checkpoints,
+    trainers,
+    clock: steppingClock(),
+    newId: sequentialIds(`t${Math.random().toString(36).slice(2, 8)}`),
+  });
+  return { service, trainers };
+}
+
+/** What a step returns, without what differs between two episodes. */
+function comparable(view: StepView) {
+  const { episode_id: _id, replayed: _replayed, ...rest } = view;
+  return rest;
+}
+
+function expectedView(result: StepResult) {
+  return JSON.parse(JSON.stringify({ tool: result.tool, data: result.data, error: result.error, reward: result.reward, done: result.done, grade: result.grade }));
+}
+
+async function checkpointKeys(tenant: string, episodeId: string): Promise<string[]> {
+  return (await runtime.checkpoints.listAll(checkpointPrefix(tenant, episodeId))).map((o) => o.key);
+}
+
+async function serviceError(promise: Promise<unknown>): Promise<EpisodeServiceError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EpisodeServiceError);
+  return error as EpisodeServiceError;
+}
+
+const WHOLE_EPISODE: ToolCall[] = [
+  configure({ optimizer: 'adam', learning_rate: 0.001 }),
+  run(10),
+  status,
+  { tool: 'adjust_learning_rate', arguments: { new_lr: 0.0005 } },
+  run(20),
+  { tool: 'toggle_augmentation', arguments: { enabled: true, strength: 0.3 } },
+  { tool: 'run_epochs', arguments: { num_epochs: 'many' } },
+  { tool: 'no_such_tool' },
+  submitCall,
+];
+
+describe('StoredEpisodeService', () => {
+  it('plays a whole episode exactly as the pure core does, persisting every step', async () => {
+    const { service, trainers } = makeService();
+    const created = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    expect(created).toMatchObject({ tenant: 'tenant-a', task_id: 'easy_mnist', seed: 42, status: 'active', version: 0, step_count: 0, score: null });
+    expect(created.usage).toEqual({ steps: 0, epochs_trained: 0, training_seconds: 0 });
+    const reference = await playInMemory('easy_mnist', WHOLE_EPISODE);
+    const epochsSeen: number[] = [];
+    for (const [i, call] of WHOLE_EPISODE.entries()) {
+      const view = await service.step({ tenant: 'tenant-a', episodeId: created.episode_id, call, onEpoch: (p) => epochsSeen.push(p.epoch) });
+      expect(view).toMatchObject({ episode_id: created.episode_id, version: i + 1, step: i + 1, replayed: false });
+      expect(comparable(view)).toEqual({ version: i + 1, step: i + 1, ...expectedView(reference.results[i]) });
+      // One checkpoint object per episode: the superseded one is deleted after each commit.
+      expect(await checkpointKeys('tenant-a', created.episode_id)).toHaveLength(1);
+    }
+    expect(epochsSeen).toHaveLength(30);
+    const stored = await service.getEpisode('tenant-a', created.episode_id);
+    expect(stored.record).toEqual(reference.record);
+    expect(stored).toMatchObject({ status: 'submitted', version: WHOLE_EPISODE.length, step_count: WHOLE_EPISODE.length, score: reference.record.grade!.score });
+    expect(stored.score).toBeGreaterThan(0);
+    // Formula trainer: 0.01 s per training pass and per validation pass.
+    expect(stored.usage).toEqual({ steps: WHOLE_EPISODE.length, epochs_trained: 30, training_seconds: 0.6 });
+    // The stored checkpoint is the reference trainer's state, byte for byte.
+    const item = await runtime.episodes.get('tenant-a', created.episode_id);
+    expect(Buffer.from(await runtime.checkpoints.getCheckpoint(item!.checkpoint!)).equals(Buffer.from(reference.checkpoint))).toBe(true);
+    // Every trainer was disposed: one fresh (first step), the rest restored from checkpoints.
+    expect(trainers.counts).toMatchObject({ create: 1, restore: WHOLE_EPISODE.length - 1, dispose: WHOLE_EPISODE.length, live: 0 });
+
+    // After the end: an episode_over answer that is not a step, and no trainer is touched.
+    const over = await service.step({ tenant: 'tenant-a', episodeId: created.episode_id, call: run(5) });
+    expect(over).toMatchObject({ version: WHOLE_EPISODE.length, step: WHOLE_EPISODE.length, done: true, reward: 0, error: { code: 'episode_over' } });
+    expect((await service.getEpisode('tenant-a', created.episode_id)).version).toBe(WHOLE_EPISODE.length);
+    expect(trainers.counts.create + trainers.counts.restore).toBe(WHOLE_EPISODE.length);
+  });
+
+  it("scopes everything to the tenant: another tenant's episode is not_found", async () => {
+    const { service } = makeService();
+    const mine = await service.createEpisode({ tenant: 'owner', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'owner', episodeId: mine.episode_id, call: configure() });
+    expect((await serviceError(service.getEpisode('intruder', mine.episode_id))).code).toBe('not_found');
+    expect((await serviceError(service.step({ tenant: 'intruder', episodeId: mine.episode_id, call: run(1) }))).code).toBe('not_found');
+    expect((await service.listEpisodes('intruder')).items).toEqual([]);
+    expect((await service.getEpisode('owner', mine.episode_id)).version).toBe(1);
+    expect((await serviceError(service.getEpisode('owner', 'no-such-episode'))).code).toBe('not_found');
+    expect((await serviceError(service.getEpisode('bad/tenant', mine.episode_id))).code).toBe('invalid_request');
+    const badTask = await serviceError(service.createEpisode({ tenant: 'owner', taskId: 'imagenet' }));
+    expect(badTask).toMatchObject({ code: 'invalid_request', details: { code: 'unknown_task', field: 'task_id' } });
+  });
+
+  it("lists a tenant's episodes newest first with a cursor", async () => {
+    const { service } = makeService();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await service.createEpisode({ tenant: 'lister', taskId: 'easy_mnist', seed: i })).episode_id);
+    await service.step({ tenant: 'lister', episodeId: ids[0], call: configure() });
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page: Awaited<ReturnType<StoredEpisodeService['listEpisodes']>> = await service.listEpisodes('lister', { limit: 2, cursor });
+      pages.push(page.items.map((e) => e.episode_id));
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(pages).toEqual([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]);
+    const all = await service.listEpisodes('lister');
+    expect(all.cursor).toBeNull();
+    expect(all.items.find((e) => e.episode_id === ids[0])).toMatchObject({ version: 1, step_count: 1, seed: 0, tenant: 'lister' });
+    expect((await serviceError(service.listEpisodes('lister', { cursor: 'garbage' }))).code).toBe('invalid_request');
+    expect((await serviceError(service.listEpisodes('lister', { limit: 0 }))).code).toBe('invalid_request');
+  });
+
+  it('a repeated request_id trains once and returns the identical result', async () => {
+    const { service, trainers } = makeService();
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure(), requestId: 'req-configure' });
+    const before = trainers.counts.trainEpoch;
+    const first = await service.step({ tenant: 'tenant-a', episodeId, call: run(4), requestId: 'req-run' });
+    expect(trainers.counts.trainEpoch - before).toBe(4);
+    const again = await service.step({ tenant: 'tenant-a', episodeId, call: { tool: 'run_epochs', arguments: { num_epochs: 4 } }, requestId: 'req-run' });
+    expect(trainers.counts.trainEpoch - before).toBe(4);
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(first.replayed).toBe(false);
+    const episode = await service.getEpisode('tenant-a', episodeId);
+    expect(episode).toMatchObject({ version: 2, usage: { steps: 2, epochs_trained: 4 } });
+    // An older request id still replays after later steps; argument key order does not matter.
+    await service.step({ tenant: 'tenant-a', episodeId, call: status });
+    const oldReplay = await service.step({
+      tenant: 'tenant-a',
+      episodeId,
+      call: { arguments: {}, tool: 'configure_training' },
+      requestId: 'req-configure',
+    });
+    expect(oldReplay).toMatchObject({ version: 1, step: 1, replayed: true });
+    expect((await service.getEpisode('tenant-a', episodeId)).version).toBe(3);
+  });
+
+  it('refuses a request_id reused with a different call', async () => {
+    const { service } = makeService();
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure(), requestId: 'req-1' });
+    const error = await serviceError(service.step({ tenant: 'tenant-a', episodeId, call: run(2), requestId: 'req-1' }));
+    expect(error.code).toBe('conflict');
+    expect(error.message).toMatch(/request_id "req-1" was already used for a different call.*needs a new request_id/);
+    expect((await service.getEpisode('tenant-a', episodeId)).version).toBe(1);
+    const invalid = await serviceError(service.step({ tenant: 'tenant-a', episodeId, call: run(2), requestId: 'spaces are not allowed' }));
+    expect(invalid).toMatchObject({ code: 'invalid_request', details: { field: 'request_id' } });
+  });
+
+  it('commits tool errors (invalid arguments) as steps, replayable like any other', async () => {
+    const { service } = makeService();
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    const view = await service.step({ tenant: 'tenant-a', episodeId, call: run(3), requestId: 'early' });
+    expect(view).toMatchObject({ version: 1, step: 1, error: { code: 'not_configured' } });
+    expect(await service.step({ tenant: 'tenant-a', episodeId, call: run(3), requestId: 'early' })).toEqual({ ...view, replayed: true });
+  });
+
+  it('a trainer fault leaves the episode at its previous version; the retry matches an undisturbed run', async () => {
+    const { service, trainers } = makeService();
+    const disturbed = (await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id;
+    const undisturbed = (await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id;
+    for (const episodeId of [disturbed, undisturbed]) {
+      await service.step({ tenant: 'tenant-a', episodeId, call: configure({ learning_rate: 0.0008 }) });
+      await service.step({ tenant: 'tenant-a', episodeId, call: run(2) });
+    }
+    const before = await runtime.episodes.get('tenant-a', disturbed);
+    trainers.failAtEpochCall(3);
+    await expect(service.step({ tenant: 'tenant-a', episodeId: disturbed, call: run(5), requestId: 'r-5' })).rejects.toThrow(/simulated trainer fault/);
+    expect(trainers.counts.live).toBe(0);
+    const after = await runtime.episodes.get('tenant-a', disturbed);
+    expect(after).toEqual(before);
+    expect(await checkpointKeys('tenant-a', disturbed)).toEqual([before!.checkpoint!.key]);
+
+    const retried = await service.step({ tenant: 'tenant-a', episodeId: disturbed, call: run(5), requestId: 'r-5' });
+    const reference = await service.step({ tenant: 'tenant-a', episodeId: undisturbed, call: run(5) });
+    expect(retried.replayed).toBe(false);
+    expect(comparable(retried)).toEqual(comparable(reference));
+    const [a, b] = await Promise.all([service.getEpisode('tenant-a', disturbed), service.getEpisode('tenant-a', undisturbed)]);
+    expect(a.record).toEqual(b.record);
+    expect(a.usage).toEqual(b.usage);
+  });
+
+  it('refuses a step whose item would exceed the safety limit, writing nothing', async () => {
+    const current = await runtime.episodes.get('tenant-a', (await makeService().service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id);
+    // A store whose limit sits just above a configured episode: 2 KB of logged arguments push it over.
+    const tight = new EpisodeStore(runtime.clients.documents, {
+      tableName: runtime.episodes.tableName,
+      retentionSeconds: runtime.episodes.retentionSeconds,
+      maxItemBytes: runtime.episodes.prepare(current!).estimatedBytes + 1500,
+    });
+    const { service } = makeService({ episodes: tight });
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    const before = await runtime.episodes.get('tenant-a', episodeId);
+    const huge = { tool: 'run_epochs', arguments: { num_epochs: 'x'.repeat(1900) } };
+    const error = await serviceError(service.step({ tenant: 'tenant-a', episodeId, call: huge }));
+    expect(error).toMatchObject({ code: 'invalid_request', details: { reason: 'item_too_large' } });
+    expect(error.message).toMatch(/safety limit.*nothing was written/);
+    expect(await runtime.episodes.get('tenant-a', episodeId)).toEqual(before);
+    expect(await checkpointKeys('tenant-a', episodeId)).toEqual([before!.checkpoint!.key]);
+    expect(await service.step({ tenant: 'tenant-a', episodeId, call: run(1) })).toMatchObject({ version: 2, error: null });
+  });
+
+  it('recognises its own commit after an ambiguous failure (lost response, SDK retry)', async () => {
+    class FlakyStore extends EpisodeStore {
+      mode: 'none' | 'network' | 'retried-conflict' = 'none';
+      override async commit(prepared: PreparedEpisode, expectedVersion: number): Promise<void> {
+        await super.commit(prepared, expectedVersion);
+        const mode = this.mode;
+        this.mode = 'none';
+        if (mode === 'network') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        // What the SDK reports when it retries a write that had succeeded.
+        if (mode === 'retried-conflict') throw new StorageError('conflict', 'retried write lost its condition');
+      }
+    }
+    const flaky = new FlakyStore(runtime.clients.documents, { tableName: runtime.config.tableName, retentionSeconds: 3600 });
+    const { service } = makeService({ episodes: flaky });
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    flaky.mode = 'network';
+    expect(await service.step({ tenant: 'tenant-a', episodeId, call: run(1) })).toMatchObject({ version: 2, error: null });
+    flaky.mode = 'retried-conflict';
+    expect(await service.step({ tenant: 'tenant-a', episodeId, call: run(1), requestId: 'x' })).toMatchObject({ version: 3, replayed: false });
+    const item = await runtime.episodes.get('tenant-a', episodeId);
+    expect(item).toMatchObject({ version: 3, usage: { epochs_trained: 2 } });
+    expect(await checkpointKeys('tenant-a', episodeId)).toEqual([item!.checkpoint!.key]);
+  });
+
+  it('a step whose checkpoint a competing commit superseded before it was fetched is a conflict', async () => {
+    const { service: racer } = makeService();
+    class RacingBlobs extends BlobStore {
+      armed = false;
+      override async getCheckpoint(pointer: CheckpointPointer): Promise<Uint8Array> {
+        if (this.armed) {
+          this.armed = false;
+          // Another writer commits the next version and deletes this checkpoint as superseded.
+          await racer.step({ tenant: 'tenant-a', episodeId, call: run(1) });
+        }
+        return super.getCheckpoint(pointer);
+      }
+    }
+    const racing = new RacingBlobs(runtime.clients.s3, runtime.config.checkpointBucket);
+    const { service: victim, trainers } = makeService({ checkpoints: racing });
+    const episodeId = (await victim.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id;
+    await victim.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    racing.armed = true;
+    const error = await serviceError(victim.step({ tenant: 'tenant-a', episodeId, call: run(2) }));
+    expect(error).toMatchObject({ code: 'conflict', details: { expected_version: 1, current_version: 2 } });
+    expect(trainers.counts.live).toBe(0);
+    expect(await victim.step({ tenant: 'tenant-a', episodeId, call: run(2) })).toMatchObject({ version: 3, error: null });
+  });
+
+  it('replays the final step after the end; a new request on an ended episode is not stored', async () => {
+    const { service } = makeService();
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    const submitted = await service.step({ tenant: 'tenant-a', episodeId, call: submitCall, requestId: 'submit-1' });
+    expect(submitted).toMatchObject({ done: true, grade: { score: expect.any(Number) } });
+    expect(await service.step({ tenant: 'tenant-a', episodeId, call: submitCall, requestId: 'submit-1' })).toEqual({ ...submitted, replayed: true });
+    const over = await service.step({ tenant: 'tenant-a', episodeId, call: run(1), requestId: 'late' });
+    expect(over).toMatchObject({ error: { code: 'episode_over' }, version: 2 });
+    expect((await runtime.episodes.get('tenant-a', episodeId))!.results).not.toHaveProperty('late');
+  });
+
+  it('sweeps checkpoint objects the item does not point to', async () => {
+    const { service } = makeService();
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    const orphan = `${checkpointPrefix('tenant-a', episodeId)}${'0'.repeat(64)}.dead-writer.bin`;
+    await runtime.checkpoints.put(orphan, new Uint8Array([1]));
+    expect((await service.sweepCheckpoints('tenant-a', episodeId)).deleted).toEqual([]); // too young by default
+    const current = (await runtime.episodes.get('tenant-a', episodeId))!.checkpoint!.key;
+    expect((await service.sweepCheckpoints('tenant-a', episodeId, { minAgeSeconds: 0 })).deleted).toEqual([orphan]);
+    expect(await checkpointKeys('tenant-a', episodeId)).toEqual([current]);
+  });
+});

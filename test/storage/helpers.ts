@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../layers/storage/src/local-runtime';
+
+/** Temporary directories of one test file, removed by cleanup(). */
+export function tempDirs(prefix: string) {
+  const made: string[] = [];
+  return {
+    async make(): Promise<string> {
+      const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+      made.push(dir);
+      return dir;
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
+/** A runtime on loopback (dynalite in memory unless dataDir is given), closed by the returned stop(). */
+export async function testRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  return startLocalRuntime(options);
+}
+
+/** A clock that starts at a fixed instant and moves one second per reading. */
+export function steppingClock(start = '2030-01-02T03:04:05.000Z', stepMs = 1000) {
+  let t = Date.parse(start);
+  const clock = () => {
+    const now = new Date(t);
+    t += stepMs;
+    return now;
+  };
+  return Object.assign(clock, {
+    set(iso: string) {
+      t = Date.parse(iso);
+    },
+    advance(ms: number) {
+      t += ms;
+    },
+  });
+}
+
+/** Sequential ids with a prefix: deterministic and valid as keys. */
+export function sequentialIds(prefix = 'id') {
+  let n = 0;
+  return () => `${prefix}-${String(++n).padStart(6, '0')}`;
+}
