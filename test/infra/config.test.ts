@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, configFromContext, type ContextKey } from '../../infra/config';
+import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
+
+const fromMap = (values: Partial<Record<ContextKey, unknown>>) => (key: ContextKey) => values[key];
+
+describe('configFromContext', () => {
+  test('defaults when no context is given', () => {
+    expect(configFromContext(fromMap({}), {})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.batch.schedule).toBe('cron(0 3 * * ? *)');
+  });
+
+  test('command-line strings are parsed (-c key=value)', () => {
+    const config = configFromContext(
+      fromMap({
+        trainingMemoryMb: '8192',
+        trainingReservedConcurrency: 'none',
+        retainData: 'false',
+        dataEncryption: 'customer-managed',
+        logLevel: 'debug',
+        apiQuotaPeriod: 'month',
+        batchSchedule: 'rate(6 hours)',
+        batchEnabled: 'false',
+        pricePerEpisodeUsd: '0.25',
+        alarmEmail: 'ops@example.com',
+      }),
+      {},
+    );
+    expect(config.training.memoryMb).toBe(8192);
+    expect(config.training.reservedConcurrency).toBeUndefined();
+    expect(config.retainData).toBe(false);
+    expect(config.dataEncryption).toBe('customer-managed');
+    expect(config.logLevel).toBe('DEBUG');
+    expect(config.api.quotaPeriod).toBe('MONTH');
+    expect(config.batch).toMatchObject({ schedule: 'rate(6 hours)', enabled: false });
+    expect(config.prices.perEpisodeUsd).toBe(0.25);
+    expect(config.alarms.email).toBe('ops@example.com');
+  });
+
+  test('cdk.json numbers and booleans are accepted as they are', () => {
+    const config = configFromContext(fromMap({ trainingMemoryMb: 4096, trainingReservedConcurrency: 3, apiCloudWatchRole: false }), {});
+    expect(config.training).toMatchObject({ memoryMb: 4096, reservedConcurrency: 3 });
+    expect(config.api.cloudWatchRole).toBe(false);
+  });
+
+  test('TFJS_NODE_CDN_STORAGE comes from the environment unless the context sets it; unset when empty', () => {
+    expect(configFromContext(fromMap({}), { TFJS_NODE_CDN_STORAGE: 'http://127.0.0.1:8080/' }).training.tfjsNodeCdnStorage).toBe('http://127.0.0.1:8080/');
+    expect(configFromContext(fromMap({ tfjsNodeCdnStorage: 'https://mirror.example/' }), { TFJS_NODE_CDN_STORAGE: 'http://x/' }).training.tfjsNodeCdnStorage).toBe(
+      'https://mirror.example/',
+    );
+    expect(configFromContext(fromMap({}), { TFJS_NODE_CDN_STORAGE: '  ' }).training.tfjsNodeCdnStorage).toBeUndefined();
+  });
+
+  test('every problem is reported at once', () => {
+    let error: unknown;
+    try {
+      configFromContext(
+        fromMap({
+          trainingMemoryMb: '2048',
+          trainingEphemeralStorageMb: 'lots',
+          logRetentionDays: '10',
+          dataEncryption: 'none',
+          batchSchedule: 'nightly',
+          batchMaxConcurrency: '0',
+          wafWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x',
+          apiRateLimit: '50',
+          apiBurstLimit: '10',
+        }),
+        {},
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const key of ['trainingMemoryMb', 'trainingEphemeralStorageMb', 'logRetentionDays', 'dataEncryption', 'batchSchedule', 'batchMaxConcurrency', 'wafWebAclArn', 'apiBurstLimit']) {
+      expect(problems).toContain(key);
+    }
+  });
+
+  test('checkpoints may not expire before the episodes that need them', () => {
+    expect(() => configFromContext(fromMap({ episodeRetentionDays: '60', checkpointExpirationDays: '30' }), {})).toThrow(/checkpointExpirationDays/);
+  });
+
+  test('the context keys are documented in infra/README.md', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../infra/README.md'), 'utf8');
+    for (const key of Object.keys(CONTEXT_KEYS)) expect({ key, documented: readme.includes(`\`${key}\``) }).toEqual({ key, documented: true });
+  });
+});
+
+describe('a customised deployment (customer-managed key, WAF, no reserved concurrency, own schedule)', () => {
+  // Bundling skipped: this synth checks configuration wiring and cdk-nag, not the bundles.
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize({
+      context: {
+        ...SKIP_BUNDLING,
+        prefix: 'MlTrainerStaging',
+        retainData: 'false',
+        dataEncryption: 'customer-managed',
+        trainingMemoryMb: '4096',
+        trainingReservedConcurrency: 'none',
+        trainingEphemeralStorageMb: '2048',
+        tfjsNodeCdnStorage: 'http://127.0.0.1:8111/',
+        trainingImageBuildHostNetwork: 'true',
+        wafWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/ml-trainer/abc',
+        apiCloudWatchRole: 'false',
+        apiQuotaLimit: '500',
+        apiQuotaPeriod: 'MONTH',
+        batchSchedule: 'cron(30 1 * * ? *)',
+        batchTimeZone: 'Europe/Paris',
+        batchEnabled: 'false',
+        batchMaxConcurrency: '12',
+        alarmEmail: 'ops@example.com',
+        logRetentionDays: '90',
+      },
+    });
+  });
+  afterAll(() => synth?.cleanup());
+
+  test('still no unacknowledged cdk-nag finding', () => {
+    expect(synth.nagViolations).toEqual([]);
+  });
+
+  test('one rotated customer-managed key encrypts the table and the data buckets; access logs stay SSE-S3', () => {
+    const t = synth.templates.data;
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const [keyId] = Object.keys(resourcesOf(t, 'AWS::KMS::Key'));
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+      DeletionProtectionEnabled: false,
+    });
+    const algorithms = Object.entries(resourcesOf(t, 'AWS::S3::Bucket')).map(
+      ([id, b]) => [id.replace(/[0-9A-F]{8}$/, ''), b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm],
+    );
+    expect(Object.fromEntries(algorithms)).toEqual({ AccessLogs: 'AES256', Datasets: 'aws:kms', Checkpoints: 'aws:kms', Reports: 'aws:kms' });
+    expect(synth.stacks.data.terminationProtection).toBe(false);
+  });
+
+  test('functions may use the key (explicit actions only)', () => {
+    const [policy] = Object.entries(resourcesOf(synth.templates.compute, 'AWS::IAM::Policy')).filter(([id]) => id.startsWith('TrainingBasicsRole'));
+    const kms = (policy![1].Properties.PolicyDocument.Statement as any[]).filter((s) => JSON.stringify(s.Action).includes('kms:'));
+    expect(kms.length).toBeGreaterThan(0);
+    for (const s of kms) for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+  });
+
+  test('training: memory, /tmp, no reserved concurrency; image built with the mirror and host network', () => {
+    const [training] = Object.values(resourcesOf(synth.templates.compute, 'AWS::Lambda::Function')).filter((f) => f.Properties.PackageType === 'Image');
+    expect(training!.Properties).toMatchObject({ MemorySize: 4096, EphemeralStorage: { Size: 2048 } });
+    expect(training!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const manifest = JSON.parse(fs.readFileSync(path.join(synth.outdir, `${synth.stacks.compute.artifactId}.assets.json`), 'utf8'));
+    const [image] = Object.values(manifest.dockerImages) as any[];
+    expect(image.source).toMatchObject({ dockerBuildArgs: { TFJS_NODE_CDN_STORAGE: 'http://127.0.0.1:8111/' }, networkMode: 'host' });
+  });
+
+  test('api: WAF associated, no account-level CloudWatch role, quota per month', () => {
+    const t = synth.templates.api;
+    t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/ml-trainer/abc' });
+    t.resourceCountIs('AWS::ApiGateway::Account', 0);
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: 500, Period: 'MONTH' } });
+  });
+
+  test('batch: own schedule and time zone, disabled, wider Map', () => {
+    synth.templates.batch.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 1 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      State: 'DISABLED',
+    });
+    const [machine] = Object.values(resourcesOf(synth.templates.batch, 'AWS::StepFunctions::StateMachine'));
+    expect(JSON.stringify(machine!.Properties.DefinitionString)).toContain('\\"MaxConcurrency\\":12');
+  });
+
+  test('alarm e-mail subscription; stack names carry the prefix; log retention', () => {
+    synth.templates.observability.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(synth.assembly.stacks.map((s) => s.stackName).every((n) => n.startsWith('MlTrainerStaging-'))).toBe(true);
+    synth.templates.compute.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    synth.templates.data.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete', Properties: Match.anyValue() });
+  });
+});
