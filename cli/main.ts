@@ -1,5 +1,6 @@
 import { CoreError } from '../layers/core/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
+import { agentCommand } from './commands/agent';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
 import { runCommand } from './commands/run';
@@ -10,7 +11,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand];
 }
 
 function overview(list: CliCommand[]): string {

@@ -1,0 +1,269 @@
+import { parseArgs } from 'node:util';
+import { CoreError, type Observation } from '../../layers/core/src';
+import {
+  AgentEnvironmentError,
+  baselinePolicy,
+  defaultPolicy,
+  InProcessEnvironment,
+  llmPolicy,
+  playEpisode,
+  randomPolicy,
+  RestEnvironment,
+  type AgentEnvironment,
+  type EpisodeResult,
+  type PlayedStep,
+  type Policy,
+} from '../../layers/agent/src';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { epochProgressPrinter } from '../epoch-progress';
+import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
+import { parseSeed } from './step';
+
+const POLICIES = ['baseline', 'random', 'llm', 'default'] as const;
+
+const HELP = `Usage: ml-trainer agent --task <id> --policy <baseline|random|llm|default> [options]
+
+Plays one whole episode with an agent policy, in this process (default) or against a
+server (--url), printing progress to stderr and a summary at the end.
+
+Policies:
+  baseline   a heuristic ML engineer: per-task configuration, reads every observation,
+             stops early where the grade rewards it (medium: train/val gap; hard: wasted
+             epochs), rebuilds a diverged model
+  random     random valid tool calls (seeded; a floor and a smoke test)
+  llm        an OpenAI-compatible chat model with tool calling
+             (OPENAI_API_KEY, OPENAI_BASE_URL, --model or OPENAI_MODEL)
+  default    configure with no arguments, train the whole budget, submit (the reference)
+
+Options:
+  --task <id>              easy_mnist, medium_fashion or hard_cifar
+  --policy <name>          baseline, random, llm or default
+  --seed <N>               the episode seed (default: the task's seed)
+  --url <server>           play against this server's REST API (/v1) instead of in-process
+  --api-key <key>          sent as x-api-key (default: $ML_TRAINER_API_KEY)
+  --tenant <id>            sent as x-tenant-id (default: the server's default tenant)
+  --retries <N>            attempts per request to the server, the first included (default 5);
+                           network errors, 5xx and 429 are retried with backoff, a step
+                           keeps its request_id so the server runs it at most once
+  --model <name>           llm: the chat model (default: $OPENAI_MODEL)
+  --temperature <t>        llm: sampling temperature (default: the endpoint's)
+  --policy-seed <N>        random: the policy's own seed (default: the episode seed)
+${TRAINING_OPTIONS_HELP}
+                           (training options apply in-process only)
+  --json                   stdout gets one JSON line per step {type:"step", step, tool, arguments,
+                           reason, observation, error, reward, done, grade}, then
+                           {type:"summary", ...}; progress stays on stderr
+  -h, --help               show this help
+
+Exit codes: 0 the episode was played; 2 bad options or a request the server refused as
+invalid; 1 any other failure (server unreachable, model API errors).`;
+
+interface AgentValues extends TrainingOptionValues {
+  task?: string;
+  policy?: string;
+  seed?: string;
+  url?: string;
+  'api-key'?: string;
+  tenant?: string;
+  model?: string;
+  temperature?: string;
+  'policy-seed'?: string;
+  retries?: string;
+  json?: boolean;
+  help?: boolean;
+}
+
+export const agentCommand: CliCommand = {
+  name: 'agent',
+  summary: 'play one episode with an agent policy (baseline, random, llm), in-process or against a server',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        task: { type: 'string' },
+        policy: { type: 'string' },
+        seed: { type: 'string' },
+        url: { type: 'string' },
+        'api-key': { type: 'string' },
+        tenant: { type: 'string' },
+        model: { type: 'string' },
+        temperature: { type: 'string' },
+        'policy-seed': { type: 'string' },
+        retries: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...TRAINING_OPTIONS,
+      },
+      strict: true,
+    });
+    if (values.help) {
+      io.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    if (values.task === undefined) throw new UsageError('--task <id> is required');
+    if (values.policy === undefined) throw new UsageError(`--policy is required: ${POLICIES.join(', ')}`);
+    const seed = parseSeed(values.seed);
+    const policy = makePolicy(values, io);
+    const json = values.json ?? false;
+    const stderr = io.stderr;
+    try {
+      const environment = await makeEnvironment(values, io);
+      const result = await playEpisode({
+        environment,
+        policy,
+        taskId: values.task,
+        seed,
+        onStart: (session) =>
+          stderr.write(
+            `episode ${session.episodeId}: ${session.task.task_id} (seed ${session.seed}, budget ${session.task.max_epochs} epochs, ` +
+              `${session.maxSteps} steps), policy ${policy.name}, ${environment.description}\n`,
+          ),
+        onEpoch: epochProgressPrinter(stderr),
+        onStep: (step) => {
+          stderr.write(`${describePlayedStep(step)}\n`);
+          if (values.url !== undefined) writeRemoteEpochs(step, stderr);
+          if (json) io.stdout.write(`${JSON.stringify(stepJson(step))}\n`);
+        },
+        log: (message) => stderr.write(`  note: ${message}\n`),
+      });
+      printSummary(result, environment, json, io);
+      return 0;
+    } catch (e) {
+      if (e instanceof UsageError || e instanceof CoreError) throw e;
+      if (e instanceof AgentEnvironmentError) {
+        io.stderr.write(`ml-trainer agent: ${e.message}\n`);
+        return e.code === 'rejected' && (e.info.status === 400 || e.info.status === 404) ? 2 : 1;
+      }
+      io.stderr.write(`ml-trainer agent: ${(e as Error)?.message ?? String(e)}\n`);
+      return 1;
+    }
+  },
+};
+
+function makePolicy(values: AgentValues, io: CliIO): Policy {
+  const name = values.policy!;
+  if (values.model !== undefined && name !== 'llm') io.stderr.write('warning: --model applies to the llm policy only; ignored\n');
+  if (values.temperature !== undefined && name !== 'llm') io.stderr.write('warning: --temperature applies to the llm policy only; ignored\n');
+  switch (name) {
+    case 'baseline':
+      return baselinePolicy();
+    case 'default':
+      return defaultPolicy;
+    case 'random':
+      return randomPolicy({ seed: parseSeed(values['policy-seed']) });
+    case 'llm': {
+      const model = values.model ?? io.env.OPENAI_MODEL;
+      if (!model) throw new UsageError('the llm policy needs --model <name> (or OPENAI_MODEL)');
+      const apiKey = io.env.OPENAI_API_KEY || undefined;
+      const baseURL = io.env.OPENAI_BASE_URL || undefined;
+      if (apiKey === undefined && baseURL === undefined) {
+        throw new UsageError('the llm policy needs OPENAI_API_KEY (or OPENAI_BASE_URL for an endpoint without keys)');
+      }
+      return llmPolicy({ model, apiKey, baseURL, temperature: parseTemperature(values.temperature) });
+    }
+    default:
+      throw new UsageError(`--policy must be one of ${POLICIES.join(', ')}, got ${JSON.stringify(name)}`);
+  }
+}
+
+function parseTemperature(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = Number(text);
+  if (text.trim() === '' || !Number.isFinite(t) || t < 0 || t > 2) throw new UsageError(`--temperature must be a number from 0 to 2, got ${JSON.stringify(text)}`);
+  return t;
+}
+
+async function makeEnvironment(values: AgentValues, io: CliIO): Promise<AgentEnvironment> {
+  if (values.url === undefined) {
+    if (values.tenant !== undefined || values['api-key'] !== undefined) {
+      io.stderr.write('warning: --api-key and --tenant apply with --url only; ignored\n');
+    }
+    return new InProcessEnvironment(await trainerFactoryFor(values, io));
+  }
+  if (values.trainer !== undefined || values['data-dir'] !== undefined || values['allow-unverified-data']) {
+    io.stderr.write('warning: --trainer, --data-dir and --allow-unverified-data apply in-process only; the server trains\n');
+  }
+  try {
+    return new RestEnvironment({
+      url: values.url,
+      apiKey: values['api-key'] ?? (io.env.ML_TRAINER_API_KEY || undefined),
+      tenantId: values.tenant,
+      retry: values.retries === undefined ? undefined : { attempts: parseAttempts(values.retries) },
+      onRetry: ({ attempt, delayMs, reason }) => io.stderr.write(`  retrying in ${delayMs} ms (attempt ${attempt} failed: ${reason})\n`),
+    });
+  } catch (e) {
+    if (e instanceof AgentEnvironmentError) throw new UsageError(`--url: ${e.message}`);
+    throw e;
+  }
+}
+
+function parseAttempts(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 100) throw new UsageError(`--retries must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function describePlayedStep(step: PlayedStep): string {
+  const { outcome, observation: o } = step;
+  const reward = `${outcome.reward >= 0 ? '+' : ''}${outcome.reward.toFixed(4)}`;
+  const args = JSON.stringify(step.call.arguments ?? {});
+  const head = `step ${String(outcome.step).padStart(2)} ${outcome.tool} ${args === '{}' ? '' : `${args} `}reward ${reward}`;
+  const why = step.reason ? `\n  why: ${step.reason}` : '';
+  if (outcome.error) return `${head}  error: ${outcome.error.message}${why}`;
+  const state =
+    `  epoch ${o.current_epoch} (budget left ${o.remaining_budget}/${o.max_epochs})  val_acc ${o.val_accuracy}  ` +
+    `best ${o.best_val_accuracy} @${o.best_val_epoch}  ${o.convergence_signal}${outcome.replayed ? '  (replayed)' : ''}`;
+  return `${head}${state}${why}`;
+}
+
+/** A server reports no epochs while it trains: show the ones a step trained from the histories it returns. */
+function writeRemoteEpochs(step: PlayedStep, stream: NodeJS.WritableStream): void {
+  const trained = step.outcome.data.epochs_just_trained;
+  if (typeof trained !== 'number' || trained <= 0) return;
+  const o: Observation = step.observation;
+  const shown = Math.min(trained, o.val_loss_history_last_10.length, o.loss_history_last_10.length);
+  const trainLosses = o.loss_history_last_10.slice(-shown);
+  const valLosses = o.val_loss_history_last_10.slice(-shown);
+  if (shown < trained) stream.write(`  (${trained} epochs trained; the last ${shown} shown)\n`);
+  for (let i = 0; i < shown; i++) {
+    const epoch = o.current_epoch - shown + 1 + i;
+    stream.write(`  model epoch ${epoch}  loss ${trainLosses[i].toFixed(4)}  val_loss ${valLosses[i].toFixed(4)}\n`);
+  }
+}
+
+function stepJson(step: PlayedStep): Record<string, unknown> {
+  const { outcome } = step;
+  return {
+    type: 'step',
+    step: outcome.step,
+    tool: outcome.tool,
+    arguments: step.call.arguments ?? {},
+    ...(step.reason ? { reason: step.reason } : {}),
+    observation: outcome.data,
+    error: outcome.error,
+    reward: outcome.reward,
+    done: outcome.done,
+    grade: outcome.grade,
+    ...(outcome.replayed ? { replayed: true } : {}),
+  };
+}
+
+function printSummary(result: EpisodeResult, environment: AgentEnvironment, json: boolean, io: CliIO): void {
+  const { history: _history, ...rest } = result;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ type: 'summary', ...rest, environment: environment.description })}\n`);
+    return;
+  }
+  const grade = result.grade ? `${result.grade.score}  ${JSON.stringify(result.grade.details)}` : 'not reported (the episode ended elsewhere)';
+  const maxEpochs = result.history.at(-1)?.observation.max_epochs;
+  io.stdout.write(
+    [
+      `Grade: ${grade}`,
+      `  task ${result.task_id} (seed ${result.seed}), policy ${result.policy}, episode ${result.episode_id}, ${result.status}`,
+      `  total reward ${result.total_reward}, steps ${result.steps}, epochs used ${result.epochs_used}${maxEpochs ? `/${maxEpochs}` : ''}, ` +
+        `best val_acc ${result.best_val_accuracy} @${result.best_val_epoch}`,
+      '',
+    ].join('\n'),
+  );
+}

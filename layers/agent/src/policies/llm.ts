@@ -1,0 +1,280 @@
+import OpenAI from 'openai';
+import type {
+  ChatCompletionFunctionTool,
+  ChatCompletionMessage,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import type { ToolCall, ToolDescription } from '../../../core/src';
+import type { TaskInfo, ToolOutcome } from '../environment';
+import type { Policy, PolicyContext, PolicyDecision, PolicyEpisode } from '../policy';
+
+export interface LlmPolicyOptions {
+  /** The chat model, e.g. gpt-4o-mini or whatever the endpoint serves. */
+  model: string;
+  /** The endpoint's key (OPENAI_API_KEY). Endpoints that need none may leave it out when baseURL is set. */
+  apiKey?: string;
+  /** An OpenAI-compatible endpoint (OPENAI_BASE_URL); default https://api.openai.com/v1. */
+  baseURL?: string;
+  temperature?: number;
+  /** Upper bound on the tokens of one answer. */
+  maxTokens?: number;
+  /** Per-request timeout of the chat API (default 120 s) and its retries (default 2). */
+  timeoutMs?: number;
+  maxRetries?: number;
+  /**
+   * How often one decision may be sent back to the model without a step (no tool call, or
+   * arguments that are not a JSON object) before the policy stops asking: default 2.
+   */
+  maxRepairsPerTurn?: number;
+  /** The same, over the whole episode: default 6. */
+  maxRepairsPerEpisode?: number;
+  /** Tell the model the grade formula of the task (default true; it is part of the public contract). */
+  explainGrading?: boolean;
+  /** A ready client (tests, custom transports); apiKey/baseURL/timeouts are then ignored. */
+  client?: OpenAI;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+/** The key under which malformed arguments are passed on once repairs are used up. */
+export const UNPARSED_ARGUMENTS = 'unparsed_arguments';
+const REASON_LIMIT = 300;
+
+/**
+ * Any OpenAI-compatible chat-completions model with tool calling plays the episode: the
+ * tools come from the environment's JSON Schemas, every tool result goes back as a tool
+ * message, and the conversation ends with the episode (at most the step limit of calls).
+ * A turn without a tool call is nudged; arguments that are not a JSON object are sent back
+ * with the parse error; both without spending a step, a bounded number of times. When
+ * the bound is reached, malformed arguments go to the environment as {unparsed_arguments: text}
+ * (an invalid call: it costs a step and the environment explains), and a model that will not call a
+ * tool at all gets the episode submitted for it.
+ */
+export function llmPolicy(options: LlmPolicyOptions): Policy {
+  if (!options.model) throw new Error('llm policy: a model name is required');
+  const client =
+    options.client ??
+    new OpenAI({
+      apiKey: options.apiKey ?? (options.baseURL ? 'not-needed' : undefined),
+      baseURL: options.baseURL ?? null,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxRetries: options.maxRetries ?? 2,
+    });
+  return {
+    name: 'llm',
+    start: (context) => new LlmEpisode(client, options, context),
+  };
+}
+
+/** A tool call the model asked for, with its arguments parsed (or why they could not be). */
+interface PendingCall {
+  id: string;
+  name: string;
+  args: Record<string, unknown> | null;
+  raw: string;
+  parseError: string | null;
+}
+
+class LlmEpisode implements PolicyEpisode {
+  readonly messages: ChatCompletionMessageParam[] = [];
+  private readonly tools: ChatCompletionFunctionTool[];
+  /** The calls of the model's last answer that are not executed yet (the first is executing). */
+  private queue: PendingCall[] = [];
+  /** The call whose outcome the next `next()` brings, if the model made it. */
+  private awaiting: PendingCall | null = null;
+  private repairsLeft: number;
+  private stepsUsed = 0;
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly options: LlmPolicyOptions,
+    private readonly context: PolicyContext,
+  ) {
+    this.tools = context.tools.map(toOpenAiTool);
+    this.repairsLeft = options.maxRepairsPerEpisode ?? 6;
+    this.messages.push({ role: 'system', content: systemPrompt(context, options.explainGrading ?? true) });
+    this.messages.push({
+      role: 'user',
+      content:
+        `The episode has started. Observation before any training:\n${JSON.stringify(context.initialObservation)}\n` +
+        `You have ${context.maxSteps} tool calls in total. Make your first call.`,
+    });
+  }
+
+  async next(last: ToolOutcome | null): Promise<PolicyDecision> {
+    if (last) this.stepsUsed = last.step;
+    if (last && this.awaiting) {
+      const note = this.awaiting.parseError === null ? '' : `Your arguments were not a JSON object (${this.awaiting.parseError}); the call was rejected and used a step. `;
+      this.messages.push({ role: 'tool', tool_call_id: this.awaiting.id, content: note + toolResultText(last, this.context.maxSteps) });
+      this.awaiting = null;
+      if (last.error) this.dropQueue('not executed: the previous call of this turn failed');
+    }
+    const queued = this.queue.shift();
+    if (queued) return this.execute(queued, 'the next call of the same answer');
+    return this.ask();
+  }
+
+  /** Asks the model for the next call, repairing a bounded number of unusable answers. */
+  private async ask(): Promise<PolicyDecision> {
+    let repairsThisTurn = this.options.maxRepairsPerTurn ?? 2;
+    for (;;) {
+      const message = await this.complete();
+      const calls = (message?.tool_calls ?? []).filter((c): c is ChatCompletionMessageFunctionToolCall => c.type === 'function');
+      this.messages.push(assistantMessage(message, calls));
+      const text = typeof message?.content === 'string' ? message.content.trim() : '';
+      if (text) this.context.log?.(`model: ${truncate(text, REASON_LIMIT)}`);
+      const canRepair = repairsThisTurn > 0 && this.repairsLeft > 0;
+      if (calls.length === 0) {
+        if (!canRepair) {
+          return { call: { tool: 'submit_model', arguments: {} }, reason: 'the model stopped calling tools: submitting for it' };
+        }
+        repairsThisTurn -= 1;
+        this.repairsLeft -= 1;
+        this.messages.push({
+          role: 'user',
+          content: `Reply with a tool call, not text: ${this.stepsLeftText()} If you are done, call submit_model.`,
+        });
+        continue;
+      }
+      const parsed = calls.map(parseCall);
+      const broken = parsed.find((c) => c.parseError !== null);
+      if (broken && canRepair) {
+        repairsThisTurn -= 1;
+        this.repairsLeft -= 1;
+        for (const c of parsed) {
+          this.messages.push({
+            role: 'tool',
+            tool_call_id: c.id,
+            content:
+              c.parseError !== null
+                ? `Error: the arguments of ${c.name} are not a JSON object (${c.parseError}). Nothing was executed and no step was used. Call the tool again with arguments as a JSON object.`
+                : 'Not executed: another call of this answer had invalid arguments. No step was used.',
+          });
+        }
+        continue;
+      }
+      this.queue = parsed.slice(1);
+      return this.execute(parsed[0], text ? truncate(text, REASON_LIMIT) : undefined);
+    }
+  }
+
+  private async complete(): Promise<ChatCompletionMessage | undefined> {
+    const response = await this.client.chat.completions.create({
+      model: this.options.model,
+      messages: this.messages,
+      tools: this.tools,
+      tool_choice: 'auto',
+      ...(this.options.temperature !== undefined ? { temperature: this.options.temperature } : {}),
+      ...(this.options.maxTokens !== undefined ? { max_tokens: this.options.maxTokens } : {}),
+    });
+    return response.choices?.[0]?.message;
+  }
+
+  private execute(call: PendingCall, reason: string | undefined): PolicyDecision {
+    this.awaiting = call;
+    // Arguments still malformed here (the repairs are used up) go as an object the environment rejects
+    // as an invalid call, which costs a step; a bare string could not travel over the REST API.
+    const args = call.parseError === null ? call.args : { [UNPARSED_ARGUMENTS]: truncate(call.raw, 500) };
+    const toolCall: ToolCall = { tool: call.name, arguments: args };
+    return { call: toolCall, reason };
+  }
+
+  private dropQueue(why: string): void {
+    for (const c of this.queue) this.messages.push({ role: 'tool', tool_call_id: c.id, content: `${why}. No step was used.` });
+    this.queue = [];
+  }
+
+  private stepsLeftText(): string {
+    return `${Math.max(0, this.context.maxSteps - this.stepsUsed)} of ${this.context.maxSteps} tool calls left.`;
+  }
+}
+
+function toOpenAiTool(tool: ToolDescription): ChatCompletionFunctionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.input_schema } };
+}
+
+function parseCall(call: ChatCompletionMessageFunctionToolCall): PendingCall {
+  const raw = call.function.arguments ?? '';
+  const base = { id: call.id, name: call.function.name, raw };
+  // Some endpoints send "" (or null) for a call without arguments.
+  if (raw.trim() === '' || raw.trim() === 'null') return { ...base, args: {}, parseError: null };
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ...base, args: null, parseError: `got ${Array.isArray(value) ? 'an array' : typeof value}` };
+    }
+    return { ...base, args: value as Record<string, unknown>, parseError: null };
+  } catch (e) {
+    return { ...base, args: null, parseError: (e as Error).message };
+  }
+}
+
+function assistantMessage(message: ChatCompletionMessage | undefined, calls: ChatCompletionMessageFunctionToolCall[]): ChatCompletionMessageParam {
+  const content = typeof message?.content === 'string' ? message.content : null;
+  if (calls.length === 0) return { role: 'assistant', content: content ?? '' };
+  return {
+    role: 'assistant',
+    content,
+    tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments ?? '' } })),
+  };
+}
+
+/** A tool result as the model reads it: the step count, the reward, and what the tool returned. */
+function toolResultText(outcome: ToolOutcome, maxSteps: number): string {
+  const stepsLeft = Math.max(0, maxSteps - outcome.step);
+  return JSON.stringify({
+    step: outcome.step,
+    steps_left: stepsLeft,
+    reward: outcome.reward,
+    done: outcome.done,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(outcome.grade ? { grade: outcome.grade } : {}),
+    result: outcome.data,
+  });
+}
+
+function gradingText(task: TaskInfo): string {
+  const acc = `acc_score = clamp((best_val_accuracy - ${task.min_score_accuracy}) / (${task.max_score_accuracy} - ${task.min_score_accuracy})), clamp to [0.0001, 0.9999]`;
+  switch (task.task_id) {
+    case 'easy_mnist':
+      return `score = ${acc}. Only the best validation accuracy counts.`;
+    case 'medium_fashion':
+      return (
+        `score = 0.6 * acc_score + 0.4 * clamp(1 - gap / 0.12), where ${acc} and gap = train_accuracy - val_accuracy ` +
+        'of the LAST trained epoch at submission (it cannot be undone by later steps; training longer usually widens it).'
+      );
+    case 'hard_cifar':
+      return (
+        `score = 0.5 * acc_score + 0.3 * clamp(1 - wasted / ${task.max_epochs}) + 0.2 * clamp(1 - variance / 0.01), where ${acc}, ` +
+        'wasted = current_epoch - best_val_epoch at submission, and variance = population variance of the last 10 val losses.'
+      );
+    default:
+      return `score is based on ${acc}.`;
+  }
+}
+
+function systemPrompt(context: PolicyContext, explainGrading: boolean): string {
+  const task = context.task;
+  const lines = [
+    'You are an ML engineer. You train a real neural network in a training environment and act only by calling its tools.',
+    '',
+    `Task: ${task.name} (${task.task_id}, ${task.difficulty}).`,
+    task.description,
+    '',
+    'Rules:',
+    `- At most ${context.maxSteps} tool calls in the whole episode. Every call counts as a step, an invalid one too; the ${context.maxSteps}th call submits automatically.`,
+    '- Every tool result already contains the current metrics; get_training_status is rarely worth a step.',
+    `- The epoch budget is ${task.max_epochs} epochs for the whole episode and is never refunded. run_epochs trains 1 to 20 epochs per call.`,
+    '- Call configure_training first. A later configure_training that changes dropout builds a fresh model (weights, history and best accuracy start over) but the spent epochs stay spent; other changes keep the weights, and the learning-rate schedule restarts over the unspent budget.',
+    '- If training diverges (training loss NaN, infinite or above 100), the model trains no more until a configure_training that changes dropout.',
+    '- submit_model ends the episode. The grade uses the best validation accuracy the current model reached.',
+  ];
+  if (explainGrading) lines.push('', `Grading: ${gradingText(task)}`);
+  lines.push('', 'Make exactly one tool call per answer; keep any text short.');
+  return lines.join('\n');
+}
+
+function truncate(text: string, limit: number): string {
+  const oneLine = text.replace(/\s+/g, ' ');
+  return oneLine.length <= limit ? oneLine : `${oneLine.slice(0, limit - 1)}…`;
+}

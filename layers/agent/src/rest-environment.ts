@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { buildObservation, createEpisode, type EpisodeRecord, type Observation, type ToolDescription } from '../../core/src';
+import { AgentEnvironmentError, type AgentEnvironment, type EpisodeSession, type TaskInfo, type ToolError, type ToolOutcome } from './environment';
+import { knownTaskInfo } from './task-info';
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  attempts: number;
+  /** Delay before the first retry; doubled every retry (with up to 25% jitter) up to maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RestEnvironmentOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:8787 (a path prefix is kept). */
+  url: string;
+  /** Sent as x-api-key. */
+  apiKey?: string;
+  /** Sent as x-tenant-id. */
+  tenantId?: string;
+  retry?: Partial<RetryPolicy>;
+  /**
+   * How long a step may keep answering "in progress" (its request is still executing,
+   * e.g. after a retry that followed a timeout) before giving up. Default 30 minutes.
+   */
+  inProgressTimeoutMs?: number;
+  /** Per-attempt timeout; none by default (training 20 epochs can take minutes). */
+  requestTimeoutMs?: number;
+  /** Injected for tests. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  newRequestId?: () => string;
+  /** Told about every retry (for progress output). */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string; requestId?: string }) => void;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 250, maxDelayMs: 8000 };
+const DEFAULT_IN_PROGRESS_TIMEOUT_MS = 30 * 60 * 1000;
+
+interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  /** Reused by every attempt: the server runs the step at most once. */
+  requestId?: string;
+}
+
+type Attempt = { kind: 'ok'; status: number; body: unknown } | { kind: 'retry'; reason: string; inProgress: boolean; retryAfterMs?: number };
+
+/**
+ * The REST API of the local server and the cloud, as an AgentEnvironment:
+ * POST /v1/episodes, POST /v1/episodes/:id/steps, GET /v1/tools.
+ * Network errors, 5xx, 429 and "in progress" answers are retried with backoff; a step
+ * carries one request_id over all its attempts, so a retry never trains twice.
+ * A 4xx is an AgentEnvironmentError('rejected') with the server's code and message.
+ */
+export class RestEnvironment implements AgentEnvironment {
+  readonly description: string;
+  private readonly base: string;
+  private readonly retry: RetryPolicy;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly newRequestId: () => string;
+
+  constructor(private readonly options: RestEnvironmentOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new AgentEnvironmentError('rejected', `not a valid server URL: ${JSON.stringify(options.url)}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new AgentEnvironmentError('rejected', `the server URL must be http or https, got ${JSON.stringify(options.url)}`);
+    }
+    this.base = parsed.toString().replace(/\/+$/, '');
+    this.description = this.base;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.fetchImpl = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.newRequestId = options.newRequestId ?? randomUUID;
+  }
+
+  async listTools(): Promise<ToolDescription[]> {
+    const body = await this.request({ method: 'GET', path: '/v1/tools' });
+    const list = Array.isArray(body) ? body : (body as { tools?: unknown } | null)?.tools;
+    if (!Array.isArray(list) || !list.every((t) => typeof t?.name === 'string' && typeof t?.input_schema === 'object')) {
+      throw new AgentEnvironmentError('bad_response', `GET /v1/tools: expected a list of {name, description, input_schema}`);
+    }
+    return list as ToolDescription[];
+  }
+
+  async startEpisode(input: { taskId: string; seed?: number }): Promise<EpisodeSession> {
+    const payload: Record<string, unknown> = { task_id: input.taskId };
+    if (input.seed !== undefined) payload.seed = input.seed;
+    // Creating is not idempotent: a retry after a lost answer may leave an unused episode behind.
+    const body = (await this.request({ method: 'POST', path: '/v1/episodes', body: payload })) as Record<string, unknown> | null;
+    const episodeId = body?.episode_id;
+    if (typeof episodeId !== 'string' || episodeId.length === 0) {
+      throw new AgentEnvironmentError('bad_response', 'POST /v1/episodes: the answer has no episode_id');
+    }
+    const record = (body!.record ?? null) as EpisodeRecord | null;
+    const taskId = typeof body!.task_id === 'string' ? body!.task_id : (record?.task_id ?? input.taskId);
+    const seed = typeof body!.seed === 'number' ? body!.seed : (record?.seed ?? input.seed ?? 0);
+    return new RestSession(this, episodeId, taskInfoFrom(body!, taskId), seed, record);
+  }
+
+  /** One API call with retries; returns the parsed JSON body of a 2xx answer. */
+  async request(spec: RequestSpec): Promise<unknown> {
+    const started = Date.now();
+    let delay = this.retry.initialDelayMs;
+    let failures = 0;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(spec);
+      if (outcome.kind === 'ok') return outcome.body;
+      // "In progress" means the step is executing: wait for it as long as inProgressTimeoutMs allows.
+      if (!outcome.inProgress) failures += 1;
+      const inProgressExpired = Date.now() - started > (this.options.inProgressTimeoutMs ?? DEFAULT_IN_PROGRESS_TIMEOUT_MS);
+      if (failures >= this.retry.attempts || (outcome.inProgress && inProgressExpired)) {
+        throw new AgentEnvironmentError(
+          'unavailable',
+          `${spec.method} ${spec.path} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
+          { attempts: attempt },
+        );
+      }
+      const jittered = Math.round(delay * (1 + Math.random() * 0.25));
+      const wait = Math.min(this.retry.maxDelayMs, Math.max(outcome.retryAfterMs ?? 0, jittered));
+      this.options.onRetry?.({ attempt, delayMs: wait, reason: outcome.reason, requestId: spec.requestId });
+      await this.sleep(wait);
+      delay = Math.min(this.retry.maxDelayMs, delay * 2);
+    }
+  }
+
+  private async attempt(spec: RequestSpec): Promise<Attempt> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.apiKey !== undefined) headers['x-api-key'] = this.options.apiKey;
+    if (this.options.tenantId !== undefined) headers['x-tenant-id'] = this.options.tenantId;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(`${this.base}${spec.path}`, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal: this.options.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(this.options.requestTimeoutMs),
+      });
+      text = await response.text();
+    } catch (e) {
+      return { kind: 'retry', reason: `network error: ${describeNetworkError(e)}`, inProgress: false };
+    }
+    const body = parseJson(text);
+    if (response.ok) {
+      if (body === undefined) {
+        throw new AgentEnvironmentError('bad_response', `${spec.method} ${spec.path}: HTTP ${response.status} with a body that is not JSON`, {
+          status: response.status,
+        });
+      }
+      return { kind: 'ok', status: response.status, body };
+    }
+    const apiError = errorOf(body);
+    if (apiError?.code === 'in_progress') {
+      return { kind: 'retry', reason: `the request is still executing (${apiError.message})`, inProgress: true };
+    }
+    if (response.status >= 500 || response.status === 429) {
+      return {
+        kind: 'retry',
+        reason: `HTTP ${response.status}${apiError ? ` ${apiError.code}: ${apiError.message}` : ''}`,
+        inProgress: false,
+        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+      };
+    }
+    // A tool call the environment rejected is still a committed step: the server says so with a 4xx carrying it.
+    const rejectedStep = (apiError?.details as { step?: unknown } | undefined)?.step;
+    if (response.status >= 400 && typeof rejectedStep === 'object' && rejectedStep !== null) {
+      return { kind: 'ok', status: response.status, body: rejectedStep };
+    }
+    if (response.status >= 400) {
+      const what = apiError ? `${apiError.code}: ${apiError.message}` : text.slice(0, 200) || response.statusText;
+      throw new AgentEnvironmentError('rejected', `${spec.method} ${spec.path}: HTTP ${response.status} ${what}`, {
+        status: response.status,
+        errorCode: apiError?.code,
+        details: apiError?.details,
+      });
+    }
+    throw new AgentEnvironmentError('bad_response', `${spec.method} ${spec.path}: unexpected HTTP ${response.status}`, {
+      status: response.status,
+    });
+  }
+
+  /** A fresh request_id for one step. */
+  requestId(): string {
+    return this.newRequestId();
+  }
+}
+
+class RestSession implements EpisodeSession {
+  readonly maxSteps: number;
+  readonly initialObservation: Observation;
+  private lastStep = 0;
+
+  constructor(
+    private readonly env: RestEnvironment,
+    readonly episodeId: string,
+    readonly task: TaskInfo,
+    readonly seed: number,
+    record: EpisodeRecord | null,
+  ) {
+    this.maxSteps = record?.max_steps ?? 15;
+    this.initialObservation = initialObservationOf(record, task.task_id, seed);
+  }
+
+  async call(tool: string, args?: unknown): Promise<ToolOutcome> {
+    const requestId = this.env.requestId();
+    const path = `/v1/episodes/${encodeURIComponent(this.episodeId)}/steps`;
+    const body = (await this.env.request({
+      method: 'POST',
+      path,
+      body: { tool, arguments: args ?? {}, request_id: requestId },
+      requestId,
+    })) as Record<string, unknown> | null;
+    if (body === null || typeof body !== 'object' || typeof body.data !== 'object' || typeof body.done !== 'boolean') {
+      throw new AgentEnvironmentError('bad_response', `POST ${path}: expected {step, tool, data, error, reward, done, grade}`);
+    }
+    const step = typeof body.step === 'number' ? body.step : this.lastStep + 1;
+    this.lastStep = step;
+    return {
+      step,
+      tool: typeof body.tool === 'string' ? body.tool : tool,
+      data: (body.data ?? {}) as Record<string, unknown>,
+      error: (body.error ?? null) as ToolError | null,
+      reward: typeof body.reward === 'number' ? body.reward : 0,
+      done: body.done,
+      grade: (body.grade ?? null) as ToolOutcome['grade'],
+      replayed: body.replayed === true,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function taskInfoFrom(body: Record<string, unknown>, taskId: string): TaskInfo {
+  const served = body.task as Partial<TaskInfo> | undefined;
+  const known = knownTaskInfo(taskId);
+  if (known) return { ...known, ...(served && typeof served === 'object' ? served : {}) };
+  if (served && typeof served === 'object' && typeof served.max_epochs === 'number') {
+    return { name: taskId, description: '', difficulty: 'medium', target_value: 0, min_score_accuracy: 0, max_score_accuracy: 1, ...served, task_id: taskId } as TaskInfo;
+  }
+  throw new AgentEnvironmentError('bad_response', `the server started an episode of task ${JSON.stringify(taskId)}, which this client does not know`);
+}
+
+function initialObservationOf(record: EpisodeRecord | null, taskId: string, seed: number): Observation {
+  try {
+    if (record) return buildObservation(record);
+  } catch {
+    // An unexpected record shape: fall through to the observation of a fresh episode.
+  }
+  return buildObservation(createEpisode(taskId, seed));
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorOf(body: unknown): { code: string; message: string; details?: unknown } | null {
+  const error = (body as { error?: unknown } | null | undefined)?.error;
+  if (error === null || typeof error !== 'object') return null;
+  const { code, message, details } = error as Record<string, unknown>;
+  return { code: typeof code === 'string' ? code : 'unknown', message: typeof message === 'string' ? message : '', details };
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describeNetworkError(e: unknown): string {
+  const error = e as { message?: string; cause?: { code?: string; message?: string }; name?: string };
+  if (error?.name === 'TimeoutError') return 'timed out';
+  const cause = error?.cause?.code ?? error?.cause?.message;
+  return cause ? `${error.message ?? 'fetch failed'} (${cause})` : (error?.message ?? String(e));
+}
