@@ -3,6 +3,7 @@ import { UsageError, type CliCommand, type CliIO } from './command';
 import { agentCommand } from './commands/agent';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
+import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { stepCommand } from './commands/step';
@@ -11,7 +12,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand];
 }
 
 function overview(list: CliCommand[]): string {

@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { dashboardRoutes, withDashboard, type DashboardOptions } from './dashboard-routes';
 import { classifyFailure } from './failure';
 import { jsonRpcRoutes } from './json-rpc-routes';
 import { standardMcpRoutes } from './mcp-stream-routes';
@@ -13,7 +14,9 @@ import { serverContext, type ServerOptions } from './server-context';
  * HTTP) and the REST API /v1, all adapters over one EpisodeService. Not listening yet:
  * call `listen({ host, port })` (port 0 picks a free one) and `close()` when done.
  */
-export function createServer(options: ServerOptions): FastifyInstance {
+export function createServer(serverOptions: ServerOptions & DashboardOptions): FastifyInstance {
+  // The dashboard (on by default) observes every step through the service: see dashboard-routes.ts.
+  const { options, bus } = withDashboard(serverOptions);
   const ctx = serverContext(options);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: ctx.bodyLimit });
 
@@ -32,5 +35,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.register(async (scope) => jsonRpcRoutes(scope, ctx));
   app.register(async (scope) => standardMcpRoutes(scope, ctx));
   app.register(async (scope) => restRoutes(scope, ctx), { prefix: '/v1' });
+  if (bus) app.register(async (scope) => dashboardRoutes(scope, ctx, bus, options));
   return app;
 }

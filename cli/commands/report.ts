@@ -1,0 +1,199 @@
+import { access, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseEpisodeRecord, type TrainerFactory } from '../../layers/core/src';
+import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src/episode-service';
+import { buildEpisodeReport, renderEpisodeReportHtml, type EpisodeReport } from '../../layers/reports/src';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { readJsonInput } from '../read-input';
+import { defaultStateDir } from './serve';
+
+const HELP = `Usage: ml-trainer report <episode-id> [--out <file>] [--json] [--state-dir <dir>] [--tenant <id>]
+       ml-trainer report <episode-id> --server <url> [--out <file>] [--json] [--tenant <id>]
+       ml-trainer report --record <file|-> [--out <file>] [--json]
+
+Writes an episode's report: one self-contained HTML file (loss, accuracy and learning-rate
+charts with the configuration changes and the best epoch, the grade's breakdown, the
+timeline of tool calls, usage) that opens in any browser without a network. --json writes
+the same data as JSON instead.
+
+Where the episode comes from:
+  <episode-id>              an episode of the local store that \`ml-trainer serve\` uses
+  --state-dir <dir>         that store (default: $ML_TRAINER_HOME/state, else
+                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state).
+                            While \`ml-trainer serve\` runs on it, use --server instead (or
+                            the dashboard's download link).
+  --server <url>            a running server, e.g. http://127.0.0.1:8000 (its REST API)
+  --tenant <id>             the episode's tenant (default local)
+  --record <file|->         a saved episode: the episode.json of \`ml-trainer step\`, the body
+                            of GET /v1/episodes/<id>, or a bare episode record ("-": stdin)
+
+Options:
+  --out <file>              where to write (default: standard output)
+  --json                    write the report's data as JSON instead of HTML
+  -h, --help                show this help`;
+
+interface Source {
+  report: EpisodeReport;
+  what: string;
+}
+
+export const reportCommand: CliCommand = {
+  name: 'report',
+  summary: 'write an episode report (self-contained HTML with charts, or JSON)',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        'state-dir': { type: 'string' },
+        server: { type: 'string' },
+        tenant: { type: 'string' },
+        record: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 1) throw new UsageError(`expected one episode id, got ${positionals.length}: ${positionals.join(' ')}`);
+    const episodeId = positionals[0];
+    if (values.record !== undefined && episodeId !== undefined) throw new UsageError('give an episode id or --record <file>, not both');
+    if (values.record === undefined && episodeId === undefined) throw new UsageError('give an episode id, or --record <file>');
+    if (values.server !== undefined && values['state-dir'] !== undefined) throw new UsageError('--server and --state-dir are two sources; give one');
+    if (values.record !== undefined && (values.server !== undefined || values['state-dir'] !== undefined || values.tenant !== undefined)) {
+      throw new UsageError('--record reads a file: --server, --state-dir and --tenant do not apply');
+    }
+    const tenant = values.tenant ?? 'local';
+
+    let source: Source;
+    if (values.record !== undefined) source = reportFromSaved(await readJsonInput(values.record, io.stdin, 'the episode record'), values.record);
+    else if (values.server !== undefined) source = await reportFromServer(values.server, tenant, episodeId!);
+    else source = await reportFromStore(values['state-dir'] ?? defaultStateDir(io.env), tenant, episodeId!);
+
+    const text = values.json ? `${JSON.stringify(source.report, null, 2)}\n` : renderEpisodeReportHtml(source.report);
+    await writeOutput(values.out, text, io);
+    if (values.out !== undefined && values.out !== '-') {
+      io.stderr.write(`wrote the ${values.json ? 'JSON' : 'HTML'} report of ${source.what} to ${values.out}\n`);
+    }
+    return 0;
+  },
+};
+
+async function writeOutput(out: string | undefined, text: string, io: CliIO): Promise<void> {
+  if (out === undefined || out === '-') {
+    io.stdout.write(text);
+    return;
+  }
+  try {
+    await writeFile(out, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${out}: ${(error as Error).message}`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** A bare record, `ml-trainer step`'s episode.json ({record, checkpoint_file, …}) or a REST episode body ({episode_id, record, usage, …}). */
+export function reportFromSaved(value: unknown, where: string): Source {
+  if (!isObject(value)) throw new UsageError(`${where} does not hold an episode: expected a JSON object`);
+  if ('schema_version' in value) {
+    return { report: buildEpisodeReport({ record: parseEpisodeRecord(value) }), what: `the record in ${where}` };
+  }
+  if (!('record' in value)) throw new UsageError(`${where} does not hold an episode: expected an episode record, or an object with "record"`);
+  const record = parseEpisodeRecord(value.record);
+  const usage = isObject(value.usage) ? (value.usage as unknown as EpisodeView['usage']) : null;
+  const report = buildEpisodeReport({
+    record,
+    episodeId: stringOrNull(value.episode_id),
+    tenant: stringOrNull(value.tenant),
+    usage:
+      usage && typeof usage.steps === 'number' && typeof usage.epochs_trained === 'number' && typeof usage.training_seconds === 'number'
+        ? { steps: usage.steps, epochs_trained: usage.epochs_trained, training_seconds: usage.training_seconds }
+        : null,
+    createdAt: stringOrNull(value.created_at),
+    updatedAt: stringOrNull(value.updated_at),
+    version: typeof value.version === 'number' ? value.version : null,
+  });
+  return { report, what: report.episode_id ? `episode ${report.episode_id}` : `the record in ${where}` };
+}
+
+async function reportFromServer(server: string, tenant: string, episodeId: string): Promise<Source> {
+  let base: URL;
+  try {
+    base = new URL(server);
+  } catch {
+    throw new UsageError(`--server must be a URL such as http://127.0.0.1:8000, got ${JSON.stringify(server)}`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError('--server must be an http(s) URL');
+  const url = new URL(`v1/episodes/${encodeURIComponent(episodeId)}`, base.href.endsWith('/') ? base.href : `${base.href}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept: 'application/json', 'x-tenant-id': tenant } });
+  } catch (error) {
+    throw new UsageError(`cannot reach ${base.origin}: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  if (response.status === 404) throw new UsageError(`no episode ${episodeId} of tenant ${tenant} on ${base.origin}`);
+  if (!response.ok) throw new Error(`${url.href} answered ${response.status}: ${text.slice(0, 300)}`);
+  const { report } = reportFromSaved(JSON.parse(text), url.href);
+  return { report, what: `episode ${episodeId}` };
+}
+
+/** Reading needs no trainer: a factory that says so if anything asks for one. */
+const NO_TRAINERS: TrainerFactory = {
+  create: () => Promise.reject(new Error('the report command trains nothing')),
+  restore: () => Promise.reject(new Error('the report command trains nothing')),
+};
+
+async function reportFromStore(stateDir: string, tenant: string, episodeId: string): Promise<Source> {
+  try {
+    await access(stateDir);
+  } catch {
+    throw new UsageError(`no state directory ${stateDir} (give --state-dir, the one \`ml-trainer serve\` used)`);
+  }
+  const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
+  const { StoredEpisodeService } = await import('../../layers/episodes/src/stored-episode-service');
+  let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
+  try {
+    runtime = await startLocalRuntime({ dataDir: stateDir });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/in use by another local runtime/.test(message)) {
+      throw new UsageError(
+        `${message}\nA running \`ml-trainer serve\` holds it: use --server http://127.0.0.1:8000 (its address), ` +
+          `or download the report from its dashboard (/dashboard/episodes/${episodeId}/report.html).`,
+      );
+    }
+    throw error;
+  }
+  try {
+    const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: NO_TRAINERS, warn: () => undefined });
+    let view: EpisodeView;
+    try {
+      view = await service.getEpisode(tenant, episodeId);
+    } catch (error) {
+      if (error instanceof EpisodeServiceError && error.code === 'not_found') {
+        throw new UsageError(`no episode ${episodeId} of tenant ${tenant} in ${stateDir}`);
+      }
+      throw error;
+    }
+    const report = buildEpisodeReport({
+      record: view.record,
+      episodeId: view.episode_id,
+      tenant: view.tenant,
+      usage: view.usage,
+      createdAt: view.created_at,
+      updatedAt: view.updated_at,
+      version: view.version,
+    });
+    return { report, what: `episode ${episodeId}` };
+  } finally {
+    await runtime.close();
+  }
+}

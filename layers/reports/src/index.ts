@@ -1,0 +1,5 @@
+export * from './episode-report';
+export * from './episode-report-html';
+export * from './leaderboard';
+export * from './dashboard-html';
+export { SafeHtml, escapeHtml, html, jsonForScript, contentSecurityPolicy, renderPage } from './html';

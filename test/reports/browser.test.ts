@@ -1,0 +1,221 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildEpisodeReport, renderEpisodeReportHtml } from '../../layers/reports/src';
+import { http, startServer, type RunningServer } from '../server/harness';
+import { DIVERGED_SCRIPT, finalRecord, INJECTION, MAIN_SCRIPT, slowTrainerFactory } from './helpers';
+
+/*
+ * The dashboard and the report in a real headless Chromium (Debian's /usr/bin/chromium, or
+ * ML_TRAINER_CHROMIUM). Without it these tests are skipped, loudly. Screenshots go to
+ * test-artifacts/reports/.
+ */
+const CHROMIUM = process.env.ML_TRAINER_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  console.warn(
+    `\n${'*'.repeat(78)}\n*** BROWSER TESTS SKIPPED: no Chromium at ${CHROMIUM}.\n*** Install it (apt-get install chromium) or set ML_TRAINER_CHROMIUM.\n${'*'.repeat(78)}\n`,
+  );
+}
+const describeBrowser = haveChromium ? describe : describe.skip;
+
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'reports');
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const EPOCH_DELAY_MS = 200;
+// Functions given to waitForFunction run in the page: they reach its document as (globalThis as any).document,
+// since this project compiles without the DOM library.
+
+
+/** Console errors, page errors and failed requests of a page: a test expects none. */
+function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return problems;
+}
+
+async function storedServiceWithSlowTrainer(delayMs: number) {
+  const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
+  const { StoredEpisodeService } = await import('../../layers/episodes/src/stored-episode-service');
+  const runtime = await startLocalRuntime();
+  const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: slowTrainerFactory(delayMs), warn: () => undefined });
+  return { service, close: () => runtime.close() };
+}
+
+describeBrowser('dashboard and report in headless Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  describe('the dashboard', () => {
+    let stored: Awaited<ReturnType<typeof storedServiceWithSlowTrainer>>;
+    let server: RunningServer;
+    let context: BrowserContext;
+    let id: string;
+
+    const rest = (path: string, body?: unknown) => http(body === undefined ? 'GET' : 'POST', `${server.base}${path}`, body);
+
+    beforeAll(async () => {
+      stored = await storedServiceWithSlowTrainer(EPOCH_DELAY_MS);
+      server = await startServer({ service: stored.service });
+      id = (await rest('/v1/episodes', { task_id: 'easy_mnist' })).json.episode_id;
+      await rest(`/v1/episodes/${id}/steps`, { tool: 'configure_training', arguments: { learning_rate: 0.001, lr_schedule: 'cosine' } });
+      await rest(`/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 3 } });
+      context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // Only the server may be reached.
+      await context.route((url) => !url.href.startsWith(server.base), (route) => route.abort());
+    });
+    afterAll(async () => {
+      await context?.close();
+      await server?.close();
+      await stored?.close();
+    });
+
+    it('lists the episodes, opens one, and follows a step while it trains', async () => {
+      const page = await context.newPage();
+      const problems = watch(page);
+      await page.goto(`${server.base}/`);
+      await expect(page.title()).resolves.toBe('ml-trainer dashboard: episodes');
+      const link = page.locator(`a[href="/dashboard/episodes/${id}"]`);
+      await link.waitFor();
+      await link.click();
+      await page.waitForURL(`**/dashboard/episodes/${id}`);
+      await page.waitForSelector('body[data-charts-ready="true"]');
+      expect(await page.locator('.chart canvas').count()).toBe(3);
+      expect(await page.getAttribute('body', 'data-chart-points')).toBe('3');
+
+      // Another client trains 6 epochs; the page shows them as they come.
+      let settled = false;
+      const training = rest(`/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 6 } }).finally(() => {
+        settled = true;
+      });
+      await page.waitForFunction(() => Number((globalThis as any).document.body.dataset.chartPoints) >= 5, undefined, { timeout: 10_000 });
+      expect(settled).toBe(false);
+      await expect(page.locator('#live-status').textContent()).resolves.toMatch(/run_epochs: epoch \d of 6 done, validation accuracy/);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-episode-live.png'), fullPage: false });
+      expect((await training).status).toBe(200);
+
+      // When the step ends, the page fetches the committed episode: tables and charts agree.
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('#timeline-table-caption')?.textContent?.includes('(3 of 15 steps)'), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => (globalThis as any).document.body.dataset.chartPoints === '9');
+      await expect(page.locator('#live-status').textContent()).resolves.toContain('Step 3 (run_epochs) done');
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-episode.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it('the episode list follows new episodes; the leaderboard renders', async () => {
+      const page = await context.newPage();
+      const problems = watch(page);
+      await page.goto(`${server.base}/`);
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      const created = (await rest('/v1/episodes', { task_id: 'medium_fashion' })).json.episode_id as string;
+      await page.locator(`a[href="/dashboard/episodes/${created}"]`).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
+
+      await rest(`/v1/episodes/${created}/steps`, { tool: 'configure_training', arguments: { dropout: 0.2 } });
+      await rest(`/v1/episodes/${created}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 2 } });
+      await rest(`/v1/episodes/${created}/steps`, { tool: 'submit_model', arguments: {} });
+      await page.getByRole('link', { name: 'Leaderboard' }).click();
+      await page.waitForURL('**/dashboard/leaderboard');
+      await expect(page.locator('h2').first().textContent()).resolves.toContain('Fashion Item Classifier');
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-leaderboard.png'), fullPage: true });
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('a report file', () => {
+    async function openOffline(file: string, viewport: { width: number; height: number }) {
+      const context = await browser.newContext({ viewport });
+      await context.setOffline(true);
+      const requests: string[] = [];
+      await context.route('**', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:')) return route.continue();
+        requests.push(url);
+        return route.abort();
+      });
+      const page = await context.newPage();
+      const problems = watch(page);
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('body[data-charts-ready="true"]');
+      return { context, page, problems, requests };
+    }
+
+    it('opens from disk with the network off and draws its charts', async () => {
+      const file = join(ARTIFACTS, 'report.html');
+      const report = buildEpisodeReport({ record: await finalRecord(MAIN_SCRIPT), episodeId: 'ep-demo', usage: { steps: 11, epochs_trained: 20, training_seconds: 6.4 } });
+      await writeFile(file, renderEpisodeReportHtml(report));
+      const { context, page, problems, requests } = await openOffline(file, { width: 1280, height: 900 });
+      try {
+        for (const kind of ['loss', 'accuracy', 'lr']) {
+          const canvas = page.locator(`[data-chart="${kind}"] canvas`);
+          expect(await canvas.count()).toBe(1);
+          const box = await canvas.boundingBox();
+          expect(box!.width).toBeGreaterThan(300);
+          expect(box!.height).toBeGreaterThan(100);
+        }
+        expect(await page.getAttribute('body', 'data-chart-points')).toBe(String(report.epochs.length));
+        // Something was drawn: the canvas is not blank.
+        const inked = await page.evaluate<number>(`(() => {
+          const canvas = document.querySelector('[data-chart="loss"] canvas');
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+          return n;
+        })()`);
+        expect(inked).toBeGreaterThan(1000);
+        await page.screenshot({ path: join(ARTIFACTS, 'report-desktop.png'), fullPage: true });
+
+        // Keyboard: the skip link comes first; the data table opens from its summary.
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate('document.activeElement?.className')).toBe('skip-link');
+        await page.focus('#epochs-details > summary');
+        await page.keyboard.press('Enter');
+        expect(await page.locator('#epochs-details').getAttribute('open')).toBe('');
+        expect(await page.locator('#epochs-table-caption').isVisible()).toBe(true);
+
+        // A phone.
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-chart="loss"] canvas').getBoundingClientRect().width < 390);
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        expect(overflow).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: join(ARTIFACTS, 'report-phone.png'), fullPage: true });
+
+        expect(requests).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('runs no injected markup, and draws a diverged run', async () => {
+      const record = await finalRecord([{ tool: INJECTION, arguments: { x: INJECTION } }, ...DIVERGED_SCRIPT]);
+      const file = join(ARTIFACTS, 'report-diverged-injected.html');
+      await writeFile(file, renderEpisodeReportHtml(buildEpisodeReport({ record, episodeId: INJECTION })));
+      const { context, page, problems, requests } = await openOffline(file, { width: 1024, height: 800 });
+      try {
+        expect(await page.evaluate('window.__pwned')).toBeUndefined();
+        expect(await page.locator('img').count()).toBe(0);
+        expect(await page.locator('.chart canvas').count()).toBe(3);
+        await expect(page.locator('h1').textContent()).resolves.toContain('MNIST');
+        await expect(page.locator('.notice.bad').textContent()).resolves.toContain('Training diverged in epoch 4');
+        expect(requests).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+});
