@@ -1,6 +1,7 @@
 import type { TrainerFactory } from '../layers/core/src';
 import { formulaTrainerFactory } from '../layers/core/src/testing/formula-trainer';
 import { UsageError, type CliIO } from './command';
+import { downloadProgressPrinter } from './download-progress';
 
 /** Options every command that trains accepts. */
 export const TRAINING_OPTIONS = {
@@ -33,11 +34,15 @@ export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO)
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
   // Loaded only here: TensorFlow takes a moment to start and most commands never need it.
-  const { realTrainerFactory } = await import('./real-trainer');
-  return realTrainerFactory({
+  const { datasetTrainerFactory } = await import('../layers/runtime/src/dataset-trainer-factory');
+  return datasetTrainerFactory({
     dataDir: values['data-dir'] ?? io.env.ML_TRAINER_DATA_DIR,
     allowUnverified: values['allow-unverified-data'] ?? false,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
-    onProgress: (message) => io.stderr.write(`${message}\n`),
+    autoFetch: true,
+    onFetchProgress: downloadProgressPrinter(io.stderr),
+    onProgress: (event) => {
+      if (event.stage === 'decoding') io.stderr.write(`decoding ${event.file}\n`);
+    },
   });
 }

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-node';
+import type { ImageSet, TaskData } from '../../../datasets/src/task-data';
+import { normalisationTable } from './normalization';
+
+/** One split, normalised once: images N×H×W×C float32 (tfjs convolutions are NHWC), labels int32. */
+export interface SplitTensors {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  count: number;
+}
+
+export const NUM_CLASSES = 10;
+
+export function splitTensors(data: TaskData, split: 'train' | 'val'): SplitTensors {
+  const set = data[split];
+  checkImageSet(data, set, split);
+  const { channels: c, height: h, width: w } = data;
+  const tables = normalisationTable(data.dataset);
+  if (tables.length !== c) throw new Error(`${data.dataset} has ${tables.length} channels, the data has ${c}`);
+  const out = new Float32Array(set.count * h * w * c);
+  const plane = h * w;
+  for (let n = 0; n < set.count; n++) {
+    for (let ch = 0; ch < c; ch++) {
+      const table = tables[ch]!;
+      const src = (n * c + ch) * plane;
+      const dst = n * plane * c + ch;
+      for (let i = 0; i < plane; i++) out[dst + i * c] = table[set.images[src + i]!]!;
+    }
+  }
+  return {
+    images: tf.tensor4d(out, [set.count, h, w, c]),
+    labels: tf.tensor1d(Int32Array.from(set.labels), 'int32'),
+    count: set.count,
+  };
+}
+
+function checkImageSet(data: TaskData, set: ImageSet, split: string): void {
+  const expected = set.count * data.channels * data.height * data.width;
+  if (set.images.length !== expected) {
+    throw new Error(`${split} images hold ${set.images.length} bytes, expected ${expected} (${set.count}×${data.channels}×${data.height}×${data.width})`);
+  }
+  if (set.labels.length !== set.count) throw new Error(`${split} has ${set.labels.length} labels for ${set.count} images`);
+  const bad = set.labels.findIndex((l) => l >= NUM_CLASSES);
+  if (bad >= 0) throw new Error(`${split} label ${set.labels[bad]} at ${bad} is not a class 0..${NUM_CLASSES - 1}`);
+}

@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-node';
+import type { TorchGenerator } from '../../datasets/src/torch-generator';
+import type { TrainingConfig } from '../../core/src/training-config';
+import type { ModelKind } from './model/architectures';
+import { Network } from './model/network';
+import { ResourceVariable } from './ops/resource-variable';
+import { createOptimizer } from './optim/create-optimizer';
+import type { Optimizer } from './optim/optimizer';
+
+/** Weights as plain tensors: parameters and buffers (batch-norm running statistics), by name. */
+export interface WeightValues {
+  params: Map<string, tf.Tensor>;
+  buffers: Map<string, tf.Tensor>;
+}
+
+export function disposeValues(w: WeightValues | null): void {
+  w?.params.forEach((t) => t.dispose());
+  w?.buffers.forEach((t) => t.dispose());
+}
+
+/** Everything that exists once a model is built: network, weights, optimizer, best weights. */
+export class ModelState {
+  private constructor(
+    public network: Network,
+    readonly params: Map<string, ResourceVariable>,
+    public buffers: Map<string, tf.Tensor>,
+    public optimizer: Optimizer,
+    public config: TrainingConfig,
+    public best: WeightValues | null,
+  ) {}
+
+  /** A new model initialised from `g` as PyTorch would, with a fresh optimizer. */
+  static fresh(kind: ModelKind, config: TrainingConfig, g: TorchGenerator): ModelState {
+    const network = new Network(kind, config.dropout);
+    const initial = network.initialParams(g);
+    const params = new Map(network.params.map((p) => [p.name, ResourceVariable.fromValues(initial.get(p.name)!, p.shape)]));
+    const buffers = network.initialBuffers();
+    buffers.forEach((t) => tf.keep(t));
+    return new ModelState(network, params, buffers, createOptimizer(config.optimizer, network.params), config, null);
+  }
+
+  static assemble(
+    network: Network, params: Map<string, ResourceVariable>, buffers: Map<string, tf.Tensor>,
+    optimizer: Optimizer, config: TrainingConfig, best: WeightValues | null,
+  ): ModelState {
+    return new ModelState(network, params, buffers, optimizer, config, best);
+  }
+
+  /** The parameters' current values (reads that share the variables' buffers). */
+  readParams(): Map<string, tf.Tensor> {
+    return new Map([...this.params].map(([name, v]) => [name, v.read()]));
+  }
+
+  /** New settings on the same weights; the optimizer state survives only if asked and the kind is unchanged. */
+  reconfigure(config: TrainingConfig, keepOptimizerState: boolean): void {
+    if (config.dropout !== this.config.dropout) this.network = new Network(this.network.kind, config.dropout);
+    if (!keepOptimizerState || config.optimizer !== this.optimizer.kind) {
+      this.optimizer.dispose();
+      this.optimizer = createOptimizer(config.optimizer, this.network.params);
+    }
+    this.config = config;
+  }
+
+  /** Installs buffers computed by a training step (already kept), freeing the replaced ones. */
+  replaceBuffers(next: Map<string, tf.Tensor>): void {
+    for (const [name, t] of this.buffers) if (next.get(name) !== t) t.dispose();
+    this.buffers = next;
+  }
+
+  /**
+   * Remembers the current weights. Holding reads is enough: the next in-place update
+   * copies a variable's buffer rather than change a buffer that a read still holds.
+   */
+  keepBest(): void {
+    disposeValues(this.best);
+    this.best = {
+      params: new Map([...this.params].map(([name, v]) => [name, tf.keep(v.read())])),
+      buffers: new Map([...this.buffers].map(([name, t]) => [name, tf.keep(tf.clone(t))])),
+    };
+  }
+
+  dispose(): void {
+    this.params.forEach((v) => v.dispose());
+    this.buffers.forEach((t) => t.dispose());
+    disposeValues(this.best);
+    this.best = null;
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-node';
+import type { AugmentationSetting, TrainPassMetrics } from '../../core/src/trainer-port';
+import type { DatasetName } from '../../datasets/src/task-data';
+import { augmentBatch } from './augment/augmenter';
+import type { SplitTensors } from './data/split-tensors';
+import type { KernelChoice } from './layers/layer';
+import type { ModelState } from './model-state';
+import { predictedClass, softmaxCrossEntropy } from './ops/cross-entropy';
+import { PassTotals } from './pass-totals';
+import type { RngStreams } from './rng-streams';
+
+export interface TrainEpochInputs {
+  model: ModelState;
+  data: SplitTensors;
+  dataset: DatasetName;
+  learningRate: number;
+  augmentation: AugmentationSetting;
+  rng: RngStreams;
+  kernels: KernelChoice;
+}
+
+/**
+ * One pass over the training set in this epoch's shuffled order, the last batch possibly
+ * partial: forward, backward and an optimizer step per batch. Loss and accuracy are the
+ * sample-weighted means over the pass, measured on the batches as trained (augmented,
+ * dropout on), accumulated on the device and read back once.
+ */
+export async function trainEpoch(inputs: TrainEpochInputs): Promise<TrainPassMetrics> {
+  const started = performance.now();
+  const order = inputs.rng.shuffler(inputs.data.count).nextEpochOrder();
+  const batchSize = inputs.model.config.batch_size;
+  const totals = new PassTotals();
+  try {
+    for (let start = 0; start < order.length; start += batchSize) {
+      trainBatch(inputs, order.subarray(start, start + batchSize), totals);
+    }
+    const { loss, accuracy } = await totals.means();
+    return { loss, accuracy, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    totals.dispose();
+  }
+}
+
+function trainBatch(inputs: TrainEpochInputs, indices: Int32Array, totals: PassTotals): void {
+  const { model, rng } = inputs;
+  const bufferNames = [...model.buffers.keys()];
+  const out = tf.tidy(() => {
+    const { x, y } = batch(inputs, indices);
+    const values = model.readParams();
+    const buffers = new Map(model.buffers);
+    const ctx = { training: true, params: values, buffers, dropoutSeed: rng.global.nextUint32(), kernels: inputs.kernels };
+    const pass = model.network.forward(x, ctx);
+    const ce = softmaxCrossEntropy(pass.logits, y);
+    const grads = pass.backward(ce.dLogits);
+    model.optimizer.step({ params: model.params, values, grads, lr: inputs.learningRate, weightDecay: model.config.weight_decay });
+    return {
+      buffers: bufferNames.map((name) => buffers.get(name)!),
+      losses: ce.losses,
+      predicted: predictedClass(pass.logits),
+      labels: y,
+    };
+  });
+  model.replaceBuffers(new Map(bufferNames.map((name, i) => [name, out.buffers[i]!])));
+  totals.add(out.losses, out.predicted, out.labels);
+}
+
+function batch(inputs: TrainEpochInputs, indices: Int32Array): { x: tf.Tensor; y: tf.Tensor } {
+  const idx = tf.tensor1d(indices, 'int32');
+  const x = tf.gather(inputs.data.images, idx);
+  const y = tf.gather(inputs.data.labels, idx);
+  const { enabled, strength } = inputs.augmentation;
+  return { x: enabled ? augmentBatch(x, inputs.dataset, strength, inputs.rng.augment) : x, y };
+}

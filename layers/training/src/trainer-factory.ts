@@ -1,0 +1,53 @@
+import { getTask } from '../../core/src/tasks';
+import type { Trainer, TrainerFactory, TrainerSpec } from '../../core/src/trainer-port';
+import type { DatasetName, TaskData } from '../../datasets/src/task-data';
+import { CheckpointError, decodeCheckpoint } from './checkpoint';
+import type { KernelChoice } from './layers/layer';
+import type { ModelKind } from './model/architectures';
+import { restoreModel } from './model-snapshot';
+import type { BatchNormKernels } from './ops/batch-norm';
+import { oneDnnKernelsAvailable } from './ops/kernel-probe';
+import { RngStreams } from './rng-streams';
+import { TfjsTrainer, TrainerContext } from './tfjs-trainer';
+
+export interface TfjsTrainerFactoryOptions {
+  /** The task's decoded train/validation subset; called at most once per trainer, when it first trains or evaluates. */
+  loadTaskData(spec: TrainerSpec): Promise<TaskData>;
+  /** 'fused' (default): TensorFlow's FusedBatchNormV3 kernels; 'plain': composed of elementwise ops. */
+  batchNorm?: BatchNormKernels;
+  /**
+   * Use the oneDNN kernels TensorFlow reaches only by label, for pooling and conv + bias
+   * (same values, faster). Default: where this TensorFlow library has them.
+   */
+  oneDnn?: boolean;
+}
+
+/** Trainers for the environment's tasks (easy_mnist, medium_fashion, hard_cifar) on tfjs-node. */
+export function createTfjsTrainerFactory(options: TfjsTrainerFactoryOptions): TrainerFactory {
+  const kernels = (): KernelChoice => ({ batchNorm: options.batchNorm ?? 'fused', oneDnn: options.oneDnn ?? oneDnnKernelsAvailable() });
+  const contextFor = (spec: TrainerSpec): TrainerContext => {
+    const task = getTask(spec.taskId);
+    return {
+      spec,
+      modelKind: task.model_type as ModelKind,
+      dataset: task.dataset_name as DatasetName,
+      kernels: kernels(),
+      loadTaskData: () => options.loadTaskData(spec),
+    };
+  };
+  return {
+    async create(spec: TrainerSpec): Promise<Trainer> {
+      return new TfjsTrainer(contextFor(spec), RngStreams.seeded(spec.seed), { enabled: false, strength: 0.5 }, null);
+    },
+    async restore(spec: TrainerSpec, checkpoint: Uint8Array): Promise<Trainer> {
+      const context = contextFor(spec);
+      const snapshot = decodeCheckpoint(checkpoint, spec);
+      if (snapshot.modelKind !== context.modelKind) {
+        throw new CheckpointError('wrong_task', `checkpoint holds a ${snapshot.modelKind}, task ${spec.taskId} trains a ${context.modelKind}`);
+      }
+      const rng = RngStreams.restore(spec.seed, snapshot.rng);
+      const model = snapshot.model ? restoreModel(context.modelKind, snapshot.model) : null;
+      return new TfjsTrainer(context, rng, snapshot.augmentation, model);
+    },
+  };
+}
