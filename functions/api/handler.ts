@@ -1,5 +1,82 @@
-// Placeholder created with the CDK app (infra/) so that it can bundle this entry; the handler's
-// author replaces it. The contract (event, environment variables) is in functions/README.md.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not implemented yet');
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiGatewayHandler, createApiApp, type ApiGatewayHandler } from '../../layers/cloud/src/api-app';
+import { CloudEpisodeService } from '../../layers/cloud/src/cloud-episode-service';
+import { pricesFromEnv, requiredEnv, stepRoutingFromEnv } from '../../layers/cloud/src/config';
+import { itemsOf, logOf, traceStorage } from '../../layers/cloud/src/handler-support';
+import { LambdaInvoker, type GradeInvoker, type TrainingInvoker } from '../../layers/cloud/src/invokers';
+import { usageReport } from '../../layers/cloud/src/metering';
+import { fastifyLoggerOf, Observability } from '../../layers/cloud/src/powertools';
+import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
+
+/**
+ * The api Lambda: API Gateway REST proxy events → the REST API /v1 (layers/cloud/src/api-app.ts:
+ * the local server's REST routes plus usage and step polling). Steps execute in the
+ * training Lambda (synchronously when short, asynchronously when long); an ended episode
+ * is handed to the grade Lambda. Everything is built on the first invocation.
+ */
+export interface ApiHandlerDeps {
+  storage: Storage;
+  training: TrainingInvoker;
+  grade: GradeInvoker | null;
+  env?: NodeJS.ProcessEnv;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) => ApiHandlerDeps)): ApiGatewayHandler {
+  const obs = new Observability('ml-trainer-api');
+  let proxy: ApiGatewayHandler | undefined;
+  const build = (): ApiGatewayHandler => {
+    const d = typeof deps === 'function' ? deps(obs) : deps;
+    const env = d.env ?? process.env;
+    traceStorage(d.storage, obs);
+    const items = itemsOf(d.storage, d.clock);
+    const service = new CloudEpisodeService({
+      episodes: d.storage.episodes,
+      checkpoints: d.storage.checkpoints,
+      items,
+      training: d.training,
+      grade: d.grade,
+      routing: stepRoutingFromEnv(env),
+      ...(d.clock ? { clock: d.clock } : {}),
+      ...(d.newId ? { newId: d.newId } : {}),
+      log: logOf(obs),
+      count: (metric) => obs.count(metric),
+    });
+    const prices = pricesFromEnv(env);
+    const app = createApiApp({
+      service,
+      usage: (tenant, range) => usageReport({ episodes: d.storage.episodes, metering: items.metering, prices }, tenant, range),
+      logger: fastifyLoggerOf(obs.logger),
+      ...(d.clock ? { clock: d.clock } : {}),
+    });
+    return apiGatewayHandler(app);
+  };
+  return (event: APIGatewayProxyEvent, context: Context) =>
+    obs.invocation('api', context, async () => {
+      proxy ??= build();
+      const result = await proxy(event, context);
+      obs.count(`Http${Math.floor(result.statusCode / 100)}xx`);
+      return result;
+    });
+}
+
+function depsFromEnv(obs: Observability): ApiHandlerDeps {
+  const env = process.env;
+  const storage = createStorageFromEnv(env);
+  const lambda = obs.captureClient(new LambdaClient({ region: storage.config.region }));
+  return {
+    storage,
+    training: new LambdaInvoker(lambda, requiredEnv(env, 'TRAINING_FUNCTION_NAME')),
+    grade: new LambdaInvoker(lambda, requiredEnv(env, 'GRADE_FUNCTION_NAME')),
+    env,
+  };
+}
+
+let configured: ApiGatewayHandler | undefined;
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  configured ??= createApiHandler(depsFromEnv);
+  return configured(event, context);
 }

@@ -1,5 +1,59 @@
-// Placeholder created with the CDK app (infra/) so that it can bundle this entry; the handler's
-// author replaces it. The contract (event, environment variables) is in functions/README.md.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not implemented yet');
+import type { Context } from 'aws-lambda';
+import { findEpisodes, type FindEpisodesEvent, type FindEpisodesResult } from '../../layers/cloud/src/batch';
+import { numberFromEnv } from '../../layers/cloud/src/config';
+import { itemsOf, requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { Observability } from '../../layers/cloud/src/powertools';
+import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
+
+/**
+ * Batch run, step 1 (Step Functions task input `{"run_id", "started_at", "request"}`, where
+ * `request` is the execution input, `{"trigger": "schedule"}` for the scheduled run):
+ * the episodes ended since the last successful run (gsi_ended) plus the active ones idle
+ * for ABANDON_AFTER_HOURS (per tenant, gsi_tenant), at most MAX_EPISODES_PER_RUN.
+ * A manual run may pass `since` and `until` (ISO times) in its input.
+ */
+export interface FindEpisodesHandlerDeps {
+  storage: Storage;
+  env?: NodeJS.ProcessEnv;
+  clock?: () => Date;
+}
+
+export type FindEpisodesHandler = (event: unknown, context?: Context) => Promise<FindEpisodesResult>;
+
+export function createFindEpisodesHandler(deps: FindEpisodesHandlerDeps | ((obs: Observability) => FindEpisodesHandlerDeps)): FindEpisodesHandler {
+  const obs = new Observability('ml-trainer-batch');
+  let resolved: FindEpisodesHandlerDeps | undefined;
+  return (event: unknown, context?: Context) =>
+    obs.invocation('find-episodes', context, async () => {
+      if (!resolved) {
+        resolved = typeof deps === 'function' ? deps(obs) : deps;
+        traceStorage(resolved.storage, obs);
+      }
+      const { storage, clock } = resolved;
+      const env = resolved.env ?? process.env;
+      const input = event as FindEpisodesEvent;
+      const result = await findEpisodes(
+        {
+          episodes: storage.episodes,
+          items: itemsOf(storage, clock),
+          abandonAfterHours: numberFromEnv(env, 'ABANDON_AFTER_HOURS', 24),
+          maxEpisodes: numberFromEnv(env, 'MAX_EPISODES_PER_RUN', 500, { min: 1, integer: true }),
+          retentionSeconds: storage.config.retentionSeconds,
+          ...(clock ? { clock } : {}),
+        },
+        { run_id: requireString(event, 'run_id'), started_at: String(input.started_at ?? ''), request: input.request ?? null },
+      );
+      const abandoned = result.episodes.filter((e) => e.abandoned).length;
+      obs.count('EpisodesFound', result.episodes.length - abandoned);
+      obs.count('EpisodesAbandoned', abandoned);
+      obs.logger.info('episodes found', { since: result.since, until: result.until, truncated: result.truncated, ended: result.episodes.length - abandoned, abandoned });
+      return result;
+    });
+}
+
+let configured: FindEpisodesHandler | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<FindEpisodesResult> {
+  configured ??= createFindEpisodesHandler(() => ({ storage: createStorageFromEnv(process.env) }));
+  return configured(event, context);
 }

@@ -1,5 +1,58 @@
-// Placeholder created with the CDK app (infra/) so that it can bundle this entry; the handler's
-// author replaces it. The contract (event, environment variables) is in functions/README.md.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not implemented yet');
+import type { Context } from 'aws-lambda';
+import { writeReport, type WriteReportEvent, type WriteReportResult } from '../../layers/cloud/src/batch';
+import { baselineScoresFromEnv, pricesFromEnv } from '../../layers/cloud/src/config';
+import { itemsOf, requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { Observability } from '../../layers/cloud/src/powertools';
+import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
+
+/**
+ * Batch run, step 3 (`{"run_id", "started_at", "since", "until", "truncated", "results"}`):
+ * writes the JSON report and the self-contained HTML leaderboard (layers/reports: per task,
+ * ranked, the score distribution and the baseline agent's score) to REPORTS_BUCKET under
+ * REPORTS_PREFIX, then records `until` as the next run's `since`. Costs are estimated with
+ * PRICE_* (optional here; the CDK app's defaults otherwise), baselines from BASELINE_SCORES.
+ */
+export interface WriteReportHandlerDeps {
+  storage: Storage;
+  env?: NodeJS.ProcessEnv;
+  clock?: () => Date;
+}
+
+export type WriteReportHandler = (event: unknown, context?: Context) => Promise<WriteReportResult>;
+
+export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: Observability) => WriteReportHandlerDeps)): WriteReportHandler {
+  const obs = new Observability('ml-trainer-batch');
+  let resolved: WriteReportHandlerDeps | undefined;
+  return (event: unknown, context?: Context) =>
+    obs.invocation('write-report', context, async () => {
+      if (!resolved) {
+        resolved = typeof deps === 'function' ? deps(obs) : deps;
+        traceStorage(resolved.storage, obs);
+      }
+      const { storage, clock } = resolved;
+      const env = resolved.env ?? process.env;
+      requireString(event, 'run_id');
+      const result = await writeReport(
+        {
+          reports: storage.reports,
+          prefix: env.REPORTS_PREFIX ?? 'reports/',
+          items: itemsOf(storage, clock),
+          prices: pricesFromEnv(env),
+          baselines: baselineScoresFromEnv(env),
+          ...(clock ? { clock } : {}),
+        },
+        event as WriteReportEvent,
+      );
+      const results = (event as WriteReportEvent).results;
+      obs.count('ReportEntries', Array.isArray(results) ? results.length : 0);
+      obs.logger.info('report written', { ...result, bucket: storage.reports.bucket });
+      return result;
+    });
+}
+
+let configured: WriteReportHandler | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<WriteReportResult> {
+  configured ??= createWriteReportHandler(() => ({ storage: createStorageFromEnv(process.env) }));
+  return configured(event, context);
 }

@@ -1,5 +1,113 @@
-// Placeholder created with the CDK app (infra/) so that it can bundle this entry; the handler's
-// author replaces it. The contract (event, environment variables) is in functions/README.md.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not implemented yet');
+import { performance } from 'node:perf_hooks';
+import type { Context } from 'aws-lambda';
+import { getTask, type TrainerFactory } from '../../layers/core/src';
+import { S3DatasetSync } from '../../layers/cloud/src/dataset-sync';
+import { itemsOf, logOf, traceStorage } from '../../layers/cloud/src/handler-support';
+import { lazyTrainerFactory } from '../../layers/cloud/src/lazy-trainer';
+import { Observability } from '../../layers/cloud/src/powertools';
+import type { TrainingStepResponse } from '../../layers/cloud/src/training-protocol';
+import { TrainingRuntime } from '../../layers/cloud/src/training-runtime';
+import type { DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
+import { resolveDataDir } from '../../layers/datasets/src/data-dir';
+import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
+
+/** When this module was loaded: the first invocation's billed time includes the container's initialisation. */
+const moduleLoadedAt = performance.now();
+
+/**
+ * The training Lambda (container image): executes one step of an episode (the event the api
+ * Lambda sends, layers/cloud/src/training-protocol.ts) with the stored service and the real
+ * tfjs-node trainer, and answers the step view (a synchronous invocation) or just stores it
+ * (an asynchronous one). Nothing heavy happens at cold start: tfjs-node is imported the
+ * first time a step actually needs a trainer (a status query, a learning-rate change or a
+ * submission never does), and a dataset is copied from the datasets bucket into
+ * ML_TRAINER_DATA_DIR (/tmp) the first time a step trains on it.
+ */
+export interface TrainingHandlerDeps {
+  storage: Storage;
+  env?: NodeJS.ProcessEnv;
+  /** The datasets' official files and checksums (tests inject tiny ones). */
+  catalog?: DatasetCatalog;
+  /**
+   * Builds the real trainer factory (called once, on first need). Default: the dataset
+   * trainers of layers/runtime over ML_TRAINER_DATA_DIR, official checksums required.
+   */
+  loadTrainerFactory?: (options: { dataDir: string; onWarning: (message: string) => void }) => Promise<TrainerFactory>;
+  /** Replaces the lazy real trainers altogether (tests about routing: the formula trainer). */
+  trainers?: TrainerFactory;
+  clock?: () => Date;
+  monotonicMs?: () => number;
+}
+
+export type TrainingHandler = (event: unknown, context: Context) => Promise<TrainingStepResponse>;
+
+async function datasetTrainers(options: { dataDir: string; onWarning: (message: string) => void }): Promise<TrainerFactory> {
+  // Loaded here, not at the top: this is what imports @tensorflow/tfjs-node.
+  const { datasetTrainerFactory } = await import('../../layers/runtime/src/dataset-trainer-factory');
+  return datasetTrainerFactory({ dataDir: options.dataDir, allowUnverified: false, autoFetch: false, onWarning: options.onWarning });
+}
+
+export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observability) => TrainingHandlerDeps)): TrainingHandler {
+  const obs = new Observability('ml-trainer-training');
+  let runtime: TrainingRuntime | undefined;
+  const build = (): TrainingRuntime => {
+    const d = typeof deps === 'function' ? deps(obs) : deps;
+    const env = d.env ?? process.env;
+    traceStorage(d.storage, obs);
+    const log = logOf(obs);
+    const dataDir = resolveDataDir(undefined, env);
+    const sync = new S3DatasetSync({
+      blobs: d.storage.data,
+      prefix: env.DATA_PREFIX ?? '',
+      dataDir,
+      ...(d.catalog ? { catalog: d.catalog } : {}),
+      onWarning: (message) => log.warn(message),
+      onProgress: (event) => log.info(`dataset ${event.stage}`, { ...event }),
+    });
+    const load = d.loadTrainerFactory ?? datasetTrainers;
+    const trainers =
+      d.trainers ??
+      lazyTrainerFactory({
+        load: async () => {
+          const started = performance.now();
+          const factory = await load({ dataDir, onWarning: (message) => log.warn(message) });
+          log.info('trainer factory loaded', { ms: Math.round(performance.now() - started) });
+          return factory;
+        },
+        beforeData: async (spec) => {
+          await sync.ensure(getTask(spec.taskId).dataset_name);
+        },
+      });
+    return new TrainingRuntime(
+      {
+        episodes: d.storage.episodes,
+        checkpoints: d.storage.checkpoints,
+        items: itemsOf(d.storage, d.clock),
+        trainers,
+        ...(d.clock ? { clock: d.clock } : {}),
+        ...(d.monotonicMs ? { monotonicMs: d.monotonicMs } : {}),
+        log,
+        count: (metric, value) => obs.count(metric, value),
+      },
+      d.monotonicMs ? 0 : performance.now() - moduleLoadedAt,
+    );
+  };
+  return (event: unknown, context: Context) =>
+    obs.invocation('training', context, async () => {
+      runtime ??= build();
+      const e = event as { tenant?: unknown; episode_id?: unknown; request_id?: unknown; mode?: unknown };
+      obs.logger.appendKeys({ tenant: String(e?.tenant), episode_id: String(e?.episode_id), step_id: String(e?.request_id), mode: String(e?.mode) });
+      try {
+        return await runtime.handle(event, context);
+      } finally {
+        obs.logger.removeKeys(['tenant', 'episode_id', 'step_id', 'mode']);
+      }
+    });
+}
+
+let configured: TrainingHandler | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<TrainingStepResponse> {
+  configured ??= createTrainingHandler(() => ({ storage: createStorageFromEnv(process.env) }));
+  return configured(event, context);
 }

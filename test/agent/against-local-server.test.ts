@@ -1,4 +1,4 @@
-import { baselinePolicy, playEpisode, randomPolicy, RestEnvironment } from '../../layers/agent/src';
+import { baselinePolicy, playEpisode, RestEnvironment } from '../../layers/agent/src';
 import { startServer, startStoredService, type RunningServer } from '../server/harness';
 
 /** The agent's REST client against the real local server (stored service on dynalite + s3rver). */

@@ -66,6 +66,19 @@ export interface EndedEpisodeRef {
   task_id: string;
   ended_at: string;
   score: number | null;
+  /** Set (to the run id) when a batch run auto-submitted the episode (layers/cloud); absent otherwise. */
+  auto_submitted_by?: string;
+}
+
+/** A tenant's episode with its resource use, as the by-tenant GSI projects it (usage reports). */
+export interface EpisodeUsageRow {
+  tenant: string;
+  episode_id: string;
+  task_id: string;
+  status: EpisodeRecord['status'];
+  created_at: string;
+  updated_at: string;
+  usage: StoredUsage;
 }
 
 /** An item built and size-checked, ready to be written. */
@@ -110,8 +123,10 @@ export const EPISODE_TABLE = {
     'version',
     'updated_at',
     'expires_at',
+    // Usage reports (layers/cloud) sum these per tenant and time range.
+    'usage',
   ],
-  endedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'expires_at'],
+  endedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'expires_at', 'auto_submitted_by'],
 } as const;
 
 export const DEFAULT_MAX_ITEM_BYTES = 300 * 1024;
@@ -125,6 +140,14 @@ export function isValidId(value: unknown): value is string {
 
 function partitionKey(tenant: string, episodeId: string): string {
   return `episode#${tenant}#${episodeId}`;
+}
+
+/**
+ * The partition key of an episode: other item kinds of the same episode (layers/cloud:
+ * pending steps, metering) share it under their own sort keys.
+ */
+export function episodePartitionKey(tenant: string, episodeId: string): string {
+  return partitionKey(tenant, episodeId);
 }
 
 function itemKey(tenant: string, episodeId: string): Record<string, string> {
@@ -322,6 +345,76 @@ export class EpisodeStore {
   }
 
   /**
+   * A tenant's episodes created in [from, to), oldest first, with their usage (all pages;
+   * Query on the by-tenant GSI). Expired items are left out.
+   */
+  async listUsage(tenant: string, from: Date, to: Date): Promise<EpisodeUsageRow[]> {
+    if (!isValidId(tenant) || !(from.getTime() < to.getTime())) return [];
+    const rows = await this.queryByTenant(tenant, {
+      keyCondition: '#tenant = :tenant AND #created BETWEEN :from AND :to',
+      values: { ':from': from.toISOString(), ':to': new Date(to.getTime() - 1).toISOString() },
+    });
+    return rows.map((row) => ({
+      tenant: row.tenant as string,
+      episode_id: row.episode_id as string,
+      task_id: row.task_id as string,
+      status: row.status as EpisodeRecord['status'],
+      created_at: row.created_at as string,
+      updated_at: row.updated_at as string,
+      usage: (row.usage as StoredUsage | undefined) ?? { steps: 0, epochs_trained: 0, training_seconds: 0 },
+    }));
+  }
+
+  /**
+   * A tenant's active episodes whose last write is before idleSince, oldest first, at most
+   * `limit` (Query on the by-tenant GSI: created before idleSince, filtered on status and
+   * updated_at). For the batch run's abandoned episodes.
+   */
+  async listIdleActive(tenant: string, idleSince: Date, options: { limit?: number } = {}): Promise<StoredEpisodeSummary[]> {
+    if (!isValidId(tenant)) return [];
+    const limit = Math.max(1, Math.floor(options.limit ?? 1000));
+    const rows = await this.queryByTenant(tenant, {
+      keyCondition: '#tenant = :tenant AND #created < :idle',
+      filter: '#status = :active AND #updated < :idle',
+      names: { '#status': 'status', '#updated': 'updated_at' },
+      values: { ':idle': idleSince.toISOString(), ':active': 'active' },
+      limit,
+    });
+    return rows.map((row) => this.summary(row));
+  }
+
+  private async queryByTenant(
+    tenant: string,
+    query: { keyCondition: string; filter?: string; names?: Record<string, string>; values: Record<string, unknown>; limit?: number },
+  ): Promise<Record<string, unknown>[]> {
+    const { byTenantIndex, byTenantKeys } = EPISODE_TABLE;
+    const rows: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: byTenantIndex,
+          KeyConditionExpression: query.keyCondition,
+          FilterExpression: query.filter ? `(${query.filter}) AND #expires > :now` : '#expires > :now',
+          ExpressionAttributeNames: {
+            '#tenant': byTenantKeys.partition,
+            '#created': byTenantKeys.sort,
+            '#expires': EPISODE_TABLE.ttlAttribute,
+            ...query.names,
+          },
+          ExpressionAttributeValues: { ':tenant': tenant, ':now': this.nowSeconds(), ...query.values },
+          ScanIndexForward: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      rows.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined && (query.limit === undefined || rows.length < query.limit));
+    return query.limit === undefined ? rows : rows.slice(0, query.limit);
+  }
+
+  /**
    * Episodes that ended in [since, until), oldest first, across tenants (for batch grading):
    * one Query per UTC day on the sparse by_ended_day GSI.
    */
@@ -369,6 +462,7 @@ export class EpisodeStore {
           task_id: String(row.task_id),
           ended_at: String(row.ended_at),
           score: typeof row.score === 'number' ? row.score : null,
+          ...(typeof row.auto_submitted_by === 'string' ? { auto_submitted_by: row.auto_submitted_by } : {}),
         });
       }
       startKey = output.LastEvaluatedKey;

@@ -1,0 +1,199 @@
+import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src';
+import { DEFAULT_BASELINE_SCORES, type BaselineScores, type Prices } from './config';
+import type { GradeResult } from './grading';
+import { buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
+import { estimateCost } from './metering';
+import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
+
+/**
+ * The batch run's two ends (functions/README.md, "Batch run"): find-episodes picks the
+ * episodes ended since the last successful run plus the abandoned active ones;
+ * write-report writes the report and the leaderboard and moves the run window on.
+ */
+
+export interface FindEpisodesEvent {
+  run_id: string;
+  started_at: string;
+  /** The execution input: `{"trigger": "schedule"}`, or a manual run's `{"trigger": "manual", "since"?, "until"?}`. */
+  request?: { trigger?: string; since?: string; until?: string } | null;
+}
+
+export interface FoundEpisode {
+  tenant: string;
+  episode_id: string;
+  abandoned: boolean;
+}
+
+export interface FindEpisodesResult {
+  since: string;
+  until: string;
+  truncated: boolean;
+  episodes: FoundEpisode[];
+}
+
+export interface FindEpisodesDeps {
+  episodes: EpisodeStore;
+  items: CloudItems;
+  abandonAfterHours: number;
+  maxEpisodes: number;
+  /** The first run (no state yet) looks back this far: the episodes' retention. */
+  retentionSeconds: number;
+  clock?: () => Date;
+}
+
+function dateOf(value: unknown, what: string): Date | null {
+  if (value === undefined || value === null || value === '') return null;
+  const date = new Date(String(value));
+  if (Number.isNaN(date.getTime())) throw new Error(`${what} is not a date: ${JSON.stringify(value)}.`);
+  return date;
+}
+
+export async function findEpisodes(deps: FindEpisodesDeps, event: FindEpisodesEvent): Promise<FindEpisodesResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const request = event.request && typeof event.request === 'object' ? event.request : {};
+  const until = dateOf(request.until, 'request.until') ?? dateOf(event.started_at, 'started_at') ?? clock();
+  const state = await deps.items.batch.get();
+  const since =
+    dateOf(request.since, 'request.since') ??
+    (state ? new Date(state.last_until) : new Date(until.getTime() - deps.retentionSeconds * 1000));
+  const max = Math.max(1, Math.floor(deps.maxEpisodes));
+  if (!(since.getTime() < until.getTime())) {
+    return { since: since.toISOString(), until: until.toISOString(), truncated: false, episodes: [] };
+  }
+
+  // Ended in [since, until), oldest first; one more than fits tells whether the run is truncated.
+  const ended: EndedEpisodeRef[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<EpisodeStore['listEnded']>> = await deps.episodes.listEnded(since, {
+      until,
+      limit: Math.min(1000, max + 1 - ended.length),
+      cursor,
+    });
+    // An episode a run auto-submitted was reported by that run.
+    ended.push(...page.items.filter((e) => e.auto_submitted_by === undefined || e.auto_submitted_by === event.run_id));
+    cursor = page.cursor;
+  } while (cursor !== null && ended.length <= max);
+
+  let effectiveUntil = until;
+  let truncated = false;
+  let chosen = ended;
+  if (ended.length > max) {
+    truncated = true;
+    // Stop before the first episode left out, so that the next run (from this run's until) starts with it.
+    const cut = ended[max]!.ended_at;
+    const before = ended.slice(0, max).filter((e) => e.ended_at < cut);
+    if (before.length > 0) {
+      chosen = before;
+      effectiveUntil = new Date(cut);
+    } else {
+      // More than max episodes ended within one millisecond: take max of them and move past it.
+      chosen = ended.slice(0, max);
+      effectiveUntil = new Date(Date.parse(cut) + 1);
+    }
+  }
+
+  const episodes: FoundEpisode[] = chosen.map((e) => ({ tenant: e.tenant, episode_id: e.episode_id, abandoned: false }));
+  const room = max - episodes.length;
+  if (room > 0) {
+    const idleSince = new Date(until.getTime() - deps.abandonAfterHours * 3_600_000);
+    const abandoned: FoundEpisode[] = [];
+    for (const tenant of await deps.items.tenants.list()) {
+      const idle = await deps.episodes.listIdleActive(tenant, idleSince, { limit: room + 1 - abandoned.length });
+      abandoned.push(...idle.map((e) => ({ tenant, episode_id: e.episode_id, abandoned: true })));
+      if (abandoned.length > room) break;
+    }
+    if (abandoned.length > room) truncated = true; // the rest stay active and idle: the next run finds them
+    episodes.push(...abandoned.slice(0, room));
+  } else if (room === 0 && !truncated) {
+    // Full with ended episodes: abandoned ones wait for the next run.
+    truncated = (await anyAbandoned(deps, until)) || truncated;
+  }
+  return { since: since.toISOString(), until: effectiveUntil.toISOString(), truncated, episodes };
+}
+
+async function anyAbandoned(deps: FindEpisodesDeps, until: Date): Promise<boolean> {
+  const idleSince = new Date(until.getTime() - deps.abandonAfterHours * 3_600_000);
+  for (const tenant of await deps.items.tenants.list()) {
+    if ((await deps.episodes.listIdleActive(tenant, idleSince, { limit: 1 })).length > 0) return true;
+  }
+  return false;
+}
+
+export interface WriteReportEvent {
+  run_id: string;
+  started_at?: string;
+  since?: string;
+  until?: string;
+  /** Step Functions passes the boolean through a string path: true, "true" or false. */
+  truncated?: boolean | string;
+  results?: unknown[];
+}
+
+export interface WriteReportDeps {
+  reports: BlobStore;
+  /** REPORTS_PREFIX, e.g. `reports/`. */
+  prefix: string;
+  items: CloudItems;
+  prices: Prices;
+  /** The baseline agent's score per task (BASELINE_SCORES); default DEFAULT_BASELINE_SCORES. */
+  baselines?: BaselineScores;
+  clock?: () => Date;
+}
+
+export interface WriteReportResult {
+  report_key: string;
+  leaderboard_key: string;
+}
+
+function safeSegment(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9._=-]/g, '_').slice(0, 128);
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'run' : cleaned;
+}
+
+function entryOf(value: unknown): ReportEntry | null {
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.tenant !== 'string' || typeof v.episode_id !== 'string' || typeof v.status !== 'string') return null;
+  if (v.status === 'error') return { tenant: v.tenant, episode_id: v.episode_id, status: 'error', error: String(v.error ?? 'unknown error').slice(0, 500) };
+  return v as unknown as GradeResult;
+}
+
+/**
+ * Writes `<prefix><YYYY-MM-DD>/<run_id>/report.json` and `.../leaderboard.html` (the day
+ * is the run window's end), then records the window's end as the next run's start.
+ */
+export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent): Promise<WriteReportResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const entries = (Array.isArray(event.results) ? event.results : []).map(entryOf).filter((e): e is ReportEntry => e !== null);
+  const graded = entries.filter((e): e is GradeResult => e.status === 'graded' || e.status === 'grade_mismatch');
+  const metering = await deps.items.metering.getMany(graded);
+  const priced: ReportEntry[] = entries.map((entry) => {
+    if (entry.status !== 'graded' && entry.status !== 'grade_mismatch') return entry;
+    const usage = metering.get(meteringRef(entry)) ?? NO_LAMBDA_USAGE;
+    return { ...entry, lambda_gb_seconds: usage.lambda_gb_seconds, cost_usd: estimateCost(1, usage, deps.prices).total_usd };
+  });
+  const until = dateOf(event.until, 'until');
+  const generatedAt = clock().toISOString();
+  const report = buildReport({
+    run_id: String(event.run_id ?? 'manual'),
+    started_at: event.started_at ?? null,
+    since: event.since ?? null,
+    until: until ? until.toISOString() : null,
+    truncated: event.truncated === true || event.truncated === 'true',
+    generated_at: generatedAt,
+    prices: deps.prices,
+    baselines: deps.baselines ?? DEFAULT_BASELINE_SCORES,
+    entries: priced,
+  });
+  const prefix = deps.prefix === '' || deps.prefix.endsWith('/') ? deps.prefix : `${deps.prefix}/`;
+  const day = (until ?? dateOf(event.started_at, 'started_at') ?? clock()).toISOString().slice(0, 10);
+  const base = `${prefix}${day}/${safeSegment(report.run_id)}/`;
+  const result = { report_key: `${base}report.json`, leaderboard_key: `${base}leaderboard.html` };
+  await deps.reports.put(result.report_key, `${JSON.stringify({ ...report, results: priced }, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+  await deps.reports.put(result.leaderboard_key, renderBatchLeaderboardHtml(report), { contentType: 'text/html; charset=utf-8' });
+  if (until) await deps.items.batch.advance(until.toISOString(), report.run_id);
+  return result;
+}

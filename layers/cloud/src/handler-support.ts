@@ -1,0 +1,35 @@
+import type { Storage } from '../../storage/src';
+import type { Observability } from './powertools';
+import { cloudItems, type CloudItems } from './table-items';
+
+/** The cloud's items in the storage's table, with the storage's retention. */
+export function itemsOf(storage: Pick<Storage, 'clients' | 'config'>, clock?: () => Date): CloudItems {
+  return cloudItems({
+    documents: storage.clients.documents,
+    tableName: storage.config.tableName,
+    retentionSeconds: storage.config.retentionSeconds,
+    ...(clock ? { clock } : {}),
+  });
+}
+
+/** Adds X-Ray capture to the storage's SDK clients (no-op outside Lambda). */
+export function traceStorage(storage: Pick<Storage, 'clients'>, obs: Observability): void {
+  obs.captureClient(storage.clients.dynamodb);
+  obs.captureClient(storage.clients.s3);
+}
+
+/** A logger shape the layers accept, over Powertools. */
+export function logOf(obs: Observability) {
+  return {
+    info: (message: string, details?: Record<string, unknown>) => obs.logger.info(message, { ...details }),
+    warn: (message: string, details?: Record<string, unknown>) => obs.logger.warn(message, { ...details }),
+    error: (message: string, details?: Record<string, unknown>) => obs.logger.error(message, { ...details }),
+  };
+}
+
+/** A required string field of a Lambda event. */
+export function requireString(event: unknown, field: string): string {
+  const value = (event as Record<string, unknown> | null)?.[field];
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`The event needs ${field} (a non-empty string).`);
+  return value;
+}

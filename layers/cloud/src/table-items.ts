@@ -1,0 +1,426 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { episodePartitionKey, isValidId } from '../../storage/src';
+
+/**
+ * The cloud's own items in the episodes table, beside the episode items of layers/storage
+ * (none of them carries the GSI key attributes `tenant`+`created_at` or `ended_day`+`ended_at`,
+ * so they never show up in the tenant listing or the batch's end-time index):
+ *
+ * | pk | sk | what |
+ * |---|---|---|
+ * | `episode#<tenant>#<episode>` | `step#<step_id>` | a step requested but not (yet) committed: pending, running or failed |
+ * | `episode#<tenant>#<episode>` | `metering` | Lambda use of the episode's training invocations (ADD counters) |
+ * | `tenants` | `tenant#<tenant>` | the tenants that created episodes (the batch run finds abandoned episodes per tenant) |
+ * | `batch#state` | `batch#state` | `last_until`: where the next batch run starts |
+ *
+ * Items with a TTL (`expires_at`) are treated as absent once expired, as the store does.
+ */
+export interface TableContext {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  /** Seconds an item is kept after its last write (the episodes' retention). */
+  retentionSeconds: number;
+  clock?: () => Date;
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+abstract class TableItems {
+  protected readonly documents: DynamoDBDocumentClient;
+  protected readonly tableName: string;
+  protected readonly retentionSeconds: number;
+  protected readonly clock: () => Date;
+
+  constructor(context: TableContext) {
+    this.documents = context.documents;
+    this.tableName = context.tableName;
+    this.retentionSeconds = context.retentionSeconds;
+    this.clock = context.clock ?? (() => new Date());
+  }
+
+  protected nowSeconds(): number {
+    return Math.floor(this.clock().getTime() / 1000);
+  }
+
+  protected expiresAt(): number {
+    return this.nowSeconds() + this.retentionSeconds;
+  }
+
+  protected live(item: Record<string, unknown> | undefined): Record<string, unknown> | null {
+    if (!item) return null;
+    if (typeof item.expires_at === 'number' && item.expires_at <= this.nowSeconds()) return null;
+    return item;
+  }
+}
+
+// ---- Steps that are not committed (yet) -----------------------------------------------------
+
+export type StepState = 'pending' | 'running' | 'failed';
+
+/** Why a step did not commit: a refusal of the service (what a synchronous call would have answered), a fault, or time. */
+export interface StepFailure {
+  kind: 'service' | 'internal' | 'not_started' | 'timed_out';
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StepStatus {
+  episode_id: string;
+  step_id: string;
+  call_sha256: string;
+  tool: string;
+  state: StepState;
+  /** How the api invoked the training Lambda: `async`, or `sync` (a synchronous call the api stopped waiting for). */
+  mode: 'sync' | 'async';
+  requested_at: string;
+  /** An asynchronous step not started by then is not started at all. */
+  start_by: string;
+  /** Past this instant a step without a result has failed. */
+  deadline_at: string;
+  started_at?: string;
+  failed_at?: string;
+  failure?: StepFailure;
+}
+
+const STEP_PREFIX = 'step#';
+
+export class StepStatusStore extends TableItems {
+  private key(tenant: string, episodeId: string, stepId: string) {
+    return { pk: episodePartitionKey(tenant, episodeId), sk: `${STEP_PREFIX}${stepId}` };
+  }
+
+  async get(tenant: string, episodeId: string, stepId: string): Promise<StepStatus | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return null;
+    const output = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(tenant, episodeId, stepId), ConsistentRead: true }),
+    );
+    const item = this.live(output.Item);
+    return item ? decodeStep(item) : null;
+  }
+
+  /**
+   * Records a step as pending unless one with this id is pending or running and not past its
+   * deadline (a retried request then waits for the first). Returns whether it wrote.
+   */
+  async putPending(
+    tenant: string,
+    status: Omit<StepStatus, 'state'>,
+    /** failedBefore: write only over a failure recorded before this instant (an earlier attempt), never over a live step. */
+    options: { failedBefore?: string } = {},
+  ): Promise<boolean> {
+    const now = this.clock().toISOString();
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(tenant, status.episode_id, status.step_id),
+          UpdateExpression:
+            'SET #state = :pending, episode_id = :episode, step_id = :step, call_sha256 = :call, tool = :tool, #mode = :mode, ' +
+            'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure',
+          ConditionExpression:
+            options.failedBefore !== undefined
+              ? 'attribute_not_exists(pk) OR (#state = :failed AND failed_at < :before)'
+              : 'attribute_not_exists(pk) OR #state = :failed OR deadline_at < :now',
+          ExpressionAttributeNames: { '#state': 'state', '#mode': 'mode' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':failed': 'failed',
+            ...(options.failedBefore !== undefined ? { ':before': options.failedBefore } : { ':now': now }),
+            ':episode': status.episode_id,
+            ':step': status.step_id,
+            ':call': status.call_sha256,
+            ':tool': status.tool.slice(0, 128),
+            ':mode': status.mode,
+            ':requested': status.requested_at,
+            ':start_by': status.start_by,
+            ':deadline': status.deadline_at,
+            ':expires': this.expiresAt(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The training Lambda started the step: it cannot run past deadlineAt. */
+  async markRunning(tenant: string, episodeId: string, stepId: string, deadlineAt: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(tenant, episodeId, stepId),
+          UpdateExpression: 'SET #state = :running, started_at = :now, deadline_at = :deadline, expires_at = :expires',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':pending': 'pending',
+            ':now': this.clock().toISOString(),
+            ':deadline': deadlineAt,
+            ':expires': this.expiresAt(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Records why a step did not commit (creating the item for a synchronous step that has none). */
+  async markFailed(
+    tenant: string,
+    base: Pick<StepStatus, 'episode_id' | 'step_id' | 'call_sha256' | 'tool' | 'mode' | 'requested_at'>,
+    failure: StepFailure,
+  ): Promise<void> {
+    const now = this.clock().toISOString();
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(tenant, base.episode_id, base.step_id),
+        UpdateExpression:
+          'SET #state = :failed, failed_at = :now, failure = :failure, episode_id = :episode, step_id = :step, call_sha256 = :call, ' +
+          'tool = :tool, #mode = if_not_exists(#mode, :mode), requested_at = if_not_exists(requested_at, :requested), ' +
+          'start_by = if_not_exists(start_by, :now), deadline_at = if_not_exists(deadline_at, :now), expires_at = :expires',
+        ExpressionAttributeNames: { '#state': 'state', '#mode': 'mode' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':now': now,
+          ':failure': JSON.parse(JSON.stringify(failure)) as StepFailure,
+          ':episode': base.episode_id,
+          ':step': base.step_id,
+          ':call': base.call_sha256,
+          ':tool': base.tool.slice(0, 128),
+          ':mode': base.mode,
+          ':requested': base.requested_at,
+          ':expires': this.expiresAt(),
+        },
+      }),
+    );
+  }
+
+  /** Removes the record of a step whose result is stored; true for the caller that removed it. */
+  async complete(tenant: string, episodeId: string, stepId: string): Promise<boolean> {
+    if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return false;
+    try {
+      await this.documents.send(
+        new DeleteCommand({ TableName: this.tableName, Key: this.key(tenant, episodeId, stepId), ConditionExpression: 'attribute_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function decodeStep(item: Record<string, unknown>): StepStatus {
+  const status: StepStatus = {
+    episode_id: item.episode_id as string,
+    step_id: item.step_id as string,
+    call_sha256: item.call_sha256 as string,
+    tool: item.tool as string,
+    state: item.state as StepState,
+    mode: (item.mode as StepStatus['mode']) ?? 'async',
+    requested_at: item.requested_at as string,
+    start_by: item.start_by as string,
+    deadline_at: item.deadline_at as string,
+  };
+  if (typeof item.started_at === 'string') status.started_at = item.started_at;
+  if (typeof item.failed_at === 'string') status.failed_at = item.failed_at;
+  if (item.failure && typeof item.failure === 'object') status.failure = item.failure as StepFailure;
+  return status;
+}
+
+// ---- Metering ------------------------------------------------------------------------------
+
+/** What the episode's training invocations used, summed (Lambda bills memory × duration and requests). */
+export interface LambdaUsage {
+  lambda_requests: number;
+  lambda_billed_ms: number;
+  lambda_gb_seconds: number;
+}
+
+export const NO_LAMBDA_USAGE: LambdaUsage = { lambda_requests: 0, lambda_billed_ms: 0, lambda_gb_seconds: 0 };
+
+const METERING_SK = 'metering';
+
+/** GB-seconds of one invocation: memory (MB / 1024) × billed seconds, rounded to 1e-6. */
+export function gbSeconds(memoryMb: number, billedMs: number): number {
+  return Math.round((memoryMb / 1024) * (billedMs / 1000) * 1e6) / 1e6;
+}
+
+export class MeteringStore extends TableItems {
+  /** Adds one training invocation (atomic counters, so concurrent steps never lose one). */
+  async recordInvocation(tenant: string, episodeId: string, usage: { memoryMb: number; billedMs: number }): Promise<LambdaUsage> {
+    const billedMs = Math.max(1, Math.ceil(usage.billedMs));
+    const added = gbSeconds(usage.memoryMb, billedMs);
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: episodePartitionKey(tenant, episodeId), sk: METERING_SK },
+        UpdateExpression:
+          'ADD lambda_requests :one, lambda_billed_ms :ms, lambda_gb_seconds :gbs SET episode_id = :episode, memory_mb = :memory, expires_at = :expires, updated_at = :now',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':ms': billedMs,
+          ':gbs': added,
+          ':episode': episodeId,
+          ':memory': usage.memoryMb,
+          ':expires': this.expiresAt(),
+          ':now': this.clock().toISOString(),
+        },
+      }),
+    );
+    return { lambda_requests: 1, lambda_billed_ms: billedMs, lambda_gb_seconds: added };
+  }
+
+  /** The metering of each episode (absent ones: zero), by `<tenant>#<episode>`. */
+  async getMany(refs: readonly { tenant: string; episode_id: string }[]): Promise<Map<string, LambdaUsage>> {
+    const result = new Map<string, LambdaUsage>();
+    const unique = [...new Map(refs.filter((r) => isValidId(r.tenant) && isValidId(r.episode_id)).map((r) => [meteringRef(r), r])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((r) => ({ pk: episodePartitionKey(r.tenant, r.episode_id), sk: METERING_SK }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} metering items unprocessed after ${attempt} attempts.`);
+        const output = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const live = this.live(item);
+          if (!live) continue;
+          const tenantAndEpisode = String(live.pk).slice('episode#'.length);
+          result.set(tenantAndEpisode, {
+            lambda_requests: Number(live.lambda_requests ?? 0),
+            lambda_billed_ms: Number(live.lambda_billed_ms ?? 0),
+            lambda_gb_seconds: Number(live.lambda_gb_seconds ?? 0),
+          });
+        }
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return result;
+  }
+}
+
+/** The key getMany's map uses. */
+export function meteringRef(ref: { tenant: string; episode_id: string }): string {
+  return `${ref.tenant}#${ref.episode_id}`;
+}
+
+// ---- Tenants -------------------------------------------------------------------------------
+
+const TENANTS_PK = 'tenants';
+
+export class TenantRegistry extends TableItems {
+  /** Remembers that a tenant is active; at most one write per tenant and UTC day. */
+  async touch(tenant: string): Promise<void> {
+    if (!isValidId(tenant)) return;
+    const now = this.clock().toISOString();
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: TENANTS_PK, sk: `tenant#${tenant}` },
+          UpdateExpression: 'SET tenant_id = :tenant, last_seen = :now, last_day = :today, expires_at = :expires, first_seen = if_not_exists(first_seen, :now)',
+          ConditionExpression: 'attribute_not_exists(pk) OR last_day <> :today',
+          ExpressionAttributeValues: { ':tenant': tenant, ':now': now, ':today': now.slice(0, 10), ':expires': this.expiresAt() },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Every tenant that created an episode within the retention period. */
+  async list(): Promise<string[]> {
+    const tenants: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': TENANTS_PK },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of output.Items ?? []) {
+        const live = this.live(item);
+        if (live && typeof live.tenant_id === 'string') tenants.push(live.tenant_id);
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return tenants;
+  }
+}
+
+// ---- Batch state ---------------------------------------------------------------------------
+
+const BATCH_STATE_KEY = { pk: 'batch#state', sk: 'batch#state' };
+
+export interface BatchState {
+  last_until: string;
+  last_run_id: string;
+  updated_at: string;
+}
+
+export class BatchStateStore extends TableItems {
+  async get(): Promise<BatchState | null> {
+    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: BATCH_STATE_KEY, ConsistentRead: true }));
+    const item = output.Item;
+    if (!item || typeof item.last_until !== 'string') return null;
+    return { last_until: item.last_until, last_run_id: String(item.last_run_id ?? ''), updated_at: String(item.updated_at ?? '') };
+  }
+
+  /** Moves `last_until` forward to `until` (never back: a late, older run changes nothing). Returns whether it moved. */
+  async advance(until: string, runId: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: BATCH_STATE_KEY,
+          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now',
+          ConditionExpression: 'attribute_not_exists(last_until) OR last_until < :until',
+          ExpressionAttributeValues: { ':until': until, ':run': runId, ':now': this.clock().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/** The four item kinds over one table. */
+export interface CloudItems {
+  steps: StepStatusStore;
+  metering: MeteringStore;
+  tenants: TenantRegistry;
+  batch: BatchStateStore;
+}
+
+export function cloudItems(context: TableContext): CloudItems {
+  return {
+    steps: new StepStatusStore(context),
+    metering: new MeteringStore(context),
+    tenants: new TenantRegistry(context),
+    batch: new BatchStateStore(context),
+  };
+}

@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import type { TrainerFactory } from '../../core/src';
+import { EpisodeServiceError } from '../../episodes/src/episode-service';
+import { StoredEpisodeService } from '../../episodes/src/stored-episode-service';
+import type { BlobStore, EpisodeStore } from '../../storage/src';
+import type { CloudItems, StepFailure, StepStatus } from './table-items';
+import { parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
+
+export interface TrainingRuntimeOptions {
+  episodes: EpisodeStore;
+  checkpoints: BlobStore;
+  items: CloudItems;
+  /** The trainers (the training handler: lazy real tfjs trainers; tests: the formula trainer). */
+  trainers: TrainerFactory;
+  clock?: () => Date;
+  /** Milliseconds of a monotonic clock (billing); default performance.now. */
+  monotonicMs?: () => number;
+  /** A running step cannot outlast the invocation by more than this (the deadline a poll reports against). */
+  deadlineMarginMs?: number;
+  log?: {
+    info(message: string, details?: Record<string, unknown>): void;
+    warn(message: string, details?: Record<string, unknown>): void;
+    error(message: string, details?: Record<string, unknown>): void;
+  };
+  count?: (metric: string, value?: number) => void;
+}
+
+/** What the training Lambda knows about its own invocation (a subset of Lambda's Context). */
+export interface InvocationInfo {
+  memoryLimitInMB: string | number;
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * What the training Lambda does with one step event: runs it through the stored service
+ * (optimistic locking, request_id replay, checkpoint in S3), keeps the step's record
+ * current for polls (running, or failed with the reason), and meters the invocation on the
+ * episode: memory × billed duration, the first invocation of a container including its
+ * initialisation (Lambda bills the INIT phase too).
+ */
+export class TrainingRuntime {
+  private readonly service: StoredEpisodeService;
+  private readonly items: CloudItems;
+  private readonly clock: () => Date;
+  private readonly monotonicMs: () => number;
+  private pendingInitMs: number;
+
+  constructor(
+    private readonly options: TrainingRuntimeOptions,
+    /** Milliseconds the container spent initialising before the first invocation (billed with it). */
+    initMs = 0,
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
+    this.items = options.items;
+    this.pendingInitMs = Math.max(0, initMs);
+    this.service = new StoredEpisodeService({
+      episodes: options.episodes,
+      checkpoints: options.checkpoints,
+      trainers: options.trainers,
+      clock: this.clock,
+      warn: (message, details) => options.log?.warn(message, details),
+    });
+  }
+
+  async handle(rawEvent: unknown, invocation: InvocationInfo): Promise<TrainingStepResponse> {
+    const started = this.monotonicMs();
+    const initMs = this.pendingInitMs;
+    this.pendingInitMs = 0;
+    const event = parseTrainingEvent(rawEvent);
+    const base: Pick<StepStatus, 'episode_id' | 'step_id' | 'call_sha256' | 'tool' | 'mode' | 'requested_at'> = {
+      episode_id: event.episode_id,
+      step_id: event.request_id,
+      call_sha256: event.call_sha256,
+      tool: String(event.call.tool),
+      mode: event.mode,
+      requested_at: event.requested_at,
+    };
+    let meter = true;
+    try {
+      if (event.mode === 'async') {
+        if (event.start_by !== undefined && Date.parse(event.start_by) < this.clock().getTime()) {
+          await this.fail(event, base, { kind: 'not_started', code: 'not_started', message: `The step was not started by ${event.start_by}.` });
+          this.options.count?.('StepsNotStarted');
+          return { ok: false, skipped: 'not_started' };
+        }
+        const deadline = new Date(this.clock().getTime() + invocation.getRemainingTimeInMillis() + (this.options.deadlineMarginMs ?? 60_000));
+        await this.items.steps.markRunning(event.tenant, event.episode_id, event.request_id, deadline.toISOString());
+      }
+      const view = await this.service.step({ tenant: event.tenant, episodeId: event.episode_id, call: event.call, requestId: event.request_id });
+      this.options.count?.(view.replayed ? 'StepsReplayed' : 'StepsExecuted');
+      if (view.done && !view.replayed) this.options.count?.('EpisodesEnded');
+      return { ok: true, view };
+    } catch (error) {
+      if (error instanceof EpisodeServiceError) {
+        // The episode is gone: nothing to meter on it (and nothing to record: its items share its key).
+        if (error.code === 'not_found') meter = false;
+        else await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
+        return serviceErrorResponse(error);
+      }
+      this.options.count?.('StepFaults');
+      await this.fail(event, base, { kind: 'internal', code: 'training_error', message: 'The training function failed while executing the step.' });
+      throw error;
+    } finally {
+      if (meter) await this.meter(event, invocation, this.monotonicMs() - started + initMs);
+    }
+  }
+
+  private async fail(event: TrainingStepEvent, base: Parameters<CloudItems['steps']['markFailed']>[1], failure: StepFailure): Promise<void> {
+    try {
+      await this.items.steps.markFailed(event.tenant, base, failure);
+    } catch (error) {
+      this.options.log?.error('could not record the failed step', { step_id: event.request_id, error: String(error) });
+    }
+  }
+
+  private async meter(event: TrainingStepEvent, invocation: InvocationInfo, billedMs: number): Promise<void> {
+    const memoryMb = Number(invocation.memoryLimitInMB);
+    try {
+      const usage = await this.items.metering.recordInvocation(event.tenant, event.episode_id, {
+        memoryMb: Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb : 0,
+        billedMs,
+      });
+      this.options.count?.('TrainingGbSeconds', usage.lambda_gb_seconds);
+    } catch (error) {
+      this.options.log?.error('could not meter the invocation', { episode_id: event.episode_id, error: String(error) });
+    }
+  }
+}

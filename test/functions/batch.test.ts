@@ -1,0 +1,157 @@
+import { handler as autoSubmit } from '../../functions/batch/auto-submit';
+import { handler as findEpisodes } from '../../functions/batch/find-episodes';
+import { handler as writeReport } from '../../functions/batch/write-report';
+import { handler as grade } from '../../functions/grade/handler';
+import { lambdaContext } from '../../layers/cloud/src/invokers';
+import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { startCloud, testClock, type Cloud } from './helpers';
+
+/**
+ * One batch run as Step Functions drives it (functions/README.md, "Batch run"), through the
+ * handlers' real entry points configured by environment variables (storageConfigFromEnv with
+ * the local endpoints): find-episodes on the scheduler's input → auto-submit the abandoned
+ * ones → grade each → write-report, whose objects land in the s3rver reports bucket.
+ */
+
+const DAY = 86_400_000;
+
+describe('a batch run: find → auto-submit → grade → write-report', () => {
+  let runtime: LocalRuntime;
+  let now: Cloud;
+  let past: Cloud;
+  const saved = { ...process.env };
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    runtime = await startLocalRuntime();
+    Object.assign(process.env, {
+      AWS_REGION: runtime.config.region,
+      EPISODES_TABLE: runtime.config.tableName,
+      CHECKPOINT_BUCKET: runtime.config.checkpointBucket,
+      DATA_BUCKET: runtime.config.dataBucket,
+      REPORTS_BUCKET: runtime.config.reportsBucket,
+      REPORTS_PREFIX: 'reports/',
+      DYNAMODB_ENDPOINT: runtime.endpoints.dynamodb,
+      S3_ENDPOINT: runtime.endpoints.s3,
+      LOCAL_ENDPOINT: '1',
+      ABANDON_AFTER_HOURS: '24',
+      MAX_EPISODES_PER_RUN: '50',
+    });
+    // Two api deployments over the same tables: one living two days ago, one now.
+    past = await startCloud({ runtime, clock: testClock(Date.now() - 2 * DAY), apiEnv: { SYNC_STEP_BUDGET_MS: '600000' } });
+    now = await startCloud({ runtime, apiEnv: { SYNC_STEP_BUDGET_MS: '600000' } });
+
+    const play = async (cloud: Cloud, apiKeyId: string, taskId: string, calls: { tool: string; arguments?: object }[]) => {
+      const created = await cloud.api('POST', '/v1/episodes', { apiKeyId, body: { task_id: taskId } });
+      for (const call of calls) expect((await cloud.api('POST', `/v1/episodes/${created.json.episode_id}/steps`, { apiKeyId, body: call })).status).toBe(200);
+      return created.json.episode_id as string;
+    };
+    const configure = { tool: 'configure_training', arguments: {} };
+    ids.submittedA = await play(now, 'tenant-a', 'easy_mnist', [configure, { tool: 'run_epochs', arguments: { num_epochs: 10 } }, { tool: 'submit_model' }]);
+    ids.submittedB = await play(now, 'tenant-b', 'easy_mnist', [configure, { tool: 'run_epochs', arguments: { num_epochs: 4 } }, { tool: 'submit_model' }]);
+    ids.abandonedB = await play(past, 'tenant-b', 'hard_cifar', [configure, { tool: 'run_epochs', arguments: { num_epochs: 6 } }]);
+    ids.activeA = await play(now, 'tenant-a', 'easy_mnist', [configure]);
+  });
+  afterAll(async () => {
+    await past?.close();
+    await now?.close();
+    await runtime?.close();
+    process.env = saved;
+  });
+
+  const ctx = (name: string) => lambdaContext({ functionName: name, memoryMb: 512 });
+  let firstUntil: string;
+
+  it('runs the whole flow and writes the JSON report and the HTML leaderboard', async () => {
+    const startedAt = new Date().toISOString();
+    const found = await findEpisodes({ run_id: 'run-1', started_at: startedAt, request: { trigger: 'schedule' } }, ctx('find'));
+    expect(found.until).toBe(startedAt);
+    expect(found.truncated).toBe(false);
+    expect(found.episodes).toEqual(
+      expect.arrayContaining([
+        { tenant: 'tenant-a', episode_id: ids.submittedA, abandoned: false },
+        { tenant: 'tenant-b', episode_id: ids.submittedB, abandoned: false },
+        { tenant: 'tenant-b', episode_id: ids.abandonedB, abandoned: true },
+      ]),
+    );
+    expect(found.episodes).toHaveLength(3); // not the recently used active one
+    firstUntil = found.until;
+
+    // The Map state: auto-submit if abandoned, then grade (its result is the report entry).
+    const results: unknown[] = [];
+    for (const episode of found.episodes) {
+      if (episode.abandoned) {
+        const submitted = await autoSubmit({ run_id: 'run-1', tenant: episode.tenant, episode_id: episode.episode_id }, ctx('auto-submit'));
+        expect(submitted).toMatchObject({ status: 'auto_submitted', score: expect.any(Number) });
+      }
+      results.push(await grade({ source: 'batch', run_id: 'run-1', tenant: episode.tenant, episode_id: episode.episode_id }, ctx('grade')));
+    }
+    // A failed iteration, as the Map's Catch records it (with a string that needs escaping).
+    results.push({ tenant: 'tenant-c', episode_id: 'ep-x', status: 'error', error: 'Lambda.Unknown <script>alert("x")</script>' });
+
+    const abandoned = await now.api('GET', `/v1/episodes/${ids.abandonedB}`, { apiKeyId: 'tenant-b' });
+    expect(abandoned.json).toMatchObject({ status: 'auto_submitted', step_count: 2, usage: { steps: 2, epochs_trained: 6 } });
+    expect(abandoned.json.grade.score).toBeGreaterThan(0);
+
+    const written = await writeReport(
+      { run_id: 'run-1', started_at: startedAt, since: found.since, until: found.until, truncated: found.truncated, results },
+      ctx('write-report'),
+    );
+    const day = startedAt.slice(0, 10);
+    expect(written).toEqual({ report_key: `reports/${day}/run-1/report.json`, leaderboard_key: `reports/${day}/run-1/leaderboard.html` });
+
+    const report = JSON.parse(Buffer.from((await runtime.reports.get(written.report_key))!).toString('utf8'));
+    expect(report).toMatchObject({ run_id: 'run-1', since: found.since, until: found.until, truncated: false, counts: { episodes: 4, graded: 3, error: 1 } });
+    expect(report.leaderboards.easy_mnist.map((e: any) => e.episode_id)).toEqual([ids.submittedA, ids.submittedB]); // 10 epochs beat 4
+    expect(report.leaderboards.easy_mnist[0]).toMatchObject({ rank: 1, tenant: 'tenant-a', epochs: 10, ended: 'submitted', grade_matches: true });
+    expect(report.leaderboards.hard_cifar).toEqual([expect.objectContaining({ rank: 1, episode_id: ids.abandonedB, ended: 'auto_submitted', epochs: 6 })]);
+    // Cost: the per-episode price plus the training Lambda's metering (250 ms × 10 GB per invocation in these tests).
+    const costA = report.leaderboards.easy_mnist[0].cost_usd;
+    expect(costA).toBeCloseTo(0.1 + 3 * 2.5 * 0.0000166667 + 3 * 0.0000002, 6);
+    expect(report.unranked).toEqual([expect.objectContaining({ status: 'error', episode_id: 'ep-x' })]);
+
+    const headOf = await runtime.reports.head(written.leaderboard_key);
+    expect(headOf?.contentType).toMatch(/^text\/html/);
+    const html = Buffer.from((await runtime.reports.get(written.leaderboard_key))!).toString('utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    // The product leaderboard (layers/reports): per task, ranked, with the baseline agent's score (BASELINE_SCORES' defaults).
+    expect(html).toContain('<h2 id="task-easy-mnist-heading">MNIST Digit Classifier <small class="muted"><code>easy_mnist</code></small></h2>');
+    const mnist = html.slice(html.indexOf('id="task-easy-mnist-heading"'), html.indexOf('id="task-medium-fashion-heading"'));
+    expect([...mnist.matchAll(/<tr><th scope="row" class="num">(\d+)<\/th><td><code>([^<]+)<\/code>/g)].map((m) => [Number(m[1]), m[2]])).toEqual([
+      [1, ids.submittedA],
+      [2, ids.submittedB],
+    ]);
+    expect(mnist).toContain('<dt>Baseline agent score</dt><dd>0.9999</dd>');
+    expect(mnist).toContain('Score distribution of 2 graded episodes');
+    expect(mnist).toContain('10 <small class="muted">/ 100</small>'); // epochs used of the budget
+    expect(mnist).toContain('$0.10'); // the cost
+    expect(html).toContain('<dt>Baseline agent score</dt><dd>0.8506</dd>');
+    expect(html).toContain('<dt>Baseline agent score</dt><dd>0.9803</dd>');
+    expect(report.baselines).toEqual({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 });
+    expect(html).toContain('Lambda.Unknown &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).not.toContain('<script');
+    expect(html).not.toMatch(/\bsrc="/i);
+    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^#[\w-]+$/); // links within the page only
+  });
+
+  it('starts the next run where this one ended and does not report an episode twice', async () => {
+    const later = new Date(Date.now() + 1000).toISOString();
+    const found = await findEpisodes({ run_id: 'run-2', started_at: later, request: { trigger: 'schedule' } }, ctx('find'));
+    expect(found.since).toBe(firstUntil);
+    // The abandoned episode ended (auto-submitted) after run-1's until, but run-1 reported it already.
+    expect(found.episodes).toEqual([]);
+    // A manual run over a chosen window sees the ended episodes again.
+    const manual = await findEpisodes(
+      { run_id: 'manual-1', started_at: later, request: { trigger: 'manual', since: new Date(Date.now() - DAY).toISOString() } },
+      ctx('find'),
+    );
+    expect(manual.episodes.map((e) => e.episode_id).sort()).toEqual([ids.submittedA, ids.submittedB].sort());
+  });
+
+  it('auto-submit leaves an episode alone that ended or is in use', async () => {
+    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-a', episode_id: ids.activeA }, ctx('auto-submit'))).toMatchObject({ status: 'not_abandoned' });
+    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-b', episode_id: ids.abandonedB }, ctx('auto-submit'))).toMatchObject({ status: 'already_ended' });
+    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-b', episode_id: 'nope' }, ctx('auto-submit'))).toMatchObject({ status: 'not_found' });
+    expect((await now.api('GET', `/v1/episodes/${ids.activeA}`)).json.status).toBe('active');
+  });
+});

@@ -1,0 +1,150 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDatasetsUpload } from '../../cli/commands/datasets-upload';
+import { getTask, type Trainer, type TrainerFactory } from '../../layers/core/src';
+import type { DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
+import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { captureIO } from '../datasets/helpers/capture-io';
+import { tempDir, TINY_IDX_TRAIN, tinyCatalog, writeTinyIdx } from '../datasets/helpers/tiny-datasets';
+import { startCloud, type Cloud } from './helpers';
+
+/**
+ * The real thing once: tiny MNIST files in the official IDX format (50 training and 10 test
+ * images of 28×28, gzip-compressed) uploaded to s3rver by `ml-trainer datasets upload`,
+ * synced by the training Lambda into its data directory, and trained on by the real
+ * tfjs-node trainer. The official checksums cannot match such files, so the test injects a
+ * catalog in which the tiny files are the official ones (tinyCatalog, the datasets layer's
+ * test helper): verification is exercised for real, against those checksums. The tiny
+ * split cannot hold the task's 4000/1000 subset, so the trainers read rows 0..39 for
+ * training and 40..49 for validation (the one departure from datasetTrainerFactory).
+ */
+
+describe('real training through the Lambdas, on tiny official-format data in s3rver', () => {
+  let runtime: LocalRuntime;
+  let cloud: Cloud;
+  let catalog: DatasetCatalog;
+  let localData: string;
+  let lambdaData: string;
+  const counts = { factoryLoads: 0, create: 0, restore: 0 };
+
+  beforeAll(async () => {
+    runtime = await startLocalRuntime();
+    catalog = tinyCatalog();
+    localData = tempDir('mlt-local-data-');
+    lambdaData = tempDir('mlt-lambda-tmp-');
+    writeTinyIdx(localData, 'mnist', true);
+    const loadTrainerFactory = async ({ dataDir }: { dataDir: string }): Promise<TrainerFactory> => {
+      counts.factoryLoads++;
+      const { createTfjsTrainerFactory } = await import('../../layers/training/src/trainer-factory');
+      const { loadTaskData } = await import('../../layers/datasets/src/task-data-loader');
+      const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+      const real = createTfjsTrainerFactory({
+        loadTaskData: (spec) =>
+          loadTaskData({
+            dataset: getTask(spec.taskId).dataset_name,
+            trainIndices: rows(0, TINY_IDX_TRAIN - 10),
+            valIndices: rows(TINY_IDX_TRAIN - 10, TINY_IDX_TRAIN),
+            dataDir,
+            catalog,
+            cacheDir: null,
+          }),
+      });
+      return {
+        async create(spec): Promise<Trainer> {
+          counts.create++;
+          return real.create(spec);
+        },
+        async restore(spec, checkpoint): Promise<Trainer> {
+          counts.restore++;
+          return real.restore(spec, checkpoint);
+        },
+      };
+    };
+    cloud = await startCloud({
+      runtime,
+      trainers: null,
+      training: { catalog, loadTrainerFactory, env: { ML_TRAINER_DATA_DIR: lambdaData } },
+      apiEnv: { SYNC_STEP_BUDGET_MS: '60000' },
+    });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+    await runtime?.close();
+  });
+
+  it('uploads the verified dataset files to the datasets bucket (multipart-capable, progress on stderr, idempotent)', async () => {
+    const args = ['--bucket', runtime.config.dataBucket, '--endpoint', runtime.endpoints.s3, '--dataset', 'mnist', '--data-dir', localData, '--json'];
+    const io = captureIO({});
+    expect(await runDatasetsUpload(args, io, { catalog })).toBe(0);
+    const uploaded = JSON.parse(io.out());
+    expect(uploaded).toHaveLength(1);
+    expect(uploaded[0]).toMatchObject({ dataset: 'mnist', bucket: runtime.config.dataBucket, verified: true });
+    expect(uploaded[0].files.map((f: any) => [f.key, f.status]).sort()).toEqual(
+      [
+        ['mnist/t10k-images-idx3-ubyte.gz', 'uploaded'],
+        ['mnist/t10k-labels-idx1-ubyte.gz', 'uploaded'],
+        ['mnist/train-images-idx3-ubyte.gz', 'uploaded'],
+        ['mnist/train-labels-idx1-ubyte.gz', 'uploaded'],
+      ],
+    );
+    expect(io.err()).toMatch(/mnist: mnist\/train-images-idx3-ubyte\.gz 100%/);
+    const listed = await runtime.data.listAll('mnist/');
+    expect(listed.map((o) => o.key).sort()).toEqual(uploaded[0].files.map((f: any) => f.key).sort());
+    const head = await runtime.data.head('mnist/train-images-idx3-ubyte.gz');
+    expect(head?.metadata.sha256).toBe(uploaded[0].files.find((f: any) => f.key === 'mnist/train-images-idx3-ubyte.gz').sha256);
+
+    const again = captureIO({});
+    expect(await runDatasetsUpload(args, again, { catalog })).toBe(0);
+    expect(JSON.parse(again.out())[0].files.every((f: any) => f.status === 'unchanged')).toBe(true);
+  });
+
+  it('refuses to upload a dataset that is not verified', async () => {
+    const io = captureIO({});
+    const code = await runDatasetsUpload(['--bucket', runtime.config.dataBucket, '--endpoint', runtime.endpoints.s3, '--dataset', 'fashion_mnist', '--data-dir', localData], io, { catalog });
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(/fashion_mnist: not uploaded: not every file is verified/);
+    expect(await runtime.data.listAll('fashion_mnist/')).toEqual([]);
+  });
+
+  let id: string;
+
+  it('configures without loading any data; trains for real once the dataset is synced from S3', async () => {
+    const created = await cloud.api('POST', '/v1/episodes', { body: { task_id: 'easy_mnist' } });
+    id = created.json.episode_id;
+    const configured = await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'configure_training', arguments: { batch_size: 32, learning_rate: 0.01 } } });
+    expect(configured.status).toBe(200);
+    expect(configured.json.data).toMatchObject({ model_rebuilt: true });
+    expect(counts).toMatchObject({ factoryLoads: 1, create: 1 });
+    expect(existsSync(join(lambdaData, 'mnist'))).toBe(false);
+
+    const trained = await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'run_epochs', arguments: { num_epochs: 2 } } });
+    expect(trained.status).toBe(200);
+    expect(trained.json.data).toMatchObject({ epochs_just_trained: 2, current_epoch: 2 });
+    const observation = trained.json.data;
+    for (const value of [observation.train_accuracy, observation.val_accuracy]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    expect(Number.isFinite(observation.train_loss)).toBe(true);
+    expect(counts.restore).toBe(1);
+    // Only what the loader needs: the two training files, verified against the catalog.
+    expect(readdirSync(join(lambdaData, 'mnist')).sort()).toEqual(['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+  });
+
+  it('answers a status query and a submission without building a trainer (lazy restore)', async () => {
+    const status = await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'get_training_status' } });
+    expect(status.status).toBe(200);
+    const submitted = await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'submit_model' } });
+    expect(submitted.status).toBe(200);
+    expect(submitted.json).toMatchObject({ done: true, step: 4 });
+    expect(typeof submitted.json.grade.score).toBe('number');
+    expect(counts).toMatchObject({ factoryLoads: 1, create: 1, restore: 1 });
+
+    const episode = await cloud.api('GET', `/v1/episodes/${id}`);
+    expect(episode.json).toMatchObject({ status: 'submitted', usage: { steps: 4, epochs_trained: 2 } });
+    expect(episode.json.usage.training_seconds).toBeGreaterThan(0);
+    const usage = await cloud.api('GET', '/v1/usage');
+    expect(usage.json.usage).toMatchObject({ steps: 4, epochs_trained: 2, lambda_requests: 4 });
+    expect(usage.json.usage.lambda_gb_seconds).toBeCloseTo(4 * 2.5, 6);
+  });
+});
