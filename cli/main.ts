@@ -1,6 +1,7 @@
 import { CoreError } from '../layers/core/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { agentCommand } from './commands/agent';
+import { benchCommand } from './commands/bench';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
 import { reportCommand } from './commands/report';
@@ -12,7 +13,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand];
 }
 
 function overview(list: CliCommand[]): string {

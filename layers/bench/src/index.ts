@@ -1,0 +1,21 @@
+export { median, ratio, summarize, type Summary } from './stats';
+export { formatBytes, formatReport, isPyTorchTiming, isSkipped, renderTable } from './report';
+export type {
+  BenchEnvironment,
+  BenchReport,
+  BenchRow,
+  BenchSettings,
+  CheckpointFigures,
+  DataSource,
+  EpochTiming,
+  LoadAverage,
+  OurTiming,
+  ProcessFigures,
+  PyTorchTiming,
+  SkippedFigures,
+} from './report';
+export { parsePtTiming, PtTimingFormatError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
+export { parseFirstEpochLine } from './child-step';
+export { randomTaskData } from './bench-data';
+export { findRepoRoot } from './environment';
+export { applyThreadEnv, BenchSetupError, runBench, type BenchOptions } from './run-bench';

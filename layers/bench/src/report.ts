@@ -1,0 +1,296 @@
+import type { Summary } from './stats';
+
+/** Where a task's images came from. */
+export type DataSource = 'real' | 'random';
+
+/** 1-, 5- and 15-minute load averages (os.loadavg()). */
+export type LoadAverage = [number, number, number];
+
+/** Seconds per epoch (train pass + validation pass) of one side at one task and batch size. */
+export interface EpochTiming {
+  /** The measured epochs (after the warm-up epochs), wall clock, train + val. */
+  epoch_s: number[];
+  /** The warm-up epochs (not in the summary). */
+  warmup_epoch_s: number[];
+  epoch: Summary;
+  median_train_s: number;
+  median_val_s: number;
+  loadavg_before: LoadAverage;
+  loadavg_after: LoadAverage;
+}
+
+export interface OurTiming extends EpochTiming {
+  data: DataSource;
+  /** CPU seconds per epoch of the whole process (median): about 2 × wall when both cores were ours. */
+  median_cpu_s: number;
+  /** Validation accuracy after the last epoch (a sanity check that it trains). */
+  last_val_accuracy: number;
+}
+
+export interface PyTorchTiming extends EpochTiming {
+  real_data: boolean;
+  standin: boolean;
+  median_cpu_s: number | null;
+}
+
+export interface BenchRow {
+  task: string;
+  model: string;
+  batch_size: number;
+  ours: OurTiming;
+  /** Absent without --vs-pytorch; { error } when PyTorch's run failed. */
+  pytorch?: PyTorchTiming | { error: string };
+  /** ours / PyTorch of the median, the min and the max (null without a PyTorch figure). */
+  ratio: { median: number; min: number; max: number } | null;
+}
+
+/** Checkpoint cost of one task, measured on the trainer right after its timed epochs (medians of `repeats` rounds). */
+export interface CheckpointFigures {
+  task: string;
+  batch_size: number;
+  bytes: number;
+  repeats: number;
+  save_s: number;
+  /** factory.restore alone. */
+  restore_s: number;
+  /** The restored trainer's first evaluate() (its first forward: data upload, kernels, one whole val pass). */
+  first_eval_s: number;
+  /** restore_s + first_eval_s − the steady val pass median: restore until a forward is ready (never below restore_s). */
+  restore_ready_s: number;
+  /** Write the blob to a temp file and fsync it (a stand-in for committing it to storage). */
+  commit_s: number;
+  /** save + restore_ready + commit. */
+  total_s: number;
+  /** 5 × the median epoch of this task and batch size. */
+  step5_s: number;
+  /** total_s as a percentage of step5_s. */
+  share_of_step5_pct: number;
+  /** The restored model's validation loss equals the original's (same weights), in every round. */
+  restored_matches: boolean;
+  /** Every round's figures. */
+  samples: { save_s: number[]; restore_s: number[]; first_eval_s: number[]; commit_s: number[] };
+}
+
+/** A fresh `ml-trainer run` child training one 5-epoch step (configure + run_epochs 5). */
+export interface ProcessFigures {
+  task: string;
+  batch_size: number;
+  /** From spawn to the "epoch 1/5" progress line on the child's stderr. */
+  start_to_first_epoch_s: number | null;
+  /** That epoch's own seconds as the child printed them (train + val). */
+  first_epoch_s: number | null;
+  /** From spawn to the child's exit. */
+  wall_s: number;
+  /** process.resourceUsage().maxRSS of the child at exit (bytes). */
+  peak_rss_bytes: number | null;
+  /** VmHWM from /proc/self/status at exit (bytes; Linux only). */
+  vm_hwm_bytes: number | null;
+  /** CPU seconds (user + system) of the child over its life. */
+  cpu_s: number | null;
+  exit_code: number | null;
+  error?: string;
+}
+
+export interface SkippedFigures {
+  task: string;
+  skipped: string;
+}
+
+export interface BenchEnvironment {
+  node: string;
+  platform: string;
+  cpus: number;
+  tfjs_node: string | null;
+  tf_backend: string | null;
+  tf_threads: { intra_op: string | null; inter_op: string | null; set_by_bench: boolean; tf_compute_threads_seen: number | null };
+  batch_norm: string;
+  trainer_sources: { files: number; sha256: string; newest_mtime: string | null } | null;
+  dist_stale_files: string[];
+  pytorch: { python: string; torch: string | null; threads: number | null; script: string } | null;
+}
+
+export interface BenchSettings {
+  tasks: string[];
+  batch_sizes: number[];
+  epochs: number;
+  warmup: number;
+  data: 'auto' | DataSource;
+  data_dir: string;
+  vs_pytorch: boolean;
+  child_processes: boolean;
+}
+
+export interface BenchReport {
+  kind: 'ml-trainer-bench';
+  version: 1;
+  started_at: string;
+  finished_at: string;
+  settings: BenchSettings;
+  environment: BenchEnvironment;
+  data: { task: string; source: DataSource; folder: string | null; warnings: string[] }[];
+  rows: BenchRow[];
+  checkpoints: CheckpointFigures[];
+  processes: (ProcessFigures | SkippedFigures)[];
+  loadavg_start: LoadAverage;
+  loadavg_end: LoadAverage;
+  notes: string[];
+}
+
+export function isPyTorchTiming(value: BenchRow['pytorch']): value is PyTorchTiming {
+  return value !== undefined && !('error' in value);
+}
+
+export function isSkipped(value: ProcessFigures | SkippedFigures): value is SkippedFigures {
+  return 'skipped' in value;
+}
+
+// ---------------------------------------------------------------- formatting
+
+const secs = (s: number | null | undefined): string => (s === null || s === undefined ? '-' : s < 10 ? s.toFixed(3) : s.toFixed(2));
+const load = (l: LoadAverage): string => l[0].toFixed(2);
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** Left-aligns the first `leftColumns` columns, right-aligns the others. */
+export function renderTable(header: string[], rows: string[][], leftColumns = 1): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The human-readable report (stdout without --json). */
+export function formatReport(report: BenchReport): string {
+  const s = report.settings;
+  const out: string[] = [];
+  const anyPt = report.rows.some((r) => r.pytorch !== undefined);
+  out.push(
+    `Seconds per epoch (train pass + val pass, wall clock): median [min max] of ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} ` +
+      `after ${s.warmup} warm-up; default config (adam 1e-3, dropout 0, constant)`,
+  );
+  const header = ['task', 'bs', 'data', 'ours med', 'min', 'max'];
+  if (anyPt) header.push('pytorch med', 'min', 'max', 'ours/pt', 'load ours/pt');
+  else header.push('load');
+  const rows = report.rows.map((r) => {
+    const cells = [r.task, String(r.batch_size), r.ours.data, secs(r.ours.epoch.median), secs(r.ours.epoch.min), secs(r.ours.epoch.max)];
+    if (anyPt) {
+      const pt = r.pytorch;
+      if (isPyTorchTiming(pt)) {
+        cells.push(secs(pt.epoch.median), secs(pt.epoch.min), secs(pt.epoch.max));
+        cells.push(r.ratio ? `${r.ratio.median.toFixed(2)}x` : '-');
+        cells.push(`${load(r.ours.loadavg_before)}/${load(pt.loadavg_before)}`);
+      } else {
+        cells.push('-', '-', '-', '-', `${load(r.ours.loadavg_before)}/-`);
+      }
+    } else {
+      cells.push(load(r.ours.loadavg_before));
+    }
+    return cells;
+  });
+  out.push(renderTable(header, rows, 3));
+  for (const r of report.rows) {
+    if (r.pytorch && !isPyTorchTiming(r.pytorch)) out.push(`  pytorch ${r.task} bs ${r.batch_size} failed: ${r.pytorch.error}`);
+  }
+  if (anyPt) {
+    out.push('  ratio = ours median / PyTorch median (below 1: ours is faster); PyTorch data per row: ' +
+      report.rows.filter((r) => isPyTorchTiming(r.pytorch)).map((r) => {
+        const pt = r.pytorch as PyTorchTiming;
+        return `${r.task}:${pt.real_data ? (pt.standin ? 'real (JPEG stand-in)' : 'real') : 'random'}`;
+      }).filter((v, i, a) => a.indexOf(v) === i).join(', '));
+  }
+
+  out.push('');
+  out.push('Train pass / val pass / CPU seconds per epoch, medians (CPU ≈ 2 × epoch when both cores were free for it)');
+  out.push(
+    renderTable(
+      anyPt
+        ? ['task', 'bs', 'ours train', 'ours val', 'ours cpu', 'pytorch train', 'pytorch val', 'pytorch cpu']
+        : ['task', 'bs', 'ours train', 'ours val', 'ours cpu'],
+      report.rows.map((r) => {
+        const cells = [r.task, String(r.batch_size), secs(r.ours.median_train_s), secs(r.ours.median_val_s), secs(r.ours.median_cpu_s)];
+        if (anyPt) {
+          const pt = isPyTorchTiming(r.pytorch) ? r.pytorch : null;
+          cells.push(secs(pt?.median_train_s), secs(pt?.median_val_s), secs(pt?.median_cpu_s));
+        }
+        return cells;
+      }),
+      1,
+    ),
+  );
+
+  if (report.checkpoints.length > 0) {
+    out.push('');
+    out.push('Checkpoint (medians of ' + report.checkpoints[0]!.repeats + ' rounds: save, restore + first forward ready, commit = temp file write + fsync) vs a 5-epoch step (5 × median epoch)');
+    out.push(
+      renderTable(
+        ['task', 'bs', 'size', 'save s', 'restore s', 'ready s', 'commit s', 'total s', '5-epoch step s', 'share', 'restored ok'],
+        report.checkpoints.map((c) => [
+          c.task,
+          String(c.batch_size),
+          formatBytes(c.bytes),
+          secs(c.save_s),
+          secs(c.restore_s),
+          secs(c.restore_ready_s),
+          secs(c.commit_s),
+          secs(c.total_s),
+          secs(c.step5_s),
+          `${c.share_of_step5_pct.toFixed(1)}%`,
+          c.restored_matches ? 'yes' : 'NO',
+        ]),
+        1,
+      ),
+    );
+  }
+
+  const ran = report.processes.filter((p): p is ProcessFigures => !isSkipped(p));
+  if (report.processes.length > 0) {
+    out.push('');
+    out.push('Fresh process (`ml-trainer run`: configure_training + run_epochs 5, dataset cache warm)');
+  }
+  if (ran.length > 0) {
+    out.push(
+      renderTable(
+        ['task', 'bs', 'start→epoch 1 s', 'epoch 1 itself s', 'overhead s', '5-epoch run s', 'cpu s', 'peak RSS', 'exit'],
+        ran.map((p) => {
+          const overhead = p.start_to_first_epoch_s !== null && p.first_epoch_s !== null ? p.start_to_first_epoch_s - p.first_epoch_s : null;
+          return [
+            p.task,
+            String(p.batch_size),
+            secs(p.start_to_first_epoch_s),
+            secs(p.first_epoch_s),
+            secs(overhead),
+            secs(p.wall_s),
+            secs(p.cpu_s),
+            formatBytes(p.peak_rss_bytes ?? p.vm_hwm_bytes),
+            p.error ? `${p.exit_code ?? '-'} (${p.error})` : String(p.exit_code),
+          ];
+        }),
+        1,
+      ),
+    );
+  }
+  for (const p of report.processes) if (isSkipped(p)) out.push(`  ${p.task}: skipped (${p.skipped})`);
+
+  const e = report.environment;
+  out.push('');
+  out.push(
+    `Environment: node ${e.node}, ${e.cpus} CPUs, tfjs-node ${e.tfjs_node ?? '?'} (backend ${e.tf_backend ?? '?'}, batch norm ${e.batch_norm}), ` +
+      `TF threads intra ${e.tf_threads.intra_op ?? 'default'} / inter ${e.tf_threads.inter_op ?? 'default'}` +
+      `${e.tf_threads.set_by_bench ? ' (set by bench)' : ''}, tf_Compute threads seen ${e.tf_threads.tf_compute_threads_seen ?? '?'}`,
+  );
+  if (e.pytorch) out.push(`PyTorch: torch ${e.pytorch.torch ?? '?'} (${e.pytorch.threads ?? '?'} threads), ${e.pytorch.python}`);
+  out.push(`Load average (1/5/15 min): start ${report.loadavg_start.map((v) => v.toFixed(2)).join(' ')}, end ${report.loadavg_end.map((v) => v.toFixed(2)).join(' ')}`);
+  for (const d of report.data) {
+    out.push(`Data ${d.task}: ${d.source}${d.folder ? ` (${d.folder})` : ''}`);
+  }
+  for (const n of report.notes) out.push(`note: ${n}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatBytes, formatReport, renderTable, type BenchReport } from '../../layers/bench/src';
+import { parsePtTiming } from '../../layers/bench/src/pytorch';
+import { summarize } from '../../layers/bench/src/stats';
+
+function sampleReport(): BenchReport {
+  const pt = parsePtTiming(JSON.parse(readFileSync(join(__dirname, 'fixtures', 'pt-timing-sample.json'), 'utf8'))).rows;
+  const ours = (epochs: number[]) => ({
+    data: 'real' as const,
+    epoch_s: epochs,
+    warmup_epoch_s: [epochs[0]! * 2],
+    epoch: summarize(epochs),
+    median_train_s: summarize(epochs).median * 0.9,
+    median_val_s: summarize(epochs).median * 0.1,
+    median_cpu_s: summarize(epochs).median * 1.9,
+    loadavg_before: [1.5, 1.2, 1.0] as [number, number, number],
+    loadavg_after: [1.6, 1.2, 1.0] as [number, number, number],
+    last_val_accuracy: 0.9,
+  });
+  return {
+    kind: 'ml-trainer-bench',
+    version: 1,
+    started_at: '2026-11-26T17:00:00.000Z',
+    finished_at: '2026-11-26T17:05:00.000Z',
+    settings: { tasks: ['easy_mnist', 'hard_cifar'], batch_sizes: [64], epochs: 3, warmup: 1, data: 'auto', data_dir: '/data', vs_pytorch: true, child_processes: true },
+    environment: {
+      node: 'v20.0.0',
+      platform: 'linux-x64',
+      cpus: 2,
+      tfjs_node: '4.22.0',
+      tf_backend: 'tensorflow',
+      tf_threads: { intra_op: '2', inter_op: '2', set_by_bench: true, tf_compute_threads_seen: 2 },
+      batch_norm: 'fused (default)',
+      trainer_sources: null,
+      dist_stale_files: [],
+      pytorch: { python: '/venv/bin/python', torch: '2.13.0+cpu', threads: 2, script: '/ref/pt_reference.py' },
+    },
+    data: [
+      { task: 'easy_mnist', source: 'real', folder: '/data/mnist', warnings: [] },
+      { task: 'hard_cifar', source: 'real', folder: '/data/cifar10_jpeg', warnings: ['unverified'] },
+    ],
+    rows: [
+      { task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: ours([0.2, 0.25, 0.3]), pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 } },
+      { task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: ours([12, 13, 14]), pytorch: { error: 'boom' }, ratio: null },
+    ],
+    checkpoints: [
+      {
+        task: 'easy_mnist', batch_size: 64, bytes: 1_320_000, repeats: 3, save_s: 0.01, restore_s: 0.02, first_eval_s: 0.05, restore_ready_s: 0.045,
+        commit_s: 0.004, total_s: 0.059, step5_s: 1.25, share_of_step5_pct: 4.72, restored_matches: true,
+        samples: { save_s: [0.01], restore_s: [0.02], first_eval_s: [0.05], commit_s: [0.004] },
+      },
+    ],
+    processes: [
+      { task: 'easy_mnist', batch_size: 64, start_to_first_epoch_s: 1.8, first_epoch_s: 0.3, wall_s: 3.1, peak_rss_bytes: 420 * 1024 * 1024, vm_hwm_bytes: 419 * 1024 * 1024, cpu_s: 4.5, exit_code: 0 },
+      { task: 'hard_cifar', skipped: 'random data' },
+    ],
+    loadavg_start: [1.5, 1.2, 1.0],
+    loadavg_end: [1.7, 1.3, 1.1],
+    notes: ['a note'],
+  };
+}
+
+describe('bench report formatting', () => {
+  it('renders aligned columns', () => {
+    const text = renderTable(['task', 'bs', 'med'], [['easy_mnist', '64', '0.123'], ['hard_cifar', '256', '12.50']], 1);
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe('task         bs    med');
+    expect(lines[1]).toBe('----------  ---  -----');
+    expect(lines[3]).toBe('hard_cifar  256  12.50');
+  });
+
+  it('formats byte counts', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2048)).toBe('2.0 KiB');
+    expect(formatBytes(1_320_000)).toBe('1.3 MiB');
+    expect(formatBytes(null)).toBe('-');
+  });
+
+  it('prints ours, PyTorch and the ratio per task and batch size', () => {
+    const text = formatReport(sampleReport());
+    const mlp = text.split('\n').find((l) => l.startsWith('easy_mnist  64'))!;
+    expect(mlp.split(/\s+/)).toEqual(['easy_mnist', '64', 'real', '0.250', '0.200', '0.300', '0.107', '0.104', '0.109', '2.34x', '1.50/1.48']);
+    expect(text).toMatch(/hard_cifar\s+64\s+real\s+13\.00\s+12\.00\s+14\.00\s+-\s+-\s+-\s+-/);
+    expect(text).toContain('pytorch hard_cifar bs 64 failed: boom');
+  });
+
+  it('prints the checkpoint, process and environment figures', () => {
+    const text = formatReport(sampleReport());
+    expect(text).toMatch(/easy_mnist\s+64\s+1\.3 MiB\s+0\.010\s+0\.020\s+0\.045\s+0\.004\s+0\.059\s+1\.250\s+4\.7%\s+yes/);
+    expect(text).toMatch(/easy_mnist\s+64\s+1\.800\s+0\.300\s+1\.500\s+3\.100\s+4\.500\s+420\.0 MiB\s+0/);
+    expect(text).toContain('  hard_cifar: skipped (random data)');
+    expect(text).toContain('TF threads intra 2 / inter 2 (set by bench), tf_Compute threads seen 2');
+    expect(text).toContain('torch 2.13.0+cpu (2 threads)');
+    expect(text).toContain('start 1.50 1.20 1.00, end 1.70 1.30 1.10');
+    expect(text).toContain('note: a note');
+    expect(text).toMatch(/easy_mnist\s+64\s+0\.225\s+0\.025\s+0\.475\s+0\.101\s+0\.005\s+0\.212/);
+  });
+
+  it('omits the PyTorch columns without --vs-pytorch', () => {
+    const report = sampleReport();
+    report.rows = report.rows.map(({ pytorch: _p, ...row }) => ({ ...row, ratio: null }));
+    const header = formatReport(report).split('\n')[1]!;
+    expect(header.split(/\s+/)).toEqual(['task', 'bs', 'data', 'ours', 'med', 'min', 'max', 'load']);
+  });
+
+  it('survives a JSON round trip unchanged (the --json document)', () => {
+    const report = sampleReport();
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+});
