@@ -11,6 +11,7 @@ import {
   RestEnvironment,
   type AgentEnvironment,
   type EpisodeResult,
+  type PendingInfo,
   type PlayedStep,
   type Policy,
 } from '../../layers/agent/src';
@@ -44,7 +45,9 @@ Options:
   --tenant <id>            sent as x-tenant-id (default: the server's default tenant)
   --retries <N>            attempts per request to the server, the first included (default 5);
                            network errors, 5xx and 429 are retried with backoff, a step
-                           keeps its request_id so the server runs it at most once
+                           keeps its request_id so the server runs it at most once.
+                           A step the server runs asynchronously (202, the cloud API) is
+                           polled until done, with a progress line on stderr
   --model <name>           llm: the chat model (default: $OPENAI_MODEL)
   --temperature <t>        llm: sampling temperature (default: the endpoint's)
   --policy-seed <N>        random: the policy's own seed (default: the episode seed)
@@ -107,8 +110,9 @@ export const agentCommand: CliCommand = {
     const policy = makePolicy(values, io);
     const json = values.json ?? false;
     const stderr = io.stderr;
+    const progress = pendingProgressPrinter(stderr);
     try {
-      const environment = await makeEnvironment(values, io);
+      const environment = await makeEnvironment(values, io, progress);
       const result = await playEpisode({
         environment,
         policy,
@@ -121,15 +125,20 @@ export const agentCommand: CliCommand = {
           ),
         onEpoch: epochProgressPrinter(stderr),
         onStep: (step) => {
+          progress.end();
           stderr.write(`${describePlayedStep(step)}\n`);
           if (values.url !== undefined) writeRemoteEpochs(step, stderr);
           if (json) io.stdout.write(`${JSON.stringify(stepJson(step))}\n`);
         },
-        log: (message) => stderr.write(`  note: ${message}\n`),
+        log: (message) => {
+          progress.end();
+          stderr.write(`  note: ${message}\n`);
+        },
       });
       printSummary(result, environment, json, io);
       return 0;
     } catch (e) {
+      progress.end();
       if (e instanceof UsageError || e instanceof CoreError) throw e;
       if (e instanceof AgentEnvironmentError) {
         io.stderr.write(`ml-trainer agent: ${e.message}\n`);
@@ -174,7 +183,40 @@ function parseTemperature(text: string | undefined): number | undefined {
   return t;
 }
 
-async function makeEnvironment(values: AgentValues, io: CliIO): Promise<AgentEnvironment> {
+/**
+ * The progress of a step the server runs asynchronously: "step 4 run_epochs: training
+ * remotely… 35 s". On a terminal one line is rewritten in place (end() closes it before other
+ * output); otherwise a line is printed when the state changes and every 30 s.
+ */
+export function pendingProgressPrinter(stream: NodeJS.WritableStream): { update: (info: PendingInfo) => void; end: () => void } {
+  const tty = (stream as { isTTY?: boolean }).isTTY === true;
+  let open = false;
+  let lastKey = '';
+  let lastPrintedMs = 0;
+  return {
+    update(info) {
+      const what = info.status === 'running' ? (info.tool === 'run_epochs' ? 'training remotely' : 'running remotely') : 'queued remotely';
+      const line = `  step ${info.step} ${info.tool}: ${what}… ${Math.round(info.elapsedMs / 1000)} s`;
+      if (tty) {
+        stream.write(`\r\x1b[K${line}`);
+        open = true;
+        return;
+      }
+      const key = `${info.step_id} ${info.status}`;
+      if (key === lastKey && info.elapsedMs - lastPrintedMs < 30_000) return;
+      lastKey = key;
+      lastPrintedMs = info.elapsedMs;
+      stream.write(`${line}\n`);
+    },
+    end() {
+      if (!open) return;
+      stream.write('\r\x1b[K');
+      open = false;
+    },
+  };
+}
+
+async function makeEnvironment(values: AgentValues, io: CliIO, progress: ReturnType<typeof pendingProgressPrinter>): Promise<AgentEnvironment> {
   if (values.url === undefined) {
     if (values.tenant !== undefined || values['api-key'] !== undefined) {
       io.stderr.write('warning: --api-key and --tenant apply with --url only; ignored\n');
@@ -190,7 +232,11 @@ async function makeEnvironment(values: AgentValues, io: CliIO): Promise<AgentEnv
       apiKey: values['api-key'] ?? (io.env.ML_TRAINER_API_KEY || undefined),
       tenantId: values.tenant,
       retry: values.retries === undefined ? undefined : { attempts: parseAttempts(values.retries) },
-      onRetry: ({ attempt, delayMs, reason }) => io.stderr.write(`  retrying in ${delayMs} ms (attempt ${attempt} failed: ${reason})\n`),
+      onRetry: ({ attempt, delayMs, reason }) => {
+        progress.end();
+        io.stderr.write(`  retrying in ${delayMs} ms (attempt ${attempt} failed: ${reason})\n`);
+      },
+      onPending: (info) => progress.update(info),
     });
   } catch (e) {
     if (e instanceof AgentEnvironmentError) throw new UsageError(`--url: ${e.message}`);

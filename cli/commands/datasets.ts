@@ -7,12 +7,14 @@ import { fetchDataset, FetchResult } from '../../layers/datasets/src/fetch';
 import type { DatasetName } from '../../layers/datasets/src/task-data';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { downloadProgressPrinter } from '../download-progress';
+import { DATASETS_UPLOAD_DETAILS, DATASETS_UPLOAD_USAGE, runDatasetsUpload } from './datasets-upload';
 
 const DATASET_CHOICES = [...DATASET_NAMES, 'all'].join('|');
 
 const HELP = `Usage:
   ml-trainer datasets fetch --dataset <${DATASET_CHOICES}> [--data-dir D] [--base-url U] [--json]
   ml-trainer datasets verify [--dataset <${DATASET_CHOICES}>] [--data-dir D] [--json]
+${DATASETS_UPLOAD_USAGE}
 
 fetch   downloads the official files into <data dir>/<dataset>/ and checks them against
         the official checksums before keeping them (a bad download is refused and leaves
@@ -28,23 +30,26 @@ verify  checks every official file (training and test) of each dataset: present,
 The data dir is --data-dir, else $ML_TRAINER_DATA_DIR, else $XDG_CACHE_HOME/ml-trainer/datasets
 (~/.cache/ml-trainer/datasets). Progress goes to stderr.
 
-Options:
+Options (fetch, verify):
   --dataset <name>  ${DATASET_NAMES.join(', ')} or all (verify: default all)
   --data-dir <dir>  the data directory
   --base-url <url>  fetch from this mirror instead: <url>/<official file name>
   --json            print the results as JSON on stdout
-  -h, --help        show this help`;
+  -h, --help        show this help
+
+${DATASETS_UPLOAD_DETAILS}`;
 
 export const datasetsCommand: CliCommand = {
   name: 'datasets',
-  summary: 'fetch the official dataset files, or verify the ones present',
+  summary: 'fetch the official dataset files, verify the ones present, or upload them to a deployment',
   help: HELP,
   async run(argv, io) {
     const [action, ...rest] = argv;
     if (action === 'fetch') return runFetch(rest, io);
     if (action === 'verify') return runVerify(rest, io);
+    if (action === 'upload') return runDatasetsUpload(rest, io);
     throw new UsageError(
-      action === undefined ? 'say what to do: fetch or verify' : `unknown action ${JSON.stringify(action)}; actions: fetch, verify`,
+      action === undefined ? 'say what to do: fetch, verify or upload' : `unknown action ${JSON.stringify(action)}; actions: fetch, verify, upload`,
     );
   },
 };

@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src/config';
 import type { DeploymentConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
@@ -72,7 +73,13 @@ export class BatchStack extends Stack {
       serviceName: 'ml-trainer-batch',
       memorySize: 1024,
       timeout: Duration.minutes(5),
-      environment: { ...storageEnv, REPORTS_BUCKET: data.reportsBucket.bucketName, REPORTS_PREFIX: 'reports/' },
+      environment: {
+        ...storageEnv,
+        REPORTS_BUCKET: data.reportsBucket.bucketName,
+        REPORTS_PREFIX: 'reports/',
+        // The baseline agent's scores drawn on the leaderboard (functions/README.md).
+        BASELINE_SCORES: JSON.stringify(DEFAULT_BASELINE_SCORES),
+      },
     });
     allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_SCHEMA.gsiEnded.name]));
     allowObjectsReadWrite(writeReport.role, data.bucketAccess(data.reportsBucket));

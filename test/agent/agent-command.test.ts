@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { agentCommand } from '../../cli/commands/agent';
+import { agentCommand, pendingProgressPrinter } from '../../cli/commands/agent';
 import { UsageError } from '../../cli/command';
 import { call, FakeOpenAiServer } from './helpers/fake-openai-server';
 import { FakeRestServer } from './helpers/fake-rest-server';
@@ -68,6 +68,43 @@ describe('ml-trainer agent', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('waits for steps the server runs asynchronously (202), with a progress line on stderr', async () => {
+    const server = new FakeRestServer();
+    const url = await server.start();
+    server.asyncSteps = { tool: /^run_epochs$/, pendingPolls: 1, retryAfter: '0' };
+    try {
+      const r = await runAgent(['--task', 'easy_mnist', '--policy', 'baseline', '--url', url, '--json']);
+      expect(r.code).toBe(0);
+      expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'summary', status: 'submitted' });
+      expect(server.requests.filter((q) => q.status === 202).length).toBeGreaterThanOrEqual(2);
+      expect(r.stderr).toMatch(/^ {2}step 2 run_epochs: queued remotely… 0 s\n {2}step 2 run_epochs: training remotely… \d+ s\nstep {2}2 run_epochs /m);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('rewrites one progress line in place on a terminal and clears it before the next output', () => {
+    const stream = new PassThrough();
+    const written: string[] = [];
+    stream.on('data', (c) => written.push(String(c)));
+    Object.assign(stream, { isTTY: true });
+    const progress = pendingProgressPrinter(stream);
+    const info = { step: 4, tool: 'run_epochs', step_id: 's', deadline_at: null, poll: '/p' };
+    progress.update({ ...info, status: 'pending', elapsedMs: 0 });
+    progress.update({ ...info, status: 'running', elapsedMs: 35_400 });
+    progress.end();
+    progress.end();
+    expect(written.join('')).toBe('\r\x1b[K  step 4 run_epochs: queued remotely… 0 s\r\x1b[K  step 4 run_epochs: training remotely… 35 s\r\x1b[K');
+
+    // Not a terminal: a line per change of state, then one every 30 s.
+    const lines: string[] = [];
+    const plain = new PassThrough();
+    plain.on('data', (c) => lines.push(String(c)));
+    const logged = pendingProgressPrinter(plain);
+    for (const elapsedMs of [0, 5_000, 10_000, 34_000, 36_000]) logged.update({ ...info, status: elapsedMs === 0 ? 'pending' : 'running', elapsedMs });
+    expect(lines.join('')).toBe('  step 4 run_epochs: queued remotely… 0 s\n  step 4 run_epochs: training remotely… 5 s\n  step 4 run_epochs: training remotely… 36 s\n');
   });
 
   it('exits 2 with the server message when the server refuses the task, and 1 when it cannot be reached', async () => {

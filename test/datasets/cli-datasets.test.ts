@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UsageError } from '../../cli/command';
 import { datasetsCommand } from '../../cli/commands/datasets';
+import { runCli } from '../cli/cli-harness';
 import { captureIO } from './helpers/capture-io';
 import { LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
 import { idxImages, tempDir, writeTinyIdx } from './helpers/tiny-datasets';
@@ -32,8 +33,10 @@ describe('ml-trainer datasets fetch', () => {
     [['fetch'], /--dataset is required \(mnist, fashion_mnist, cifar10 or all\)/],
     [['fetch', '--dataset', 'imagenet'], /unknown dataset "imagenet"; datasets: mnist, fashion_mnist, cifar10, all/],
     [['fetch', '--dataset', 'mnist', '--base-url', 'ftp://x'], /--base-url must be an http\(s\) URL/],
-    [['download'], /unknown action "download"; actions: fetch, verify/],
-    [[], /say what to do: fetch or verify/],
+    [['download'], /unknown action "download"; actions: fetch, verify, upload/],
+    [[], /say what to do: fetch, verify or upload/],
+    [['upload'], /--bucket is required \(the DatasetsBucketName output of the deployment\)/],
+    [['upload', '--bucket', 'Not_A_Bucket'], /--bucket "Not_A_Bucket" is not a valid S3 bucket name/],
   ])('refuses bad input %p with a UsageError', async (argv, message) => {
     const attempt = datasetsCommand.run(argv as string[], captureIO());
     await expect(attempt).rejects.toThrow(UsageError);
@@ -57,5 +60,32 @@ describe('ml-trainer datasets verify', () => {
     const io = captureIO({ ML_TRAINER_DATA_DIR: dataDir });
     expect(await datasetsCommand.run(['verify', '--dataset', 'mnist'], io)).toBe(1);
     expect(io.out()).toMatch(/^mnist: NOT verified \(.*\/mnist\)\n  corrupt +.*train-images-idx3-ubyte\.gz\n +.*expected 60000 images, found a header declaring 50 images/);
+  });
+});
+
+describe('ml-trainer datasets upload (through the CLI entry point)', () => {
+  it('prints its usage and options with the datasets help', async () => {
+    const r = await runCli(['datasets', 'upload', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ml-trainer datasets upload --bucket <bucket> [--prefix P] [--endpoint URL]');
+    expect(r.stdout).toMatch(/^upload {2}copies the verified local dataset files into the datasets bucket/m);
+    expect(r.stdout).toMatch(/^ {2}--bucket <name> {3}the datasets bucket \(required\)$/m);
+    expect(r.stdout).toContain('ml-trainer datasets fetch --dataset');
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 2 with a clear message without --bucket, before touching the data or the network', async () => {
+    const dataDir = tempDir();
+    const r = await runCli(['datasets', 'upload', '--data-dir', dataDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ml-trainer datasets: --bucket is required (the DatasetsBucketName output of the deployment)\n(see ml-trainer datasets --help)\n');
+    expect(r.stdout).toBe('');
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    const r = await runCli(['datasets', 'upload', '--bucket', 'my-bucket', '--region', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ml-trainer datasets: Unknown option '--region'/);
   });
 });

@@ -26,16 +26,50 @@ export interface RestEnvironmentOptions {
   inProgressTimeoutMs?: number;
   /** Per-attempt timeout; none by default (training 20 epochs can take minutes). */
   requestTimeoutMs?: number;
+  /**
+   * The longest a step answered asynchronously (202) is polled, from its request; default
+   * 90 minutes. Polling also stops at the step's `deadline_at` plus pollDeadlineMarginMs.
+   */
+  asyncStepTimeoutMs?: number;
+  /** Polling goes on this long past the server's `deadline_at` (clock skew, the last poll); default 60 s. */
+  pollDeadlineMarginMs?: number;
+  /** The first poll interval when the server sends no Retry-After; doubled after each poll up to maxPollIntervalMs. Default 1 s. */
+  pollIntervalMs?: number;
+  /** The longest wait between two polls, whatever Retry-After says; default 30 s. */
+  maxPollIntervalMs?: number;
   /** Injected for tests. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   newRequestId?: () => string;
   /** Told about every retry (for progress output). */
   onRetry?: (info: { attempt: number; delayMs: number; reason: string; requestId?: string }) => void;
+  /** Told when a step is answered asynchronously and after every poll that finds it still pending or running. */
+  onPending?: (info: PendingInfo) => void;
+}
+
+/** A step the server runs asynchronously, as the client waits for it. */
+export interface PendingInfo {
+  /** The step number the call is expected to be (the last one seen + 1). */
+  step: number;
+  tool: string;
+  /** The server's id of the step (its request_id). */
+  step_id: string;
+  status: 'pending' | 'running';
+  /** Since the step was requested (this client's clock). */
+  elapsedMs: number;
+  /** The server's deadline for the step (ISO 8601), when it gave one. */
+  deadline_at: string | null;
+  /** The path polled. */
+  poll: string;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 250, maxDelayMs: 8000 };
 const DEFAULT_IN_PROGRESS_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_ASYNC_STEP_TIMEOUT_MS = 90 * 60 * 1000;
+const DEFAULT_POLL_DEADLINE_MARGIN_MS = 60 * 1000;
+const DEFAULT_POLL_INTERVAL_MS = 1000;
+const DEFAULT_MAX_POLL_INTERVAL_MS = 30 * 1000;
 
 interface RequestSpec {
   method: 'GET' | 'POST';
@@ -43,9 +77,27 @@ interface RequestSpec {
   body?: unknown;
   /** Reused by every attempt: the server runs the step at most once. */
   requestId?: string;
+  /** Error codes that end the request at once, even on a 5xx (a poll's `step_failed`: the step is over). */
+  finalErrorCodes?: readonly string[];
 }
 
-type Attempt = { kind: 'ok'; status: number; body: unknown } | { kind: 'retry'; reason: string; inProgress: boolean; retryAfterMs?: number };
+/** A 2xx answer (or a rejected call's committed step), with what polling needs. */
+export interface RestAnswer {
+  status: number;
+  body: unknown;
+  retryAfterMs?: number;
+  location?: string;
+}
+
+type Attempt = ({ kind: 'ok' } & RestAnswer) | { kind: 'retry'; reason: string; inProgress: boolean; retryAfterMs?: number };
+
+/** The 202 answer of a step that runs asynchronously (the cloud API). */
+interface PendingAnswer {
+  step_id: string;
+  status: 'pending' | 'running';
+  poll: string;
+  deadline_at: string | null;
+}
 
 /**
  * The REST API of the local server and the cloud, as an AgentEnvironment:
@@ -53,6 +105,8 @@ type Attempt = { kind: 'ok'; status: number; body: unknown } | { kind: 'retry'; 
  * Network errors, 5xx, 429 and "in progress" answers are retried with backoff; a step
  * carries one request_id over all its attempts, so a retry never trains twice.
  * A 4xx is an AgentEnvironmentError('rejected') with the server's code and message.
+ * A step answered 202 (the cloud runs it asynchronously) is polled at its `poll` path until
+ * it is done (200: the step), failed (an error naming the step) or past its deadline.
  */
 export class RestEnvironment implements AgentEnvironment {
   readonly description: string;
@@ -61,6 +115,7 @@ export class RestEnvironment implements AgentEnvironment {
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly newRequestId: () => string;
+  private readonly now: () => number;
 
   constructor(private readonly options: RestEnvironmentOptions) {
     let parsed: URL;
@@ -78,6 +133,7 @@ export class RestEnvironment implements AgentEnvironment {
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.newRequestId = options.newRequestId ?? randomUUID;
+    this.now = options.now ?? Date.now;
   }
 
   async listTools(): Promise<ToolDescription[]> {
@@ -106,15 +162,23 @@ export class RestEnvironment implements AgentEnvironment {
 
   /** One API call with retries; returns the parsed JSON body of a 2xx answer. */
   async request(spec: RequestSpec): Promise<unknown> {
-    const started = Date.now();
+    return (await this.send(spec)).body;
+  }
+
+  /** One API call with retries; returns a 2xx answer (status, body, Retry-After, Location). */
+  async send(spec: RequestSpec): Promise<RestAnswer> {
+    const started = this.now();
     let delay = this.retry.initialDelayMs;
     let failures = 0;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(spec);
-      if (outcome.kind === 'ok') return outcome.body;
+      if (outcome.kind === 'ok') {
+        const { kind: _kind, ...answer } = outcome;
+        return answer;
+      }
       // "In progress" means the step is executing: wait for it as long as inProgressTimeoutMs allows.
       if (!outcome.inProgress) failures += 1;
-      const inProgressExpired = Date.now() - started > (this.options.inProgressTimeoutMs ?? DEFAULT_IN_PROGRESS_TIMEOUT_MS);
+      const inProgressExpired = this.now() - started > (this.options.inProgressTimeoutMs ?? DEFAULT_IN_PROGRESS_TIMEOUT_MS);
       if (failures >= this.retry.attempts || (outcome.inProgress && inProgressExpired)) {
         throw new AgentEnvironmentError(
           'unavailable',
@@ -155,9 +219,21 @@ export class RestEnvironment implements AgentEnvironment {
           status: response.status,
         });
       }
-      return { kind: 'ok', status: response.status, body };
+      const answer: Attempt = { kind: 'ok', status: response.status, body };
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      if (retryAfter !== undefined) answer.retryAfterMs = retryAfter;
+      const location = response.headers.get('location');
+      if (location) answer.location = location;
+      return answer;
     }
     const apiError = errorOf(body);
+    if (apiError && spec.finalErrorCodes?.includes(apiError.code)) {
+      throw new AgentEnvironmentError('unavailable', `${spec.method} ${spec.path}: HTTP ${response.status} ${apiError.code}: ${apiError.message}`, {
+        status: response.status,
+        errorCode: apiError.code,
+        details: apiError.details,
+      });
+    }
     if (apiError?.code === 'in_progress') {
       return { kind: 'retry', reason: `the request is still executing (${apiError.message})`, inProgress: true };
     }
@@ -191,6 +267,74 @@ export class RestEnvironment implements AgentEnvironment {
   requestId(): string {
     return this.newRequestId();
   }
+
+  /** This client's clock (injectable for tests). */
+  clock(): number {
+    return this.now();
+  }
+
+  /**
+   * Polls a step the server answered with 202 until it is done; returns the step's body.
+   * Waits what Retry-After says, else a backoff from pollIntervalMs; stops at the step's
+   * deadline_at plus a margin, or asyncStepTimeoutMs after the request, whichever is first.
+   */
+  async waitForStep(accepted: RestAnswer, step: { episodeId: string; step: number; tool: string; requestedAt: number }): Promise<unknown> {
+    let pending = pendingOf(accepted, step.episodeId);
+    const label = `step ${step.step} ${step.tool} (step_id ${pending.step_id})`;
+    const margin = this.options.pollDeadlineMarginMs ?? DEFAULT_POLL_DEADLINE_MARGIN_MS;
+    const overall = step.requestedAt + (this.options.asyncStepTimeoutMs ?? DEFAULT_ASYNC_STEP_TIMEOUT_MS);
+    const maxInterval = this.options.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS;
+    let interval = this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    let retryAfter = accepted.retryAfterMs;
+    for (;;) {
+      const now = this.now();
+      this.options.onPending?.({
+        step: step.step,
+        tool: step.tool,
+        step_id: pending.step_id,
+        status: pending.status,
+        elapsedMs: now - step.requestedAt,
+        deadline_at: pending.deadline_at,
+        poll: pending.poll,
+      });
+      const deadline = pending.deadline_at === null ? NaN : Date.parse(pending.deadline_at);
+      const limit = Math.min(overall, Number.isFinite(deadline) ? deadline + margin : Infinity);
+      if (now >= limit) {
+        const seconds = Math.round((now - step.requestedAt) / 1000);
+        throw new AgentEnvironmentError(
+          'unavailable',
+          `${label}: no result after ${seconds} s (${pending.status} on the server${pending.deadline_at ? `, deadline ${pending.deadline_at}` : ''}); ` +
+            `gave up polling ${pending.poll}. The step may still complete on the server.`,
+          { details: { step_id: pending.step_id, poll: pending.poll, status: pending.status } },
+        );
+      }
+      const wait = Math.min(maxInterval, retryAfter ?? Math.round(interval * (1 + Math.random() * 0.25)), limit - now);
+      await this.sleep(Math.max(0, wait));
+      interval = Math.min(maxInterval, interval * 2);
+      let answer: RestAnswer;
+      try {
+        answer = await this.send({ method: 'GET', path: pending.poll, finalErrorCodes: ['step_failed'] });
+      } catch (e) {
+        if (!(e instanceof AgentEnvironmentError)) throw e;
+        const failed = e.info.errorCode === 'step_failed';
+        const reason = (e.info.details as { reason?: unknown } | undefined)?.reason;
+        throw new AgentEnvironmentError(
+          e.code,
+          failed
+            ? `${label} failed on the server${typeof reason === 'string' ? ` (${reason})` : ''}: ${e.message}`
+            : `${label}: polling failed: ${e.message}`,
+          e.info,
+        );
+      }
+      if (answer.status !== 202) return answer.body;
+      const next = pendingOf(answer, step.episodeId);
+      if (next.step_id !== pending.step_id) {
+        throw new AgentEnvironmentError('bad_response', `${label}: the poll answered for another step (${JSON.stringify(next.step_id)})`);
+      }
+      pending = next;
+      retryAfter = answer.retryAfterMs;
+    }
+  }
 }
 
 class RestSession implements EpisodeSession {
@@ -212,12 +356,17 @@ class RestSession implements EpisodeSession {
   async call(tool: string, args?: unknown): Promise<ToolOutcome> {
     const requestId = this.env.requestId();
     const path = `/v1/episodes/${encodeURIComponent(this.episodeId)}/steps`;
-    const body = (await this.env.request({
+    const requestedAt = this.env.clock();
+    const answer = await this.env.send({
       method: 'POST',
       path,
       body: { tool, arguments: args ?? {}, request_id: requestId },
       requestId,
-    })) as Record<string, unknown> | null;
+    });
+    // 202: the server runs the step asynchronously; poll it until it is done.
+    const body = (
+      answer.status === 202 ? await this.env.waitForStep(answer, { episodeId: this.episodeId, step: this.lastStep + 1, tool, requestedAt }) : answer.body
+    ) as Record<string, unknown> | null;
     if (body === null || typeof body !== 'object' || typeof body.data !== 'object' || typeof body.done !== 'boolean') {
       throw new AgentEnvironmentError('bad_response', `POST ${path}: expected {step, tool, data, error, reward, done, grade}`);
     }
@@ -255,6 +404,28 @@ function initialObservationOf(record: EpisodeRecord | null, taskId: string, seed
     // An unexpected record shape: fall through to the observation of a fresh episode.
   }
   return buildObservation(createEpisode(taskId, seed));
+}
+
+/** The 202 answer's step: `{step_id, status, poll, deadline_at}` (the poll path may also come from Location). */
+function pendingOf(answer: RestAnswer, episodeId: string): PendingAnswer {
+  const body = answer.body as Record<string, unknown> | null;
+  const stepId = body?.step_id;
+  if (body === null || typeof body !== 'object' || typeof stepId !== 'string' || stepId === '') {
+    throw new AgentEnvironmentError('bad_response', `HTTP 202 without a step to poll: expected {step_id, status, poll, deadline_at}`, { status: 202 });
+  }
+  // Only a path on the same server is polled (the API key goes with it): the body's poll, else Location, else the documented path.
+  const relative = (value: unknown): value is string => typeof value === 'string' && value.startsWith('/') && !value.startsWith('//');
+  const poll = relative(body.poll)
+    ? body.poll
+    : relative(answer.location)
+      ? answer.location
+      : `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
+  return {
+    step_id: stepId,
+    status: body.status === 'running' ? 'running' : 'pending',
+    poll,
+    deadline_at: typeof body.deadline_at === 'string' ? body.deadline_at : null,
+  };
 }
 
 function parseJson(text: string): unknown {

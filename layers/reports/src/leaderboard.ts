@@ -17,8 +17,22 @@ export interface LeaderboardInput {
   subtitle?: string;
   /** When the data was collected (ISO 8601), shown in the footer; the renderer reads no clock. */
   generated_at?: string | null;
+  /** Plain-text lines under the subtitle (e.g. a batch run's counts and how costs are estimated). */
+  notes?: string[];
   /** In the order to show them; see buildLeaderboardInput to group episodes by task. */
   tasks: LeaderboardTaskInput[];
+  /** Episodes that could not be ranked (not ended, not found, failed to grade), listed after the tasks; omitted or empty: no such section. */
+  unranked?: LeaderboardUnrankedEntry[];
+}
+
+export interface LeaderboardUnrankedEntry {
+  episode_id: string;
+  agent?: string | null;
+  task_id?: string | null;
+  /** Why it is not ranked, e.g. not_ended, not_found, error. */
+  status: string;
+  /** More about it (an error message). */
+  detail?: string | null;
 }
 
 export interface LeaderboardTaskInput {
@@ -210,6 +224,10 @@ export function safeHref(href: string | null | undefined): string | null {
   return trimmed;
 }
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'task';
 }
@@ -309,7 +327,7 @@ function taskSection(task: LeaderboardTaskInput): SafeHtml {
   <div><dt>Episodes</dt><dd>${stats.episodes} <small>${stats.graded} graded</small></dd></div>
   <div><dt>Best score</dt><dd>${formatNumber(stats.best)}</dd></div>
   <div><dt>Median score</dt><dd>${formatNumber(stats.median)}</dd></div>
-  <div><dt>${baseline ? `${baseline.label ?? 'Baseline'} score` : 'Baseline'}</dt><dd>${baseline ? formatNumber(baseline.score) : html`<small>not provided</small>`}${baseline?.val_accuracy !== undefined && baseline?.val_accuracy !== null ? html` <small>acc. ${formatPercent(baseline.val_accuracy, 2)}</small>` : ''}</dd></div>
+  <div><dt>${baseline ? `${capitalized(baseline.label ?? 'baseline')} score` : 'Baseline'}</dt><dd>${baseline ? formatNumber(baseline.score) : html`<small>not provided</small>`}${baseline?.val_accuracy !== undefined && baseline?.val_accuracy !== null ? html` <small>acc. ${formatPercent(baseline.val_accuracy, 2)}</small>` : ''}</dd></div>
   ${stats.above_baseline !== null ? html`<div><dt>Above baseline</dt><dd>${stats.above_baseline} <small>of ${stats.graded}</small></dd></div>` : ''}
 </dl>
 <figure><figcaption>Score distribution${baseline ? html`<span class="key"><span><svg width="26" height="10" aria-hidden="true" focusable="false"><line x1="1" y1="5" x2="25" y2="5" class="k-baseline" stroke-dasharray="5 3" stroke-width="2.5"/></svg>${baseline.label ?? 'baseline'}</span></span>` : ''}</figcaption>${histogramSvg(id, histogram, baseline)}</figure>
@@ -318,12 +336,35 @@ ${tableRegion(`${id}-table`, `${name} ranking`, table)}
 </section>`;
 }
 
+function unrankedSection(entries: readonly LeaderboardUnrankedEntry[]): SafeHtml {
+  const id = 'unranked';
+  const hasAgent = entries.some((e) => e.agent);
+  const table = html`<table>
+<caption id="${id}-table-caption">Episodes not ranked: not ended, not found, or their grading failed</caption>
+<thead><tr><th scope="col">Episode</th>${hasAgent ? html`<th scope="col">Agent</th>` : ''}<th scope="col">Task</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
+<tbody>${entries.map(
+    (e) =>
+      html`<tr><td><code>${e.episode_id}</code></td>${hasAgent ? html`<td>${e.agent ?? '—'}</td>` : ''}<td>${e.task_id ? html`<code>${e.task_id}</code>` : '—'}</td><td>${e.status}</td><td>${e.detail ?? ''}</td></tr>`,
+  )}</tbody>
+</table>`;
+  return html`<section aria-labelledby="${id}-heading">
+<h2 id="${id}-heading">Not ranked <small class="muted">${entries.length}</small></h2>
+${tableRegion(`${id}-table`, 'Episodes not ranked', table)}
+</section>`;
+}
+
 /** The leaderboard's content (without the page around it). */
 export function renderLeaderboardBody(input: LeaderboardInput): SafeHtml {
   const title = input.title ?? 'Leaderboard';
-  return html`<header><h1>${title}</h1>${input.subtitle ? html`<p class="subtitle">${input.subtitle}</p>` : ''}</header>
-${input.tasks.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${input.tasks.map((t, i) => html`${i > 0 ? ' · ' : ''}<a href="#task-${slug(t.task_id)}-heading">${t.name ?? taskName(t.task_id) ?? t.task_id}</a>`)}</p></nav>` : ''}
+  const unranked = input.unranked ?? [];
+  const links = [
+    ...input.tasks.map((t) => ({ href: `#task-${slug(t.task_id)}-heading`, label: t.name ?? taskName(t.task_id) ?? t.task_id })),
+    ...(unranked.length > 0 ? [{ href: '#unranked-heading', label: 'Not ranked' }] : []),
+  ];
+  return html`<header><h1>${title}</h1>${input.subtitle ? html`<p class="subtitle">${input.subtitle}</p>` : ''}${(input.notes ?? []).map((n) => html`<p class="muted">${n}</p>`)}</header>
+${links.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p></nav>` : ''}
 ${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map(taskSection)}
+${unranked.length > 0 ? unrankedSection(unranked) : ''}
 <footer>${input.generated_at ? `Generated ${formatTime(input.generated_at)}. ` : ''}Scores are the deterministic grader's (0.0001 to 0.9999); ties in score and accuracy share a rank.</footer>`;
 }
 

@@ -21,6 +21,31 @@ export interface InjectedFault {
   body?: unknown;
 }
 
+/**
+ * Steps answered as the cloud API answers a long one: 202 `{step_id, status, poll, requested_at,
+ * deadline_at}` (+ Location, Retry-After), then `pendingPolls` polls answered 202 "running",
+ * then 200 with the step view, or `fail` (the step is then not executed: nothing committed).
+ */
+export interface AsyncSteps {
+  tool: RegExp;
+  pendingPolls: number;
+  /** The Retry-After header (seconds); none when undefined. */
+  retryAfter?: string;
+  /** The deadline_at of the 202 answers; default an hour from now. */
+  deadlineAt?: string;
+  fail?: { status: number; body: unknown };
+}
+
+interface PendingStep {
+  episodeId: string;
+  remaining: number;
+  view?: Record<string, unknown>;
+  fail?: { status: number; body: unknown };
+  requestedAt: string;
+  deadlineAt: string;
+  retryAfter?: string;
+}
+
 interface Episode {
   record: EpisodeRecord;
   trainer: Trainer;
@@ -37,6 +62,9 @@ export class FakeRestServer {
   readonly faults: InjectedFault[] = [];
   /** Steps actually executed (replays excluded). */
   executed = 0;
+  /** When set, matching steps are answered asynchronously (202, then polls). */
+  asyncSteps: AsyncSteps | null = null;
+  private readonly pending = new Map<string, PendingStep>();
   private readonly episodes = new Map<string, Episode>();
   private server: Server | null = null;
   private counter = 0;
@@ -72,9 +100,9 @@ export class FakeRestServer {
       body = text;
     }
     const path = (req.url ?? '/').split('?')[0];
-    const send = (status: number, payload: unknown) => {
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.requests.push({ method: req.method ?? '', path, headers: req.headers, body, status });
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(payload));
     };
     const fault = this.faults.find((f) => f.times > 0 && f.path.test(`${req.method} ${path}`));
@@ -83,20 +111,43 @@ export class FakeRestServer {
       return send(fault.status, fault.body ?? { error: { code: 'unavailable', message: 'injected fault', details: {} } });
     }
     try {
-      const { status, payload } = await this.route(req.method ?? 'GET', path, body);
+      const { status, payload, headers } = await this.route(req.method ?? 'GET', path, body);
       if (fault?.afterExecute) {
         fault.times -= 1;
         return send(fault.status, fault.body ?? { error: { code: 'internal', message: 'injected fault after executing', details: {} } });
       }
-      send(status, payload);
+      send(status, payload, headers);
     } catch (e) {
       if (e instanceof CoreError) return send(400, { error: { code: e.code, message: e.message, details: e.detail } });
       send(500, { error: { code: 'internal', message: String(e), details: {} } });
     }
   }
 
-  private async route(method: string, path: string, body: unknown): Promise<{ status: number; payload: unknown }> {
+  private pendingAnswer(stepId: string, step: PendingStep, status: 'pending' | 'running'): { status: number; payload: unknown; headers: Record<string, string> } {
+    const poll = `/v1/episodes/${encodeURIComponent(step.episodeId)}/steps/${encodeURIComponent(stepId)}`;
+    return {
+      status: 202,
+      payload: { step_id: stepId, status, poll, requested_at: step.requestedAt, deadline_at: step.deadlineAt },
+      headers: { location: poll, ...(step.retryAfter !== undefined ? { 'retry-after': step.retryAfter } : {}) },
+    };
+  }
+
+  private async route(method: string, path: string, body: unknown): Promise<{ status: number; payload: unknown; headers?: Record<string, string> }> {
     if (method === 'GET' && path === '/v1/tools') return { status: 200, payload: { tools: describeTools() } };
+    const polled = /^\/v1\/episodes\/([^/]+)\/steps\/([^/]+)$/.exec(path);
+    if (polled && method === 'GET') {
+      const stepId = decodeURIComponent(polled[2]);
+      const step = this.pending.get(stepId);
+      if (!step || step.episodeId !== decodeURIComponent(polled[1])) {
+        return { status: 404, payload: { error: { code: 'not_found', message: `No step ${JSON.stringify(stepId)}.`, details: {} } } };
+      }
+      if (step.remaining > 0) {
+        step.remaining -= 1;
+        return this.pendingAnswer(stepId, step, 'running');
+      }
+      if (step.fail) return { status: step.fail.status, payload: step.fail.body };
+      return { status: 200, payload: step.view };
+    }
     if (method === 'POST' && path === '/v1/episodes') {
       const { task_id, seed } = (body ?? {}) as { task_id?: string; seed?: number };
       const record = createEpisode(String(task_id), seed);
@@ -119,25 +170,43 @@ export class FakeRestServer {
       if (request_id !== undefined && episode.results.has(request_id)) {
         return { status: 200, payload: { ...episode.results.get(request_id), replayed: true } };
       }
-      const result = await executeStep(episode.record, { tool, arguments: args }, episode.trainer);
-      this.executed += 1;
-      episode.record = result.record;
-      episode.version += 1;
-      const view = {
-        episode_id: match[1],
-        version: episode.version,
-        step: result.record.step_count,
-        tool: result.tool,
-        data: result.data,
-        error: result.error,
-        reward: result.reward,
-        done: result.done,
-        grade: result.grade,
-        replayed: false,
-      };
-      if (request_id !== undefined) episode.results.set(request_id, view);
-      return { status: 200, payload: view };
+      const async = this.asyncSteps;
+      if (async && async.tool.test(tool) && request_id !== undefined) {
+        const step: PendingStep = {
+          episodeId: match[1],
+          remaining: async.pendingPolls,
+          requestedAt: new Date().toISOString(),
+          deadlineAt: async.deadlineAt ?? new Date(Date.now() + 3_600_000).toISOString(),
+          ...(async.retryAfter !== undefined ? { retryAfter: async.retryAfter } : {}),
+          ...(async.fail ? { fail: async.fail } : {}),
+        };
+        if (!async.fail) step.view = await this.execute(episode, match[1], tool, args, request_id);
+        this.pending.set(request_id, step);
+        return this.pendingAnswer(request_id, step, 'pending');
+      }
+      return { status: 200, payload: await this.execute(episode, match[1], tool, args, request_id) };
     }
     return { status: 404, payload: { error: { code: 'not_found', message: `No route ${method} ${path}.`, details: {} } } };
+  }
+
+  private async execute(episode: Episode, episodeId: string, tool: string, args: unknown, request_id: string | undefined): Promise<Record<string, unknown>> {
+    const result = await executeStep(episode.record, { tool, arguments: args }, episode.trainer);
+    this.executed += 1;
+    episode.record = result.record;
+    episode.version += 1;
+    const view = {
+      episode_id: episodeId,
+      version: episode.version,
+      step: result.record.step_count,
+      tool: result.tool,
+      data: result.data,
+      error: result.error,
+      reward: result.reward,
+      done: result.done,
+      grade: result.grade,
+      replayed: false,
+    };
+    if (request_id !== undefined) episode.results.set(request_id, view);
+    return view;
   }
 }
