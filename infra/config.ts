@@ -41,6 +41,12 @@ export interface ApiConfig {
   stageBurstLimit: number;
   /** A step the api Lambda expects to finish within this many seconds runs synchronously (< 29 s). */
   syncStepBudgetSeconds: number;
+  /**
+   * Episodes each tenant (API key) may create per calendar month (UTC), enforced by the api
+   * Lambda (EPISODE_QUOTA_PER_MONTH); 0 = unlimited. A tenant's own limit is an item in the
+   * table (infra/README.md, "Tenants").
+   */
+  episodeQuotaPerMonth: number;
   /** Optional AWS WAFv2 web ACL (regional) to associate with the stage. */
   wafWebAclArn: string | undefined;
   /** Create the account-level API Gateway → CloudWatch Logs role (needed once per account and region). */
@@ -136,6 +142,7 @@ export const DEFAULT_CONFIG: DeploymentConfig = {
     stageRateLimit: 100,
     stageBurstLimit: 200,
     syncStepBudgetSeconds: 20,
+    episodeQuotaPerMonth: 0,
     wafWebAclArn: undefined,
     cloudWatchRole: true,
   },
@@ -189,6 +196,7 @@ export const CONTEXT_KEYS = {
   apiStageRateLimit: 'stage-wide requests/s',
   apiStageBurstLimit: 'stage-wide burst',
   syncStepBudgetSeconds: 'steps expected to finish within N s answer synchronously, 1–25',
+  episodeQuotaPerMonth: 'episodes per tenant per calendar month (UTC), enforced by the api; 0 = unlimited',
   wafWebAclArn: 'regional WAFv2 web ACL ARN to associate with the stage',
   apiCloudWatchRole: 'create the account-level API Gateway CloudWatch role (true/false)',
   pricePerEpisodeUsd: 'price of one episode (usage cost estimates)',
@@ -330,6 +338,7 @@ export function configFromContext(read: ContextReader, env: NodeJS.ProcessEnv = 
       stageRateLimit: num('apiStageRateLimit', d.api.stageRateLimit, 1, 10000, false),
       stageBurstLimit: num('apiStageBurstLimit', d.api.stageBurstLimit, 1, 5000),
       syncStepBudgetSeconds: num('syncStepBudgetSeconds', d.api.syncStepBudgetSeconds, 1, 25),
+      episodeQuotaPerMonth: num('episodeQuotaPerMonth', d.api.episodeQuotaPerMonth, 0, 10_000_000),
       wafWebAclArn: optionalText('wafWebAclArn', /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/\S+$/, 'a regional WAFv2 web ACL ARN'),
       cloudWatchRole: bool('apiCloudWatchRole', d.api.cloudWatchRole),
     },

@@ -2,7 +2,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiGatewayHandler, createApiApp, type ApiGatewayHandler } from '../../layers/cloud/src/api-app';
 import { CloudEpisodeService } from '../../layers/cloud/src/cloud-episode-service';
-import { pricesFromEnv, requiredEnv, stepRoutingFromEnv } from '../../layers/cloud/src/config';
+import { episodeQuotaFromEnv, pricesFromEnv, requiredEnv, stepRoutingFromEnv } from '../../layers/cloud/src/config';
+import { EpisodeQuota } from '../../layers/cloud/src/episode-quota';
 import { itemsOf, logOf, traceStorage } from '../../layers/cloud/src/handler-support';
 import { LambdaInvoker, type GradeInvoker, type TrainingInvoker } from '../../layers/cloud/src/invokers';
 import { usageReport } from '../../layers/cloud/src/metering';
@@ -32,6 +33,16 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
     const env = d.env ?? process.env;
     traceStorage(d.storage, obs);
     const items = itemsOf(d.storage, d.clock);
+    const log = logOf(obs);
+    const quota = new EpisodeQuota(
+      {
+        documents: d.storage.clients.documents,
+        tableName: d.storage.config.tableName,
+        retentionSeconds: d.storage.config.retentionSeconds,
+        ...(d.clock ? { clock: d.clock } : {}),
+      },
+      { defaultLimit: episodeQuotaFromEnv(env), log },
+    );
     const service = new CloudEpisodeService({
       episodes: d.storage.episodes,
       checkpoints: d.storage.checkpoints,
@@ -39,15 +50,22 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
       training: d.training,
       grade: d.grade,
       routing: stepRoutingFromEnv(env),
+      quota,
       ...(d.clock ? { clock: d.clock } : {}),
       ...(d.newId ? { newId: d.newId } : {}),
-      log: logOf(obs),
+      log,
       count: (metric) => obs.count(metric),
     });
     const prices = pricesFromEnv(env);
     const app = createApiApp({
       service,
-      usage: (tenant, range) => usageReport({ episodes: d.storage.episodes, metering: items.metering, prices }, tenant, range),
+      usage: async (tenant, range) => {
+        const [report, episodeQuota] = await Promise.all([
+          usageReport({ episodes: d.storage.episodes, metering: items.metering, prices }, tenant, range),
+          quota.status(tenant),
+        ]);
+        return { ...report, episode_quota: episodeQuota };
+      },
       logger: fastifyLoggerOf(obs.logger),
       ...(d.clock ? { clock: d.clock } : {}),
     });

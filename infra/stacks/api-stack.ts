@@ -61,6 +61,8 @@ export class ApiStack extends Stack {
         TRAINING_FUNCTION_NAME: compute.trainingFunction.functionName,
         GRADE_FUNCTION_NAME: compute.gradeFunction.functionName,
         SYNC_STEP_BUDGET_MS: String(config.api.syncStepBudgetSeconds * 1000),
+        // Episodes per tenant and calendar month (0 = unlimited); a tenant's own limit is a table item.
+        EPISODE_QUOTA_PER_MONTH: String(config.api.episodeQuotaPerMonth),
         TRAINING_MEMORY_MB: String(config.training.memoryMb),
         PRICE_PER_EPISODE_USD: String(config.prices.perEpisodeUsd),
         PRICE_LAMBDA_GB_SECOND_USD: String(config.prices.lambdaGbSecondUsd),

@@ -149,7 +149,7 @@ export class RestEnvironment implements AgentEnvironment {
     const payload: Record<string, unknown> = { task_id: input.taskId };
     if (input.seed !== undefined) payload.seed = input.seed;
     // Creating is not idempotent: a retry after a lost answer may leave an unused episode behind.
-    const body = (await this.request({ method: 'POST', path: '/v1/episodes', body: payload })) as Record<string, unknown> | null;
+    const body = (await this.request({ method: 'POST', path: '/v1/episodes', body: payload, finalErrorCodes: ['episode_quota_exceeded'] })) as Record<string, unknown> | null;
     const episodeId = body?.episode_id;
     if (typeof episodeId !== 'string' || episodeId.length === 0) {
       throw new AgentEnvironmentError('bad_response', 'POST /v1/episodes: the answer has no episode_id');

@@ -10,6 +10,7 @@ import { DEFAULT_BODY_LIMIT, serverContext } from '../../server/src/server-conte
 import { TenantError, type TenantResolver } from '../../server/src/tenant';
 import { isValidId } from '../../storage/src';
 import { STEP_PENDING_CODE, withInvocationDeadline, type CloudEpisodeService } from './cloud-episode-service';
+import { EPISODE_QUOTA_EXCEEDED_CODE } from './episode-quota';
 import type { UsageReport } from './metering';
 import type { FastifyLoggerFacade } from './powertools';
 
@@ -18,7 +19,8 @@ import type { FastifyLoggerFacade } from './powertools';
  * unchanged: the same validation, status codes and error bodies) over the
  * CloudEpisodeService, plus what only the cloud has:
  *
- * - `GET /v1/usage?from=&to=`: the tenant's usage and estimated cost;
+ * - `GET /v1/usage?from=&to=`: the tenant's usage and estimated cost (and this month's episode quota);
+ * - 429 `episode_quota_exceeded` (with Retry-After) when the tenant's monthly episode quota is used up;
  * - `GET /v1/episodes/{id}/steps/{step_id}`: a step by its request_id (200 with the step
  *   view once committed, 202 while pending, the failure otherwise);
  * - 202 answers `{step_id, status, poll, requested_at, deadline_at}` for steps that run
@@ -114,6 +116,7 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
       // A step that runs on: rest-routes renders the 202 HttpError in its error shape; the
       // answer is its details, {step_id, status, poll, ...}, with the poll URL in Location.
       scope.addHook('onSend', async (_request, reply, payload) => {
+        if (reply.statusCode === 429 && typeof payload === 'string') return quotaRetryAfter(reply, payload, clock());
         if (reply.statusCode !== 202 || typeof payload !== 'string') return payload;
         const body = JSON.parse(payload) as { error?: { code?: string; details?: { poll?: string } } };
         if (body.error?.code !== STEP_PENDING_CODE || !body.error.details) return payload;
@@ -151,6 +154,20 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
     { prefix: '/v1' },
   );
   return app;
+}
+
+/** An episode quota refusal says when to come back: Retry-After = seconds until the quota resets. */
+function quotaRetryAfter(reply: FastifyReply, payload: string, now: Date): string {
+  try {
+    const body = JSON.parse(payload) as { error?: { code?: string; details?: { resets_at?: unknown } } };
+    const resetsAt = body.error?.code === EPISODE_QUOTA_EXCEEDED_CODE ? body.error.details?.resets_at : undefined;
+    if (typeof resetsAt === 'string' && Number.isFinite(Date.parse(resetsAt))) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil((Date.parse(resetsAt) - now.getTime()) / 1000))));
+    }
+  } catch {
+    // Not JSON: nothing to add.
+  }
+  return payload;
 }
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { TrainerFactory } from '../../core/src';
+import { createEpisode as createEpisodeRecord, type TrainerFactory } from '../../core/src';
 import {
   EpisodeServiceError,
   type EpisodeService,
@@ -14,6 +14,7 @@ import { callSha256, StoredEpisodeService } from '../../episodes/src/stored-epis
 import { HttpError } from '../../server/src/http-error';
 import { BlobStore, type CheckpointPointer, type EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
+import type { EpisodeQuota } from './episode-quota';
 import { InvokedFunctionError, InvokeTimeoutError, type GradeInvoker, type TrainingInvoker } from './invokers';
 import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
@@ -87,6 +88,8 @@ export interface CloudEpisodeServiceOptions {
   /** Invoked (asynchronously) when a step ends an episode; null: nobody is told (the batch run grades it). */
   grade: GradeInvoker | null;
   routing: StepRouting;
+  /** Each tenant's monthly episode quota (a slot is taken before an episode is created); absent: none. */
+  quota?: EpisodeQuota;
   clock?: () => Date;
   newId?: () => string;
   /** Without a Lambda invocation (tests): how long a synchronous step may take. Default: the sync budget + 5 s. */
@@ -149,7 +152,36 @@ export class CloudEpisodeService implements EpisodeService {
   async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
     // The batch run looks for abandoned episodes tenant by tenant: the tenant is known before its first episode exists.
     await this.items.tenants.touch(input.tenant);
-    return this.probe.createEpisode(input);
+    const quota = this.options.quota;
+    // A request the core refuses (unknown task, bad seed) is answered as before and takes no slot.
+    if (quota === undefined || !isCreatable(input)) return this.probe.createEpisode(input);
+    let reservation;
+    try {
+      reservation = await quota.reserve(input.tenant);
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode === 429) {
+        this.options.count?.('EpisodeQuotaExceeded');
+        this.options.log?.info('episode quota exceeded', { ...error.details });
+      }
+      throw error;
+    }
+    try {
+      return await this.probe.createEpisode(input);
+    } catch (error) {
+      // The episode does not exist: its slot is given back (best effort; a lost decrement costs the tenant one episode of this month).
+      try {
+        await quota.release(reservation);
+        this.options.log?.warn('episode creation failed; its quota slot was given back', { period: reservation.period, error: String(error) });
+      } catch (releaseError) {
+        this.options.count?.('EpisodeQuotaReleaseFailures');
+        this.options.log?.warn('episode creation failed and its quota slot could not be given back', {
+          period: reservation.period,
+          error: String(error),
+          release_error: String(releaseError),
+        });
+      }
+      throw error;
+    }
   }
 
   getEpisode(tenant: TenantId, episodeId: string): Promise<EpisodeView> {
@@ -349,6 +381,16 @@ export class CloudEpisodeService implements EpisodeService {
     const fallback = this.options.defaultSyncWaitMs ?? this.routing.syncBudgetMs + 5_000;
     if (!current) return fallback;
     return Math.max(1, current.remainingMs() - this.routing.syncInvokeMarginMs);
+  }
+}
+
+/** Whether the core would create this episode (task and seed valid): only such a request takes a quota slot. */
+function isCreatable(input: { taskId: string; seed?: number }): boolean {
+  try {
+    createEpisodeRecord(input.taskId, input.seed);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -172,3 +172,12 @@ export function requiredEnv(env: Env, name: string): string {
   if (!value) throw new CloudConfigError(`${name} is not set.`);
   return value;
 }
+
+/**
+ * EPISODE_QUOTA_PER_MONTH: episodes each tenant (API key) may create per calendar month (UTC)
+ * unless its own `quota#limit` item says otherwise (layers/cloud/src/episode-quota.ts).
+ * Unset, empty or 0: unlimited.
+ */
+export function episodeQuotaFromEnv(env: Env = process.env): number {
+  return numberFromEnv(env, 'EPISODE_QUOTA_PER_MONTH', 0, { min: 0, integer: true });
+}

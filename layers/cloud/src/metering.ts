@@ -1,5 +1,6 @@
 import type { EpisodeStore, StoredUsage } from '../../storage/src';
 import type { Prices } from './config';
+import type { EpisodeQuotaStatus } from './episode-quota';
 import { meteringRef, NO_LAMBDA_USAGE, type LambdaUsage, type MeteringStore } from './table-items';
 
 /**
@@ -65,6 +66,8 @@ export interface UsageReport {
   usage: UsageFigures;
   prices: { per_episode_usd: number; lambda_gb_second_usd: number; lambda_request_usd: number };
   estimated_cost: CostEstimate;
+  /** This calendar month's episode quota (whatever from/to say): limit (null: unlimited), used, remaining, period, resets_at. */
+  episode_quota?: EpisodeQuotaStatus;
 }
 
 export async function usageReport(

@@ -20,6 +20,7 @@ import { episodePartitionKey, isValidId } from '../../storage/src';
  * | `episode#<tenant>#<episode>` | `metering` | Lambda use of the episode's training invocations (ADD counters) |
  * | `tenants` | `tenant#<tenant>` | the tenants that created episodes (the batch run finds abandoned episodes per tenant) |
  * | `batch#state` | `batch#state` | `last_until`: where the next batch run starts |
+ * | `tenant#<tenant>` | `quota#<YYYY-MM>`, `quota#limit` | a tenant's episode count per month and its own limit (episode-quota.ts) |
  *
  * Items with a TTL (`expires_at`) are treated as absent once expired, as the store does.
  */
@@ -35,7 +36,8 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
-abstract class TableItems {
+/** Base of the item stores: the table, its retention and the clock (episode-quota.ts extends it too). */
+export abstract class TableItems {
   protected readonly documents: DynamoDBDocumentClient;
   protected readonly tableName: string;
   protected readonly retentionSeconds: number;
