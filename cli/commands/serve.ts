@@ -169,6 +169,7 @@ function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
       `  OpenEnv  ${urls.openenv.http}  POST /reset, /step, GET /state; WebSocket ${urls.openenv.ws}; JSON-RPC POST ${urls.openenv.mcp}`,
       `  MCP      ${urls.mcp}  (Streamable HTTP)`,
       `  REST     ${urls.rest}  (/episodes, /tasks, /tools)`,
+      `  Dashboard ${urls.url}/  (episodes, live curves, leaderboard)`,
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
