@@ -328,3 +328,11 @@ describe('error messages stay small whatever the input', () => {
     }
   });
 });
+
+describe('validation messages read cleanly', () => {
+  it('end with exactly one period', async () => {
+    const { last } = await play('easy_mnist', [configure({ learning_rate: 50 })]);
+    expect(last.error!.message).toMatch(/[^.]\.$/);
+    expect(last.error!.message).not.toContain('..');
+  });
+});

@@ -12,7 +12,7 @@ function argumentSchemas(tool: ToolName): Record<string, Record<string, unknown>
 
 function describeAllowed(property: Record<string, unknown> | undefined): string {
   if (!property) return 'see the tool schema';
-  if (typeof property.description === 'string') return property.description;
+  if (typeof property.description === 'string') return property.description.replace(/\.$/, '');
   return JSON.stringify(property);
 }
 
