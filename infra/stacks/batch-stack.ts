@@ -79,6 +79,10 @@ export class BatchStack extends Stack {
         REPORTS_PREFIX: 'reports/',
         // The baseline agent's scores drawn on the leaderboard (functions/README.md).
         BASELINE_SCORES: JSON.stringify(DEFAULT_BASELINE_SCORES),
+        // The leaderboard's cost column prices usage as GET /v1/usage does.
+        PRICE_PER_EPISODE_USD: String(config.prices.perEpisodeUsd),
+        PRICE_LAMBDA_GB_SECOND_USD: String(config.prices.lambdaGbSecondUsd),
+        PRICE_LAMBDA_REQUEST_USD: String(config.prices.lambdaRequestUsd),
       },
     });
     allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_SCHEMA.gsiEnded.name]));

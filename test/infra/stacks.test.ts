@@ -459,13 +459,19 @@ describe('batch', () => {
     expect(JSON.stringify(parts)).toMatch(/Fn::ImportValue[^}]*GradeFunction/);
   });
 
-  test('batch functions get the abandonment threshold, run cap, reports bucket and baseline scores', () => {
+  test('batch functions get the abandonment threshold, run cap, reports bucket, baseline scores and prices', () => {
     const vars = Object.values(resourcesOf(synth.templates.batch, 'AWS::Lambda::Function')).map((f) => f.Properties.Environment.Variables);
     expect(vars).toHaveLength(3);
     expect(vars).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ ABANDON_AFTER_HOURS: String(d.batch.abandonAfterHours), MAX_EPISODES_PER_RUN: String(d.batch.maxEpisodesPerRun) }),
-        expect.objectContaining({ REPORTS_BUCKET: expect.anything(), BASELINE_SCORES: JSON.stringify({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 }) }),
+        expect.objectContaining({
+          REPORTS_BUCKET: expect.anything(),
+          BASELINE_SCORES: JSON.stringify({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 }),
+          PRICE_PER_EPISODE_USD: String(d.prices.perEpisodeUsd),
+          PRICE_LAMBDA_GB_SECOND_USD: String(d.prices.lambdaGbSecondUsd),
+          PRICE_LAMBDA_REQUEST_USD: String(d.prices.lambdaRequestUsd),
+        }),
       ]),
     );
   });
