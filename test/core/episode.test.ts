@@ -1,4 +1,4 @@
-import { createEpisode, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
+import { autoSubmitEpisode, createEpisode, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
 import { FormulaTrainer } from '../../layers/core/src/testing/formula-trainer';
 import { configure, play, run, status, submitCall } from './episode-helpers';
 
@@ -334,5 +334,17 @@ describe('validation messages read cleanly', () => {
     const { last } = await play('easy_mnist', [configure({ learning_rate: 50 })]);
     expect(last.error!.message).toMatch(/[^.]\.$/);
     expect(last.error!.message).not.toContain('..');
+  });
+});
+
+describe('autoSubmitEpisode (an abandoned episode)', () => {
+  it('ends it as the step limit would, without a step or reward', async () => {
+    const { record } = await play('easy_mnist', [configure(), run(4)]);
+    const { record: ended, grade } = autoSubmitEpisode(record);
+    expect(ended).toMatchObject({ status: 'auto_submitted', step_count: 2, total_reward: record.total_reward });
+    expect(grade).toEqual(gradeEpisode(gradeInputOf(record)));
+    expect(ended.grade).toEqual(grade);
+    expect(record.status).toBe('active');
+    expect(() => autoSubmitEpisode(ended)).toThrow('episode is over');
   });
 });

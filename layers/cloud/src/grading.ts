@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { gradeEpisode, gradeInputOf, type EpisodeRecord, type Grade } from '../../core/src';
+import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type Grade } from '../../core/src';
 import { episodePartitionKey, isStorageError, isValidId, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 import { isConditionFailure } from './table-items';
 
@@ -144,10 +144,7 @@ export async function autoSubmitEpisode(deps: AutoSubmitDeps, request: { tenant:
     if (current.record.status !== 'active') return result('already_ended', current.record.grade?.score ?? null);
     const now = clock();
     if (Date.parse(current.updated_at) > now.getTime() - deps.abandonAfterHours * 3_600_000) return result('not_abandoned');
-    const record: EpisodeRecord = structuredClone(current.record);
-    const grade = gradeEpisode(gradeInputOf(record));
-    record.status = 'auto_submitted';
-    record.grade = grade;
+    const { record, grade } = endAbandonedEpisode(current.record);
     const next: StoredEpisode = {
       ...current,
       version: current.version + 1,

@@ -254,6 +254,19 @@ function submit(record: EpisodeRecord, status: 'submitted' | 'auto_submitted'): 
   return grade;
 }
 
+/**
+ * Ends an active episode the way the step limit does (status auto_submitted, graded on the
+ * best validation accuracy of the current model), for an episode abandoned before its last
+ * step. No step is taken, so no reward is paid.
+ */
+export function autoSubmitEpisode(record: EpisodeRecord): { record: EpisodeRecord; grade: Grade } {
+  if (record.status !== 'active') {
+    throw new CoreError('episode_over', `The episode is over (${record.status}); it cannot be auto-submitted.`);
+  }
+  const next = structuredClone(record);
+  return { record: next, grade: submit(next, 'auto_submitted') };
+}
+
 const submitModel: Handler<'submit_model'> = async (record) => {
   const grade = submit(record, 'submitted');
   return { message: `Submitted. Score ${grade.score}.`, extra: { grade }, submitted: true };
