@@ -19,6 +19,7 @@ import {
   type EpisodeStore,
   type PreparedEpisode,
   type StoredEpisode,
+  storedEpisodeSummary,
   type StoredEpisodeSummary,
 } from '../../storage/src';
 import {
@@ -479,22 +480,5 @@ function summaryOf(episode: StoredEpisodeSummary): EpisodeSummary {
 }
 
 function episodeView(episode: StoredEpisode): EpisodeView {
-  const record = episode.record;
-  return {
-    ...summaryOf({
-      tenant: episode.tenant,
-      episode_id: episode.episode_id,
-      task_id: record.task_id,
-      seed: record.seed,
-      status: record.status,
-      step_count: record.step_count,
-      best_val_accuracy: record.model.best_val_accuracy,
-      score: record.grade?.score ?? null,
-      version: episode.version,
-      created_at: episode.created_at,
-      updated_at: episode.updated_at,
-    }),
-    record,
-    usage: { ...episode.usage },
-  };
+  return { ...summaryOf(storedEpisodeSummary(episode)), record: episode.record, usage: { ...episode.usage } };
 }

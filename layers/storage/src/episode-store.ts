@@ -59,6 +59,24 @@ export interface StoredEpisodeSummary {
   updated_at: string;
 }
 
+/** The summary attributes of an episode, derived from its record (what listings project). */
+export function storedEpisodeSummary(episode: StoredEpisode): StoredEpisodeSummary {
+  const record = episode.record;
+  return {
+    tenant: episode.tenant,
+    episode_id: episode.episode_id,
+    task_id: record.task_id,
+    seed: record.seed,
+    status: record.status,
+    step_count: record.step_count,
+    best_val_accuracy: record.model.best_val_accuracy,
+    score: record.grade?.score ?? null,
+    version: episode.version,
+    created_at: episode.created_at,
+    updated_at: episode.updated_at,
+  };
+}
+
 /** An ended episode as the end-time GSI projects it. */
 export interface EndedEpisodeRef {
   tenant: string;
@@ -202,17 +220,7 @@ export class EpisodeStore {
     const item: Record<string, unknown> = {
       ...itemKey(episode.tenant, episode.episode_id),
       item_schema: ITEM_SCHEMA,
-      tenant: episode.tenant,
-      episode_id: episode.episode_id,
-      task_id: record.task_id,
-      seed: record.seed,
-      status: record.status,
-      step_count: record.step_count,
-      best_val_accuracy: record.model.best_val_accuracy,
-      score: record.grade?.score ?? null,
-      version: episode.version,
-      created_at: episode.created_at,
-      updated_at: episode.updated_at,
+      ...storedEpisodeSummary(episode),
       expires_at: Math.floor(updated.getTime() / 1000) + this.retentionSeconds,
       // The record as JSON text: exact, and immune to DynamoDB's limits on nesting and empty names.
       record: JSON.stringify(record),
