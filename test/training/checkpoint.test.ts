@@ -83,6 +83,12 @@ describe('checkpoint format', () => {
     await expectRejected(blob, 'wrong_task', /seed 123/, { taskId: TASK.taskId, seed: 7 });
   });
 
+  it('rejects optimizer step counts that differ between parameters (every batch steps every parameter)', async () => {
+    const snapshot = decodeCheckpoint(blob, specOf(TASK));
+    snapshot.model!.optimizer.steps['classifier.4.bias'] = 1;
+    await expectRejected(encodeCheckpoint(snapshot), 'invalid', /step counts differ \(2, 1\)/);
+  });
+
   it('checkpoints and restores a trainer that has no model yet (RNG states only)', async () => {
     const { factory, loads } = toyFactory(64, 32);
     const empty = await factory.create(specOf(TASK));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { OptimizerKind } from '../../layers/core/src/training-config';
-import { ResourceVariable } from '../../layers/training/src/ops/resource-variable';
+import { PackedLayout, PackedVariable } from '../../layers/training/src/ops/packed-variable';
 import { createOptimizer } from '../../layers/training/src/optim/create-optimizer';
 
 // Parameters after each of 3 steps of torch.optim.SGD(momentum=0.9) (lr 0.1) / Adam / AdamW
@@ -38,19 +38,24 @@ function ulps(got: Float32Array, want: number[]): number {
 
 /** Runs the trajectory with the 5 values split over two parameters, as the trainer calls the optimizer. */
 function trajectory(kind: OptimizerKind, weightDecay: number) {
-  const shapes = [{ name: 'a', shape: [2] }, { name: 'b', shape: [3] }];
-  const optimizer = createOptimizer(kind, shapes);
-  const params = new Map([['a', ResourceVariable.fromValues(Float32Array.from(P0.slice(0, 2)), [2])], ['b', ResourceVariable.fromValues(Float32Array.from(P0.slice(2)), [3])]]);
-  const read = () => tf.tidy(() => [...tf.concat([params.get('a')!.read(), params.get('b')!.read()]).dataSync()]);
+  const layout = new PackedLayout([{ name: 'a', shape: [2] }, { name: 'b', shape: [3] }]);
+  const optimizer = createOptimizer(kind, layout);
+  const params = PackedVariable.fromHost(layout, new Map([['a', Float32Array.from(P0.slice(0, 2))], ['b', Float32Array.from(P0.slice(2))]]));
+  const read = () => tf.tidy(() => [...tf.concat(params.read()).dataSync()]);
   const after = GRADS.map((g) => {
     tf.tidy(() => {
-      const values = new Map([...params].map(([n, v]) => [n, v.read()]));
+      const values = params.readParts();
       const grads = new Map([['a', tf.tensor1d(g.slice(0, 2))], ['b', tf.tensor1d(g.slice(2))]]);
       optimizer.step({ params, values, grads, lr: LR[kind], weightDecay });
     });
     return read();
   });
-  return { optimizer, params, after };
+  const dispose = () => {
+    params.dispose();
+    optimizer.dispose();
+    layout.dispose();
+  };
+  return { optimizer, after, dispose };
 }
 
 describe('optimizers against PyTorch', () => {
@@ -60,31 +65,41 @@ describe('optimizers against PyTorch', () => {
   });
 
   it.each(cases)('%s follows torch.optim step by step', (key, kind, weightDecay) => {
-    const { optimizer, params, after } = trajectory(kind, weightDecay);
+    const { optimizer, after, dispose } = trajectory(kind, weightDecay);
     after.forEach((values, step) => {
       expect({ step, values, close: close(kind, Float32Array.from(values), OPTIMIZER_TRAJECTORIES[key]![step]!) }).toMatchObject({ close: true });
     });
     expect(Object.fromEntries(optimizer.steps())).toEqual({ a: 3, b: 3 });
-    params.forEach((v) => v.dispose());
-    optimizer.dispose();
+    dispose();
   });
 
   it('keeps its slots per parameter under PyTorch\'s state names', () => {
-    const { optimizer, params } = trajectory('adam', 0);
+    const { optimizer, dispose } = trajectory('adam', 0);
     expect([...optimizer.slots().keys()]).toEqual(['exp_avg', 'exp_avg_sq']);
-    expect([...optimizer.slots().get('exp_avg')!.keys()]).toEqual(['a', 'b']);
-    params.forEach((v) => v.dispose());
-    optimizer.dispose();
-    const sgd = createOptimizer('sgd', [{ name: 'w', shape: [4, 2] }]);
-    expect(sgd.slots().get('momentum_buffer')!.get('w')!.shape).toEqual([4, 2]);
+    expect([...optimizer.slots().get('exp_avg')!.readHost().keys()]).toEqual(['a', 'b']);
+    dispose();
+    const layout = new PackedLayout([{ name: 'w', shape: [4, 2] }, { name: 'b', shape: [2] }]);
+    const sgd = createOptimizer('sgd', layout);
+    tf.tidy(() => expect(sgd.slots().get('momentum_buffer')!.readParts().get('w')!.shape).toEqual([4, 2]));
     sgd.dispose();
+    layout.dispose();
+  });
+
+  it('continues from a saved state, and refuses step counts that differ between parameters', () => {
+    const layout = new PackedLayout([{ name: 'a', shape: [2] }, { name: 'b', shape: [3] }]);
+    const slots = new Map([['momentum_buffer', new Map([['a', Float32Array.of(1, 2)], ['b', Float32Array.of(3, 4, 5)]])]]);
+    const sgd = createOptimizer('sgd', layout, { steps: new Map([['a', 7], ['b', 7]]), slots });
+    expect(Object.fromEntries(sgd.steps())).toEqual({ a: 7, b: 7 });
+    expect([...sgd.slots().get('momentum_buffer')!.readHost().get('b')!]).toEqual([3, 4, 5]);
+    sgd.dispose();
+    expect(() => createOptimizer('sgd', layout, { steps: new Map([['a', 7], ['b', 6]]), slots })).toThrow(/step counts differ \(7, 6\)/);
+    layout.dispose();
   });
 
   it('leaks no tensors per step', () => {
     const before = tf.memory().numTensors;
-    const { optimizer, params } = trajectory('adamw', 0.1);
-    params.forEach((v) => v.dispose());
-    optimizer.dispose();
+    const { dispose } = trajectory('adamw', 0.1);
+    dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -3,7 +3,7 @@ import { CheckpointError, ModelSnapshot, NamedArray } from './checkpoint';
 import type { ModelKind } from './model/architectures';
 import { Network } from './model/network';
 import { ModelState, WeightValues } from './model-state';
-import { ResourceVariable } from './ops/resource-variable';
+import { PackedLayout, PackedVariable } from './ops/packed-variable';
 import { createOptimizer, OPTIMIZER_SLOTS } from './optim/create-optimizer';
 
 /** The model's tensors as named host arrays, per parameter, in PyTorch's names. */
@@ -12,8 +12,9 @@ export function snapshotModel(model: ModelState): ModelSnapshot {
   const tensors: NamedArray[] = [];
   tf.tidy(() => {
     tensors.push(...valueArrays(network, { params: model.readParams(), buffers: model.buffers }, ''));
-    for (const [slot, vars] of optimizer.slots()) {
-      for (const p of network.params) tensors.push(hostArray(`optimizer/${slot}/${p.name}`, p.shape, vars.get(p.name)!.read()));
+    for (const [slot, packed] of optimizer.slots()) {
+      const values = packed.readHost();
+      for (const p of network.params) tensors.push({ name: `optimizer/${slot}/${p.name}`, shape: [...p.shape], data: values.get(p.name)! });
     }
     if (model.best) tensors.push(...valueArrays(network, model.best, 'best/'));
   });
@@ -33,8 +34,10 @@ export function restoreModel(kind: ModelKind, snapshot: ModelSnapshot): ModelSta
     slot, new Map(network.params.map((p) => [p.name, need(byName, `optimizer/${slot}/${p.name}`, p.shape).data])),
   ]));
   const steps = new Map(network.params.map((p) => [p.name, optimizer.steps[p.name] ?? invalid(`no step count for ${p.name}`)]));
-  const params = new Map(network.params.map((p) => [p.name, ResourceVariable.fromValues(current.params.get(p.name)!.data, p.shape)]));
-  const restoredOptimizer = createOptimizer(optimizer.kind, network.params, { steps, slots });
+  if (new Set(steps.values()).size !== 1) invalid(`the parameters' optimizer step counts differ (${[...new Set(steps.values())].join(', ')}); every parameter steps with every batch`);
+  const layout = new PackedLayout(network.params);
+  const params = PackedVariable.fromHost(layout, new Map([...current.params].map(([name, a]) => [name, a.data])));
+  const restoredOptimizer = createOptimizer(optimizer.kind, layout, { steps, slots });
   return ModelState.assemble(network, params, toTensors(current.buffers), restoredOptimizer, config, best && {
     params: toTensors(best.params),
     buffers: toTensors(best.buffers),

@@ -3,7 +3,7 @@ import type { TorchGenerator } from '../../datasets/src/torch-generator';
 import type { TrainingConfig } from '../../core/src/training-config';
 import type { ModelKind } from './model/architectures';
 import { Network } from './model/network';
-import { ResourceVariable } from './ops/resource-variable';
+import { PackedLayout, PackedVariable } from './ops/packed-variable';
 import { createOptimizer } from './optim/create-optimizer';
 import type { Optimizer } from './optim/optimizer';
 
@@ -22,7 +22,8 @@ export function disposeValues(w: WeightValues | null): void {
 export class ModelState {
   private constructor(
     public network: Network,
-    readonly params: Map<string, ResourceVariable>,
+    /** Every parameter, packed in one variable (see PackedLayout). */
+    readonly params: PackedVariable,
     public buffers: Map<string, tf.Tensor>,
     public optimizer: Optimizer,
     public config: TrainingConfig,
@@ -32,15 +33,15 @@ export class ModelState {
   /** A new model initialised from `g` as PyTorch would, with a fresh optimizer. */
   static fresh(kind: ModelKind, config: TrainingConfig, g: TorchGenerator): ModelState {
     const network = new Network(kind, config.dropout);
-    const initial = network.initialParams(g);
-    const params = new Map(network.params.map((p) => [p.name, ResourceVariable.fromValues(initial.get(p.name)!, p.shape)]));
+    const layout = new PackedLayout(network.params);
+    const params = PackedVariable.fromHost(layout, network.initialParams(g));
     const buffers = network.initialBuffers();
     buffers.forEach((t) => tf.keep(t));
-    return new ModelState(network, params, buffers, createOptimizer(config.optimizer, network.params), config, null);
+    return new ModelState(network, params, buffers, createOptimizer(config.optimizer, layout), config, null);
   }
 
   static assemble(
-    network: Network, params: Map<string, ResourceVariable>, buffers: Map<string, tf.Tensor>,
+    network: Network, params: PackedVariable, buffers: Map<string, tf.Tensor>,
     optimizer: Optimizer, config: TrainingConfig, best: WeightValues | null,
   ): ModelState {
     return new ModelState(network, params, buffers, optimizer, config, best);
@@ -48,7 +49,7 @@ export class ModelState {
 
   /** The parameters' current values (reads that share the variables' buffers). */
   readParams(): Map<string, tf.Tensor> {
-    return new Map([...this.params].map(([name, v]) => [name, v.read()]));
+    return this.params.readParts();
   }
 
   /** New settings on the same weights; the optimizer state survives only if asked and the kind is unchanged. */
@@ -56,7 +57,7 @@ export class ModelState {
     if (config.dropout !== this.config.dropout) this.network = new Network(this.network.kind, config.dropout);
     if (!keepOptimizerState || config.optimizer !== this.optimizer.kind) {
       this.optimizer.dispose();
-      this.optimizer = createOptimizer(config.optimizer, this.network.params);
+      this.optimizer = createOptimizer(config.optimizer, this.params.layout);
     }
     this.config = config;
   }
@@ -74,13 +75,14 @@ export class ModelState {
   keepBest(): void {
     disposeValues(this.best);
     this.best = {
-      params: new Map([...this.params].map(([name, v]) => [name, tf.keep(v.read())])),
+      params: new Map([...this.params.readParts()].map(([name, t]) => [name, tf.keep(t)])),
       buffers: new Map([...this.buffers].map(([name, t]) => [name, tf.keep(tf.clone(t))])),
     };
   }
 
   dispose(): void {
-    this.params.forEach((v) => v.dispose());
+    this.params.dispose();
+    this.params.layout.dispose();
     this.buffers.forEach((t) => t.dispose());
     disposeValues(this.best);
     this.best = null;

@@ -26,6 +26,9 @@ export const attr = {
   float(name: string, value: number): KernelAttr {
     return { name, type: nodeBackend().binding.TF_ATTR_FLOAT, value };
   },
+  int(name: string, value: number): KernelAttr {
+    return { name, type: nodeBackend().binding.TF_ATTR_INT, value };
+  },
   ints(name: string, value: number[]): KernelAttr {
     return { name, type: nodeBackend().binding.TF_ATTR_INT, value };
   },

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-node';
 import { AdamStep, applyAdam } from '../ops/optimizer-kernels';
-import type { ResourceVariable } from '../ops/resource-variable';
-import { need, Optimizer, OptimizerState, ParamShape, releaseReads, slotVariables, StepInputs, stepCounts, withL2 } from './optimizer';
+import type { PackedLayout, PackedVariable } from '../ops/packed-variable';
+import { KeptScalars, Optimizer, OptimizerState, packedGradient, releaseReads, sharedStepCount, slotVariable, StepInputs, stepsByName } from './optimizer';
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
@@ -17,63 +17,60 @@ export const ADAM_EPSILON = 1e-8;
  */
 export class Adam implements Optimizer {
   readonly kind: 'adam' | 'adamw';
-  private readonly m: Map<string, ResourceVariable>;
-  private readonly v: Map<string, ResourceVariable>;
-  private readonly counts: Map<string, number>;
+  private readonly m: PackedVariable;
+  private readonly v: PackedVariable;
+  private count: number;
+  private readonly constants = new KeptScalars();
 
-  constructor(private readonly decoupled: boolean, params: readonly ParamShape[], state?: OptimizerState) {
+  constructor(private readonly decoupled: boolean, private readonly layout: PackedLayout, state?: OptimizerState) {
     this.kind = decoupled ? 'adamw' : 'adam';
-    this.m = slotVariables('exp_avg', params, state);
-    this.v = slotVariables('exp_avg_sq', params, state);
-    this.counts = stepCounts(params, state);
+    this.m = slotVariable('exp_avg', layout, state);
+    this.v = slotVariable('exp_avg_sq', layout, state);
+    this.count = sharedStepCount(layout, state);
   }
 
   steps(): ReadonlyMap<string, number> {
-    return this.counts;
+    return stepsByName(this.layout, this.count);
   }
 
-  step({ params, values, grads, lr, weightDecay }: StepInputs): void {
-    const effective = new Map<string, tf.Tensor>();
-    for (const [name, variable] of params) {
-      const value = need(values, name);
-      if (!this.decoupled) effective.set(name, withL2(need(grads, name), value, weightDecay));
-      else {
-        effective.set(name, need(grads, name));
-        if (weightDecay !== 0) {
-          const decayed = tf.mul(value, 1 - lr * weightDecay);
-          variable.assign(decayed);
-          decayed.dispose();
-        }
-      }
-    }
-    releaseReads(values);
-    const scalars = new Map<number, AdamStep>();
-    for (const [name, variable] of params) {
-      const t = need(this.counts, name) + 1;
-      this.counts.set(name, t);
-      if (!scalars.has(t)) scalars.set(t, adamScalars(lr, t));
-      applyAdam(variable, need(this.m, name), need(this.v, name), need(effective, name), scalars.get(t)!);
-    }
+  step(inputs: StepInputs): void {
+    const { params, lr, weightDecay } = inputs;
+    const grads = packedGradient(inputs, !this.decoupled);
+    if (this.decoupled && weightDecay !== 0) decay(params, 1 - lr * weightDecay);
+    releaseReads(inputs.values);
+    this.count++;
+    const scalars = this.scalars(lr, this.count);
+    params.variables.forEach((p, i) => applyAdam(p, this.m.variables[i]!, this.v.variables[i]!, grads[i]!, scalars));
   }
 
-  slots(): ReadonlyMap<string, ReadonlyMap<string, ResourceVariable>> {
+  slots(): ReadonlyMap<string, PackedVariable> {
     return new Map([['exp_avg', this.m], ['exp_avg_sq', this.v]]);
   }
 
   dispose(): void {
-    this.m.forEach((v) => v.dispose());
-    this.v.forEach((v) => v.dispose());
+    this.m.dispose();
+    this.v.dispose();
+    this.constants.dispose();
+  }
+
+  /** The kernel's scalars for step t, bias corrections computed in double precision. */
+  private scalars(lr: number, t: number): AdamStep {
+    const correction2 = Math.sqrt(1 - ADAM_BETA2 ** t);
+    return {
+      alpha: tf.scalar((lr * correction2) / (1 - ADAM_BETA1 ** t)),
+      epsilon: tf.scalar(ADAM_EPSILON * correction2),
+      beta1: this.constants.get(ADAM_BETA1),
+      beta2: this.constants.get(ADAM_BETA2),
+      zero: this.constants.get(0),
+    };
   }
 }
 
-/** The kernel's scalars for step t, bias corrections computed in double precision. */
-function adamScalars(lr: number, t: number): AdamStep {
-  const correction2 = Math.sqrt(1 - ADAM_BETA2 ** t);
-  return {
-    alpha: tf.scalar((lr * correction2) / (1 - ADAM_BETA1 ** t)),
-    epsilon: tf.scalar(ADAM_EPSILON * correction2),
-    beta1: tf.scalar(ADAM_BETA1),
-    beta2: tf.scalar(ADAM_BETA2),
-    zero: tf.scalar(0),
-  };
+/** AdamW's decoupled decay, p ← p·factor, before the update. */
+function decay(params: PackedVariable, factor: number): void {
+  const reads = params.read();
+  const decayed = reads.map((p) => tf.mul(p, factor));
+  reads.forEach((p) => p.dispose());
+  params.assign(decayed);
+  decayed.forEach((d) => d.dispose());
 }

@@ -1,17 +1,18 @@
 import type { OptimizerKind } from '../../../core/src/training-config';
+import type { PackedLayout } from '../ops/packed-variable';
 import { Adam } from './adam';
-import type { Optimizer, OptimizerState, ParamShape } from './optimizer';
+import type { Optimizer, OptimizerState } from './optimizer';
 import { Sgd } from './sgd';
 
-/** A fresh optimizer for these parameters, or one continuing from a saved state. */
-export function createOptimizer(kind: OptimizerKind, params: readonly ParamShape[], state?: OptimizerState): Optimizer {
+/** A fresh optimizer for parameters packed by `layout`, or one continuing from a saved state. */
+export function createOptimizer(kind: OptimizerKind, layout: PackedLayout, state?: OptimizerState): Optimizer {
   switch (kind) {
     case 'sgd':
-      return new Sgd(params, state);
+      return new Sgd(layout, state);
     case 'adam':
-      return new Adam(false, params, state);
+      return new Adam(false, layout, state);
     case 'adamw':
-      return new Adam(true, params, state);
+      return new Adam(true, layout, state);
   }
 }
 

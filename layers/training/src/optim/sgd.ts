@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-node';
 import { applyMomentum } from '../ops/optimizer-kernels';
-import type { ResourceVariable } from '../ops/resource-variable';
-import { need, Optimizer, OptimizerState, ParamShape, releaseReads, slotVariables, StepInputs, stepCounts, withL2 } from './optimizer';
+import type { PackedLayout, PackedVariable } from '../ops/packed-variable';
+import { KeptScalars, Optimizer, OptimizerState, packedGradient, releaseReads, sharedStepCount, slotVariable, StepInputs, stepsByName } from './optimizer';
 
 export const SGD_MOMENTUM = 0.9;
 
@@ -12,35 +12,34 @@ export const SGD_MOMENTUM = 0.9;
  */
 export class Sgd implements Optimizer {
   readonly kind = 'sgd' as const;
-  private readonly buffers: Map<string, ResourceVariable>;
-  private readonly counts: Map<string, number>;
+  private readonly buffer: PackedVariable;
+  private count: number;
+  private readonly constants = new KeptScalars();
 
-  constructor(params: readonly ParamShape[], state?: OptimizerState) {
-    this.buffers = slotVariables('momentum_buffer', params, state);
-    this.counts = stepCounts(params, state);
+  constructor(private readonly layout: PackedLayout, state?: OptimizerState) {
+    this.buffer = slotVariable('momentum_buffer', layout, state);
+    this.count = sharedStepCount(layout, state);
   }
 
   steps(): ReadonlyMap<string, number> {
-    return this.counts;
+    return stepsByName(this.layout, this.count);
   }
 
-  step({ params, values, grads, lr, weightDecay }: StepInputs): void {
-    const effective = new Map<string, tf.Tensor>();
-    for (const name of params.keys()) effective.set(name, withL2(need(grads, name), need(values, name), weightDecay));
-    releaseReads(values);
-    const lrScalar = tf.scalar(lr);
-    const momentum = tf.scalar(SGD_MOMENTUM);
-    for (const [name, variable] of params) {
-      applyMomentum(variable, need(this.buffers, name), lrScalar, need(effective, name), momentum);
-      this.counts.set(name, need(this.counts, name) + 1);
-    }
+  step(inputs: StepInputs): void {
+    const grads = packedGradient(inputs, true);
+    releaseReads(inputs.values);
+    const lr = tf.scalar(inputs.lr);
+    const momentum = this.constants.get(SGD_MOMENTUM);
+    inputs.params.variables.forEach((p, i) => applyMomentum(p, this.buffer.variables[i]!, lr, grads[i]!, momentum));
+    this.count++;
   }
 
-  slots(): ReadonlyMap<string, ReadonlyMap<string, ResourceVariable>> {
-    return new Map([['momentum_buffer', this.buffers]]);
+  slots(): ReadonlyMap<string, PackedVariable> {
+    return new Map([['momentum_buffer', this.buffer]]);
   }
 
   dispose(): void {
-    this.buffers.forEach((v) => v.dispose());
+    this.buffer.dispose();
+    this.constants.dispose();
   }
 }
