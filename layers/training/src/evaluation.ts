@@ -3,7 +3,7 @@ import type { EvalPassMetrics } from '../../core/src/trainer-port';
 import type { SplitTensors } from './data/split-tensors';
 import type { KernelChoice } from './layers/layer';
 import type { ModelState } from './model-state';
-import { predictedClass, softmaxCrossEntropy } from './ops/cross-entropy';
+import { softmaxCrossEntropy } from './ops/cross-entropy';
 import { PassTotals } from './pass-totals';
 
 /**
@@ -30,9 +30,9 @@ export async function evaluate(model: ModelState, data: SplitTensors, kernels: K
           kernels,
         };
         const { logits } = model.network.forward(x, ctx);
-        return { losses: softmaxCrossEntropy(logits, y).losses, predicted: predictedClass(logits), labels: y };
+        return { losses: softmaxCrossEntropy(logits, y).losses, logits, labels: y };
       });
-      totals.add(out.losses, out.predicted, out.labels);
+      totals.add(out.losses, out.logits, out.labels);
     }
     const { loss, accuracy } = await totals.means();
     return { loss, accuracy, seconds: (performance.now() - started) / 1000 };

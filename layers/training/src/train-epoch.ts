@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-node';
 import type { AugmentationSetting, TrainPassMetrics } from '../../core/src/trainer-port';
 import type { DatasetName } from '../../datasets/src/task-data';
 import { augmentBatch } from './augment/augmenter';
+import { Batch, EpochBatches } from './data/epoch-batches';
 import type { SplitTensors } from './data/split-tensors';
 import type { KernelChoice } from './layers/layer';
 import type { ModelState } from './model-state';
-import { predictedClass, softmaxCrossEntropy } from './ops/cross-entropy';
+import { softmaxCrossEntropy } from './ops/cross-entropy';
 import { PassTotals } from './pass-totals';
 import type { RngStreams } from './rng-streams';
 
@@ -28,24 +29,23 @@ export interface TrainEpochInputs {
 export async function trainEpoch(inputs: TrainEpochInputs): Promise<TrainPassMetrics> {
   const started = performance.now();
   const order = inputs.rng.shuffler(inputs.data.count).nextEpochOrder();
-  const batchSize = inputs.model.config.batch_size;
+  const batches = new EpochBatches(inputs.data, order, inputs.model.config.batch_size);
   const totals = new PassTotals();
   try {
-    for (let start = 0; start < order.length; start += batchSize) {
-      trainBatch(inputs, order.subarray(start, start + batchSize), totals);
-    }
+    for (let i = 0; i < batches.count; i++) trainBatch(inputs, batches.take(), totals);
     const { loss, accuracy } = await totals.means();
     return { loss, accuracy, seconds: (performance.now() - started) / 1000 };
   } finally {
+    batches.dispose();
     totals.dispose();
   }
 }
 
-function trainBatch(inputs: TrainEpochInputs, indices: Int32Array, totals: PassTotals): void {
+function trainBatch(inputs: TrainEpochInputs, taken: Batch, totals: PassTotals): void {
   const { model, rng } = inputs;
   const bufferNames = [...model.buffers.keys()];
-  const out = tf.tidy(() => {
-    const { x, y } = batch(inputs, indices);
+  const out = disposingImages(taken, () => tf.tidy(() => {
+    const { x, y } = augmented(inputs, taken);
     const values = model.readParams();
     const buffers = new Map(model.buffers);
     const ctx = { training: true, params: values, buffers, dropoutSeed: rng.global.nextUint32(), kernels: inputs.kernels };
@@ -56,18 +56,28 @@ function trainBatch(inputs: TrainEpochInputs, indices: Int32Array, totals: PassT
     return {
       buffers: bufferNames.map((name) => buffers.get(name)!),
       losses: ce.losses,
-      predicted: predictedClass(pass.logits),
+      logits: pass.logits,
       labels: y,
     };
-  });
+  }));
   model.replaceBuffers(new Map(bufferNames.map((name, i) => [name, out.buffers[i]!])));
-  totals.add(out.losses, out.predicted, out.labels);
+  totals.add(out.losses, out.logits, out.labels);
 }
 
-function batch(inputs: TrainEpochInputs, indices: Int32Array): { x: tf.Tensor; y: tf.Tensor } {
-  const idx = tf.tensor1d(indices, 'int32');
-  const x = tf.gather(inputs.data.images, idx);
-  const y = tf.gather(inputs.data.labels, idx);
+/** Runs `step`, then frees the batch's images; frees its labels too if the step fails. */
+function disposingImages<T>(taken: Batch, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    taken.y.dispose();
+    throw error;
+  } finally {
+    taken.x.dispose();
+  }
+}
+
+/** The batch as trained: augmented when augmentation is on. */
+function augmented(inputs: TrainEpochInputs, { x, y }: Batch): Batch {
   const { enabled, strength } = inputs.augmentation;
   return { x: enabled ? augmentBatch(x, inputs.dataset, strength, inputs.rng.augment) : x, y };
 }
