@@ -8,7 +8,7 @@ import { resolveDataDir, userCacheRoot } from '../../layers/datasets/src/data-di
 import { DatasetError } from '../../layers/datasets/src/dataset-error';
 import { UsageError, type CliCommand } from '../command';
 
-const HELP = `Usage: ml-trainer bench [--task <id> ...] [--batch-sizes 32,64,128,256] [--epochs N] [--warmup N]
+const HELP = `Usage: ml-trainer bench [--task <id> ...] [--batch-sizes 32,64,128,256] [--epochs N] [--warmup N] [--rounds N]
                         [--data real|random] [--data-dir <dir>] [--vs-pytorch [--python <path>]] [--json]
 
 Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, constant LR):
@@ -19,7 +19,11 @@ Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, 
   - a fresh \`ml-trainer run\` process (configure + run_epochs 5, dataset cache warm):
     time from spawn to the first finished epoch, and its peak RSS;
   - with --vs-pytorch: PyTorch's figures from pt_reference.py timing, run alternately with
-    ours per (task, batch size) on the same data, and the ratio ours / PyTorch.
+    ours per (task, batch size) on the same data, and the ratio ours / PyTorch;
+  - with --rounds N: ours and PyTorch alternate N times per (task, batch size) (ours, PyTorch,
+    ours, PyTorch, ...), each round with its own warm-up epochs (ours on the same trainer); the
+    median, min, max and ratio pool every round's measured epochs, and each round's median is
+    listed too. Checkpoint and fresh-process figures are measured once.
 TensorFlow gets 2 intra-op and 2 inter-op threads (TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS,
 unless set), PyTorch 2 threads (torch.set_num_threads(2) in the script).
 
@@ -28,6 +32,8 @@ Options:
   --batch-sizes <list>      comma-separated, from 32,64,128,256 (default: 32,64,128,256)
   --epochs <N>              measured epochs per task and batch size (default 3)
   --warmup <N>              warm-up epochs before them, not counted (default 1)
+  --rounds <N>              rounds of ours then PyTorch per task and batch size, each with --warmup +
+                            --epochs epochs, pooled (default 1; a positive whole number up to 1000)
   --data <real|random>      real: the task's subset from --data-dir (unverified files such as the CIFAR
                             JPEG stand-in are accepted with a warning); random: random uint8 images of
                             the right shape. Default: real where the files are on disk, else random.
@@ -52,6 +58,7 @@ export interface BenchCliOptions {
   batchSizes: number[];
   epochs: number;
   warmup: number;
+  rounds: number;
   data: 'auto' | 'real' | 'random';
   dataDir: string;
   vsPytorch: boolean;
@@ -90,6 +97,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
       'batch-sizes': { type: 'string', multiple: true },
       epochs: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       data: { type: 'string' },
       'data-dir': { type: 'string' },
       'vs-pytorch': { type: 'boolean' },
@@ -139,6 +147,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
     batchSizes: batchSizes.length > 0 ? batchSizes : [...BATCH_SIZES],
     epochs: integer(values.epochs, '--epochs', 1, 3),
     warmup: integer(values.warmup, '--warmup', 0, 1),
+    rounds: integer(values.rounds, '--rounds', 1, 1),
     data,
     dataDir: resolveDataDir(values['data-dir'], env),
     vsPytorch,

@@ -14,6 +14,7 @@ describe('ml-trainer bench arguments', () => {
       batchSizes: [32, 64, 128, 256],
       epochs: 3,
       warmup: 1,
+      rounds: 1,
       data: 'auto',
       dataDir: '/cache/ml-trainer/datasets',
       vsPytorch: false,
@@ -32,6 +33,18 @@ describe('ml-trainer bench arguments', () => {
     expect(o.batchSizes).toEqual([64, 32]);
   });
 
+  it('reads --rounds, with or without --vs-pytorch', () => {
+    expect(parse(['--rounds', '3']).rounds).toBe(3);
+    expect(parse(['--rounds=2', '--vs-pytorch']).rounds).toBe(2);
+    expect(parse(['--rounds', ' 5 ']).rounds).toBe(5);
+    expect(parse(['--rounds', '1000']).rounds).toBe(1000);
+  });
+
+  it('documents --rounds in --help', () => {
+    expect(benchCommand.help).toMatch(/--rounds <N>\s+rounds of ours then PyTorch/);
+    expect(benchCommand.help).toContain('[--rounds N]');
+  });
+
   it('reads the PyTorch options', () => {
     const o = parse(['--vs-pytorch', '--python', '/tmp/ptvenv/bin/python', '--pytorch-script', '/ref/pt.py', '--data-dir', '/d', '--json', '--no-child']);
     expect(o).toMatchObject({ vsPytorch: true, python: '/tmp/ptvenv/bin/python', pytorchScript: '/ref/pt.py', dataDir: '/d', json: true, childProcesses: false });
@@ -46,6 +59,12 @@ describe('ml-trainer bench arguments', () => {
     [['--epochs', '0'], /--epochs must be between 1 and 1000/],
     [['--epochs', '2.5'], /--epochs must be a whole number/],
     [['--warmup=-1'], /--warmup must be a whole number/],
+    [['--rounds', '0'], /--rounds must be between 1 and 1000, got 0/],
+    [['--rounds', '1001'], /--rounds must be between 1 and 1000, got 1001/],
+    [['--rounds=-2'], /--rounds must be a whole number ≥ 1, got "-2"/],
+    [['--rounds', '1.5'], /--rounds must be a whole number ≥ 1, got "1.5"/],
+    [['--rounds', 'three'], /--rounds must be a whole number ≥ 1, got "three"/],
+    [['--rounds', ''], /--rounds must be a whole number ≥ 1, got ""/],
     [['--data', 'fake'], /--data must be real or random/],
     [['--python', '/usr/bin/python3'], /--python only applies with --vs-pytorch/],
     [['--pytorch-script', 'x.py'], /--pytorch-script only applies with --vs-pytorch/],
@@ -61,10 +80,12 @@ describe('ml-trainer bench arguments', () => {
   it('leaves unknown options and positionals to parseArgs (the CLI prints them as usage errors)', () => {
     expect(() => parse(['--epoch', '3'])).toThrow(expect.objectContaining({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' }));
     expect(() => parse(['easy_mnist'])).toThrow(expect.objectContaining({ code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' }));
+    expect(() => parse(['--rounds'])).toThrow(expect.objectContaining({ code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' }));
   });
 
   it('checks its arguments before loading TensorFlow', async () => {
     const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: Readable.from(['']), env: {} };
     await expect(benchCommand.run(['--epochs', 'x'], io)).rejects.toThrow(UsageError);
+    await expect(benchCommand.run(['--rounds', '0'], io)).rejects.toThrow(/--rounds/);
   });
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatBytes, formatReport, renderTable, type BenchReport } from '../../layers/bench/src';
+import { formatBytes, formatReport, formatRoundMedians, renderTable, type BenchReport } from '../../layers/bench/src';
 import { parsePtTiming } from '../../layers/bench/src/pytorch';
 import { summarize } from '../../layers/bench/src/stats';
+import type { PyTorchTiming } from '../../layers/bench/src/report';
 
 function sampleReport(): BenchReport {
   const pt = parsePtTiming(JSON.parse(readFileSync(join(__dirname, 'fixtures', 'pt-timing-sample.json'), 'utf8'))).rows;
@@ -23,7 +24,7 @@ function sampleReport(): BenchReport {
     version: 1,
     started_at: '2026-11-26T17:00:00.000Z',
     finished_at: '2026-11-26T17:05:00.000Z',
-    settings: { tasks: ['easy_mnist', 'hard_cifar'], batch_sizes: [64], epochs: 3, warmup: 1, data: 'auto', data_dir: '/data', vs_pytorch: true, child_processes: true },
+    settings: { tasks: ['easy_mnist', 'hard_cifar'], batch_sizes: [64], epochs: 3, warmup: 1, rounds: 1, data: 'auto', data_dir: '/data', vs_pytorch: true, child_processes: true },
     environment: {
       node: 'v20.0.0',
       platform: 'linux-x64',
@@ -41,8 +42,8 @@ function sampleReport(): BenchReport {
       { task: 'hard_cifar', source: 'real', folder: '/data/cifar10_jpeg', warnings: ['unverified'] },
     ],
     rows: [
-      { task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: ours([0.2, 0.25, 0.3]), pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 } },
-      { task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: ours([12, 13, 14]), pytorch: { error: 'boom' }, ratio: null },
+      { task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: ours([0.2, 0.25, 0.3]), pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 }, round_medians: { ours: [0.25], pytorch: [0.1068] } },
+      { task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: ours([12, 13, 14]), pytorch: { error: 'boom' }, ratio: null, round_medians: { ours: [13], pytorch: [null] } },
     ],
     checkpoints: [
       {
@@ -100,9 +101,43 @@ describe('bench report formatting', () => {
 
   it('omits the PyTorch columns without --vs-pytorch', () => {
     const report = sampleReport();
-    report.rows = report.rows.map(({ pytorch: _p, ...row }) => ({ ...row, ratio: null }));
+    report.rows = report.rows.map(({ pytorch: _p, ...row }) => ({ ...row, ratio: null, round_medians: { ours: row.round_medians.ours } }));
     const header = formatReport(report).split('\n')[1]!;
     expect(header.split(/\s+/)).toEqual(['task', 'bs', 'data', 'ours', 'med', 'min', 'max', 'load']);
+  });
+
+  it('prints no rounds line for a single round', () => {
+    const text = formatReport(sampleReport());
+    expect(text).not.toContain('rounds:');
+    expect(text.split('\n')[0]).toContain('median [min max] of 3 epochs after 1 warm-up;');
+  });
+
+  it('formats each round\'s medians compactly, a failed PyTorch round as "failed"', () => {
+    expect(formatRoundMedians({ ours: [4.55, 4.61, 4.4], pytorch: [6.66, 6.7, 6.51] })).toBe('rounds: ours 4.550/4.610/4.400, pytorch 6.660/6.700/6.510');
+    expect(formatRoundMedians({ ours: [0.25, 0.2], pytorch: [0.1, null] })).toBe('rounds: ours 0.250/0.200, pytorch 0.100/failed');
+    expect(formatRoundMedians({ ours: [12.5] })).toBe('rounds: ours 12.50');
+  });
+
+  it('prints the pooled figures, the ratio of pooled medians and a line of round medians per row with several rounds', () => {
+    const report = sampleReport();
+    report.settings.rounds = 3;
+    report.settings.epochs = 2;
+    const ptEpochs = [0.11, 0.1, 0.12, 0.13, 0.1, 0.104];
+    const pt = { ...(report.rows[0]!.pytorch as PyTorchTiming), epoch_s: ptEpochs, epoch: summarize(ptEpochs) };
+    report.rows[0] = {
+      ...report.rows[0]!,
+      pytorch: pt,
+      ratio: { median: 0.25 / 0.107, min: 0.2 / 0.1, max: 0.3 / 0.13 },
+      round_medians: { ours: [0.25, 0.24, 0.26], pytorch: [0.105, 0.125, 0.102] },
+    };
+    report.rows[1]!.round_medians = { ours: [13, 12.5, 13.5], pytorch: [null, null, null] };
+    const text = formatReport(report);
+    expect(text.split('\n')[0]).toContain('median [min max] of 3 rounds × 2 epochs pooled (6 epochs; each round after 1 warm-up, ours and PyTorch alternating)');
+    const mlp = text.split('\n').find((l) => l.startsWith('easy_mnist  64'))!;
+    expect(mlp.split(/\s+/).slice(6, 10)).toEqual(['0.107', '0.100', '0.130', '2.34x']);
+    expect(text).toContain('  easy_mnist bs 64 rounds: ours 0.250/0.240/0.260, pytorch 0.105/0.125/0.102');
+    expect(text).toContain('  hard_cifar bs 64 rounds: ours 13.00/12.50/13.50, pytorch failed/failed/failed');
+    expect(text).toContain('ratio = ours median / PyTorch median (pooled over the rounds)');
   });
 
   it('survives a JSON round trip unchanged (the --json document)', () => {

@@ -1,5 +1,5 @@
 export { median, ratio, summarize, type Summary } from './stats';
-export { formatBytes, formatReport, isPyTorchTiming, isSkipped, renderTable } from './report';
+export { formatBytes, formatReport, formatRoundMedians, isPyTorchTiming, isSkipped, renderTable } from './report';
 export type {
   BenchEnvironment,
   BenchReport,
@@ -12,10 +12,12 @@ export type {
   OurTiming,
   ProcessFigures,
   PyTorchTiming,
+  RoundMedians,
   SkippedFigures,
 } from './report';
-export { parsePtTiming, PtTimingFormatError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
+export { parsePtTiming, poolPtTimings, PtTimingFormatError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
 export { parseFirstEpochLine } from './child-step';
 export { randomTaskData } from './bench-data';
 export { findRepoRoot } from './environment';
 export { applyThreadEnv, BenchSetupError, runBench, type BenchOptions } from './run-bench';
+export { poolOurRounds, summarizeOurEpochs, type EpochRecord, type TimedTrainer } from './our-timing';

@@ -3,7 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Trainer, TrainerFactory, TrainerSpec } from '../../core/src/trainer-port';
-import { trainingConfigSchema } from '../../core/src/training-config';
+import { trainingConfigSchema, type TrainingConfig } from '../../core/src/training-config';
 import type { CheckpointFigures, DataSource, LoadAverage, OurTiming } from './report';
 import { median, summarize } from './stats';
 
@@ -26,60 +26,116 @@ export interface TimedTrainer {
   records: EpochRecord[];
 }
 
-/**
- * Builds the task's model with the default config at this batch size and times warm-up +
- * measured epochs. One epoch = trainEpoch + evaluate (+ keepBestWeights when validation
- * accuracy improved), wall clock: what pt_reference's `timing` measures.
- */
-export async function timeOurEpochs(options: {
-  factory: TrainerFactory;
-  spec: TrainerSpec;
-  batchSize: number;
-  epochs: number;
-  warmup: number;
-  data: DataSource;
-  onEpoch?: (index: number, record: EpochRecord, warmup: boolean) => void;
-}): Promise<TimedTrainer> {
+/** A trainer with its model built at one batch size, timed round after round (see timeOurRound). */
+export interface OurSession {
+  trainer: Trainer;
+  config: TrainingConfig;
+  /** The best validation accuracy so far, over every round (keepBestWeights runs when it improves). */
+  best: number;
+}
+
+/** Builds the task's model with the default config at this batch size. */
+export async function startOurSession(options: { factory: TrainerFactory; spec: TrainerSpec; batchSize: number }): Promise<OurSession> {
   const config = trainingConfigSchema.parse({ batch_size: options.batchSize });
   const trainer = await options.factory.create(options.spec);
   try {
     await trainer.buildModel(config);
-    const loadBefore = loadAverage();
-    const records: EpochRecord[] = [];
-    let best = -Infinity;
-    for (let i = 0; i < options.warmup + options.epochs; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = now();
-      const train = await trainer.trainEpoch(config.learning_rate);
-      const val = await trainer.evaluate();
-      if (val.accuracy > best) {
-        best = val.accuracy;
-        await trainer.keepBestWeights();
-      }
-      const epochS = now() - t0;
-      const cpu = process.cpuUsage(c0);
-      const record = { epoch_s: epochS, cpu_s: (cpu.user + cpu.system) / 1e6, train_s: train.seconds, val_s: val.seconds, val_loss: val.loss, val_accuracy: val.accuracy };
-      records.push(record);
-      options.onEpoch?.(i + 1, record, i < options.warmup);
-    }
-    const measured = records.slice(options.warmup);
-    const timing: OurTiming = {
-      data: options.data,
-      epoch_s: measured.map((r) => r.epoch_s),
-      warmup_epoch_s: records.slice(0, options.warmup).map((r) => r.epoch_s),
-      epoch: summarize(measured.map((r) => r.epoch_s)),
-      median_train_s: median(measured.map((r) => r.train_s)),
-      median_val_s: median(measured.map((r) => r.val_s)),
-      median_cpu_s: median(measured.map((r) => r.cpu_s)),
-      loadavg_before: loadBefore,
-      loadavg_after: loadAverage(),
-      last_val_accuracy: records[records.length - 1]!.val_accuracy,
-    };
-    return { trainer, timing, records };
   } catch (e) {
     trainer.dispose();
     throw e;
   }
+  return { trainer, config, best: -Infinity };
+}
+
+/**
+ * The figures of a series of epochs: `measured` summarised, `warm` listed. Used for one round
+ * and, with every round's epochs concatenated, for the pooled figures.
+ */
+export function summarizeOurEpochs(options: {
+  measured: readonly EpochRecord[];
+  warm: readonly EpochRecord[];
+  data: DataSource;
+  loadavgBefore: LoadAverage;
+  loadavgAfter: LoadAverage;
+}): OurTiming {
+  const measured = options.measured;
+  if (measured.length === 0) throw new RangeError('no measured epochs');
+  return {
+    data: options.data,
+    epoch_s: measured.map((r) => r.epoch_s),
+    warmup_epoch_s: options.warm.map((r) => r.epoch_s),
+    epoch: summarize(measured.map((r) => r.epoch_s)),
+    median_train_s: median(measured.map((r) => r.train_s)),
+    median_val_s: median(measured.map((r) => r.val_s)),
+    median_cpu_s: median(measured.map((r) => r.cpu_s)),
+    loadavg_before: options.loadavgBefore,
+    loadavg_after: options.loadavgAfter,
+    last_val_accuracy: measured[measured.length - 1]!.val_accuracy,
+  };
+}
+
+/**
+ * Times warm-up + measured epochs on the session's trainer (which keeps training where the
+ * previous round stopped). One epoch = trainEpoch + evaluate (+ keepBestWeights when validation
+ * accuracy improved), wall clock: what pt_reference's `timing` measures.
+ */
+export async function timeOurRound(
+  session: OurSession,
+  options: { epochs: number; warmup: number; data: DataSource; onEpoch?: (index: number, record: EpochRecord, warmup: boolean) => void },
+): Promise<TimedTrainer> {
+  const { trainer, config } = session;
+  const loadBefore = loadAverage();
+  const records: EpochRecord[] = [];
+  for (let i = 0; i < options.warmup + options.epochs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = now();
+    const train = await trainer.trainEpoch(config.learning_rate);
+    const val = await trainer.evaluate();
+    if (val.accuracy > session.best) {
+      session.best = val.accuracy;
+      await trainer.keepBestWeights();
+    }
+    const epochS = now() - t0;
+    const cpu = process.cpuUsage(c0);
+    const record = { epoch_s: epochS, cpu_s: (cpu.user + cpu.system) / 1e6, train_s: train.seconds, val_s: val.seconds, val_loss: val.loss, val_accuracy: val.accuracy };
+    records.push(record);
+    options.onEpoch?.(i + 1, record, i < options.warmup);
+  }
+  const timing = summarizeOurEpochs({
+    measured: records.slice(options.warmup),
+    warm: records.slice(0, options.warmup),
+    data: options.data,
+    loadavgBefore: loadBefore,
+    loadavgAfter: loadAverage(),
+  });
+  return { trainer, timing, records };
+}
+
+/**
+ * Pools rounds timed on one trainer (or several): every round's measured epochs together
+ * (summary and medians over all of them), every warm-up epoch listed, the load before the
+ * first round and after the last. `trainer` and `records` are the last round's (what
+ * measureCheckpoint needs).
+ */
+export function poolOurRounds(rounds: readonly TimedTrainer[]): TimedTrainer {
+  if (rounds.length === 0) throw new RangeError('no rounds to pool');
+  const measured: EpochRecord[] = [];
+  const warm: EpochRecord[] = [];
+  for (const r of rounds) {
+    const w = r.timing.warmup_epoch_s.length;
+    warm.push(...r.records.slice(0, w));
+    measured.push(...r.records.slice(w));
+  }
+  const first = rounds[0]!;
+  const last = rounds[rounds.length - 1]!;
+  const timing = summarizeOurEpochs({
+    measured,
+    warm,
+    data: last.timing.data,
+    loadavgBefore: first.timing.loadavg_before,
+    loadavgAfter: last.timing.loadavg_after,
+  });
+  return { trainer: last.trainer, timing, records: last.records };
 }
 
 /** Writes bytes to a new temp file and fsyncs it: a stand-in for committing a checkpoint to storage. */
@@ -103,7 +159,7 @@ export async function simulatedCommit(bytes: Uint8Array): Promise<number> {
 /**
  * Checkpoint cost on a trainer that has just trained: save, commit (temp file + fsync),
  * factory.restore and the restored trainer's first evaluate (its first forward), each the
- * median of `repeats` rounds (a single sample is at the mercy of GC and other processes).
+ * median of `repeats` repeats (a single sample is at the mercy of GC and other processes).
  */
 export async function measureCheckpoint(options: {
   factory: TrainerFactory;
@@ -114,7 +170,7 @@ export async function measureCheckpoint(options: {
 }): Promise<CheckpointFigures> {
   const { trainer, timing, records } = options.timed;
   const want = records[records.length - 1]!.val_loss;
-  const rounds: { save: number; commit: number; restore: number; firstEval: number; bytes: number; matches: boolean }[] = [];
+  const measured: { save: number; commit: number; restore: number; firstEval: number; bytes: number; matches: boolean }[] = [];
   for (let i = 0; i < Math.max(1, options.repeats ?? 3); i++) {
     let t0 = now();
     const blob = await trainer.saveCheckpoint();
@@ -128,12 +184,12 @@ export async function measureCheckpoint(options: {
       const val = await restored.evaluate();
       const firstEval = now() - t0;
       const matches = Math.abs(val.loss - want) <= 1e-6 * Math.max(1, Math.abs(want));
-      rounds.push({ save, commit, restore, firstEval, bytes: blob.byteLength, matches });
+      measured.push({ save, commit, restore, firstEval, bytes: blob.byteLength, matches });
     } finally {
       restored.dispose();
     }
   }
-  const med = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+  const med = (pick: (r: (typeof measured)[number]) => number) => median(measured.map(pick));
   const saveS = med((r) => r.save);
   const commitS = med((r) => r.commit);
   const restoreS = med((r) => r.restore);
@@ -144,8 +200,8 @@ export async function measureCheckpoint(options: {
   return {
     task: options.spec.taskId,
     batch_size: options.batchSize,
-    bytes: Math.max(...rounds.map((r) => r.bytes)),
-    repeats: rounds.length,
+    bytes: Math.max(...measured.map((r) => r.bytes)),
+    repeats: measured.length,
     save_s: saveS,
     restore_s: restoreS,
     first_eval_s: firstEvalS,
@@ -154,12 +210,12 @@ export async function measureCheckpoint(options: {
     total_s: totalS,
     step5_s: step5S,
     share_of_step5_pct: (100 * totalS) / step5S,
-    restored_matches: rounds.every((r) => r.matches),
+    restored_matches: measured.every((r) => r.matches),
     samples: {
-      save_s: rounds.map((r) => r.save),
-      restore_s: rounds.map((r) => r.restore),
-      first_eval_s: rounds.map((r) => r.firstEval),
-      commit_s: rounds.map((r) => r.commit),
+      save_s: measured.map((r) => r.save),
+      restore_s: measured.map((r) => r.restore),
+      first_eval_s: measured.map((r) => r.firstEval),
+      commit_s: measured.map((r) => r.commit),
     },
   };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadAverage, PyTorchTiming } from './report';
-import { summarize } from './stats';
+import { median, summarize } from './stats';
 
 /** The torch version the reference figures were taken with. */
 export const PYTORCH_VERSION = '2.13.0';
@@ -77,6 +77,31 @@ export function parsePtTiming(json: unknown): PtTimingFile {
     torch: typeof env.torch === 'string' ? env.torch : null,
     threads: typeof env.torch_threads === 'number' ? env.torch_threads : null,
     rows,
+  };
+}
+
+/**
+ * Pools the rows of several pt_reference runs (rounds) of one task and batch size: every
+ * measured epoch together (summary over all of them), every warm-up epoch listed, the load
+ * before the first run and after the last. pt_reference writes only the medians of the train,
+ * val and CPU seconds, so those pooled figures are the median of the runs' medians.
+ */
+export function poolPtTimings(timings: readonly PyTorchTiming[]): PyTorchTiming {
+  if (timings.length === 0) throw new RangeError('no PyTorch runs to pool');
+  if (timings.length === 1) return timings[0]!;
+  const epochs = timings.flatMap((t) => t.epoch_s);
+  const cpu = timings.map((t) => t.median_cpu_s).filter((v): v is number => v !== null);
+  return {
+    epoch_s: epochs,
+    warmup_epoch_s: timings.flatMap((t) => t.warmup_epoch_s),
+    epoch: summarize(epochs),
+    median_train_s: median(timings.map((t) => t.median_train_s)),
+    median_val_s: median(timings.map((t) => t.median_val_s)),
+    median_cpu_s: cpu.length > 0 ? median(cpu) : null,
+    real_data: timings.every((t) => t.real_data),
+    standin: timings.some((t) => t.standin),
+    loadavg_before: timings[0]!.loadavg_before,
+    loadavg_after: timings[timings.length - 1]!.loadavg_after,
   };
 }
 

@@ -33,18 +33,31 @@ export interface PyTorchTiming extends EpochTiming {
   median_cpu_s: number | null;
 }
 
+/** Each round's median epoch (seconds), in the order the rounds ran. */
+export interface RoundMedians {
+  ours: number[];
+  /** null for a round whose PyTorch run failed; absent without --vs-pytorch. */
+  pytorch?: (number | null)[];
+}
+
+/**
+ * One task and batch size. With several rounds (settings.rounds), `ours` and `pytorch` pool the
+ * measured epochs of every round (epoch_s: round after round, settings.epochs each).
+ */
 export interface BenchRow {
   task: string;
   model: string;
   batch_size: number;
   ours: OurTiming;
-  /** Absent without --vs-pytorch; { error } when PyTorch's run failed. */
+  /** Absent without --vs-pytorch; { error } when PyTorch's run failed (in every round). */
   pytorch?: PyTorchTiming | { error: string };
-  /** ours / PyTorch of the median, the min and the max (null without a PyTorch figure). */
+  /** ours / PyTorch of the (pooled) median, the min and the max (null without a PyTorch figure). */
   ratio: { median: number; min: number; max: number } | null;
+  /** Each round's medians (one entry per round; also with a single round). */
+  round_medians: RoundMedians;
 }
 
-/** Checkpoint cost of one task, measured on the trainer right after its timed epochs (medians of `repeats` rounds). */
+/** Checkpoint cost of one task, measured on the trainer right after its timed epochs (medians of `repeats` repeats; measured once, whatever --rounds). */
 export interface CheckpointFigures {
   task: string;
   batch_size: number;
@@ -67,7 +80,7 @@ export interface CheckpointFigures {
   share_of_step5_pct: number;
   /** The restored model's validation loss equals the original's (same weights), in every round. */
   restored_matches: boolean;
-  /** Every round's figures. */
+  /** Every repeat's figures. */
   samples: { save_s: number[]; restore_s: number[]; first_eval_s: number[]; commit_s: number[] };
 }
 
@@ -114,6 +127,8 @@ export interface BenchSettings {
   batch_sizes: number[];
   epochs: number;
   warmup: number;
+  /** Rounds of ours then PyTorch per task and batch size (--rounds); each round has its own warm-up. */
+  rounds: number;
   data: 'auto' | DataSource;
   data_dir: string;
   vs_pytorch: boolean;
@@ -167,14 +182,25 @@ export function renderTable(header: string[], rows: string[][], leftColumns = 1)
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** "rounds: ours 4.550/4.610/4.400, pytorch 6.660/6.700/failed": each round's median epoch. */
+export function formatRoundMedians(m: RoundMedians): string {
+  const list = (values: (number | null)[]) => values.map((v) => (v === null ? 'failed' : secs(v))).join('/');
+  return `rounds: ours ${list(m.ours)}${m.pytorch ? `, pytorch ${list(m.pytorch)}` : ''}`;
+}
+
 /** The human-readable report (stdout without --json). */
 export function formatReport(report: BenchReport): string {
   const s = report.settings;
   const out: string[] = [];
   const anyPt = report.rows.some((r) => r.pytorch !== undefined);
+  const rounds = s.rounds;
+  const epochs = `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`;
   out.push(
-    `Seconds per epoch (train pass + val pass, wall clock): median [min max] of ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} ` +
-      `after ${s.warmup} warm-up; default config (adam 1e-3, dropout 0, constant)`,
+    rounds > 1
+      ? `Seconds per epoch (train pass + val pass, wall clock): median [min max] of ${rounds} rounds × ${epochs} pooled ` +
+          `(${rounds * s.epochs} epochs; each round after ${s.warmup} warm-up${anyPt ? ', ours and PyTorch alternating' : ''}); default config (adam 1e-3, dropout 0, constant)`
+      : `Seconds per epoch (train pass + val pass, wall clock): median [min max] of ${epochs} ` +
+          `after ${s.warmup} warm-up; default config (adam 1e-3, dropout 0, constant)`,
   );
   const header = ['task', 'bs', 'data', 'ours med', 'min', 'max'];
   if (anyPt) header.push('pytorch med', 'min', 'max', 'ours/pt', 'load ours/pt');
@@ -196,11 +222,14 @@ export function formatReport(report: BenchReport): string {
     return cells;
   });
   out.push(renderTable(header, rows, 3));
+  if (rounds > 1) {
+    for (const r of report.rows) out.push(`  ${r.task} bs ${r.batch_size} ${formatRoundMedians(r.round_medians)}`);
+  }
   for (const r of report.rows) {
     if (r.pytorch && !isPyTorchTiming(r.pytorch)) out.push(`  pytorch ${r.task} bs ${r.batch_size} failed: ${r.pytorch.error}`);
   }
   if (anyPt) {
-    out.push('  ratio = ours median / PyTorch median (below 1: ours is faster); PyTorch data per row: ' +
+    out.push(`  ratio = ours median / PyTorch median${rounds > 1 ? ' (pooled over the rounds)' : ''} (below 1: ours is faster); PyTorch data per row: ` +
       report.rows.filter((r) => isPyTorchTiming(r.pytorch)).map((r) => {
         const pt = r.pytorch as PyTorchTiming;
         return `${r.task}:${pt.real_data ? (pt.standin ? 'real (JPEG stand-in)' : 'real') : 'random'}`;
@@ -228,7 +257,7 @@ export function formatReport(report: BenchReport): string {
 
   if (report.checkpoints.length > 0) {
     out.push('');
-    out.push('Checkpoint (medians of ' + report.checkpoints[0]!.repeats + ' rounds: save, restore + first forward ready, commit = temp file write + fsync) vs a 5-epoch step (5 × median epoch)');
+    out.push('Checkpoint (medians of ' + report.checkpoints[0]!.repeats + ' repeats: save, restore + first forward ready, commit = temp file write + fsync) vs a 5-epoch step (5 × median epoch)');
     out.push(
       renderTable(
         ['task', 'bs', 'size', 'save s', 'restore s', 'ready s', 'commit s', 'total s', '5-epoch step s', 'share', 'restored ok'],

@@ -9,9 +9,9 @@ import type { DatasetName } from '../../datasets/src/task-data';
 import { loadBenchData, type BenchData } from './bench-data';
 import { runChildStep } from './child-step';
 import { countThreadsNamed, staleDistSources, trainerSourceFingerprint } from './environment';
-import { loadAverage, measureCheckpoint, timeOurEpochs } from './our-timing';
-import { ensurePyTorch, missingScriptMessage, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
-import type { BenchEnvironment, BenchReport, BenchRow, CheckpointFigures, DataSource, ProcessFigures, SkippedFigures } from './report';
+import { loadAverage, measureCheckpoint, poolOurRounds, startOurSession, timeOurRound, type OurSession, type TimedTrainer } from './our-timing';
+import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
+import type { BenchEnvironment, BenchReport, BenchRow, CheckpointFigures, DataSource, OurTiming, ProcessFigures, PyTorchTiming, SkippedFigures } from './report';
 import { isPyTorchTiming } from './report';
 
 export interface BenchOptions {
@@ -19,6 +19,11 @@ export interface BenchOptions {
   batchSizes: number[];
   epochs: number;
   warmup: number;
+  /**
+   * Rounds per task and batch size (default 1): ours, then PyTorch, `rounds` times over, each
+   * round with its own warm-up epochs; the figures pool every round's measured epochs.
+   */
+  rounds?: number;
   data: 'auto' | DataSource;
   /** Resolved data directory. */
   dataDir: string;
@@ -48,6 +53,21 @@ export class BenchSetupError extends Error {
 
 const CHILD_EPOCHS = 5;
 
+/**
+ * The PyTorch figure of a task and batch size from its rounds: the successful rounds pooled,
+ * or the error when every round failed; `failures` lists the failed rounds (1-based).
+ */
+export function poolPtRounds(rounds: readonly (PyTorchTiming | { error: string })[]): {
+  pytorch: PyTorchTiming | { error: string };
+  failures: { round: number; error: string }[];
+} {
+  const ok = rounds.filter(isPyTorchTiming);
+  const failures = rounds.flatMap((r, i) => (isPyTorchTiming(r) ? [] : [{ round: i + 1, error: r.error }]));
+  if (ok.length > 0) return { pytorch: poolPtTimings(ok), failures };
+  const errors = failures.map((f) => f.error).filter((e, i, a) => a.indexOf(e) === i);
+  return { pytorch: { error: errors.join('; ') || 'no PyTorch run' }, failures };
+}
+
 /** Sets TensorFlow's thread pools through the variables its C library reads when the first context is made. */
 export function applyThreadEnv(env: NodeJS.ProcessEnv, threads: number): { set: boolean } {
   let set = false;
@@ -67,6 +87,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log;
   const notes: string[] = [];
   const threads = options.threads ?? 2;
+  const rounds = options.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
 
   // Thread pools are fixed when TensorFlow makes its context: set the variables before tfjs loads.
   const threadEnv = applyThreadEnv(process.env, threads);
@@ -132,54 +154,84 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const spec = { taskId, seed: task.seed };
 
     for (const bs of options.batchSizes) {
-      log(`${tag} bs ${bs}: ours, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
-      const timed = await timeOurEpochs({
-        factory,
-        spec,
-        batchSize: bs,
-        epochs: options.epochs,
-        warmup: options.warmup,
-        data: data.source,
-        onEpoch: (i, r, warm) =>
-          log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, cpu ${r.cpu_s.toFixed(2)}) val_acc ${r.val_accuracy.toFixed(4)}`),
-      });
+      const at = (round: number) => `${tag} bs ${bs}${rounds > 1 ? ` round ${round}/${rounds}` : ''}`;
+      const ourRounds: TimedTrainer[] = [];
+      const ptRounds: (PyTorchTiming | { error: string })[] = [];
+      let ours: OurTiming | null = null;
+      // One trainer for every round: each round's warm-up epochs continue its training.
+      let session: OurSession | null = null;
       try {
-        if (bs === checkpointBatch) {
-          log(`${tag} bs ${bs}: checkpoint save / commit / restore`);
-          const c = await measureCheckpoint({ factory, spec, timed, batchSize: bs });
-          checkpoints.push(c);
-          log(`  checkpoint ${c.bytes} bytes, save ${c.save_s.toFixed(3)} s, restore ${c.restore_s.toFixed(3)} s (+first eval ${c.first_eval_s.toFixed(3)} s), commit ${c.commit_s.toFixed(3)} s`);
+        for (let round = 1; round <= rounds; round++) {
+          log(`${at(round)}: ours, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
+          session ??= await startOurSession({ factory, spec, batchSize: bs });
+          ourRounds.push(
+            await timeOurRound(session, {
+              epochs: options.epochs,
+              warmup: options.warmup,
+              data: data.source,
+              onEpoch: (i, r, warm) =>
+                log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, cpu ${r.cpu_s.toFixed(2)}) val_acc ${r.val_accuracy.toFixed(4)}`),
+            }),
+          );
+          if (round === rounds) {
+            // After our last round: the checkpoint, once, on the trainer that has just trained; then free it before PyTorch runs.
+            const pooled = poolOurRounds(ourRounds);
+            ours = pooled.timing;
+            if (bs === checkpointBatch) {
+              log(`${tag} bs ${bs}: checkpoint save / commit / restore`);
+              const c = await measureCheckpoint({ factory, spec, timed: pooled, batchSize: bs });
+              checkpoints.push(c);
+              log(`  checkpoint ${c.bytes} bytes, save ${c.save_s.toFixed(3)} s, restore ${c.restore_s.toFixed(3)} s (+first eval ${c.first_eval_s.toFixed(3)} s), commit ${c.commit_s.toFixed(3)} s`);
+            }
+            session.trainer.dispose();
+            session = null;
+          }
+          if (options.vsPytorch && pythonInfo) {
+            log(`${at(round)}: pytorch, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
+            try {
+              const pt = await runPtTiming({
+                python: pythonInfo.python,
+                script: options.pytorchScript,
+                task: taskId,
+                batchSize: bs,
+                epochs: options.epochs,
+                warmup: options.warmup,
+                dataDirs: ptDirs,
+                log: (line) => log(`  pytorch: ${line}`),
+              });
+              ptTorch = pt.torch ?? ptTorch;
+              ptThreads = pt.threads ?? ptThreads;
+              const ptRow = pt.rows.find((r) => r.task === taskId && r.batch_size === bs);
+              if (!ptRow) throw new Error(`its output has no row for ${taskId} bs ${bs}`);
+              ptRounds.push(ptRow.timing);
+            } catch (e) {
+              ptRounds.push({ error: (e as Error).message });
+              log(`  pytorch failed: ${(e as Error).message}`);
+            }
+          }
         }
       } finally {
-        timed.trainer.dispose();
+        session?.trainer.dispose();
       }
-      const row: BenchRow = { task: taskId, model: task.model_type, batch_size: bs, ours: timed.timing, ratio: null };
+      const row: BenchRow = {
+        task: taskId,
+        model: task.model_type,
+        batch_size: bs,
+        ours: ours!,
+        ratio: null,
+        round_medians: { ours: ourRounds.map((r) => r.timing.epoch.median) },
+      };
       if (options.vsPytorch && pythonInfo) {
-        log(`${tag} bs ${bs}: pytorch, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
-        try {
-          const pt = await runPtTiming({
-            python: pythonInfo.python,
-            script: options.pytorchScript,
-            task: taskId,
-            batchSize: bs,
-            epochs: options.epochs,
-            warmup: options.warmup,
-            dataDirs: ptDirs,
-            log: (line) => log(`  pytorch: ${line}`),
-          });
-          ptTorch = pt.torch ?? ptTorch;
-          ptThreads = pt.threads ?? ptThreads;
-          const ptRow = pt.rows.find((r) => r.task === taskId && r.batch_size === bs);
-          if (!ptRow) throw new Error(`its output has no row for ${taskId} bs ${bs}`);
-          row.pytorch = ptRow.timing;
-        } catch (e) {
-          row.pytorch = { error: (e as Error).message };
-          log(`  pytorch failed: ${(e as Error).message}`);
+        const pooled = poolPtRounds(ptRounds);
+        row.pytorch = pooled.pytorch;
+        row.round_medians.pytorch = ptRounds.map((r) => (isPyTorchTiming(r) ? r.epoch.median : null));
+        if (isPyTorchTiming(pooled.pytorch)) {
+          for (const f of pooled.failures) notes.push(`pytorch ${taskId} bs ${bs} round ${f.round}/${rounds} failed (${f.error}); its figures pool the other rounds`);
         }
         if (isPyTorchTiming(row.pytorch)) {
           const pt = row.pytorch.epoch;
-          const ours = row.ours.epoch;
-          row.ratio = { median: ours.median / pt.median, min: ours.min / pt.min, max: ours.max / pt.max };
+          const o = row.ours.epoch;
+          row.ratio = { median: o.median / pt.median, min: o.min / pt.min, max: o.max / pt.max };
         }
       }
       rows.push(row);
@@ -237,7 +289,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       `TF_NUM_INTEROP_THREADS is ${environment.tf_threads.inter_op} but ${seen} tf_Compute threads run: TensorFlow was loaded before the bench set it`,
     );
   }
-  if (options.vsPytorch) notes.push('ours and PyTorch alternate per (task, batch size): ours first, then PyTorch, on the same data folders');
+  if (options.vsPytorch) {
+    notes.push(
+      rounds > 1
+        ? `ours and PyTorch alternate per (task, batch size), ${rounds} rounds: ours, PyTorch, ours, PyTorch, … on the same data folders, each round with its own warm-up; the figures pool every round's measured epochs`
+        : 'ours and PyTorch alternate per (task, batch size): ours first, then PyTorch, on the same data folders',
+    );
+  } else if (rounds > 1) {
+    notes.push(`ours ran ${rounds} rounds per (task, batch size), each with its own warm-up on the same trainer; the figures pool every round's measured epochs`);
+  }
 
   return {
     kind: 'ml-trainer-bench',
@@ -249,6 +309,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       batch_sizes: options.batchSizes,
       epochs: options.epochs,
       warmup: options.warmup,
+      rounds,
       data: options.data,
       data_dir: options.dataDir,
       vs_pytorch: options.vsPytorch,
