@@ -29,10 +29,18 @@ export function trainingArgv(values: TrainingOptionValues): string[] {
   return argv;
 }
 
-export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO): Promise<TrainerFactory> {
+/**
+ * The trainers a command asked for. `onlyTask`: the one task this process will train; it
+ * then gets that task's TensorFlow thread count here instead of a worker process.
+ */
+export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO, onlyTask?: string): Promise<TrainerFactory> {
   const kind = values.trainer ?? 'tfjs';
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
+  if (onlyTask !== undefined) {
+    const { pinThreadsForTask } = await import('../layers/runtime/src/task-threads');
+    pinThreadsForTask(onlyTask);
+  }
   // Loaded only here: TensorFlow takes a moment to start and most commands never need it.
   const { datasetTrainerFactory } = await import('../layers/runtime/src/dataset-trainer-factory');
   return datasetTrainerFactory({

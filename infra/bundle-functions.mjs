@@ -30,6 +30,12 @@ export const FUNCTIONS = {
 /** Functions whose npm packages are installed next to the bundle rather than bundled. */
 const EXTERNAL_PACKAGES = new Set(['training']);
 
+/**
+ * Functions that train: they also get trainer-worker.js beside index.js, the entry of the
+ * worker processes that train tasks on another TensorFlow thread count (layers/runtime).
+ */
+const TRAINER_WORKER = { training: 'layers/runtime/src/trainer-worker-main.ts' };
+
 export const DEFAULT_OUTDIR = 'dist/functions';
 
 /** Builds one function; returns the written bundle's path. */
@@ -39,10 +45,11 @@ export async function bundleFunction(name, { rootDir = process.cwd(), outdir = D
   const entryPath = resolve(rootDir, entry);
   if (!existsSync(entryPath)) throw new Error(`${name}: entry ${entry} does not exist under ${rootDir}`);
   const outfile = resolve(rootDir, outdir, name, 'index.js');
+  const worker = TRAINER_WORKER[name];
   await build({
     absWorkingDir: resolve(rootDir),
-    entryPoints: [entryPath],
-    outfile,
+    entryPoints: { index: entryPath, ...(worker ? { 'trainer-worker': resolve(rootDir, worker) } : {}) },
+    outdir: resolve(rootDir, outdir, name),
     bundle: true,
     platform: 'node',
     target: 'node22',

@@ -3,7 +3,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'cli/main.ts' },
+  // trainer-worker.js: the worker processes that train a task on another TensorFlow thread count (layers/runtime).
+  entryPoints: { cli: 'cli/main.ts', 'trainer-worker': 'layers/runtime/src/trainer-worker-main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -221,7 +221,7 @@ async function makeEnvironment(values: AgentValues, io: CliIO, progress: ReturnT
     if (values.tenant !== undefined || values['api-key'] !== undefined) {
       io.stderr.write('warning: --api-key and --tenant apply with --url only; ignored\n');
     }
-    return new InProcessEnvironment(await trainerFactoryFor(values, io));
+    return new InProcessEnvironment(await trainerFactoryFor(values, io, values.task));
   }
   if (values.trainer !== undefined || values['data-dir'] !== undefined || values['allow-unverified-data']) {
     io.stderr.write('warning: --trainer, --data-dir and --allow-unverified-data apply in-process only; the server trains\n');

@@ -79,7 +79,7 @@ function emit(line: Record<string, unknown>, human: string, json: boolean, io: C
 }
 
 async function runInProcess(start: EpisodeRecord, calls: ToolCall[], values: RunValues, io: CliIO): Promise<EpisodeRecord> {
-  const factory = await trainerFactoryFor(values, io);
+  const factory = await trainerFactoryFor(values, io, start.task_id);
   const trainer = await factory.create({ taskId: start.task_id, seed: start.seed });
   let record = start;
   try {

@@ -42,9 +42,9 @@ export const stepCommand: CliCommand = {
     if (dir === undefined) throw new UsageError('--state-dir <dir> is required');
     if (values.action === undefined) throw new UsageError('--action <json> is required');
     const call: ToolCall = parseToolCall(parseJson(values.action), '--action');
-    const factory = await trainerFactoryFor(values, io);
     const saved = await loadSavedEpisode(dir);
     const record = saved?.record ?? newEpisode(values.task, values.seed);
+    const factory = await trainerFactoryFor(values, io, record.task_id);
     const spec = { taskId: record.task_id, seed: record.seed };
     const trainer = saved ? await factory.restore(spec, saved.checkpoint) : await factory.create(spec);
     try {

@@ -173,6 +173,8 @@ describe('functions/training/Dockerfile', () => {
     expect(fs.existsSync(file)).toBe(true);
     // esbuild's CommonJS output exports `handler` through its export map.
     expect(fs.readFileSync(file, 'utf8')).toMatch(/\bhandler:\s*\(\)\s*=>/);
+    // The trainer worker's entry sits beside the handler, where the runtime looks for it.
+    expect(fs.existsSync(path.join(path.dirname(file), 'trainer-worker.js'))).toBe(true);
     expect(fs.existsSync(`${file}.map`)).toBe(true);
   }, 60_000);
 

@@ -4,7 +4,8 @@ import { DatasetError } from '../../datasets/src/dataset-error';
 import { fetchDataset, type FetchProgress } from '../../datasets/src/fetch';
 import type { TaskData } from '../../datasets/src/task-data';
 import { loadTaskData, type LoadProgress } from '../../datasets/src/task-data-loader';
-import { createTfjsTrainerFactory } from '../../training/src/trainer-factory';
+import { intraOpThreadsForTask, processIntraOpThreads } from './task-threads';
+import { TrainerWorker } from './worker-trainer-factory';
 
 export interface DatasetTrainerOptions {
   /** Folder with one sub-folder per dataset (default: ML_TRAINER_DATA_DIR, else the user cache). */
@@ -16,14 +17,51 @@ export interface DatasetTrainerOptions {
   /** Download a dataset that is not on disk from its official locations (verified) before loading it. */
   autoFetch?: boolean;
   onFetchProgress?: (event: FetchProgress) => void;
+  /**
+   * Train every task in this process, whatever thread count suits it (default: false, or
+   * true when ML_TRAINER_WORKERS=off). Otherwise a task whose best TensorFlow thread count
+   * (task-threads.ts) differs from this process's trains in a worker process with that count.
+   */
+  inProcessOnly?: boolean;
 }
 
 /**
  * Real trainers (tfjs-node) fed with the task's subset of the official training split,
- * drawn with the episode's seed. A subset is decoded once per process and shared by every
- * trainer of the same task and seed.
+ * drawn with the episode's seed, each on the TensorFlow thread count that suits its task:
+ * in this process when that is this process's count, else in a worker process.
  */
 export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFactory {
+  const here = inProcessFactory(options);
+  if (options.inProcessOnly ?? process.env.ML_TRAINER_WORKERS === 'off') return here;
+  const threads = processIntraOpThreads();
+  const workers = new Map<number, TrainerWorker>();
+  const route = (spec: TrainerSpec): TrainerFactory => {
+    const wanted = intraOpThreadsForTask(spec.taskId);
+    if (wanted === threads) return here;
+    let worker = workers.get(wanted);
+    if (!worker) {
+      worker = new TrainerWorker({
+        threads: wanted,
+        dataset: { dataDir: options.dataDir, allowUnverified: options.allowUnverified, autoFetch: options.autoFetch ?? false },
+        onWarning: options.onWarning,
+        onProgress: options.onProgress,
+        onFetchProgress: options.onFetchProgress,
+      });
+      workers.set(wanted, worker);
+    }
+    return worker;
+  };
+  return {
+    create: (spec) => route(spec).create(spec),
+    restore: (spec, checkpoint) => route(spec).restore(spec, checkpoint),
+  };
+}
+
+/**
+ * Trainers in this process. A subset is decoded once per process and shared by every
+ * trainer of the same task and seed. TensorFlow loads on the first trainer.
+ */
+function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
   const loaded = new Map<string, Promise<TaskData>>();
   const load = (spec: TrainerSpec): Promise<TaskData> => {
     const key = `${spec.taskId}:${spec.seed}`;
@@ -35,7 +73,12 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
     }
     return data;
   };
-  return createTfjsTrainerFactory({ loadTaskData: load });
+  let factory: Promise<TrainerFactory> | null = null;
+  const tfjs = () => (factory ??= import('../../training/src/trainer-factory').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load })));
+  return {
+    create: async (spec) => (await tfjs()).create(spec),
+    restore: async (spec, checkpoint) => (await tfjs()).restore(spec, checkpoint),
+  };
 }
 
 async function loadSubset(spec: TrainerSpec, options: DatasetTrainerOptions): Promise<TaskData> {
