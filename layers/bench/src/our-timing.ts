@@ -12,8 +12,8 @@ export const loadAverage = (): LoadAverage => loadavg() as LoadAverage;
 
 export interface EpochRecord {
   epoch_s: number;
-  /** CPU seconds of this process (user + system, all threads) during the epoch. */
-  cpu_s: number;
+  /** CPU seconds of this process (user + system, all threads) during the epoch; null when the trainer runs in a worker process. */
+  cpu_s: number | null;
   train_s: number;
   val_s: number;
   val_loss: number;
@@ -32,10 +32,12 @@ export interface OurSession {
   config: TrainingConfig;
   /** The best validation accuracy so far, over every round (keepBestWeights runs when it improves). */
   best: number;
+  /** False when the trainer trains in a worker process, whose CPU time this process cannot see. */
+  cpuVisible: boolean;
 }
 
 /** Builds the task's model with the default config at this batch size. */
-export async function startOurSession(options: { factory: TrainerFactory; spec: TrainerSpec; batchSize: number }): Promise<OurSession> {
+export async function startOurSession(options: { factory: TrainerFactory; spec: TrainerSpec; batchSize: number; inWorker?: boolean }): Promise<OurSession> {
   const config = trainingConfigSchema.parse({ batch_size: options.batchSize });
   const trainer = await options.factory.create(options.spec);
   try {
@@ -44,7 +46,7 @@ export async function startOurSession(options: { factory: TrainerFactory; spec: 
     trainer.dispose();
     throw e;
   }
-  return { trainer, config, best: -Infinity };
+  return { trainer, config, best: -Infinity, cpuVisible: !options.inWorker };
 }
 
 /**
@@ -67,7 +69,7 @@ export function summarizeOurEpochs(options: {
     epoch: summarize(measured.map((r) => r.epoch_s)),
     median_train_s: median(measured.map((r) => r.train_s)),
     median_val_s: median(measured.map((r) => r.val_s)),
-    median_cpu_s: median(measured.map((r) => r.cpu_s)),
+    median_cpu_s: measured.every((r) => r.cpu_s !== null) ? median(measured.map((r) => r.cpu_s!)) : null,
     loadavg_before: options.loadavgBefore,
     loadavg_after: options.loadavgAfter,
     last_val_accuracy: measured[measured.length - 1]!.val_accuracy,
@@ -97,7 +99,7 @@ export async function timeOurRound(
     }
     const epochS = now() - t0;
     const cpu = process.cpuUsage(c0);
-    const record = { epoch_s: epochS, cpu_s: (cpu.user + cpu.system) / 1e6, train_s: train.seconds, val_s: val.seconds, val_loss: val.loss, val_accuracy: val.accuracy };
+    const record = { epoch_s: epochS, cpu_s: session.cpuVisible ? (cpu.user + cpu.system) / 1e6 : null, train_s: train.seconds, val_s: val.seconds, val_loss: val.loss, val_accuracy: val.accuracy };
     records.push(record);
     options.onEpoch?.(i + 1, record, i < options.warmup);
   }

@@ -21,8 +21,15 @@ export interface EpochTiming {
 
 export interface OurTiming extends EpochTiming {
   data: DataSource;
-  /** CPU seconds per epoch of the whole process (median): about 2 × wall when both cores were ours. */
-  median_cpu_s: number;
+  /**
+   * CPU seconds per epoch of the whole process (median): about 2 × wall when both cores were
+   * ours. Null when the task trained in a worker process (another thread count), whose CPU
+   * time the bench does not see.
+   */
+  median_cpu_s: number | null;
+  /** TensorFlow intra-op threads the task trained with, and whether in a worker process. */
+  intra_op_threads?: number;
+  in_worker?: boolean;
   /** Validation accuracy after the last epoch (a sanity check that it trains). */
   last_val_accuracy: number;
 }

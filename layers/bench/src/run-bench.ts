@@ -13,6 +13,8 @@ import { loadAverage, measureCheckpoint, poolOurRounds, startOurSession, timeOur
 import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
 import type { BenchEnvironment, BenchReport, BenchRow, CheckpointFigures, DataSource, OurTiming, ProcessFigures, PyTorchTiming, SkippedFigures } from './report';
 import { isPyTorchTiming } from './report';
+import { intraOpThreadsForTask, processIntraOpThreads } from '../../runtime/src/task-threads';
+import { TrainerWorker } from '../../runtime/src/worker-trainer-factory';
 
 export interface BenchOptions {
   tasks: string[];
@@ -90,10 +92,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const rounds = options.rounds ?? 1;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
 
+  // The fresh `ml-trainer run` processes choose their thread count as the product does
+  // (the task's, layers/runtime/src/task-threads.ts) unless the caller's environment sets it:
+  // copied before this process's own setting below.
+  const childEnv: NodeJS.ProcessEnv = { ...options.env };
   // Thread pools are fixed when TensorFlow makes its context: set the variables before tfjs loads.
   const threadEnv = applyThreadEnv(process.env, threads);
-  const childEnv: NodeJS.ProcessEnv = { ...options.env };
-  applyThreadEnv(childEnv, threads);
 
   let pythonInfo: PythonInfo | null = null;
   if (options.vsPytorch) {
@@ -147,7 +151,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         : dataset === 'cifar10'
           ? join(options.repoRoot, '.no-cifar-for-random-timing') // pt_reference falls back to random CIFAR images
           : findDatasetFolder(options.dataDir, getDatasetSpec(dataset));
-    const factory: TrainerFactory = createTfjsTrainerFactory({
+    // As the product trains (layers/runtime): a task whose best thread count is not this
+    // process's trains in a worker process with that count, reading the same files.
+    const taskThreads = intraOpThreadsForTask(taskId);
+    const inWorker = data.source === 'real' && taskThreads !== processIntraOpThreads() && !options.batchNorm;
+    const worker = inWorker
+      ? new TrainerWorker({ threads: taskThreads, dataset: { dataDir: options.dataDir, allowUnverified: true, autoFetch: false }, onWarning: () => undefined })
+      : null;
+    if (inWorker) {
+      notes.push(`${taskId} trained on ${taskThreads} intra-op thread${taskThreads === 1 ? '' : 's'} in a worker process, as the product trains it (its CPU seconds are not counted)`);
+    } else if (taskThreads !== processIntraOpThreads()) {
+      notes.push(`${taskId} trained in the bench process on ${processIntraOpThreads()} intra-op threads (${data.source} data${options.batchNorm ? ', --batch-norm' : ''}); the product trains it on ${taskThreads}, in a worker process, which needs real data`);
+    }
+    const factory: TrainerFactory = worker ?? createTfjsTrainerFactory({
       loadTaskData: async () => data.data,
       ...(options.batchNorm ? { batchNorm: options.batchNorm } : {}),
     });
@@ -163,20 +179,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       try {
         for (let round = 1; round <= rounds; round++) {
           log(`${at(round)}: ours, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
-          session ??= await startOurSession({ factory, spec, batchSize: bs });
+          session ??= await startOurSession({ factory, spec, batchSize: bs, inWorker });
           ourRounds.push(
             await timeOurRound(session, {
               epochs: options.epochs,
               warmup: options.warmup,
               data: data.source,
               onEpoch: (i, r, warm) =>
-                log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, cpu ${r.cpu_s.toFixed(2)}) val_acc ${r.val_accuracy.toFixed(4)}`),
+                log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, ${r.cpu_s === null ? `${taskThreads} thread in a worker` : `cpu ${r.cpu_s.toFixed(2)}`}) val_acc ${r.val_accuracy.toFixed(4)}`),
             }),
           );
           if (round === rounds) {
             // After our last round: the checkpoint, once, on the trainer that has just trained; then free it before PyTorch runs.
             const pooled = poolOurRounds(ourRounds);
-            ours = pooled.timing;
+            ours = { ...pooled.timing, intra_op_threads: inWorker ? taskThreads : processIntraOpThreads(), in_worker: inWorker };
             if (bs === checkpointBatch) {
               log(`${tag} bs ${bs}: checkpoint save / commit / restore`);
               const c = await measureCheckpoint({ factory, spec, timed: pooled, batchSize: bs });
@@ -236,6 +252,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       rows.push(row);
     }
+    worker?.close();
 
     if (options.childProcesses) {
       if (data.source !== 'real') {
