@@ -17,7 +17,7 @@ Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, 
   - checkpoint size, save time, restore time (factory.restore + the first forward), and
     save + restore + commit (temp file write + fsync) as a share of a 5-epoch step;
   - a fresh \`ml-trainer run\` process (configure + run_epochs 5, dataset cache warm):
-    time from spawn to the first finished epoch, and its peak RSS;
+    time from spawn to the first training batch (start→epoch 1 begins) and to the first finished epoch, and its peak RSS;
   - with --vs-pytorch: PyTorch's figures from pt_reference.py timing, run alternately with
     ours per (task, batch size) on the same data, and the ratio ours / PyTorch;
   - with --rounds N: ours and PyTorch alternate N times per (task, batch size) (ours, PyTorch,

@@ -90,7 +90,8 @@ describe('bench report formatting', () => {
   it('prints the checkpoint, process and environment figures', () => {
     const text = formatReport(sampleReport());
     expect(text).toMatch(/easy_mnist\s+64\s+1\.3 MiB\s+0\.010\s+0\.020\s+0\.045\s+0\.004\s+0\.059\s+1\.250\s+4\.7%\s+yes/);
-    expect(text).toMatch(/easy_mnist\s+64\s+1\.800\s+0\.300\s+1\.500\s+3\.100\s+4\.500\s+420\.0 MiB\s+0/);
+    expect(text).toMatch(/start→epoch 1 begins s\s+epoch 1 itself s\s+start→epoch 1 done s/);
+    expect(text).toMatch(/easy_mnist\s+64\s+1\.500\s+0\.300\s+1\.800\s+3\.100\s+4\.500\s+420\.0 MiB\s+0/);
     expect(text).toContain('  hard_cifar: skipped (random data)');
     expect(text).toContain('TF threads intra 2 / inter 2 (set by bench), tf_Compute threads seen 2');
     expect(text).toContain('torch 2.13.0+cpu (2 threads)');

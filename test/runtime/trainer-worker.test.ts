@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../layers/training/src/checkpoint';
 import { DatasetError } from '../../layers/datasets/src/dataset-error';
-import { intraOpThreadsForTask, processIntraOpThreads } from '../../layers/runtime/src/task-threads';
+import { intraOpThreadsForTask, pinThreadsForTask, processIntraOpThreads } from '../../layers/runtime/src/task-threads';
 import { defaultWorkerEntry, fromWorkerError, TrainerWorker } from '../../layers/runtime/src/worker-trainer-factory';
 import { toWorkerError } from '../../layers/runtime/src/trainer-worker';
 import { TOY_TASKS } from '../training/toy-data';
@@ -17,6 +17,15 @@ describe('trainer thread counts', () => {
     expect(intraOpThreadsForTask('hard_cifar', { TF_NUM_INTRAOP_THREADS: '4' }, 2)).toBe(4);
     expect(processIntraOpThreads({ TF_NUM_INTRAOP_THREADS: 'x' }, 3)).toBe(3);
     expect(() => intraOpThreadsForTask('nope', {}, 2)).toThrow(/nope/);
+  });
+
+  it('pins a one-task process to its task\'s count, unless the environment chose one', () => {
+    const env: NodeJS.ProcessEnv = {};
+    pinThreadsForTask('easy_mnist', env);
+    expect(env.TF_NUM_INTRAOP_THREADS).toBe('1');
+    const chosen: NodeJS.ProcessEnv = { TF_NUM_INTRAOP_THREADS: '3' };
+    pinThreadsForTask('easy_mnist', chosen);
+    expect(chosen.TF_NUM_INTRAOP_THREADS).toBe('3');
   });
 });
 

@@ -22,7 +22,7 @@ export function disposeValues(w: WeightValues | null): void {
 export class ModelState {
   private constructor(
     public network: Network,
-    /** Every parameter, packed in one variable (see PackedLayout). */
+    /** Every parameter, in the variables of its PackedLayout (small ones packed together). */
     readonly params: PackedVariable,
     public buffers: Map<string, tf.Tensor>,
     public optimizer: Optimizer,
@@ -47,7 +47,7 @@ export class ModelState {
     return new ModelState(network, params, buffers, optimizer, config, best);
   }
 
-  /** The parameters' current values (reads that share the variables' buffers). */
+  /** The parameters' current values, by name (a lone parameter's read shares its variable's buffer). */
   readParams(): Map<string, tf.Tensor> {
     return this.params.readParts();
   }

@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs-node';
-import { availableParallelism } from 'node:os';
 import type { AugmentationSetting, EvalPassMetrics, Trainer, TrainerSpec, TrainPassMetrics } from '../../core/src/trainer-port';
 import type { TrainingConfig } from '../../core/src/training-config';
 import type { DatasetName, TaskData } from '../../datasets/src/task-data';
@@ -9,6 +8,7 @@ import { evaluate } from './evaluation';
 import type { KernelChoice } from './layers/layer';
 import { MODEL_INPUT, ModelKind } from './model/architectures';
 import { snapshotModel } from './model-snapshot';
+import { processIntraOpThreads } from './thread-count';
 import { ModelState } from './model-state';
 import type { RngStreams } from './rng-streams';
 import { trainEpoch } from './train-epoch';
@@ -104,7 +104,7 @@ export class TfjsTrainer implements Trainer {
       augmentation: this.augmentation,
       rng: this.rng.save(),
       kernels: this.context.kernels,
-      intraOpThreads: intraOpThreads(),
+      intraOpThreads: processIntraOpThreads(),
       model: this.model ? snapshotModel(this.model) : null,
     };
   }
@@ -128,12 +128,6 @@ export class TfjsTrainer implements Trainer {
     });
     return this.data;
   }
-}
-
-/** TensorFlow's intra-op pool size: TF_NUM_INTRAOP_THREADS, else the CPUs this process may use. */
-function intraOpThreads(): number {
-  const configured = Number(process.env.TF_NUM_INTRAOP_THREADS);
-  return Number.isInteger(configured) && configured > 0 ? configured : availableParallelism();
 }
 
 function augmentationOf(config: TrainingConfig): AugmentationSetting {
