@@ -1,20 +1,9 @@
 import { baselinePolicy, playEpisode, RestEnvironment } from '../../layers/agent/src';
-import { startServer, startStoredService, type RunningServer } from '../server/harness';
+import { storedServerForSuite } from '../server/harness';
 
 /** The agent's REST client against the real local server (stored service on dynalite + s3rver). */
 describe('agents against the local server', () => {
-  let stored: Awaited<ReturnType<typeof startStoredService>>;
-  let server: RunningServer;
-
-  beforeAll(async () => {
-    stored = await startStoredService();
-    server = await startServer({ service: stored.service });
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await stored.close();
-  });
+  const server = storedServerForSuite();
 
   it('the baseline plays a whole episode and is graded', async () => {
     const environment = new RestEnvironment({ url: server.base, tenantId: 'agents' });

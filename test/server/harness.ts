@@ -39,6 +39,29 @@ export async function startStoredService(): Promise<{ service: EpisodeService; c
   return { service, close: () => runtime.close() };
 }
 
+/** In the calling describe: beforeAll starts the stored service and a server over it, afterAll closes both; read fields inside tests. */
+export function storedServerForSuite(options: Omit<Partial<ServerOptions>, 'service'> = {}): Omit<RunningServer, 'close'> {
+  let stored: Awaited<ReturnType<typeof startStoredService>> | undefined;
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    stored = await startStoredService();
+    server = await startServer({ ...options, service: stored.service });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await stored?.close();
+  });
+  const started = (): RunningServer => {
+    if (!server) throw new Error('storedServerForSuite: the server starts in beforeAll; read it inside tests');
+    return server;
+  };
+  return {
+    get app() { return started().app; },
+    get base() { return started().base; },
+    get wsBase() { return started().wsBase; },
+  };
+}
+
 export interface HttpResult {
   status: number;
   headers: Headers;

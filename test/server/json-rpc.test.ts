@@ -1,22 +1,13 @@
 import WebSocket from 'ws';
-import { http, SCRIPT, startServer, startStoredService, type RunningServer } from './harness';
+import { http, SCRIPT, startServer, storedServerForSuite, type RunningServer } from './harness';
 
 /** OpenEnv's JSON-RPC 2.0 at POST /mcp and WebSocket /mcp (§6). */
 
-const rpc = (server: RunningServer, body: unknown, headers: Record<string, string> = {}) => http('POST', `${server.base}/mcp`, body, headers);
+const rpc = (server: Pick<RunningServer, 'base'>, body: unknown, headers: Record<string, string> = {}) => http('POST', `${server.base}/mcp`, body, headers);
 const request = (method: string, params?: Record<string, unknown>, id: number | string = 1) => ({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
 
 describe('a whole episode over JSON-RPC POST /mcp (stored service: dynalite + s3rver)', () => {
-  let stored: Awaited<ReturnType<typeof startStoredService>>;
-  let server: RunningServer;
-  beforeAll(async () => {
-    stored = await startStoredService();
-    server = await startServer({ service: stored.service });
-  });
-  afterAll(async () => {
-    await server.close();
-    await stored.close();
-  });
+  const server = storedServerForSuite();
 
   it('session/create starts an episode; tools/call steps it; session/close ends the session', async () => {
     const list = await rpc(server, request('tools/list'));

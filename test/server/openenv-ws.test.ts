@@ -1,18 +1,9 @@
-import { FrameClient, SCRIPT, startServer, startStoredService, type RunningServer } from './harness';
+import { FrameClient, SCRIPT, startServer, storedServerForSuite, type RunningServer } from './harness';
 
 /** OpenEnv's WebSocket /ws session protocol (§5), as the Python EnvClient / MCPToolClient speak it. */
 
 describe('a whole episode over OpenEnv /ws (stored service: dynalite + s3rver)', () => {
-  let stored: Awaited<ReturnType<typeof startStoredService>>;
-  let server: RunningServer;
-  beforeAll(async () => {
-    stored = await startStoredService();
-    server = await startServer({ service: stored.service });
-  });
-  afterAll(async () => {
-    await server.close();
-    await stored.close();
-  });
+  const server = storedServerForSuite();
 
   it('resets, lists tools (not a step), plays the script, reads the state, closes', async () => {
     const client = await FrameClient.connect(`${server.wsBase}/ws`);

@@ -1,19 +1,10 @@
-import { http, SCRIPT, startServer, startStoredService, type RunningServer } from './harness';
+import { http, SCRIPT, startServer, storedServerForSuite, type RunningServer } from './harness';
 import { InMemoryEpisodeService } from './in-memory-episode-service';
 
 /** The REST API under /v1. */
 
 describe('a whole episode over REST (stored service: dynalite + s3rver)', () => {
-  let stored: Awaited<ReturnType<typeof startStoredService>>;
-  let server: RunningServer;
-  beforeAll(async () => {
-    stored = await startStoredService();
-    server = await startServer({ service: stored.service });
-  });
-  afterAll(async () => {
-    await server.close();
-    await stored.close();
-  });
+  const server = storedServerForSuite();
 
   it('creates, steps to submission, reads the record, grade and usage, lists', async () => {
     const tenant = { 'x-tenant-id': 'rest-team' };

@@ -2,11 +2,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeTools } from '../../layers/core/src';
-import { http, SCRIPT, startServer, startStoredService, type RunningServer } from './harness';
+import { http, SCRIPT, startServer, storedServerForSuite, type RunningServer } from './harness';
 
 /** Standard MCP (Streamable HTTP, with initialize) through the official SDK client. */
 
-async function connect(server: RunningServer, headers: Record<string, string> = {}) {
+async function connect(server: Pick<RunningServer, 'base'>, headers: Record<string, string> = {}) {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(`${server.base}/mcp/v1`), { requestInit: { headers } });
   await client.connect(transport);
@@ -16,16 +16,7 @@ async function connect(server: RunningServer, headers: Record<string, string> = 
 const payload = (result: unknown) => (result as CallToolResult).structuredContent as any;
 
 describe('a whole episode over standard MCP (stored service: dynalite + s3rver)', () => {
-  let stored: Awaited<ReturnType<typeof startStoredService>>;
-  let server: RunningServer;
-  beforeAll(async () => {
-    stored = await startStoredService();
-    server = await startServer({ service: stored.service });
-  });
-  afterAll(async () => {
-    await server.close();
-    await stored.close();
-  });
+  const server = storedServerForSuite();
 
   it('initializes, lists start_episode + the six tools with the core schemas, plays and submits', async () => {
     const { client, transport } = await connect(server);
