@@ -25,7 +25,9 @@ Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, 
     median, min, max and ratio pool every round's measured epochs, and each round's median is
     listed too. Checkpoint and fresh-process figures are measured once.
 TensorFlow gets 2 intra-op and 2 inter-op threads (TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS,
-unless set), PyTorch 2 threads (torch.set_num_threads(2) in the script).
+unless set), PyTorch 2 threads (torch.set_num_threads(2) in the script). With real data each task
+trains as the product trains it: easy_mnist on 1 intra-op thread in a worker process (its CPU
+seconds are not counted), the CNNs in the bench process.
 
 Options:
   --task <id>               easy_mnist, medium_fashion, hard_cifar; repeat or comma-separate (default: all)
