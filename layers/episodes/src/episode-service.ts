@@ -1,4 +1,5 @@
-import type { CoreErrorInfo, EpisodeRecord, EpochProgress, Grade, ToolCall } from '../../core/src';
+import type { CoreErrorInfo, EpisodeRecord, EpochProgress, Grade, StepResult, ToolCall } from '../../core/src';
+import type { StoredEpisodeSummary } from '../../storage/src/episode-store';
 
 /** Who owns an episode. Every operation is scoped to one tenant; another tenant's episode does not exist for it. */
 export type TenantId = string;
@@ -9,20 +10,8 @@ export interface EpisodeUsage {
   training_seconds: number;
 }
 
-export interface EpisodeSummary {
-  episode_id: string;
-  tenant: TenantId;
-  task_id: string;
-  seed: number;
-  status: EpisodeRecord['status'];
-  step_count: number;
-  best_val_accuracy: number;
-  score: number | null;
-  /** Optimistic-locking version: +1 per committed step. */
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+/** An episode in a listing: what the store projects for it (no record, no results). */
+export type EpisodeSummary = StoredEpisodeSummary;
 
 export interface EpisodeView extends EpisodeSummary {
   record: EpisodeRecord;
@@ -42,6 +31,23 @@ export interface StepView {
   grade: Grade | null;
   /** True when a repeated request_id returned the stored result without executing again. */
   replayed: boolean;
+}
+
+/** The view every interface returns, as plain JSON (what a replay returns too). */
+export function stepView(episodeId: string, version: number, result: StepResult): StepView {
+  const view: StepView = {
+    episode_id: episodeId,
+    version,
+    step: result.record.step_count,
+    tool: result.tool,
+    data: result.data,
+    error: result.error,
+    reward: result.reward,
+    done: result.done,
+    grade: result.grade,
+    replayed: false,
+  };
+  return JSON.parse(JSON.stringify(view)) as StepView;
 }
 
 export interface StepRequest {

@@ -20,10 +20,10 @@ import {
   type PreparedEpisode,
   type StoredEpisode,
   storedEpisodeSummary,
-  type StoredEpisodeSummary,
 } from '../../storage/src';
 import {
   EpisodeServiceError,
+  stepView,
   type EpisodeService,
   type EpisodeSummary,
   type EpisodeView,
@@ -168,8 +168,7 @@ export class StoredEpisodeService implements EpisodeService {
       throw new EpisodeServiceError('invalid_request', `limit must be an integer from 1 to 100, got ${options.limit}.`, { field: 'limit' });
     }
     try {
-      const page = await this.episodes.listByTenant(tenant, { limit: options.limit ?? 20, cursor: options.cursor ?? null });
-      return { items: page.items.map(summaryOf), cursor: page.cursor };
+      return await this.episodes.listByTenant(tenant, { limit: options.limit ?? 20, cursor: options.cursor ?? null });
     } catch (error) {
       if (isStorageError(error, 'invalid_cursor')) throw new EpisodeServiceError('invalid_request', error.message, { field: 'cursor' });
       throw error;
@@ -446,39 +445,6 @@ function replayOf(episode: StoredEpisode, requestId: string | undefined, callHas
   return { ...(JSON.parse(stored.view) as StepView), replayed: true };
 }
 
-/** The view every interface returns, as plain JSON (what a replay returns too). */
-function stepView(episodeId: string, version: number, result: StepResult): StepView {
-  const view: StepView = {
-    episode_id: episodeId,
-    version,
-    step: result.record.step_count,
-    tool: result.tool,
-    data: result.data,
-    error: result.error,
-    reward: result.reward,
-    done: result.done,
-    grade: result.grade,
-    replayed: false,
-  };
-  return JSON.parse(JSON.stringify(view)) as StepView;
-}
-
-function summaryOf(episode: StoredEpisodeSummary): EpisodeSummary {
-  return {
-    episode_id: episode.episode_id,
-    tenant: episode.tenant,
-    task_id: episode.task_id,
-    seed: episode.seed,
-    status: episode.status,
-    step_count: episode.step_count,
-    best_val_accuracy: episode.best_val_accuracy,
-    score: episode.score,
-    version: episode.version,
-    created_at: episode.created_at,
-    updated_at: episode.updated_at,
-  };
-}
-
 function episodeView(episode: StoredEpisode): EpisodeView {
-  return { ...summaryOf(storedEpisodeSummary(episode)), record: episode.record, usage: { ...episode.usage } };
+  return { ...storedEpisodeSummary(episode), record: episode.record, usage: { ...episode.usage } };
 }

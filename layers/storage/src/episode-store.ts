@@ -46,14 +46,15 @@ export interface StoredEpisode {
 
 /** A tenant's episode as the listing GSI projects it (no record, no results). */
 export interface StoredEpisodeSummary {
-  tenant: string;
   episode_id: string;
+  tenant: string;
   task_id: string;
   seed: number;
   status: EpisodeRecord['status'];
   step_count: number;
   best_val_accuracy: number;
   score: number | null;
+  /** Optimistic-locking version: +1 per committed step. */
   version: number;
   created_at: string;
   updated_at: string;
@@ -63,8 +64,8 @@ export interface StoredEpisodeSummary {
 export function storedEpisodeSummary(episode: StoredEpisode): StoredEpisodeSummary {
   const record = episode.record;
   return {
-    tenant: episode.tenant,
     episode_id: episode.episode_id,
+    tenant: episode.tenant,
     task_id: record.task_id,
     seed: record.seed,
     status: record.status,
@@ -513,8 +514,8 @@ export class EpisodeStore {
 
   private summary(row: Record<string, unknown>): StoredEpisodeSummary {
     return {
-      tenant: row.tenant as string,
       episode_id: row.episode_id as string,
+      tenant: row.tenant as string,
       task_id: row.task_id as string,
       seed: row.seed as number,
       status: row.status as EpisodeRecord['status'],
