@@ -3,6 +3,7 @@ import { CoreError, createEpisode, executeStep, type EpisodeRecord, type Trainer
 import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
 import {
   EpisodeServiceError,
+  stepView,
   type EpisodeService,
   type EpisodeSummary,
   type EpisodeUsage,
@@ -112,20 +113,9 @@ export class InMemoryEpisodeService implements EpisodeService {
           stored.updated_at = new Date().toISOString();
           stored.usage = { steps: stored.usage.steps + 1, epochs_trained: stored.usage.epochs_trained + epochs, training_seconds: stored.usage.training_seconds + seconds };
         }
-        const stepView: StepView = {
-          episode_id: stored.episode_id,
-          version: stored.version,
-          step: result.record.step_count,
-          tool: result.tool,
-          data: result.data,
-          error: result.error,
-          reward: result.reward,
-          done: result.done,
-          grade: result.grade,
-          replayed: false,
-        };
-        if (committed && request.requestId !== undefined) stored.results.set(request.requestId, stepView);
-        return stepView;
+        const view = stepView(stored.episode_id, stored.version, result);
+        if (committed && request.requestId !== undefined) stored.results.set(request.requestId, view);
+        return view;
       } finally {
         trainer.dispose();
       }

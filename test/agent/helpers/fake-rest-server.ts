@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { buildObservation, CoreError, createEpisode, describeTools, executeStep, type EpisodeRecord, type Trainer } from '../../../layers/core/src';
 import { formulaTrainerFactory } from '../../../layers/core/src/testing/formula-trainer';
+import { stepView } from '../../../layers/episodes/src/episode-service';
 
 export interface LoggedRequest {
   method: string;
@@ -194,18 +195,7 @@ export class FakeRestServer {
     this.executed += 1;
     episode.record = result.record;
     episode.version += 1;
-    const view = {
-      episode_id: episodeId,
-      version: episode.version,
-      step: result.record.step_count,
-      tool: result.tool,
-      data: result.data,
-      error: result.error,
-      reward: result.reward,
-      done: result.done,
-      grade: result.grade,
-      replayed: false,
-    };
+    const view: Record<string, unknown> = { ...stepView(episodeId, episode.version, result) };
     if (request_id !== undefined) episode.results.set(request_id, view);
     return view;
   }
