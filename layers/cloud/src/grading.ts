@@ -66,26 +66,13 @@ export async function gradeStoredEpisode(deps: GradeDeps, request: GradeRequest)
     const recomputed = gradeEpisode(gradeInputOf(record));
     const matches = record.grade !== null && isDeepStrictEqual(record.grade, recomputed);
     const grade = record.grade ?? recomputed;
-    try {
-      await deps.documents.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { pk: episodePartitionKey(tenant, episode_id), sk: 'episode' },
-          UpdateExpression: 'SET graded_at = if_not_exists(graded_at, :now), graded_by = if_not_exists(graded_by, :by), grade_matches = :matches',
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: {
-            ':now': clock().toISOString(),
-            ':by': request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
-            ':matches': matches,
-            ':version': episode.version,
-          },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) continue; // the item changed under us: read it again
-      throw error;
-    }
+    const noted = await annotateEpisode(deps, tenant, episode_id, episode.version,
+      'SET graded_at = if_not_exists(graded_at, :now), graded_by = if_not_exists(graded_by, :by), grade_matches = :matches', {
+        ':now': clock().toISOString(),
+        ':by': request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
+        ':matches': matches,
+      });
+    if (!noted) continue; // the item changed under us: read it again
     return {
       ...resultOf(episode, grade),
       status: matches ? 'graded' : 'grade_mismatch',
@@ -159,21 +146,35 @@ export async function autoSubmitEpisode(deps: AutoSubmitDeps, request: { tenant:
       if (isStorageError(error, 'conflict')) continue; // a step committed meanwhile: look again
       throw error;
     }
-    try {
-      await deps.documents.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { pk: episodePartitionKey(tenant, episode_id), sk: 'episode' },
-          UpdateExpression: 'SET auto_submitted_by = :run',
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':run': request.run_id, ':version': next.version },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    // A later step may already have moved the version on: the note is then simply not written.
+    await annotateEpisode(deps, tenant, episode_id, next.version, 'SET auto_submitted_by = :run', { ':run': request.run_id });
     return result('auto_submitted', grade.score);
   }
   throw new Error(`Episode ${episode_id} kept changing while it was auto-submitted.`);
+}
+
+/**
+ * Sets bookkeeping attributes on the episode item if it is still at `version`; false when a
+ * commit moved it on meanwhile (the condition failed).
+ */
+async function annotateEpisode(
+  deps: { documents: DynamoDBDocumentClient; tableName: string },
+  tenant: string, episodeId: string, version: number, update: string, values: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    await deps.documents.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk: episodePartitionKey(tenant, episodeId), sk: 'episode' },
+        UpdateExpression: update,
+        ConditionExpression: '#version = :version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ...values, ':version': version },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
