@@ -1,5 +1,5 @@
 import type { TrainerFactory } from '../layers/core/src';
-import { formulaTrainerFactory } from '../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../layers/testing/src';
 import { UsageError, type CliIO } from './command';
 import { downloadProgressPrinter } from './download-progress';
 

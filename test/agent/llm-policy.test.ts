@@ -1,5 +1,5 @@
 import { describeTools } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { InProcessEnvironment, llmPolicy, playEpisode, UNPARSED_ARGUMENTS, type LlmPolicyOptions } from '../../layers/agent/src';
 import { call, FakeOpenAiServer, type ScriptedReply } from './helpers/fake-openai-server';
 

@@ -1,5 +1,5 @@
 import { TASK_IDS } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import {
   baselinePolicy,
   defaultPolicy,

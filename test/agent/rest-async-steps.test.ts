@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { gatedFactory, startCloud, type Cloud } from '../functions/helpers';
 import { AgentEnvironmentError, baselinePolicy, InProcessEnvironment, playEpisode, RestEnvironment, type PendingInfo } from '../../layers/agent/src';

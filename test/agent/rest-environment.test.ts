@@ -1,5 +1,5 @@
 import { describeTools } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { AgentEnvironmentError, baselinePolicy, InProcessEnvironment, playEpisode, RestEnvironment } from '../../layers/agent/src';
 import { FakeRestServer } from './helpers/fake-rest-server';
 

@@ -1,7 +1,7 @@
 import { lazyTrainerFactory } from '../../layers/cloud/src/lazy-trainer';
 import type { Trainer, TrainerFactory } from '../../layers/core/src';
 import { trainingConfigSchema } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 
 /** The training handler's lazy trainers: built only when a step uses them, identical to the real ones when it does. */
 

@@ -1,5 +1,5 @@
 import { createEpisode, executeStep, type EpisodeRecord, type StepResult, type ToolCall } from '../../layers/core/src';
-import { FormulaTrainer } from '../../layers/core/src/testing/formula-trainer';
+import { FormulaTrainer } from '../../layers/testing/src';
 
 /** Plays tool calls through the state machine with the formula trainer. */
 export async function play(taskId: string, calls: ToolCall[], start?: { record: EpisodeRecord; trainer: FormulaTrainer }) {

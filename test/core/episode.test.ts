@@ -1,5 +1,5 @@
 import { autoSubmitEpisode, createEpisode, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
-import { FormulaTrainer } from '../../layers/core/src/testing/formula-trainer';
+import { FormulaTrainer } from '../../layers/testing/src';
 import { configure, play, run, status, submitCall } from './episode-helpers';
 
 describe('createEpisode', () => {

@@ -7,7 +7,7 @@ import {
   type Trainer,
   type TrainerFactory,
 } from '../../layers/core/src';
-import { FormulaTrainer, formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { FormulaTrainer, formulaTrainerFactory } from '../../layers/testing/src';
 
 export const configure = (args: Record<string, unknown> = {}): ToolCall => ({ tool: 'configure_training', arguments: args });
 export const run = (num_epochs: number): ToolCall => ({ tool: 'run_epochs', arguments: { num_epochs } });

@@ -6,7 +6,7 @@
  *   { config: StorageConfig, tenant, episodeId, requestId, call, epochDelayMs }
  */
 import type { ToolCall, Trainer, TrainerFactory } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
 import { createStorage, type StorageConfig } from '../../layers/storage/src';
 

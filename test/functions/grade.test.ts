@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createGradeHandler, type GradeHandler } from '../../functions/grade/handler';
 import { lambdaContext } from '../../layers/cloud/src/invokers';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import './helpers';

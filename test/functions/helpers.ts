@@ -6,7 +6,7 @@ import { createTrainingHandler, type TrainingHandlerDeps } from '../../functions
 import { InProcessInvoker, lambdaContext, type TrainingInvoker } from '../../layers/cloud/src/invokers';
 import type { TrainingStepEvent } from '../../layers/cloud/src/training-protocol';
 import type { Trainer, TrainerFactory } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { apiGatewayEvent } from './api-gateway-event';
 

@@ -1,5 +1,5 @@
 import { createEpisode, executeStep, type EpisodeRecord, type ToolCall, type Trainer, type TrainerFactory } from '../../layers/core/src';
-import { FormulaTrainer, formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { FormulaTrainer, formulaTrainerFactory } from '../../layers/testing/src';
 
 /** Plays tool calls on a fresh episode with the formula trainer; returns the record after each step. */
 export async function play(calls: ToolCall[], taskId = 'easy_mnist', seed?: number): Promise<EpisodeRecord[]> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { reportCommand } from '../../cli/commands/report';
 import { UsageError } from '../../cli/command';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
 import { startLocalRuntime } from '../../layers/storage/src/local-runtime';
 import { startServer } from '../server/harness';

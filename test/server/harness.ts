@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import type { EpisodeService } from '../../layers/episodes/src/episode-service';
 import { createServer, type ServerOptions } from '../../layers/server/src';
 import { InMemoryEpisodeService } from './in-memory-episode-service';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CoreError, createEpisode, executeStep, type EpisodeRecord, type TrainerFactory } from '../../layers/core/src';
-import { formulaTrainerFactory } from '../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../layers/testing/src';
 import {
   EpisodeServiceError,
   stepView,

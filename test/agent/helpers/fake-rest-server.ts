@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildObservation, CoreError, createEpisode, describeTools, executeStep, type EpisodeRecord, type Trainer } from '../../../layers/core/src';
-import { formulaTrainerFactory } from '../../../layers/core/src/testing/formula-trainer';
+import { formulaTrainerFactory } from '../../../layers/testing/src';
 import { stepView } from '../../../layers/episodes/src/episode-service';
 
 export interface LoggedRequest {

@@ -1,5 +1,4 @@
-import type { TrainingConfig } from '../training-config';
-import type { AugmentationSetting, EvalPassMetrics, TrainPassMetrics, Trainer, TrainerFactory, TrainerSpec } from '../trainer-port';
+import type { AugmentationSetting, EvalPassMetrics, Trainer, TrainerFactory, TrainerSpec, TrainingConfig, TrainPassMetrics } from '../../core/src';
 
 /**
  * A deterministic stand-in for real training: closed-form curves that rise, overfit and
