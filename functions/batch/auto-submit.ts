@@ -32,8 +32,6 @@ export function createAutoSubmitHandler(deps: AutoSubmitHandlerDeps | ((obs: Obs
       const result = await autoSubmitEpisode(
         {
           episodes: storage.episodes,
-          documents: storage.clients.documents,
-          tableName: storage.config.tableName,
           abandonAfterHours: numberFromEnv(resolved.env ?? process.env, 'ABANDON_AFTER_HOURS', 24),
           ...(clock ? { clock } : {}),
         },

@@ -37,8 +37,6 @@ export function createGradeHandler(deps: GradeHandlerDeps | ((obs: Observability
       const result = await gradeStoredEpisode(
         {
           episodes: resolved.storage.episodes,
-          documents: resolved.storage.clients.documents,
-          tableName: resolved.storage.config.tableName,
           ...(resolved.clock ? { clock: resolved.clock } : {}),
         },
         request,

@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpError } from '../../server/src/http-error';
-import { isValidId } from '../../storage/src';
-import { isConditionFailure, TableItems, type TableContext } from './table-items';
+import { isConditionFailure, isValidId } from '../../storage/src';
+import { TableItems, type TableContext } from './table-items';
 
 /**
  * Each tenant's episode quota: how many episodes an API key may create per calendar month

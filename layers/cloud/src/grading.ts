@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type Grade } from '../../core/src';
-import { episodePartitionKey, isStorageError, isValidId, type EpisodeStore, type StoredEpisode } from '../../storage/src';
-import { isConditionFailure } from './table-items';
+import { isStorageError, isValidId, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 
 /**
  * Grading a stored episode (the grade Lambda) and auto-submitting an abandoned one (the
@@ -13,8 +11,6 @@ import { isConditionFailure } from './table-items';
  */
 export interface GradeDeps {
   episodes: EpisodeStore;
-  documents: DynamoDBDocumentClient;
-  tableName: string;
   clock?: () => Date;
 }
 
@@ -66,12 +62,11 @@ export async function gradeStoredEpisode(deps: GradeDeps, request: GradeRequest)
     const recomputed = gradeEpisode(gradeInputOf(record));
     const matches = record.grade !== null && isDeepStrictEqual(record.grade, recomputed);
     const grade = record.grade ?? recomputed;
-    const noted = await annotateEpisode(deps, tenant, episode_id, episode.version,
-      'SET graded_at = if_not_exists(graded_at, :now), graded_by = if_not_exists(graded_by, :by), grade_matches = :matches', {
-        ':now': clock().toISOString(),
-        ':by': request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
-        ':matches': matches,
-      });
+    const noted = await deps.episodes.noteIfAtVersion(tenant, episode_id, episode.version, {
+      graded_at: clock().toISOString(),
+      graded_by: request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
+      grade_matches: matches,
+    });
     if (!noted) continue; // the item changed under us: read it again
     return {
       ...resultOf(episode, grade),
@@ -147,34 +142,8 @@ export async function autoSubmitEpisode(deps: AutoSubmitDeps, request: { tenant:
       throw error;
     }
     // A later step may already have moved the version on: the note is then simply not written.
-    await annotateEpisode(deps, tenant, episode_id, next.version, 'SET auto_submitted_by = :run', { ':run': request.run_id });
+    await deps.episodes.noteIfAtVersion(tenant, episode_id, next.version, { auto_submitted_by: request.run_id });
     return result('auto_submitted', grade.score);
   }
   throw new Error(`Episode ${episode_id} kept changing while it was auto-submitted.`);
-}
-
-/**
- * Sets bookkeeping attributes on the episode item if it is still at `version`; false when a
- * commit moved it on meanwhile (the condition failed).
- */
-async function annotateEpisode(
-  deps: { documents: DynamoDBDocumentClient; tableName: string },
-  tenant: string, episodeId: string, version: number, update: string, values: Record<string, unknown>,
-): Promise<boolean> {
-  try {
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { pk: episodePartitionKey(tenant, episodeId), sk: 'episode' },
-        UpdateExpression: update,
-        ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ...values, ':version': version },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
 }

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -7,22 +6,24 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { episodePartitionKey, isValidId } from '../../storage/src';
+import {
+  BATCH_STATE_KEY,
+  isConditionFailure,
+  isValidId,
+  meteringKey,
+  parseEpisodePartitionKey,
+  stepKey,
+  TABLE_LAYOUT,
+  TENANTS_PARTITION_KEY,
+  tenantRegistryKey,
+} from '../../storage/src';
 
 /**
- * The cloud's own items in the episodes table, beside the episode items of layers/storage
- * (none of them carries the GSI key attributes `tenant`+`created_at` or `ended_day`+`ended_at`,
- * so they never show up in the tenant listing or the batch's end-time index):
- *
- * | pk | sk | what |
- * |---|---|---|
- * | `episode#<tenant>#<episode>` | `step#<step_id>` | a step requested but not (yet) committed: pending, running or failed |
- * | `episode#<tenant>#<episode>` | `metering` | Lambda use of the episode's training invocations (ADD counters) |
- * | `tenants` | `tenant#<tenant>` | the tenants that created episodes (the batch run finds abandoned episodes per tenant) |
- * | `batch#state` | `batch#state` | `last_until`: where the next batch run starts |
- * | `tenant#<tenant>` | `quota#<YYYY-MM>`, `quota#limit` | a tenant's episode count per month and its own limit (episode-quota.ts) |
- *
- * Items with a TTL (`expires_at`) are treated as absent once expired, as the store does.
+ * The cloud's own items in the episodes table, beside the episode items of layers/storage;
+ * their keys are built in layers/storage/src/table-keys.ts. None of them carries the GSI key
+ * attributes `tenant`+`created_at` or `ended_day`+`ended_at`, so they never show up in the
+ * tenant listing or the batch's end-time index. Items with a TTL (`expires_at`) are treated
+ * as absent once expired, as the store does.
  */
 export interface TableContext {
   documents: DynamoDBDocumentClient;
@@ -32,9 +33,8 @@ export interface TableContext {
   clock?: () => Date;
 }
 
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
+/** The table's partition key in expressions: `#pk`. */
+const PK_NAME = { '#pk': TABLE_LAYOUT.partitionKey.name };
 
 /** Base of the item stores: the table, its retention and the clock (episode-quota.ts extends it too). */
 export abstract class TableItems {
@@ -60,7 +60,8 @@ export abstract class TableItems {
 
   protected live(item: Record<string, unknown> | undefined): Record<string, unknown> | null {
     if (!item) return null;
-    if (typeof item.expires_at === 'number' && item.expires_at <= this.nowSeconds()) return null;
+    const expiresAt = item[TABLE_LAYOUT.ttlAttribute];
+    if (typeof expiresAt === 'number' && expiresAt <= this.nowSeconds()) return null;
     return item;
   }
 }
@@ -95,17 +96,11 @@ export interface StepStatus {
   failure?: StepFailure;
 }
 
-const STEP_PREFIX = 'step#';
-
 export class StepStatusStore extends TableItems {
-  private key(tenant: string, episodeId: string, stepId: string) {
-    return { pk: episodePartitionKey(tenant, episodeId), sk: `${STEP_PREFIX}${stepId}` };
-  }
-
   async get(tenant: string, episodeId: string, stepId: string): Promise<StepStatus | null> {
     if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return null;
     const output = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: this.key(tenant, episodeId, stepId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: stepKey(tenant, episodeId, stepId), ConsistentRead: true }),
     );
     const item = this.live(output.Item);
     return item ? decodeStep(item) : null;
@@ -126,15 +121,15 @@ export class StepStatusStore extends TableItems {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.key(tenant, status.episode_id, status.step_id),
+          Key: stepKey(tenant, status.episode_id, status.step_id),
           UpdateExpression:
             'SET #state = :pending, episode_id = :episode, step_id = :step, call_sha256 = :call, tool = :tool, #mode = :mode, ' +
             'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure',
           ConditionExpression:
             options.failedBefore !== undefined
-              ? 'attribute_not_exists(pk) OR (#state = :failed AND failed_at < :before)'
-              : 'attribute_not_exists(pk) OR #state = :failed OR deadline_at < :now',
-          ExpressionAttributeNames: { '#state': 'state', '#mode': 'mode' },
+              ? 'attribute_not_exists(#pk) OR (#state = :failed AND failed_at < :before)'
+              : 'attribute_not_exists(#pk) OR #state = :failed OR deadline_at < :now',
+          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state', '#mode': 'mode' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
             ':failed': 'failed',
@@ -164,10 +159,10 @@ export class StepStatusStore extends TableItems {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.key(tenant, episodeId, stepId),
+          Key: stepKey(tenant, episodeId, stepId),
           UpdateExpression: 'SET #state = :running, started_at = :now, deadline_at = :deadline, expires_at = :expires',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :pending',
-          ExpressionAttributeNames: { '#state': 'state' },
+          ConditionExpression: 'attribute_exists(#pk) AND #state = :pending',
+          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
           ExpressionAttributeValues: {
             ':running': 'running',
             ':pending': 'pending',
@@ -192,7 +187,7 @@ export class StepStatusStore extends TableItems {
     await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: this.key(tenant, base.episode_id, base.step_id),
+        Key: stepKey(tenant, base.episode_id, base.step_id),
         UpdateExpression:
           'SET #state = :failed, failed_at = :now, failure = :failure, episode_id = :episode, step_id = :step, call_sha256 = :call, ' +
           'tool = :tool, #mode = if_not_exists(#mode, :mode), requested_at = if_not_exists(requested_at, :requested), ' +
@@ -219,7 +214,12 @@ export class StepStatusStore extends TableItems {
     if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return false;
     try {
       await this.documents.send(
-        new DeleteCommand({ TableName: this.tableName, Key: this.key(tenant, episodeId, stepId), ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: stepKey(tenant, episodeId, stepId),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: PK_NAME,
+        }),
       );
       return true;
     } catch (error) {
@@ -258,8 +258,6 @@ export interface LambdaUsage {
 
 export const NO_LAMBDA_USAGE: LambdaUsage = { lambda_requests: 0, lambda_billed_ms: 0, lambda_gb_seconds: 0 };
 
-const METERING_SK = 'metering';
-
 /** GB-seconds of one invocation: memory (MB / 1024) × billed seconds, rounded to 1e-6. */
 export function gbSeconds(memoryMb: number, billedMs: number): number {
   return Math.round((memoryMb / 1024) * (billedMs / 1000) * 1e6) / 1e6;
@@ -273,7 +271,7 @@ export class MeteringStore extends TableItems {
     await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: episodePartitionKey(tenant, episodeId), sk: METERING_SK },
+        Key: meteringKey(tenant, episodeId),
         UpdateExpression:
           'ADD lambda_requests :one, lambda_billed_ms :ms, lambda_gb_seconds :gbs SET episode_id = :episode, memory_mb = :memory, expires_at = :expires, updated_at = :now',
         ExpressionAttributeValues: {
@@ -297,16 +295,16 @@ export class MeteringStore extends TableItems {
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Record<string, unknown>[] | undefined = unique
         .slice(i, i + 100)
-        .map((r) => ({ pk: episodePartitionKey(r.tenant, r.episode_id), sk: METERING_SK }));
+        .map((r) => meteringKey(r.tenant, r.episode_id));
       for (let attempt = 0; keys && keys.length > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
         if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} metering items unprocessed after ${attempt} attempts.`);
         const output = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
         for (const item of output.Responses?.[this.tableName] ?? []) {
           const live = this.live(item);
-          if (!live) continue;
-          const tenantAndEpisode = String(live.pk).slice('episode#'.length);
-          result.set(tenantAndEpisode, {
+          const episode = live ? parseEpisodePartitionKey(String(live[TABLE_LAYOUT.partitionKey.name])) : null;
+          if (!live || !episode) continue;
+          result.set(meteringRef(episode), {
             lambda_requests: Number(live.lambda_requests ?? 0),
             lambda_billed_ms: Number(live.lambda_billed_ms ?? 0),
             lambda_gb_seconds: Number(live.lambda_gb_seconds ?? 0),
@@ -326,8 +324,6 @@ export function meteringRef(ref: { tenant: string; episode_id: string }): string
 
 // ---- Tenants -------------------------------------------------------------------------------
 
-const TENANTS_PK = 'tenants';
-
 export class TenantRegistry extends TableItems {
   /** Remembers that a tenant is active; at most one write per tenant and UTC day. */
   async touch(tenant: string): Promise<void> {
@@ -337,9 +333,10 @@ export class TenantRegistry extends TableItems {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: TENANTS_PK, sk: `tenant#${tenant}` },
+          Key: tenantRegistryKey(tenant),
           UpdateExpression: 'SET tenant_id = :tenant, last_seen = :now, last_day = :today, expires_at = :expires, first_seen = if_not_exists(first_seen, :now)',
-          ConditionExpression: 'attribute_not_exists(pk) OR last_day <> :today',
+          ConditionExpression: 'attribute_not_exists(#pk) OR last_day <> :today',
+          ExpressionAttributeNames: PK_NAME,
           ExpressionAttributeValues: { ':tenant': tenant, ':now': now, ':today': now.slice(0, 10), ':expires': this.expiresAt() },
         }),
       );
@@ -356,8 +353,9 @@ export class TenantRegistry extends TableItems {
       const output = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': TENANTS_PK },
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: PK_NAME,
+          ExpressionAttributeValues: { ':pk': TENANTS_PARTITION_KEY },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
@@ -373,8 +371,6 @@ export class TenantRegistry extends TableItems {
 }
 
 // ---- Batch state ---------------------------------------------------------------------------
-
-const BATCH_STATE_KEY = { pk: 'batch#state', sk: 'batch#state' };
 
 export interface BatchState {
   last_until: string;

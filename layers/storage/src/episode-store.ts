@@ -1,10 +1,11 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseEpisodeRecord, type EpisodeRecord } from '../../core/src';
 import type { CheckpointPointer } from './blob-store';
-import { StorageError } from './errors';
+import { isConditionFailure, StorageError } from './errors';
 import { DYNAMODB_ITEM_LIMIT_BYTES, estimateItemBytes } from './item-size';
+import { episodeKey, isValidId, parseEpisodePartitionKey } from './table-keys';
+import { TABLE_LAYOUT, type EpisodeItemAttribute } from './table-layout';
 
 /** Resource use of one episode, summed over its committed steps. */
 export interface StoredUsage {
@@ -116,62 +117,24 @@ export interface EpisodeStoreOptions {
   clock?: () => Date;
 }
 
-/**
- * Attribute names, key schema and indexes of the episodes table: infra/stacks/data-stack.ts
- * declares the same layout (TABLE_SCHEMA). Both GSIs only need the attributes listed here
- * (an INCLUDE projection); a projection of ALL works too, at three times the storage.
- */
-export const EPISODE_TABLE = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  /** The sort key value of an episode item (other item kinds may share the partition later). */
-  episodeSortKey: 'episode',
-  ttlAttribute: 'expires_at',
-  byTenantIndex: 'gsi_tenant',
-  byTenantKeys: { partition: 'tenant', sort: 'created_at' },
-  endedIndex: 'gsi_ended',
-  endedKeys: { partition: 'ended_day', sort: 'ended_at' },
-  summaryAttributes: [
-    'episode_id',
-    'task_id',
-    'seed',
-    'status',
-    'step_count',
-    'best_val_accuracy',
-    'score',
-    'version',
-    'updated_at',
-    'expires_at',
-    // Usage reports (layers/cloud) sum these per tenant and time range.
-    'usage',
-  ],
-  endedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'expires_at', 'auto_submitted_by'],
-} as const;
-
 export const DEFAULT_MAX_ITEM_BYTES = 300 * 1024;
 const ITEM_SCHEMA = 1;
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}$/;
 const LIST_LIMIT_MAX = 100;
 
-export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && ID_PATTERN.test(value);
+/** An episode item as written: only the table layout's attribute names. */
+type EpisodeItem = Partial<Record<EpisodeItemAttribute, unknown>>;
+
+/** Bookkeeping that layers/cloud notes on an episode item beside the record (grading, auto-submission). */
+export interface EpisodeNotes {
+  /** Set once: a later note keeps the first value. */
+  graded_at?: string;
+  /** Set once: a later note keeps the first value. */
+  graded_by?: string;
+  grade_matches?: boolean;
+  auto_submitted_by?: string;
 }
 
-function partitionKey(tenant: string, episodeId: string): string {
-  return `episode#${tenant}#${episodeId}`;
-}
-
-/**
- * The partition key of an episode: other item kinds of the same episode (layers/cloud:
- * pending steps, metering) share it under their own sort keys.
- */
-export function episodePartitionKey(tenant: string, episodeId: string): string {
-  return partitionKey(tenant, episodeId);
-}
-
-function itemKey(tenant: string, episodeId: string): Record<string, string> {
-  return { pk: partitionKey(tenant, episodeId), sk: EPISODE_TABLE.episodeSortKey };
-}
+const SET_ONCE_NOTES: ReadonlySet<keyof EpisodeNotes> = new Set(['graded_at', 'graded_by']);
 
 function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -183,10 +146,6 @@ function decodeCursor(cursor: string): unknown {
   } catch {
     throw new StorageError('invalid_cursor', 'The cursor is not one this service handed out.');
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 /**
@@ -218,8 +177,8 @@ export class EpisodeStore {
     if (!isValidId(episode.episode_id)) throw new StorageError('invalid_key', `Invalid episode id ${JSON.stringify(episode.episode_id)}.`);
     const record = episode.record;
     const updated = new Date(episode.updated_at);
-    const item: Record<string, unknown> = {
-      ...itemKey(episode.tenant, episode.episode_id),
+    const item: EpisodeItem = {
+      ...episodeKey(episode.tenant, episode.episode_id),
       item_schema: ITEM_SCHEMA,
       ...storedEpisodeSummary(episode),
       expires_at: Math.floor(updated.getTime() / 1000) + this.retentionSeconds,
@@ -255,7 +214,7 @@ export class EpisodeStore {
           TableName: this.tableName,
           Item: prepared.item,
           ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': EPISODE_TABLE.partitionKey },
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey.name },
         }),
       );
     } catch (error) {
@@ -277,7 +236,7 @@ export class EpisodeStore {
           TableName: this.tableName,
           Item: prepared.item,
           ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeNames: { '#version': TABLE_LAYOUT.versionAttribute },
           ExpressionAttributeValues: { ':expected': expectedVersion },
         }),
       );
@@ -291,13 +250,46 @@ export class EpisodeStore {
     }
   }
 
+  /**
+   * Adds notes to the episode item if it is still at `version`, leaving the record and the
+   * version as they are; false when a commit moved the episode on meanwhile (or it is gone).
+   */
+  async noteIfAtVersion(tenant: string, episodeId: string, version: number, notes: EpisodeNotes): Promise<boolean> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return false;
+    const entries = Object.entries(notes).filter(([, value]) => value !== undefined) as [keyof EpisodeNotes, unknown][];
+    const names: Record<string, string> = { '#version': TABLE_LAYOUT.versionAttribute };
+    const values: Record<string, unknown> = { ':version': version };
+    const assignments = entries.map(([name, value], i) => {
+      names[`#n${i}`] = name;
+      values[`:n${i}`] = value;
+      return SET_ONCE_NOTES.has(name) ? `#n${i} = if_not_exists(#n${i}, :n${i})` : `#n${i} = :n${i}`;
+    });
+    if (assignments.length === 0) return true;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: episodeKey(tenant, episodeId),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /** The tenant's episode, or null (missing, another tenant's, or expired). Strongly consistent by default. */
   async get(tenant: string, episodeId: string, options: { consistent?: boolean } = {}): Promise<StoredEpisode | null> {
     if (!isValidId(tenant) || !isValidId(episodeId)) return null;
     const output = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: itemKey(tenant, episodeId),
+        Key: episodeKey(tenant, episodeId),
         ConsistentRead: options.consistent ?? true,
       }),
     );
@@ -309,7 +301,7 @@ export class EpisodeStore {
   /** Removes an episode item (tests, administrative clean-up). */
   async delete(tenant: string, episodeId: string): Promise<void> {
     if (!isValidId(tenant) || !isValidId(episodeId)) return;
-    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey(tenant, episodeId) }));
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId) }));
   }
 
   /** A tenant's episodes, newest first, one page at a time (Query on the by_tenant GSI). */
@@ -318,26 +310,27 @@ export class EpisodeStore {
     options: { limit?: number; cursor?: string | null } = {},
   ): Promise<{ items: StoredEpisodeSummary[]; cursor: string | null }> {
     if (!isValidId(tenant)) return { items: [], cursor: null };
+    const byTenant = TABLE_LAYOUT.indexes.byTenant;
     const limit = Math.min(LIST_LIMIT_MAX, Math.max(1, Math.floor(options.limit ?? 20)));
     let startKey: Record<string, unknown> | undefined;
     if (options.cursor) {
       const decoded = decodeCursor(options.cursor) as { t?: unknown; c?: unknown; p?: unknown };
-      if (decoded?.t !== tenant || typeof decoded.c !== 'string' || typeof decoded.p !== 'string' || !decoded.p.startsWith(`episode#${tenant}#`)) {
+      const episode = typeof decoded?.p === 'string' ? parseEpisodePartitionKey(decoded.p) : null;
+      if (decoded?.t !== tenant || typeof decoded.c !== 'string' || episode?.tenant !== tenant) {
         throw new StorageError('invalid_cursor', 'The cursor does not belong to this listing.');
       }
-      startKey = { pk: decoded.p, sk: EPISODE_TABLE.episodeSortKey, tenant, created_at: decoded.c };
+      startKey = { ...episodeKey(tenant, episode.episode_id), [byTenant.partitionKey.name]: tenant, [byTenant.sortKey.name]: decoded.c };
     }
-    const { byTenantIndex, byTenantKeys } = EPISODE_TABLE;
     const rows: Record<string, unknown>[] = [];
     // One row more than asked tells whether another page exists (so the last page has no cursor).
     do {
       const output = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: byTenantIndex,
+          IndexName: byTenant.name,
           KeyConditionExpression: '#tenant = :tenant',
           FilterExpression: '#expires > :now',
-          ExpressionAttributeNames: { '#tenant': byTenantKeys.partition, '#expires': EPISODE_TABLE.ttlAttribute },
+          ExpressionAttributeNames: { '#tenant': byTenant.partitionKey.name, '#expires': TABLE_LAYOUT.ttlAttribute },
           ExpressionAttributeValues: { ':tenant': tenant, ':now': this.nowSeconds() },
           ScanIndexForward: false,
           Limit: limit + 1 - rows.length,
@@ -396,20 +389,20 @@ export class EpisodeStore {
     tenant: string,
     query: { keyCondition: string; filter?: string; names?: Record<string, string>; values: Record<string, unknown>; limit?: number },
   ): Promise<Record<string, unknown>[]> {
-    const { byTenantIndex, byTenantKeys } = EPISODE_TABLE;
+    const byTenant = TABLE_LAYOUT.indexes.byTenant;
     const rows: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const output = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: byTenantIndex,
+          IndexName: byTenant.name,
           KeyConditionExpression: query.keyCondition,
           FilterExpression: query.filter ? `(${query.filter}) AND #expires > :now` : '#expires > :now',
           ExpressionAttributeNames: {
-            '#tenant': byTenantKeys.partition,
-            '#created': byTenantKeys.sort,
-            '#expires': EPISODE_TABLE.ttlAttribute,
+            '#tenant': byTenant.partitionKey.name,
+            '#created': byTenant.sortKey.name,
+            '#expires': TABLE_LAYOUT.ttlAttribute,
             ...query.names,
           },
           ExpressionAttributeValues: { ':tenant': tenant, ':now': this.nowSeconds(), ...query.values },
@@ -445,14 +438,14 @@ export class EpisodeStore {
     }
     const lastDay = until.toISOString().slice(0, 10);
     const items: EndedEpisodeRef[] = [];
-    const { endedIndex, endedKeys } = EPISODE_TABLE;
+    const ended = TABLE_LAYOUT.indexes.ended;
     while (day <= lastDay) {
       const output = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: endedIndex,
+          IndexName: ended.name,
           KeyConditionExpression: '#day = :day AND #at BETWEEN :since AND :until',
-          ExpressionAttributeNames: { '#day': endedKeys.partition, '#at': endedKeys.sort },
+          ExpressionAttributeNames: { '#day': ended.partitionKey.name, '#at': ended.sortKey.name },
           ExpressionAttributeValues: {
             ':day': day,
             ':since': since.toISOString(),

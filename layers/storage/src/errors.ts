@@ -1,3 +1,5 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+
 /**
  * Failures of the storage adapters. The episode service maps them to its own errors;
  * anything else (network, permissions) propagates unchanged.
@@ -27,4 +29,9 @@ export class StorageError extends Error {
 
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
   return error instanceof StorageError && (code === undefined || error.code === code);
+}
+
+/** Whether a DynamoDB write failed on its condition (the SDK's class, or its name when another copy of the SDK threw it). */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }

@@ -8,3 +8,5 @@ export * from './errors';
 export * from './item-size';
 export * from './provisioning';
 export * from './storage';
+export * from './table-keys';
+export * from './table-layout';

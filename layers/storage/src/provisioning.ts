@@ -2,72 +2,61 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
   type DynamoDBClient,
+  type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { EPISODE_TABLE } from './episode-store';
+import { keyAttributes, TABLE_INDEXES, TABLE_LAYOUT, type KeyAttribute } from './table-layout';
+
+const ATTRIBUTE_TYPE = { string: 'S', number: 'N' } as const;
+
+function keySchema(partitionKey: KeyAttribute, sortKey: KeyAttribute): KeySchemaElement[] {
+  return [
+    { AttributeName: partitionKey.name, KeyType: 'HASH' },
+    { AttributeName: sortKey.name, KeyType: 'RANGE' },
+  ];
+}
+
+/** The CreateTable input of the episodes table, from the table layout (pay-per-request). */
+export function episodeTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: keySchema(TABLE_LAYOUT.partitionKey, TABLE_LAYOUT.sortKey),
+    AttributeDefinitions: keyAttributes().map((key) => ({ AttributeName: key.name, AttributeType: ATTRIBUTE_TYPE[key.type] })),
+    GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+      IndexName: index.name,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+    })),
+  };
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: string } | null)?.name === name;
+}
 
 /**
- * Creates the episodes table with its two GSIs if it does not exist, and waits until it is
+ * Creates the episodes table with its indexes if it does not exist, and waits until it is
  * ACTIVE. For the local servers (on AWS the CDK stack owns the table, its TTL and its
- * GSIs). Pay-per-request; both GSIs project only what listings need.
+ * indexes); dynalite turns the indexes ACTIVE together with the table.
  */
 export async function ensureEpisodeTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
   } catch (error) {
-    if (!(error instanceof ResourceNotFoundException) && (error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-    const t = EPISODE_TABLE;
+    if (!(error instanceof ResourceNotFoundException) && !isNamed(error, 'ResourceNotFoundException')) throw error;
     try {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          KeySchema: [
-            { AttributeName: t.partitionKey, KeyType: 'HASH' },
-            { AttributeName: t.sortKey, KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: t.partitionKey, AttributeType: 'S' },
-            { AttributeName: t.sortKey, AttributeType: 'S' },
-            { AttributeName: t.byTenantKeys.partition, AttributeType: 'S' },
-            { AttributeName: t.byTenantKeys.sort, AttributeType: 'S' },
-            { AttributeName: t.endedKeys.partition, AttributeType: 'S' },
-            { AttributeName: t.endedKeys.sort, AttributeType: 'S' },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: t.byTenantIndex,
-              KeySchema: [
-                { AttributeName: t.byTenantKeys.partition, KeyType: 'HASH' },
-                { AttributeName: t.byTenantKeys.sort, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...t.summaryAttributes] },
-            },
-            {
-              IndexName: t.endedIndex,
-              KeySchema: [
-                { AttributeName: t.endedKeys.partition, KeyType: 'HASH' },
-                { AttributeName: t.endedKeys.sort, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...t.endedAttributes] },
-            },
-          ],
-        }),
-      );
+      await dynamodb.send(new CreateTableCommand(episodeTableDefinition(tableName)));
     } catch (createError) {
       // Another process created it in between.
-      if ((createError as { name?: string }).name !== 'ResourceInUseException') throw createError;
+      if (!isNamed(createError, 'ResourceInUseException')) throw createError;
     }
   }
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const output = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-    const table = output.Table;
-    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === undefined || i.IndexStatus === 'ACTIVE');
-    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`Table ${tableName} did not become ACTIVE.`);
+  // Delays in seconds: the local servers create a table in milliseconds.
+  await waitUntilTableExists({ client: dynamodb, minDelay: 0.025, maxDelay: 0.5, maxWaitTime: 30 }, { TableName: tableName });
 }
 
 /** Creates each bucket that does not exist yet. */
@@ -83,7 +72,7 @@ export async function ensureBuckets(s3: S3Client, buckets: readonly string[]): P
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     } catch (error) {
-      if (!(error instanceof BucketAlreadyOwnedByYou) && (error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+      if (!(error instanceof BucketAlreadyOwnedByYou) && !isNamed(error, 'BucketAlreadyOwnedByYou')) throw error;
     }
   }
 }
