@@ -146,6 +146,21 @@ describe('EpisodeStore on dynalite', () => {
     expect((await short.listByTenant('tenant-x')).items).toEqual([]);
   });
 
+  it('notes bookkeeping on an episode only at the version read, keeping the first grading note', async () => {
+    const stored = episode('tenant-a', 'ep-notes');
+    await store.insert(store.prepare(stored));
+    const raw = async () =>
+      (await runtime.clients.documents.send(new GetCommand({ TableName: runtime.config.tableName, Key: { pk: 'episode#tenant-a#ep-notes', sk: 'episode' } }))).Item!;
+    expect(await store.noteIfAtVersion('tenant-a', 'ep-notes', 0, { graded_at: 't1', graded_by: 'api', grade_matches: true })).toBe(true);
+    expect(await store.noteIfAtVersion('tenant-a', 'ep-notes', 0, { graded_at: 't2', graded_by: 'batch:run-1', grade_matches: false })).toBe(true);
+    expect(await raw()).toMatchObject({ graded_at: 't1', graded_by: 'api', grade_matches: false, version: 0 });
+    // A stale version or a missing episode: nothing is written.
+    expect(await store.noteIfAtVersion('tenant-a', 'ep-notes', 1, { auto_submitted_by: 'run-1' })).toBe(false);
+    expect(await store.noteIfAtVersion('tenant-a', 'ep-missing-notes', 0, { auto_submitted_by: 'run-1' })).toBe(false);
+    expect(await raw()).not.toHaveProperty('auto_submitted_by');
+    expect(await store.get('tenant-a', 'ep-notes')).toEqual(stored);
+  });
+
   it("lists a tenant's episodes newest first with a cursor", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
