@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { numberFromEnv } from '../../layers/cloud/src/config';
+import { autoSubmitEventSchema } from '../../layers/cloud/src/batch';
+import { batchSettingsFromEnv } from '../../layers/cloud/src/config';
 import { autoSubmitEpisode, type AutoSubmitResult } from '../../layers/cloud/src/grading';
-import { requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { traceStorage } from '../../layers/cloud/src/handler-support';
+import { parseEvent } from '../../layers/cloud/src/lambda-event';
 import { Observability } from '../../layers/cloud/src/powertools';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
@@ -32,10 +34,10 @@ export function createAutoSubmitHandler(deps: AutoSubmitHandlerDeps | ((obs: Obs
       const result = await autoSubmitEpisode(
         {
           episodes: storage.episodes,
-          abandonAfterHours: numberFromEnv(resolved.env ?? process.env, 'ABANDON_AFTER_HOURS', 24),
+          abandonAfterHours: batchSettingsFromEnv(resolved.env ?? process.env).abandonAfterHours,
           ...(clock ? { clock } : {}),
         },
-        { run_id: requireString(event, 'run_id'), tenant: requireString(event, 'tenant'), episode_id: requireString(event, 'episode_id') },
+        parseEvent(autoSubmitEventSchema, event),
       );
       obs.count(`AutoSubmit_${result.status}`);
       obs.logger.info('auto-submit', { ...result });

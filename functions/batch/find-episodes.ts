@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { findEpisodes, type FindEpisodesEvent, type FindEpisodesResult } from '../../layers/cloud/src/batch';
-import { numberFromEnv } from '../../layers/cloud/src/config';
-import { itemsOf, requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { findEpisodes, findEpisodesEventSchema, type FindEpisodesResult } from '../../layers/cloud/src/batch';
+import { batchSettingsFromEnv } from '../../layers/cloud/src/config';
+import { itemsOf, traceStorage } from '../../layers/cloud/src/handler-support';
+import { parseEvent } from '../../layers/cloud/src/lambda-event';
 import { Observability } from '../../layers/cloud/src/powertools';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
@@ -30,18 +31,17 @@ export function createFindEpisodesHandler(deps: FindEpisodesHandlerDeps | ((obs:
         traceStorage(resolved.storage, obs);
       }
       const { storage, clock } = resolved;
-      const env = resolved.env ?? process.env;
-      const input = event as FindEpisodesEvent;
+      const settings = batchSettingsFromEnv(resolved.env ?? process.env);
       const result = await findEpisodes(
         {
           episodes: storage.episodes,
           items: itemsOf(storage, clock),
-          abandonAfterHours: numberFromEnv(env, 'ABANDON_AFTER_HOURS', 24),
-          maxEpisodes: numberFromEnv(env, 'MAX_EPISODES_PER_RUN', 500, { min: 1, integer: true }),
+          abandonAfterHours: settings.abandonAfterHours,
+          maxEpisodes: settings.maxEpisodesPerRun,
           retentionSeconds: storage.config.retentionSeconds,
           ...(clock ? { clock } : {}),
         },
-        { run_id: requireString(event, 'run_id'), started_at: String(input.started_at ?? ''), request: input.request ?? null },
+        parseEvent(findEpisodesEventSchema, event),
       );
       const abandoned = result.episodes.filter((e) => e.abandoned).length;
       obs.count('EpisodesFound', result.episodes.length - abandoned);

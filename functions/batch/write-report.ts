@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { writeReport, type WriteReportEvent, type WriteReportResult } from '../../layers/cloud/src/batch';
-import { baselineScoresFromEnv, pricesFromEnv } from '../../layers/cloud/src/config';
-import { itemsOf, requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { writeReport, writeReportEventSchema, type WriteReportResult } from '../../layers/cloud/src/batch';
+import { reportSettingsFromEnv } from '../../layers/cloud/src/config';
+import { itemsOf, traceStorage } from '../../layers/cloud/src/handler-support';
+import { parseEvent } from '../../layers/cloud/src/lambda-event';
 import { Observability } from '../../layers/cloud/src/powertools';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
@@ -30,21 +31,12 @@ export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: O
         traceStorage(resolved.storage, obs);
       }
       const { storage, clock } = resolved;
-      const env = resolved.env ?? process.env;
-      requireString(event, 'run_id');
+      const input = parseEvent(writeReportEventSchema, event);
       const result = await writeReport(
-        {
-          reports: storage.reports,
-          prefix: env.REPORTS_PREFIX ?? 'reports/',
-          items: itemsOf(storage, clock),
-          prices: pricesFromEnv(env),
-          baselines: baselineScoresFromEnv(env),
-          ...(clock ? { clock } : {}),
-        },
-        event as WriteReportEvent,
+        { reports: storage.reports, items: itemsOf(storage, clock), ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
+        input,
       );
-      const results = (event as WriteReportEvent).results;
-      obs.count('ReportEntries', Array.isArray(results) ? results.length : 0);
+      obs.count('ReportEntries', input.results.length);
       obs.logger.info('report written', { ...result, bucket: storage.reports.bucket });
       return result;
     });

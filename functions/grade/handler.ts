@@ -1,6 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { gradeStoredEpisode, type GradeResult } from '../../layers/cloud/src/grading';
-import { requireString, traceStorage } from '../../layers/cloud/src/handler-support';
+import { z } from 'zod';
+import { gradeStoredEpisode, type GradeRequest, type GradeResult } from '../../layers/cloud/src/grading';
+import { traceStorage } from '../../layers/cloud/src/handler-support';
+import { eventText, parseEvent } from '../../layers/cloud/src/lambda-event';
 import { Observability } from '../../layers/cloud/src/powertools';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
@@ -11,6 +13,14 @@ import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
  * (`{"source": "batch", "run_id", "tenant", "episode_id"}`). Its answer is one entry of
  * the batch report.
  */
+/** The grade Lambda's event; `source` and `run_id` only say who graded (`graded_by`). */
+export const gradeEventSchema: z.ZodType<GradeRequest> = z.object({
+  tenant: eventText,
+  episode_id: eventText,
+  source: z.string({ error: 'a string' }).optional(),
+  run_id: z.string({ error: 'a string' }).optional(),
+});
+
 export interface GradeHandlerDeps {
   storage: Storage;
   clock?: () => Date;
@@ -27,13 +37,7 @@ export function createGradeHandler(deps: GradeHandlerDeps | ((obs: Observability
         resolved = typeof deps === 'function' ? deps(obs) : deps;
         traceStorage(resolved.storage, obs);
       }
-      const e = event as { source?: unknown; run_id?: unknown };
-      const request = {
-        tenant: requireString(event, 'tenant'),
-        episode_id: requireString(event, 'episode_id'),
-        ...(typeof e.source === 'string' ? { source: e.source } : {}),
-        ...(typeof e.run_id === 'string' ? { run_id: e.run_id } : {}),
-      };
+      const request = parseEvent(gradeEventSchema, event);
       const result = await gradeStoredEpisode(
         {
           episodes: resolved.storage.episodes,

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src';
 import { DEFAULT_BASELINE_SCORES, type BaselineScores, type Prices } from './config';
 import type { GradeResult } from './grading';
+import { eventText, eventTime } from './lambda-event';
 import { buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
 import { estimateCost } from './metering';
 import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
@@ -11,12 +13,22 @@ import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
  * write-report writes the report and the leaderboard and moves the run window on.
  */
 
-export interface FindEpisodesEvent {
-  run_id: string;
-  started_at: string;
+/** find-episodes' event (Step Functions task input `{"run_id", "started_at", "request"}`). */
+export const findEpisodesEventSchema = z.object({
+  run_id: eventText,
+  started_at: eventTime,
   /** The execution input: `{"trigger": "schedule"}`, or a manual run's `{"trigger": "manual", "since"?, "until"?}`. */
-  request?: { trigger?: string; since?: string; until?: string } | null;
-}
+  request: z
+    .object({ trigger: z.string({ error: 'a string' }).optional(), since: eventTime, until: eventTime }, { error: 'an object' })
+    .nullish(),
+});
+
+export type FindEpisodesEvent = z.output<typeof findEpisodesEventSchema>;
+
+/** auto-submit's event (one abandoned episode of a run). */
+export const autoSubmitEventSchema = z.object({ run_id: eventText, tenant: eventText, episode_id: eventText });
+
+export type AutoSubmitEvent = z.output<typeof autoSubmitEventSchema>;
 
 export interface FoundEpisode {
   tenant: string;
@@ -41,20 +53,18 @@ export interface FindEpisodesDeps {
   clock?: () => Date;
 }
 
-function dateOf(value: unknown, what: string): Date | null {
-  if (value === undefined || value === null || value === '') return null;
-  const date = new Date(String(value));
-  if (Number.isNaN(date.getTime())) throw new Error(`${what} is not a date: ${JSON.stringify(value)}.`);
-  return date;
+/** An eventTime's Date. */
+function dateOf(time: string | undefined): Date | null {
+  return time === undefined ? null : new Date(time);
 }
 
 export async function findEpisodes(deps: FindEpisodesDeps, event: FindEpisodesEvent): Promise<FindEpisodesResult> {
   const clock = deps.clock ?? (() => new Date());
-  const request = event.request && typeof event.request === 'object' ? event.request : {};
-  const until = dateOf(request.until, 'request.until') ?? dateOf(event.started_at, 'started_at') ?? clock();
+  const request = event.request ?? {};
+  const until = dateOf(request.until) ?? dateOf(event.started_at) ?? clock();
   const state = await deps.items.batch.get();
   const since =
-    dateOf(request.since, 'request.since') ??
+    dateOf(request.since) ??
     (state ? new Date(state.last_until) : new Date(until.getTime() - deps.retentionSeconds * 1000));
   const max = Math.max(1, Math.floor(deps.maxEpisodes));
   if (!(since.getTime() < until.getTime())) {
@@ -120,15 +130,22 @@ async function anyAbandoned(deps: FindEpisodesDeps, until: Date): Promise<boolea
   return false;
 }
 
-export interface WriteReportEvent {
-  run_id: string;
-  started_at?: string;
-  since?: string;
-  until?: string;
+/** write-report's event (`{"run_id", "started_at", "since", "until", "truncated", "results"}`). */
+export const writeReportEventSchema = z.object({
+  run_id: eventText,
+  started_at: eventTime,
+  since: eventTime,
+  until: eventTime,
   /** Step Functions passes the boolean through a string path: true, "true" or false. */
-  truncated?: boolean | string;
-  results?: unknown[];
-}
+  truncated: z
+    .union([z.boolean(), z.enum(['true', 'false'])], { error: 'true, false, "true" or "false"' })
+    .optional()
+    .transform((truncated) => truncated === true || truncated === 'true'),
+  /** The Map state's results: grade answers and the Catch's error entries. */
+  results: z.array(z.unknown(), { error: 'an array' }).default([]),
+});
+
+export type WriteReportEvent = z.output<typeof writeReportEventSchema>;
 
 export interface WriteReportDeps {
   reports: BlobStore;
@@ -165,7 +182,7 @@ function entryOf(value: unknown): ReportEntry | null {
  */
 export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent): Promise<WriteReportResult> {
   const clock = deps.clock ?? (() => new Date());
-  const entries = (Array.isArray(event.results) ? event.results : []).map(entryOf).filter((e): e is ReportEntry => e !== null);
+  const entries = event.results.map(entryOf).filter((e): e is ReportEntry => e !== null);
   const graded = entries.filter((e): e is GradeResult => e.status === 'graded' || e.status === 'grade_mismatch');
   const metering = await deps.items.metering.getMany(graded);
   const priced: ReportEntry[] = entries.map((entry) => {
@@ -173,21 +190,21 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
     const usage = metering.get(meteringRef(entry)) ?? NO_LAMBDA_USAGE;
     return { ...entry, lambda_gb_seconds: usage.lambda_gb_seconds, cost_usd: estimateCost(1, usage, deps.prices).total_usd };
   });
-  const until = dateOf(event.until, 'until');
+  const until = dateOf(event.until);
   const generatedAt = clock().toISOString();
   const report = buildReport({
-    run_id: String(event.run_id ?? 'manual'),
+    run_id: event.run_id,
     started_at: event.started_at ?? null,
     since: event.since ?? null,
     until: until ? until.toISOString() : null,
-    truncated: event.truncated === true || event.truncated === 'true',
+    truncated: event.truncated,
     generated_at: generatedAt,
     prices: deps.prices,
     baselines: deps.baselines ?? DEFAULT_BASELINE_SCORES,
     entries: priced,
   });
   const prefix = deps.prefix === '' || deps.prefix.endsWith('/') ? deps.prefix : `${deps.prefix}/`;
-  const day = (until ?? dateOf(event.started_at, 'started_at') ?? clock()).toISOString().slice(0, 10);
+  const day = (until ?? dateOf(event.started_at) ?? clock()).toISOString().slice(0, 10);
   const base = `${prefix}${day}/${safeSegment(report.run_id)}/`;
   const result = { report_key: `${base}report.json`, leaderboard_key: `${base}leaderboard.html` };
   await deps.reports.put(result.report_key, `${JSON.stringify({ ...report, results: priced }, null, 2)}\n`, {

@@ -1,4 +1,5 @@
-import type { TaskId } from '../../core/src';
+import { z } from 'zod';
+import { isTaskId, type TaskId } from '../../core/src';
 
 /**
  * Settings of the cloud handlers, read from their environment (functions/README.md lists
@@ -24,37 +25,6 @@ export type BaselineScores = Partial<Record<TaskId, number>>;
  * (`ml-trainer agent --policy baseline`) on each task.
  */
 export const DEFAULT_BASELINE_SCORES: Readonly<Record<TaskId, number>> = { easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 };
-
-/**
- * BASELINE_SCORES: a JSON object of scores by task, e.g. `{"easy_mnist": 0.9999}`; tasks not
- * named keep their defaults, a task set to null has no baseline; unset or empty: the defaults.
- */
-export function baselineScoresFromEnv(env: Env = process.env): BaselineScores {
-  const result: BaselineScores = { ...DEFAULT_BASELINE_SCORES };
-  const text = env.BASELINE_SCORES?.trim();
-  if (!text) return result;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new CloudConfigError(`BASELINE_SCORES is not valid JSON: ${JSON.stringify(text)}.`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CloudConfigError(`BASELINE_SCORES must be a JSON object of scores by task, e.g. {"easy_mnist": 0.9999}; got ${JSON.stringify(text)}.`);
-  }
-  for (const [task, score] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!(task in DEFAULT_BASELINE_SCORES)) throw new CloudConfigError(`BASELINE_SCORES names an unknown task ${JSON.stringify(task)}.`);
-    if (score === null) {
-      delete result[task as TaskId];
-      continue;
-    }
-    if (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > 1) {
-      throw new CloudConfigError(`BASELINE_SCORES: ${task} needs a score from 0 to 1 (or null for none), got ${JSON.stringify(score)}.`);
-    }
-    result[task as TaskId] = score;
-  }
-  return result;
-}
 
 /** How the api Lambda routes steps and how long a step may stay pending. */
 export interface StepRouting {
@@ -93,32 +63,161 @@ export const DEFAULT_STEP_ROUTING: StepRouting = {
   trainingMemoryMb: 10_240,
 };
 
+/** The batch run's settings (find-episodes, auto-submit). */
+export interface BatchSettings {
+  /** ABANDON_AFTER_HOURS: an active episode idle this long is auto-submitted. */
+  abandonAfterHours: number;
+  /** MAX_EPISODES_PER_RUN: the rest wait for the next run. */
+  maxEpisodesPerRun: number;
+}
+
+export const DEFAULT_BATCH_SETTINGS: BatchSettings = { abandonAfterHours: 24, maxEpisodesPerRun: 500 };
+
+/** Where write-report writes and what it prices and compares with. */
+export interface ReportSettings {
+  /** REPORTS_PREFIX, e.g. `reports/`. */
+  prefix: string;
+  prices: Prices;
+  baselines: BaselineScores;
+}
+
+export const DEFAULT_REPORTS_PREFIX = 'reports/';
+
 export class CloudConfigError extends Error {
   override readonly name = 'CloudConfigError';
 }
 
 type Env = NodeJS.ProcessEnv;
 
-/** A number from the environment: the default when unset or empty, an error when malformed or below min. */
-export function numberFromEnv(env: Env, name: string, fallback: number, options: { min?: number; integer?: boolean } = {}): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  const min = options.min ?? 0;
-  if (!Number.isFinite(value) || value < min || (options.integer && !Number.isInteger(value))) {
-    throw new CloudConfigError(
-      `${name} must be ${options.integer ? 'an integer' : 'a number'} of at least ${min}, got ${JSON.stringify(text)}.`,
-    );
-  }
-  return value;
+/**
+ * The variables a schema names, validated; a failure names the variable, what it allows and
+ * what it holds: `STEP_OVERHEAD_MS must be a number of at least 0, got "soon".`
+ */
+export function settingsFromEnv<T>(schema: z.ZodType<T>, env: Env): T {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const [name = '', ...within] = issue.path.map(String);
+  const held = env[name]?.trim();
+  const subject = within.length > 0 ? `${name}: ${within.join('.')}` : name;
+  throw new CloudConfigError(`${subject} ${issue.message}${held ? `, got ${JSON.stringify(held)}` : ''}.`);
 }
 
+/** A blank variable counts as unset. */
+const unsetIfBlank = (value: unknown): unknown => (typeof value === 'string' ? value.trim() || undefined : value);
+
+/** A number variable: its default when unset. */
+function envNumber(fallback: number, { min = 0, integer = false } = {}) {
+  const error = `must be ${integer ? 'an integer' : 'a number'} of at least ${min}`;
+  const number = z.coerce.number({ error }).min(min, { error });
+  return z.preprocess(unsetIfBlank, (integer ? number.int({ error }) : number).default(fallback));
+}
+
+/** A JSON object (or, for STEP_SECONDS_PER_EPOCH, `task=value` pairs) of values by task id. */
+function byTask<V extends z.ZodType>(value: V, what: string, example: string) {
+  const unknownTask = (byId: object) => Object.keys(byId).find((task) => !isTaskId(task));
+  return z
+    .record(z.string(), value, { error: `must be a JSON object of ${what} by task, e.g. ${example}` })
+    .refine((byId) => unknownTask(byId) === undefined, { error: (issue) => `names an unknown task ${JSON.stringify(unknownTask(issue.input as object))}` });
+}
+
+function parseJson(text: string, ctx: z.core.$RefinementCtx): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+    return z.NEVER;
+  }
+}
+
+/** `easy_mnist=1.5,hard_cifar=30` as an object (a pair without `=` has no value). */
+function pairsObject(text: string): Record<string, number | undefined> {
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const [key, value] = pair.split('=');
+      return [String(key).trim(), value === undefined ? undefined : Number(value.trim())];
+    }),
+  );
+}
+
+const secondsPerEpochText = z
+  .string()
+  .transform((text, ctx) => (text.startsWith('{') ? parseJson(text, ctx) : pairsObject(text)))
+  .pipe(byTask(z.number({ error: 'needs a positive number of seconds' }).positive({ error: 'needs a positive number of seconds' }), 'seconds', '{"hard_cifar": 30}'))
+  .optional()
+  .transform((seconds): Record<TaskId, number> => ({ ...DEFAULT_SECONDS_PER_EPOCH, ...seconds }));
+
+const baselineScore = z.number({ error: 'needs a score from 0 to 1 (or null for none)' }).min(0).max(1).nullable();
+
+const baselineScoresText = z
+  .string()
+  .transform(parseJson)
+  .pipe(byTask(baselineScore, 'scores', '{"easy_mnist": 0.9999}'))
+  .optional()
+  .transform((overrides): BaselineScores => {
+    const scores: BaselineScores = { ...DEFAULT_BASELINE_SCORES };
+    for (const [task, score] of Object.entries(overrides ?? {})) {
+      if (score === null) delete scores[task];
+      else scores[task] = score;
+    }
+    return scores;
+  });
+
+const pricesEnv = z
+  .object({
+    PRICE_PER_EPISODE_USD: envNumber(DEFAULT_PRICES.perEpisodeUsd),
+    PRICE_LAMBDA_GB_SECOND_USD: envNumber(DEFAULT_PRICES.lambdaGbSecondUsd),
+    PRICE_LAMBDA_REQUEST_USD: envNumber(DEFAULT_PRICES.lambdaRequestUsd),
+  })
+  .transform(
+    (v): Prices => ({ perEpisodeUsd: v.PRICE_PER_EPISODE_USD, lambdaGbSecondUsd: v.PRICE_LAMBDA_GB_SECOND_USD, lambdaRequestUsd: v.PRICE_LAMBDA_REQUEST_USD }),
+  );
+
+const d = DEFAULT_STEP_ROUTING;
+const stepRoutingEnv = z
+  .object({
+    SYNC_STEP_BUDGET_MS: envNumber(d.syncBudgetMs),
+    STEP_SECONDS_PER_EPOCH: z.preprocess(unsetIfBlank, secondsPerEpochText),
+    STEP_OVERHEAD_MS: envNumber(d.overheadMs),
+    STEP_DATA_LOAD_MS: envNumber(d.dataLoadMs),
+    STEP_START_WITHIN_MS: envNumber(d.startWithinMs, { min: 1000 }),
+    STEP_RUN_WITHIN_MS: envNumber(d.runWithinMs, { min: 1000 }),
+    SYNC_INVOKE_MARGIN_MS: envNumber(d.syncInvokeMarginMs),
+    TRAINING_MEMORY_MB: envNumber(d.trainingMemoryMb, { min: 128, integer: true }),
+  })
+  .transform(
+    (v): StepRouting => ({
+      syncBudgetMs: v.SYNC_STEP_BUDGET_MS,
+      secondsPerEpoch: v.STEP_SECONDS_PER_EPOCH,
+      overheadMs: v.STEP_OVERHEAD_MS,
+      dataLoadMs: v.STEP_DATA_LOAD_MS,
+      startWithinMs: v.STEP_START_WITHIN_MS,
+      runWithinMs: v.STEP_RUN_WITHIN_MS,
+      syncInvokeMarginMs: v.SYNC_INVOKE_MARGIN_MS,
+      trainingMemoryMb: v.TRAINING_MEMORY_MB,
+    }),
+  );
+
+const batchEnv = z
+  .object({
+    ABANDON_AFTER_HOURS: envNumber(DEFAULT_BATCH_SETTINGS.abandonAfterHours),
+    MAX_EPISODES_PER_RUN: envNumber(DEFAULT_BATCH_SETTINGS.maxEpisodesPerRun, { min: 1, integer: true }),
+  })
+  .transform((v): BatchSettings => ({ abandonAfterHours: v.ABANDON_AFTER_HOURS, maxEpisodesPerRun: v.MAX_EPISODES_PER_RUN }));
+
+/**
+ * EPISODE_QUOTA_PER_MONTH: episodes each tenant (API key) may create per calendar month (UTC)
+ * unless its own `quota#limit` item says otherwise (layers/cloud/src/episode-quota.ts).
+ * Unset, empty or 0: unlimited.
+ */
+const episodeQuotaEnv = z.object({ EPISODE_QUOTA_PER_MONTH: envNumber(0, { min: 0, integer: true }) });
+
 export function pricesFromEnv(env: Env = process.env): Prices {
-  return {
-    perEpisodeUsd: numberFromEnv(env, 'PRICE_PER_EPISODE_USD', DEFAULT_PRICES.perEpisodeUsd),
-    lambdaGbSecondUsd: numberFromEnv(env, 'PRICE_LAMBDA_GB_SECOND_USD', DEFAULT_PRICES.lambdaGbSecondUsd),
-    lambdaRequestUsd: numberFromEnv(env, 'PRICE_LAMBDA_REQUEST_USD', DEFAULT_PRICES.lambdaRequestUsd),
-  };
+  return settingsFromEnv(pricesEnv, env);
+}
+
+export function stepRoutingFromEnv(env: Env = process.env): StepRouting {
+  return settingsFromEnv(stepRoutingEnv, env);
 }
 
 /**
@@ -126,58 +225,32 @@ export function pricesFromEnv(env: Env = process.env): Prices {
  * tasks not named keep their defaults.
  */
 export function parseSecondsPerEpoch(text: string | undefined): Record<TaskId, number> {
-  const result = { ...DEFAULT_SECONDS_PER_EPOCH };
-  if (!text || !text.trim()) return result;
-  let entries: [string, unknown][];
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      entries = Object.entries(JSON.parse(trimmed) as Record<string, unknown>);
-    } catch {
-      throw new CloudConfigError(`STEP_SECONDS_PER_EPOCH is not valid JSON: ${JSON.stringify(text)}.`);
-    }
-  } else {
-    entries = trimmed.split(',').map((pair) => {
-      const [key, value] = pair.split('=');
-      return [String(key).trim(), value === undefined ? undefined : Number(value.trim())];
-    });
-  }
-  for (const [task, seconds] of entries) {
-    if (!(task in result)) throw new CloudConfigError(`STEP_SECONDS_PER_EPOCH names an unknown task ${JSON.stringify(task)}.`);
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-      throw new CloudConfigError(`STEP_SECONDS_PER_EPOCH: ${task} needs a positive number of seconds.`);
-    }
-    result[task as TaskId] = seconds;
-  }
-  return result;
+  return settingsFromEnv(z.object({ STEP_SECONDS_PER_EPOCH: z.preprocess(unsetIfBlank, secondsPerEpochText) }), { STEP_SECONDS_PER_EPOCH: text })
+    .STEP_SECONDS_PER_EPOCH;
 }
 
-export function stepRoutingFromEnv(env: Env = process.env): StepRouting {
-  const d = DEFAULT_STEP_ROUTING;
-  return {
-    syncBudgetMs: numberFromEnv(env, 'SYNC_STEP_BUDGET_MS', d.syncBudgetMs),
-    secondsPerEpoch: parseSecondsPerEpoch(env.STEP_SECONDS_PER_EPOCH),
-    overheadMs: numberFromEnv(env, 'STEP_OVERHEAD_MS', d.overheadMs),
-    dataLoadMs: numberFromEnv(env, 'STEP_DATA_LOAD_MS', d.dataLoadMs),
-    startWithinMs: numberFromEnv(env, 'STEP_START_WITHIN_MS', d.startWithinMs, { min: 1000 }),
-    runWithinMs: numberFromEnv(env, 'STEP_RUN_WITHIN_MS', d.runWithinMs, { min: 1000 }),
-    syncInvokeMarginMs: numberFromEnv(env, 'SYNC_INVOKE_MARGIN_MS', d.syncInvokeMarginMs),
-    trainingMemoryMb: numberFromEnv(env, 'TRAINING_MEMORY_MB', d.trainingMemoryMb, { min: 128, integer: true }),
-  };
+/**
+ * BASELINE_SCORES: a JSON object of scores by task, e.g. `{"easy_mnist": 0.9999}`; tasks not
+ * named keep their defaults, a task set to null has no baseline; unset or empty: the defaults.
+ */
+export function baselineScoresFromEnv(env: Env = process.env): BaselineScores {
+  return settingsFromEnv(z.object({ BASELINE_SCORES: z.preprocess(unsetIfBlank, baselineScoresText) }), env).BASELINE_SCORES;
+}
+
+export function episodeQuotaFromEnv(env: Env = process.env): number {
+  return settingsFromEnv(episodeQuotaEnv, env).EPISODE_QUOTA_PER_MONTH;
+}
+
+export function batchSettingsFromEnv(env: Env = process.env): BatchSettings {
+  return settingsFromEnv(batchEnv, env);
+}
+
+/** write-report's settings: REPORTS_PREFIX (an empty prefix is the bucket's root), PRICE_*, BASELINE_SCORES. */
+export function reportSettingsFromEnv(env: Env = process.env): ReportSettings {
+  return { prefix: env.REPORTS_PREFIX ?? DEFAULT_REPORTS_PREFIX, prices: pricesFromEnv(env), baselines: baselineScoresFromEnv(env) };
 }
 
 /** The name of a function to invoke (TRAINING_FUNCTION_NAME, GRADE_FUNCTION_NAME). */
 export function requiredEnv(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new CloudConfigError(`${name} is not set.`);
-  return value;
-}
-
-/**
- * EPISODE_QUOTA_PER_MONTH: episodes each tenant (API key) may create per calendar month (UTC)
- * unless its own `quota#limit` item says otherwise (layers/cloud/src/episode-quota.ts).
- * Unset, empty or 0: unlimited.
- */
-export function episodeQuotaFromEnv(env: Env = process.env): number {
-  return numberFromEnv(env, 'EPISODE_QUOTA_PER_MONTH', 0, { min: 0, integer: true });
+  return settingsFromEnv(z.object({ [name]: z.preprocess(unsetIfBlank, z.string({ error: 'is not set' })) }), env)[name] as string;
 }

@@ -26,10 +26,3 @@ export function logOf(obs: Observability) {
     error: (message: string, details?: Record<string, unknown>) => obs.logger.error(message, { ...details }),
   };
 }
-
-/** A required string field of a Lambda event. */
-export function requireString(event: unknown, field: string): string {
-  const value = (event as Record<string, unknown> | null)?.[field];
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`The event needs ${field} (a non-empty string).`);
-  return value;
-}
