@@ -45,7 +45,6 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
     );
     const service = new CloudEpisodeService({
       episodes: d.storage.episodes,
-      checkpoints: d.storage.checkpoints,
       items,
       training: d.training,
       grade: d.grade,

@@ -3,14 +3,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { classifyFailure } from '../../server/src/failure';
-import { HttpError } from '../../server/src/http-error';
 import { describeErrors, pydanticErrors } from '../../server/src/pydantic-errors';
 import { restRoutes } from '../../server/src/rest-routes';
-import { DEFAULT_BODY_LIMIT, serverContext } from '../../server/src/server-context';
+import { DEFAULT_BODY_LIMIT } from '../../server/src/server-context';
 import { TenantError, type TenantResolver } from '../../server/src/tenant';
+import { sendPending, validationError, type RestContext } from '../../server/src';
 import { isValidId } from '../../storage/src';
-import { STEP_PENDING_CODE, withInvocationDeadline, type CloudEpisodeService } from './cloud-episode-service';
-import { EPISODE_QUOTA_EXCEEDED_CODE } from './episode-quota';
+import { withInvocationDeadline, type CloudEpisodeService } from './cloud-episode-service';
 import type { UsageReport } from './metering';
 import type { FastifyLoggerFacade } from './powertools';
 
@@ -24,7 +23,7 @@ import type { FastifyLoggerFacade } from './powertools';
  * - `GET /v1/episodes/{id}/steps/{step_id}`: a step by its request_id (200 with the step
  *   view once committed, 202 while pending, the failure otherwise);
  * - 202 answers `{step_id, status, poll, requested_at, deadline_at}` for steps that run
- *   asynchronously.
+ *   asynchronously (rendered by rest-routes from the service's pending outcome).
  *
  * The tenant is the API key's id from API Gateway (`requestContext.identity.apiKeyId`),
  * never a header: a request without one is a 401 on every route.
@@ -55,7 +54,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const errors = pydanticErrors(parsed.error, value, [where]);
-    throw new HttpError(400, 'validation_error', describeErrors(errors), { errors });
+    throw validationError(describeErrors(errors), errors);
   }
   return parsed.data;
 }
@@ -100,7 +99,7 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
     ...(options.logger ? { loggerInstance: options.logger as unknown as FastifyBaseLogger } : { logger: false }),
     bodyLimit,
   });
-  const ctx = serverContext({ service: options.service, tenantFromRequest: apiKeyTenantResolver, bodyLimit });
+  const ctx: RestContext = { service: options.service, steps: options.service, resolveTenant: apiKeyTenantResolver, bodyLimit, clock };
 
   app.setErrorHandler((error: FastifyError, request, reply) => renderError(error, request, reply, bodyLimit));
   app.setNotFoundHandler((request, reply) =>
@@ -113,18 +112,6 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
 
   app.register(
     async (scope) => {
-      // A step that runs on: rest-routes renders the 202 HttpError in its error shape; the
-      // answer is its details, {step_id, status, poll, ...}, with the poll URL in Location.
-      scope.addHook('onSend', async (_request, reply, payload) => {
-        if (reply.statusCode === 429 && typeof payload === 'string') return quotaRetryAfter(reply, payload, clock());
-        if (reply.statusCode !== 202 || typeof payload !== 'string') return payload;
-        const body = JSON.parse(payload) as { error?: { code?: string; details?: { poll?: string } } };
-        if (body.error?.code !== STEP_PENDING_CODE || !body.error.details) return payload;
-        if (body.error.details.poll) reply.header('location', body.error.details.poll);
-        reply.header('retry-after', '5');
-        return JSON.stringify(body.error.details);
-      });
-
       await restRoutes(scope, ctx);
 
       scope.get('/usage', async (request) => {
@@ -133,12 +120,12 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
         const to = query.to ? new Date(query.to) : clock();
         const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_USAGE_DAYS * DAY_MS);
         if (!(from.getTime() < to.getTime())) {
-          throw new HttpError(400, 'validation_error', 'from must be before to.', { errors: [{ type: 'value_error', loc: ['query', 'from'], msg: 'from must be before to', input: query.from }] });
+          throw validationError('from must be before to.', [{ type: 'value_error', loc: ['query', 'from'], msg: 'from must be before to', input: query.from }]);
         }
         if (to.getTime() - from.getTime() > MAX_USAGE_DAYS * DAY_MS) {
-          throw new HttpError(400, 'validation_error', `The range may span at most ${MAX_USAGE_DAYS} days.`, {
-            errors: [{ type: 'value_error', loc: ['query', 'from'], msg: `range longer than ${MAX_USAGE_DAYS} days`, input: query.from }],
-          });
+          throw validationError(`The range may span at most ${MAX_USAGE_DAYS} days.`, [
+            { type: 'value_error', loc: ['query', 'from'], msg: `range longer than ${MAX_USAGE_DAYS} days`, input: query.from },
+          ]);
         }
         return options.usage(tenant, { from, to });
       });
@@ -146,28 +133,14 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
       scope.get('/episodes/:id/steps/:step_id', async (request, reply) => {
         const { id, step_id } = parse(stepParams, request.params, 'path');
         const tenant = await ctx.resolveTenant(request);
-        const poll = await options.service.pollStep(tenant, id, step_id);
-        if (poll.kind === 'pending') throw poll.pending;
-        return reply.status(200).send(poll.view);
+        const outcome = await ctx.steps.pollStep(tenant, id, step_id);
+        if (outcome.kind === 'pending') return sendPending(reply, outcome.pending);
+        return reply.status(200).send(outcome.view);
       });
     },
     { prefix: '/v1' },
   );
   return app;
-}
-
-/** An episode quota refusal says when to come back: Retry-After = seconds until the quota resets. */
-function quotaRetryAfter(reply: FastifyReply, payload: string, now: Date): string {
-  try {
-    const body = JSON.parse(payload) as { error?: { code?: string; details?: { resets_at?: unknown } } };
-    const resetsAt = body.error?.code === EPISODE_QUOTA_EXCEEDED_CODE ? body.error.details?.resets_at : undefined;
-    if (typeof resetsAt === 'string' && Number.isFinite(Date.parse(resetsAt))) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil((Date.parse(resetsAt) - now.getTime()) / 1000))));
-    }
-  } catch {
-    // Not JSON: nothing to add.
-  }
-  return payload;
 }
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -1,42 +1,36 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { createEpisode as createEpisodeRecord, type TrainerFactory } from '../../core/src';
+import { createEpisode as createEpisodeRecord } from '../../core/src';
 import {
   EpisodeServiceError,
-  type EpisodeService,
+  loadEpisode,
+  planStep,
+  stepNotFound,
+  StoredEpisodeCatalog,
+  type DeferredStepService,
+  type EpisodeCatalog,
   type EpisodeSummary,
   type EpisodeView,
+  type PendingStep,
+  type StepOutcome,
   type StepRequest,
   type StepView,
   type TenantId,
-} from '../../episodes/src/episode-service';
-import { callSha256, StoredEpisodeService } from '../../episodes/src/stored-episode-service';
-import { HttpError } from '../../server/src/http-error';
-import { BlobStore, type CheckpointPointer, type EpisodeStore } from '../../storage/src';
+} from '../../episodes/src';
+import type { EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
-import type { EpisodeQuota } from './episode-quota';
+import { episodeQuotaExceeded, type EpisodeQuota } from './episode-quota';
 import { InvokedFunctionError, InvokeTimeoutError, type GradeInvoker, type TrainingInvoker } from './invokers';
 import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
 
-/** The 202 answer's code; the api app turns the error body into `{step_id, status, poll}`. */
-export const STEP_PENDING_CODE = 'step_pending';
-
-export interface PendingStep {
-  step_id: string;
-  status: 'pending' | 'running';
-  poll: string;
-  requested_at: string;
-  deadline_at: string;
-}
-
 export function pollPath(episodeId: string, stepId: string): string {
   return `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
 }
 
-/** Thrown by a step that was not answered synchronously: the REST layer answers 202 with the details. */
-export function pendingAnswer(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): HttpError {
+/** The outcome of a step that was not answered synchronously: the step to poll. */
+export function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
   const pending: PendingStep = {
     step_id: status.step_id,
     status: status.state === 'running' ? 'running' : 'pending',
@@ -44,31 +38,7 @@ export function pendingAnswer(episodeId: string, status: Pick<StepStatus, 'step_
     requested_at: status.requested_at,
     deadline_at: status.deadline_at,
   };
-  return new HttpError(202, STEP_PENDING_CODE, `The step is executing; poll ${pending.poll}.`, { ...pending });
-}
-
-/** Marks where the probe service would have touched a trainer or a checkpoint: the step must execute in the training Lambda. */
-class NeedsTraining extends Error {
-  override readonly name = 'NeedsTraining';
-}
-
-const PROBE_TRAINERS: TrainerFactory = {
-  create: async () => {
-    throw new NeedsTraining();
-  },
-  restore: async () => {
-    throw new NeedsTraining();
-  },
-};
-
-/** The checkpoint bucket as the api Lambda sees it: it has no S3 access, and needs none. */
-class NoCheckpoints extends BlobStore {
-  override async getCheckpoint(_pointer: CheckpointPointer): Promise<Uint8Array> {
-    throw new NeedsTraining();
-  }
-  override async putCheckpoint(): Promise<void> {
-    throw new Error('The api Lambda never writes checkpoints.');
-  }
+  return { kind: 'pending', pending };
 }
 
 /** The api Lambda's invocation (its remaining time bounds a synchronous step). */
@@ -81,8 +51,6 @@ export function withInvocationDeadline<T>(remainingMs: () => number, fn: () => P
 
 export interface CloudEpisodeServiceOptions {
   episodes: EpisodeStore;
-  /** Any BlobStore of the deployment (its client and bucket are never used for checkpoints here). */
-  checkpoints: BlobStore;
   items: CloudItems;
   training: TrainingInvoker;
   /** Invoked (asynchronously) when a step ends an episode; null: nobody is told (the batch run grades it). */
@@ -98,31 +66,29 @@ export interface CloudEpisodeServiceOptions {
   count?: (metric: string) => void;
 }
 
-export type StepPoll = { kind: 'done'; view: StepView } | { kind: 'pending'; pending: HttpError };
-
 /**
- * The EpisodeService of the api Lambda. Episodes are created, read and listed directly
- * (StoredEpisodeService over DynamoDB); steps execute in the training Lambda:
+ * The episodes and steps of the api Lambda. Episodes are created, read and listed directly
+ * (StoredEpisodeCatalog over DynamoDB); steps execute in the training Lambda:
  *
- * 1. The stored service itself is run first as a *probe*, with trainers and checkpoint
- *    reads that refuse: everything it answers without training is answered here exactly as
- *    it would be (request_id validation, unknown episode, replay of a stored request_id, a
- *    request_id reused for another call, `episode_over` after the end). Only a call that
- *    must execute reaches the point where it would restore a trainer: that one goes on.
+ * 1. The step is planned from the episode item alone (planStep, which only reads): what it
+ *    answers without training is answered here exactly as the stored service would
+ *    (request_id validation, unknown episode, replay of a stored request_id, a request_id
+ *    reused for another call, `episode_over` after the end). Only a step that must execute
+ *    goes on.
  * 2. Its duration is estimated (run_epochs: epochs × seconds per epoch); within
  *    SYNC_STEP_BUDGET_MS the training Lambda is invoked synchronously and its step view
- *    returned, else it is invoked asynchronously with the step recorded as pending, and the
- *    answer is a 202 naming the step to poll. A synchronous step that outlives the api
- *    Lambda's time becomes pending the same way (it goes on in the training Lambda).
+ *    is the outcome, else it is invoked asynchronously with the step recorded as pending,
+ *    and the outcome is pending, naming the step to poll. A synchronous step that outlives
+ *    the api Lambda's time becomes pending the same way (it goes on in the training Lambda).
  * 3. A step that ends the episode asks the grade Lambda (asynchronously) to grade it.
  *
  * Every step carries a request_id (the client's, or one generated here): it is the step id
  * a poll names, and it makes every retry of the invocation safe (the stored service
  * replays instead of executing twice).
  */
-export class CloudEpisodeService implements EpisodeService {
+export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService {
   private readonly episodes: EpisodeStore;
-  private readonly probe: StoredEpisodeService;
+  private readonly catalog: StoredEpisodeCatalog;
   private readonly items: CloudItems;
   private readonly training: TrainingInvoker;
   private readonly grade: GradeInvoker | null;
@@ -140,13 +106,7 @@ export class CloudEpisodeService implements EpisodeService {
     this.routing = options.routing;
     this.clock = options.clock ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
-    this.probe = new StoredEpisodeService({
-      episodes: options.episodes,
-      checkpoints: new NoCheckpoints(options.checkpoints.s3, options.checkpoints.bucket),
-      trainers: PROBE_TRAINERS,
-      clock: this.clock,
-      ...(options.newId ? { newId: options.newId } : {}),
-    });
+    this.catalog = new StoredEpisodeCatalog({ episodes: options.episodes, clock: this.clock, ...(options.newId ? { newId: options.newId } : {}) });
   }
 
   async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
@@ -154,19 +114,16 @@ export class CloudEpisodeService implements EpisodeService {
     await this.items.tenants.touch(input.tenant);
     const quota = this.options.quota;
     // A request the core refuses (unknown task, bad seed) is answered as before and takes no slot.
-    if (quota === undefined || !isCreatable(input)) return this.probe.createEpisode(input);
-    let reservation;
-    try {
-      reservation = await quota.reserve(input.tenant);
-    } catch (error) {
-      if (error instanceof HttpError && error.statusCode === 429) {
-        this.options.count?.('EpisodeQuotaExceeded');
-        this.options.log?.info('episode quota exceeded', { ...error.details });
-      }
-      throw error;
+    if (quota === undefined || !isCreatable(input)) return this.catalog.createEpisode(input);
+    const reservation = await quota.reserve(input.tenant);
+    if (reservation.kind === 'exceeded') {
+      const { kind: _kind, ...details } = reservation;
+      this.options.count?.('EpisodeQuotaExceeded');
+      this.options.log?.info('episode quota exceeded', details);
+      throw episodeQuotaExceeded(details);
     }
     try {
-      return await this.probe.createEpisode(input);
+      return await this.catalog.createEpisode(input);
     } catch (error) {
       // The episode does not exist: its slot is given back (best effort; a lost decrement costs the tenant one episode of this month).
       try {
@@ -185,31 +142,26 @@ export class CloudEpisodeService implements EpisodeService {
   }
 
   getEpisode(tenant: TenantId, episodeId: string): Promise<EpisodeView> {
-    return this.probe.getEpisode(tenant, episodeId);
+    return this.catalog.getEpisode(tenant, episodeId);
   }
 
   listEpisodes(tenant: TenantId, options?: { limit?: number; cursor?: string }): Promise<{ items: EpisodeSummary[]; cursor: string | null }> {
-    return this.probe.listEpisodes(tenant, options);
+    return this.catalog.listEpisodes(tenant, options);
   }
 
-  async step(request: StepRequest): Promise<StepView> {
-    try {
-      return await this.probe.step({ tenant: request.tenant, episodeId: request.episodeId, call: request.call, ...(request.requestId === undefined ? {} : { requestId: request.requestId }) });
-    } catch (error) {
-      if (!(error instanceof NeedsTraining)) throw error;
-    }
-    const { tenant, episodeId, call } = request;
-    const episode = await this.episodes.get(tenant, episodeId);
-    if (episode === null) throw new EpisodeServiceError('not_found', `No episode ${JSON.stringify(episodeId)}.`, { episode_id: episodeId });
-    const callHash = callSha256(call);
-    const stepId = request.requestId ?? `step-${this.newId()}`;
+  async submitStep(request: StepRequest): Promise<StepOutcome> {
+    const plan = await planStep(this.episodes, request);
+    if (plan.kind === 'answer') return { kind: 'done', view: plan.view };
+    const { episode, call, callHash, requestId } = plan.step;
+    const { tenant, episode_id: episodeId } = episode;
+    const stepId = requestId ?? `step-${this.newId()}`;
 
-    if (request.requestId !== undefined) {
+    if (requestId !== undefined) {
       // The same request already queued or running: wait for that one rather than running it twice.
       const existing = await this.items.steps.get(tenant, episodeId, stepId);
       if (existing && existing.state !== 'failed' && !this.isPast(existing.deadline_at)) {
         this.requireSameCall(existing, callHash, stepId);
-        throw pendingAnswer(episodeId, existing);
+        return pendingOutcome(episodeId, existing);
       }
     }
 
@@ -242,9 +194,8 @@ export class CloudEpisodeService implements EpisodeService {
    * A step by its id (the request_id): the stored result once committed (read from the
    * episode item, nothing executes), pending while it runs, or the reason it failed.
    */
-  async pollStep(tenant: TenantId, episodeId: string, stepId: string): Promise<StepPoll> {
-    const episode = await this.episodes.get(tenant, episodeId);
-    if (episode === null) throw new EpisodeServiceError('not_found', `No episode ${JSON.stringify(episodeId)}.`, { episode_id: episodeId });
+  async pollStep(tenant: TenantId, episodeId: string, stepId: string): Promise<StepOutcome> {
+    const episode = await loadEpisode(this.episodes, tenant, episodeId);
     const stored = episode.results[stepId];
     if (stored !== undefined) {
       const view = JSON.parse(stored.view) as StepView;
@@ -253,12 +204,7 @@ export class CloudEpisodeService implements EpisodeService {
       return { kind: 'done', view };
     }
     const status = await this.items.steps.get(tenant, episodeId, stepId);
-    if (status === null) {
-      throw new HttpError(404, 'not_found', `No step ${JSON.stringify(stepId)} on episode ${JSON.stringify(episodeId)}.`, {
-        episode_id: episodeId,
-        step_id: stepId,
-      });
-    }
+    if (status === null) throw stepNotFound(episodeId, stepId);
     if (status.state === 'failed') throw failureAnswer(status, status.failure);
     if (this.isPast(status.deadline_at)) {
       throw failureAnswer(status, {
@@ -267,10 +213,10 @@ export class CloudEpisodeService implements EpisodeService {
         message: `No result by ${status.deadline_at}.`,
       });
     }
-    return { kind: 'pending', pending: pendingAnswer(episodeId, status) };
+    return pendingOutcome(episodeId, status);
   }
 
-  private async runSync(event: TrainingStepEvent): Promise<StepView> {
+  private async runSync(event: TrainingStepEvent): Promise<StepOutcome> {
     const timeoutMs = this.syncWaitMs();
     let response;
     try {
@@ -281,7 +227,7 @@ export class CloudEpisodeService implements EpisodeService {
       if ((error as { name?: string })?.name === 'TooManyRequestsException') {
         // The training Lambda's reserved concurrency is exhausted: nothing ran.
         this.options.count?.('StepsThrottled');
-        throw new HttpError(503, 'training_busy', 'Every training worker is busy; send the step again shortly (the same request_id is safe).', {
+        throw new EpisodeServiceError('training_busy', 'Every training worker is busy; send the step again shortly (the same request_id is safe).', {
           step_id: event.request_id,
         });
       }
@@ -290,11 +236,11 @@ export class CloudEpisodeService implements EpisodeService {
     this.options.count?.('StepsSync');
     const view = unwrapTrainingResponse(response);
     if (view.done && view.grade !== null && !view.replayed) await this.requestGrade(event.tenant, event.episode_id);
-    return view;
+    return { kind: 'done', view };
   }
 
   /** The api stopped waiting for a synchronous step: it is recorded as pending (unless it failed already) and polled. */
-  private async outlived(event: TrainingStepEvent): Promise<never> {
+  private async outlived(event: TrainingStepEvent): Promise<StepOutcome> {
     this.options.count?.('StepsOutlived');
     const deadline = new Date(Date.parse(event.requested_at) + this.routing.runWithinMs).toISOString();
     const base = {
@@ -313,10 +259,10 @@ export class CloudEpisodeService implements EpisodeService {
       const status = await this.items.steps.get(event.tenant, event.episode_id, event.request_id);
       if (status?.state === 'failed') throw failureAnswer(status, status.failure);
     }
-    throw pendingAnswer(event.episode_id, { ...base, state: 'pending' });
+    return pendingOutcome(event.episode_id, { ...base, state: 'pending' });
   }
 
-  private async runAsync(event: TrainingStepEvent): Promise<never> {
+  private async runAsync(event: TrainingStepEvent): Promise<StepOutcome> {
     const requested = Date.parse(event.requested_at);
     const startBy = new Date(requested + this.routing.startWithinMs).toISOString();
     const base = {
@@ -334,7 +280,7 @@ export class CloudEpisodeService implements EpisodeService {
       const status = await this.items.steps.get(event.tenant, event.episode_id, event.request_id);
       if (status && status.state !== 'failed') {
         this.requireSameCall(status, event.call_sha256, event.request_id);
-        throw pendingAnswer(event.episode_id, status);
+        return pendingOutcome(event.episode_id, status);
       }
       throw new EpisodeServiceError('in_progress', `Step ${JSON.stringify(event.request_id)} is being requested concurrently; retry.`, {
         step_id: event.request_id,
@@ -347,7 +293,7 @@ export class CloudEpisodeService implements EpisodeService {
       throw error;
     }
     this.options.count?.('StepsAsync');
-    throw pendingAnswer(event.episode_id, { ...base, state: 'pending' });
+    return pendingOutcome(event.episode_id, { ...base, state: 'pending' });
   }
 
   private async requestGrade(tenant: string, episodeId: string): Promise<void> {
@@ -395,7 +341,7 @@ function isCreatable(input: { taskId: string; seed?: number }): boolean {
 }
 
 /** What a poll (or a retried POST) answers for a step that did not commit: what the synchronous call would have. */
-function failureAnswer(status: Pick<StepStatus, 'step_id' | 'tool'>, failure: StepFailure | undefined): Error {
+function failureAnswer(status: Pick<StepStatus, 'step_id' | 'tool'>, failure: StepFailure | undefined): EpisodeServiceError {
   if (failure?.kind === 'service') {
     const code = failure.code as EpisodeServiceError['code'];
     return new EpisodeServiceError(code, failure.message, failure.details ?? {});
@@ -407,7 +353,7 @@ function failureAnswer(status: Pick<StepStatus, 'step_id' | 'tool'>, failure: St
       : reason === 'timed_out'
         ? 'did not finish in time'
         : 'failed in the training function';
-  return new HttpError(500, 'step_failed', `The ${status.tool} step ${what} and was not committed; send it again (the same request_id may be reused).`, {
+  return new EpisodeServiceError('step_failed', `The ${status.tool} step ${what} and was not committed; send it again (the same request_id may be reused).`, {
     step_id: status.step_id,
     status: 'failed',
     reason,

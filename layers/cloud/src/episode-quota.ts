@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { HttpError } from '../../server/src/http-error';
+import { EpisodeServiceError } from '../../episodes/src';
 import { isConditionFailure, isValidId } from '../../storage/src';
 import { TableItems, type TableContext } from './table-items';
 
@@ -24,7 +24,6 @@ import { TableItems, type TableContext } from './table-items';
  * No item here carries the GSI key attributes, so no listing or index ever sees them.
  */
 
-export const EPISODE_QUOTA_EXCEEDED_CODE = 'episode_quota_exceeded';
 /** Sort key of a tenant's override of the default limit. */
 export const QUOTA_LIMIT_SK = 'quota#limit';
 /** The override's attribute: a whole number of episodes per calendar month; 0 = unlimited. */
@@ -63,11 +62,21 @@ export interface EpisodeQuotaStatus {
 
 /** A slot taken by one creation: what `release` gives back if the creation fails. */
 export interface QuotaReservation {
+  kind: 'reserved';
   tenant: string;
   period: string;
   limit: number | null;
   /** The counter after this reservation. */
   used: number;
+}
+
+/** A creation refused: the tenant used this month's quota up. */
+export interface QuotaExceeded {
+  kind: 'exceeded';
+  limit: number;
+  used: number;
+  period: string;
+  resets_at: string;
 }
 
 export interface EpisodeQuotaOptions {
@@ -76,11 +85,10 @@ export interface EpisodeQuotaOptions {
   log?: { warn(message: string, details?: Record<string, unknown>): void };
 }
 
-/** The 429 answer of a creation over the quota. */
-export function episodeQuotaExceeded(details: { limit: number; used: number; period: string; resets_at: string }): HttpError {
-  return new HttpError(
-    429,
-    EPISODE_QUOTA_EXCEEDED_CODE,
+/** The service's refusal of a creation over the quota (REST: 429 with Retry-After until resets_at). */
+export function episodeQuotaExceeded(details: Omit<QuotaExceeded, 'kind'>): EpisodeServiceError {
+  return new EpisodeServiceError(
+    'episode_quota_exceeded',
     `Episode quota exceeded: this API key may create ${details.limit} episode${details.limit === 1 ? '' : 's'} per calendar month (UTC) ` +
       `and has created ${details.used} in ${details.period}; the quota resets at ${details.resets_at}.`,
     { limit: details.limit, used: details.used, period: details.period, resets_at: details.resets_at },
@@ -123,10 +131,10 @@ export class EpisodeQuota extends TableItems {
   }
 
   /**
-   * Takes one slot of this month's quota, or throws the 429 `episode_quota_exceeded`.
+   * Takes one slot of this month's quota, or says that none is left.
    * One conditional UpdateItem: concurrent reservations never exceed the limit.
    */
-  async reserve(tenant: string): Promise<QuotaReservation> {
+  async reserve(tenant: string): Promise<QuotaReservation | QuotaExceeded> {
     const { limit } = await this.limitOf(tenant);
     for (let attempt = 1; ; attempt++) {
       const { period, resets_at } = quotaPeriodOf(this.clock());
@@ -150,13 +158,13 @@ export class EpisodeQuota extends TableItems {
             ReturnValues: 'UPDATED_NEW',
           }),
         );
-        return { tenant, period, limit, used: Number(output.Attributes?.episodes ?? 0) };
+        return { kind: 'reserved', tenant, period, limit, used: Number(output.Attributes?.episodes ?? 0) };
       } catch (error) {
         if (!isConditionFailure(error) || limit === null) throw error;
         const used = await this.usedIn(tenant, period);
         // A failed creation gave a slot back between the refusal and the read: try again (a few times at most).
         if (used < limit && attempt < 3) continue;
-        throw episodeQuotaExceeded({ limit, used, period, resets_at });
+        return { kind: 'exceeded', limit, used, period, resets_at };
       }
     }
   }

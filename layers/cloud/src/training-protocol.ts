@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import type { ToolCall } from '../../core/src';
-import { EpisodeServiceError, type StepView } from '../../episodes/src/episode-service';
+import { EPISODE_SERVICE_ERROR_CODES, EpisodeServiceError, type StepView } from '../../episodes/src';
 
 /**
  * The agreement between the api Lambda and the training Lambda (functions/README.md,
@@ -7,22 +8,27 @@ import { EpisodeServiceError, type StepView } from '../../episodes/src/episode-s
  * service and answers the step view (synchronous invocation) or just stores it
  * (asynchronous invocation; the api answers polls from the stored result).
  */
-export interface TrainingStepEvent {
-  kind: 'ml-trainer.step';
-  version: 1;
+const nonEmpty = z.string().min(1);
+
+const trainingStepEvent = z.object({
+  kind: z.literal('ml-trainer.step'),
+  version: z.literal(1),
   /** `sync`: the api waits for the answer. `async`: invoked with InvocationType Event; nobody reads the answer. */
-  mode: 'sync' | 'async';
-  tenant: string;
-  episode_id: string;
-  call: ToolCall;
+  mode: z.enum(['sync', 'async']),
+  tenant: nonEmpty,
+  episode_id: nonEmpty,
+  // The core validates the tool and its arguments (an invalid call is still a step).
+  call: z.custom<ToolCall>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'call must be {tool, arguments}'),
   /** Always set: the client's request_id, or one the api generated (the step id a poll names). */
-  request_id: string;
-  /** SHA-256 of the canonical call (the stored service's callSha256), for the step records. */
-  call_sha256: string;
-  requested_at: string;
+  request_id: nonEmpty,
+  /** SHA-256 of the canonical call (callSha256), for the step records. */
+  call_sha256: nonEmpty,
+  requested_at: nonEmpty,
   /** async: not started by then, the step is not started at all (it waited too long in Lambda's queue). */
-  start_by?: string;
-}
+  start_by: z.string().optional(),
+});
+
+export type TrainingStepEvent = z.infer<typeof trainingStepEvent>;
 
 /** What the training Lambda answers. A service refusal is an answer; a fault is a thrown error (FunctionError). */
 export type TrainingStepResponse =
@@ -31,22 +37,19 @@ export type TrainingStepResponse =
   /** An asynchronous step that waited in Lambda's queue past its start_by: not executed (recorded as failed). */
   | { ok: false; skipped: 'not_started' };
 
-const SERVICE_CODES = new Set<string>(['not_found', 'conflict', 'invalid_request', 'in_progress']);
+const serviceRefusal = z.object({
+  ok: z.literal(false),
+  error: z.object({ code: z.enum(EPISODE_SERVICE_ERROR_CODES), message: z.unknown(), details: z.record(z.string(), z.unknown()).optional() }),
+});
 
 /** Checks an incoming event; a malformed one is an error (it can only come from a bug or a hand-made invocation). */
 export function parseTrainingEvent(event: unknown): TrainingStepEvent {
-  const e = event as Partial<TrainingStepEvent> | null;
-  const problems: string[] = [];
-  if (!e || typeof e !== 'object') throw new Error('The training event must be an object.');
-  if (e.kind !== 'ml-trainer.step' || e.version !== 1) problems.push('kind/version must be "ml-trainer.step"/1');
-  if (e.mode !== 'sync' && e.mode !== 'async') problems.push('mode must be sync or async');
-  for (const field of ['tenant', 'episode_id', 'request_id', 'call_sha256', 'requested_at'] as const) {
-    if (typeof e[field] !== 'string' || e[field].length === 0) problems.push(`${field} must be a non-empty string`);
+  const parsed = trainingStepEvent.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`);
+    throw new Error(`Malformed training event: ${problems.join('; ')}.`);
   }
-  if (!e.call || typeof e.call !== 'object' || Array.isArray(e.call)) problems.push('call must be {tool, arguments}');
-  if (e.start_by !== undefined && typeof e.start_by !== 'string') problems.push('start_by must be an ISO time');
-  if (problems.length > 0) throw new Error(`Malformed training event: ${problems.join('; ')}.`);
-  return e as TrainingStepEvent;
+  return parsed.data;
 }
 
 export function serviceErrorResponse(error: EpisodeServiceError): TrainingStepResponse {
@@ -57,8 +60,10 @@ export function serviceErrorResponse(error: EpisodeServiceError): TrainingStepRe
 export function unwrapTrainingResponse(response: unknown): StepView {
   const r = response as TrainingStepResponse | null;
   if (r && r.ok === true && r.view && typeof r.view === 'object') return r.view;
-  if (r && r.ok === false && 'error' in r && r.error && SERVICE_CODES.has(r.error.code)) {
-    throw new EpisodeServiceError(r.error.code, String(r.error.message), r.error.details ?? {});
+  const refusal = serviceRefusal.safeParse(response);
+  if (refusal.success) {
+    const { code, message, details } = refusal.data.error;
+    throw new EpisodeServiceError(code, String(message), details ?? {});
   }
   throw new Error(`The training Lambda answered something that is not a step result: ${JSON.stringify(response)?.slice(0, 300)}`);
 }

@@ -59,18 +59,38 @@ export interface StepRequest {
   onEpoch?: (progress: EpochProgress) => void;
 }
 
-/**
- * Episodes as a service: what the local server, the Lambdas and the in-process agent all call.
- * Implementations persist every committed step (record + checkpoint) before returning.
- */
-export interface EpisodeService {
+/** Episodes created, read and listed: what every interface needs besides steps. */
+export interface EpisodeCatalog {
   createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView>;
-  step(request: StepRequest): Promise<StepView>;
   getEpisode(tenant: TenantId, episodeId: string): Promise<EpisodeView>;
   listEpisodes(tenant: TenantId, options?: { limit?: number; cursor?: string }): Promise<{ items: EpisodeSummary[]; cursor: string | null }>;
 }
 
-export type EpisodeServiceErrorCode = 'not_found' | 'conflict' | 'invalid_request' | 'in_progress';
+/**
+ * Episodes as a service: what the local server, the Lambdas and the in-process agent all call.
+ * Implementations persist every committed step (record + checkpoint) before returning.
+ */
+export interface EpisodeService extends EpisodeCatalog {
+  step(request: StepRequest): Promise<StepView>;
+}
+
+/**
+ * Why the service refused a request. The first four are every service's; the others are a
+ * deferred step service's (deferred-step-service.ts): the monthly episode quota is used up
+ * (details: limit, used, period, resets_at), every training worker is busy (nothing ran),
+ * a submitted step failed or missed its deadline without committing.
+ */
+export const EPISODE_SERVICE_ERROR_CODES = [
+  'not_found',
+  'conflict',
+  'invalid_request',
+  'in_progress',
+  'episode_quota_exceeded',
+  'training_busy',
+  'step_failed',
+] as const;
+
+export type EpisodeServiceErrorCode = (typeof EPISODE_SERVICE_ERROR_CODES)[number];
 
 /** Failures of the service itself (not tool errors, which come back inside a StepView). */
 export class EpisodeServiceError extends Error {

@@ -7,10 +7,23 @@ import { TenantError } from './tenant';
  * What a thrown error means to a caller, independent of the interface:
  * - invalid: the request was wrong (400/422, JSON-RPC -32602, /ws VALIDATION_ERROR);
  * - not_found, conflict, in_progress: the service refused it (404, 409);
+ * - quota_exceeded, unavailable: the service refused it for now (429, 503);
+ * - step_failed: a step the service accepted failed without committing (500, with the reason);
  * - internal: a real fault; its message is NOT shown to callers (only logged).
  */
 export interface Failure {
-  kind: 'invalid' | 'not_found' | 'conflict' | 'in_progress' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'internal';
+  kind:
+    | 'invalid'
+    | 'not_found'
+    | 'conflict'
+    | 'in_progress'
+    | 'quota_exceeded'
+    | 'unavailable'
+    | 'step_failed'
+    | 'unauthorized'
+    | 'too_large'
+    | 'unsupported_media_type'
+    | 'internal';
   status: number;
   code: string;
   message: string;
@@ -33,6 +46,9 @@ const SERVICE_ERRORS: Record<EpisodeServiceError['code'], Pick<Failure, 'kind' |
   conflict: { kind: 'conflict', status: 409 },
   in_progress: { kind: 'in_progress', status: 409 },
   invalid_request: { kind: 'invalid', status: 400 },
+  episode_quota_exceeded: { kind: 'quota_exceeded', status: 429 },
+  training_busy: { kind: 'unavailable', status: 503 },
+  step_failed: { kind: 'step_failed', status: 500 },
 };
 
 export function classifyFailure(error: unknown, bodyLimit?: number): Failure {

@@ -13,3 +13,8 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** The 400 `validation_error` of a request whose query, path or body does not validate (errors: pydantic-style). */
+export function validationError(message: string, errors: unknown[]): HttpError {
+  return new HttpError(400, 'validation_error', message, { errors });
+}

@@ -2,3 +2,5 @@ export { createServer } from './create-server';
 export { DEFAULT_BODY_LIMIT, DEFAULT_STANDARD_MCP_PATH, type ServerOptions } from './server-context';
 export { DEFAULT_TENANT, headerTenantResolver, TENANT_HEADER, TenantError, type TenantResolver } from './tenant';
 export { START_EPISODE } from './mcp-stream-server';
+export { validationError } from './http-error';
+export { sendPending, type RestContext } from './rest-routes';

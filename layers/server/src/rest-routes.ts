@@ -2,11 +2,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { z } from 'zod';
 import { describeTools, getTask, listTasks } from '../../core/src';
 import type { EpisodeView } from '../../episodes/src/episode-service';
-import { classifyFailure } from './failure';
+import type { DeferredStepService, EpisodeCatalog, PendingStep } from '../../episodes/src';
+import { classifyFailure, type Failure } from './failure';
 import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';
 import { describeErrors, pydanticErrors } from './pydantic-errors';
-import type { ServerContext } from './server-context';
+import type { TenantResolver } from './tenant';
 
 /**
  * The REST API under /v1. Errors are {"error": {code, message, details}} with 4xx codes:
@@ -17,7 +18,27 @@ import type { ServerContext } from './server-context';
  * 422 (unknown tool, invalid arguments) or 409 (no configuration yet, episode over) with the
  * committed step view in `error.details.step`, so a client sees both what was wrong and the
  * step it cost. Every other 4xx means nothing happened.
+ *
+ * A step that goes on after its request (the cloud's long steps) answers 202 with the
+ * pending step, `Location` naming where to poll it and `Retry-After`; an episode quota
+ * refusal answers 429 with `Retry-After` until the quota resets; every training worker
+ * busy answers 503.
  */
+
+/** What the REST routes use: the episodes, their steps, the tenant of a request. */
+export interface RestContext {
+  service: EpisodeCatalog;
+  steps: DeferredStepService;
+  resolveTenant: TenantResolver;
+  bodyLimit: number;
+  /** Now, for Retry-After of a quota refusal; default the system clock. */
+  clock?: () => Date;
+}
+
+/** Seconds a client waits before polling a pending step again. */
+const PENDING_RETRY_AFTER_SECONDS = 5;
+/** Seconds before retrying a request refused because a step of the episode is executing. */
+const IN_PROGRESS_RETRY_AFTER_SECONDS = 1;
 
 /** HTTP status of a step whose tool call the environment rejected, by the core's error code. */
 const TOOL_ERROR_STATUS: Record<string, number> = {
@@ -72,16 +93,30 @@ function restError(status: number, code: string, message: string, details: Recor
   return { status, body: { error: { code, message, details } } };
 }
 
-export async function restRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+/** When the same request may succeed: a step in progress shortly, a quota refusal once the quota resets. */
+function retryAfterSeconds(failure: Failure, now: Date): number | undefined {
+  if (failure.kind === 'in_progress') return IN_PROGRESS_RETRY_AFTER_SECONDS;
+  const resetsAt = failure.kind === 'quota_exceeded' ? Date.parse(String(failure.details.resets_at)) : NaN;
+  if (Number.isFinite(resetsAt)) return Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000));
+  return undefined;
+}
+
+/** A pending step: 202 with the step, where to poll it and when. */
+export function sendPending(reply: FastifyReply, pending: PendingStep): FastifyReply {
+  return reply.status(202).header('location', pending.poll).header('retry-after', String(PENDING_RETRY_AFTER_SECONDS)).send(pending);
+}
+
+export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   useJsonBodies(app);
+  const clock = ctx.clock ?? (() => new Date());
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const failure = classifyFailure(error, ctx.bodyLimit);
     if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
     const status = failure.kind === 'invalid' && failure.status === 422 ? 400 : failure.status;
     const { body } = restError(status, failure.code, failure.message, failure.details);
-    // A step of this episode is executing: the same request can be retried shortly.
-    if (failure.kind === 'in_progress') reply.header('retry-after', '1');
+    const retryAfter = retryAfterSeconds(failure, clock());
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });
 
@@ -119,12 +154,14 @@ export async function restRoutes(app: FastifyInstance, ctx: ServerContext): Prom
     const { id } = parse(idParams, request.params, 'path');
     const body = parse(stepBody, request.body, 'body');
     const tenant = await ctx.resolveTenant(request);
-    const step = await ctx.service.step({
+    const outcome = await ctx.steps.submitStep({
       tenant,
       episodeId: id,
       call: { tool: body.tool, arguments: body.arguments ?? {} },
       ...(body.request_id === undefined ? {} : { requestId: body.request_id }),
     });
+    if (outcome.kind === 'pending') return sendPending(reply, outcome.pending);
+    const step = outcome.view;
     if (step.error === null) return step;
     const { code, message, ...detail } = step.error;
     const status = TOOL_ERROR_STATUS[code] ?? 422;

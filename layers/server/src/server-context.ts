@@ -1,5 +1,6 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { EpisodeService } from '../../episodes/src/episode-service';
+import { immediateSteps, type DeferredStepService } from '../../episodes/src';
 import { RecentEpisodes } from './recent-episodes';
 import { SessionCapacity } from './session-capacity';
 import { headerTenantResolver, type TenantResolver } from './tenant';
@@ -28,6 +29,8 @@ export interface ServerOptions {
 /** What every route module needs: the options resolved to values. */
 export interface ServerContext {
   service: EpisodeService;
+  /** The service's steps as the REST API submits them (here every step is done within its request). */
+  steps: DeferredStepService;
   resolveTenant: TenantResolver;
   bodyLimit: number;
   defaultTaskId: string;
@@ -47,6 +50,7 @@ export const SERVER_VERSION = '0.1.0';
 export function serverContext(options: ServerOptions): ServerContext {
   return {
     service: options.service,
+    steps: immediateSteps(options.service),
     resolveTenant: options.tenantFromRequest ?? headerTenantResolver,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     defaultTaskId: options.defaultTaskId ?? 'easy_mnist',

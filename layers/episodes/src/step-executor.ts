@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { executeStep, type EpochProgress, type StepResult, type TrainerFactory } from '../../core/src';
+import {
+  checkpointKey,
+  isStorageError,
+  type BlobStore,
+  type CheckpointPointer,
+  type EpisodeStore,
+  type PreparedEpisode,
+  type StoredEpisode,
+} from '../../storage/src';
+import { notFound } from './episode-lookup';
+import { EpisodeServiceError, stepView, type StepRequest, type StepView } from './episode-service';
+import { replayOf, type PlannedStep } from './step-plan';
+import { prepareEpisode, storableId } from './stored-item';
+
+export interface StepExecutorOptions {
+  episodes: EpisodeStore;
+  /** The checkpoint bucket. */
+  checkpoints: BlobStore;
+  trainers: TrainerFactory;
+  clock: () => Date;
+  newId: () => string;
+  warn: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** What training one step produced, before anything is written. */
+interface TrainedStep {
+  result: StepResult;
+  bytes: Uint8Array;
+  sha256: string;
+  epochs: number;
+  seconds: number;
+}
+
+function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}
+
+/**
+ * Executes a planned step and commits it (steps 3 to 8 of StoredEpisodeService): restores
+ * the trainer from the checkpoint the item read points to, runs the call, uploads the new
+ * checkpoint and conditionally replaces the item on the version the plan read.
+ */
+export class StepExecutor {
+  constructor(private readonly options: StepExecutorOptions) {}
+
+  async execute(planned: PlannedStep, onEpoch?: StepRequest['onEpoch']): Promise<StepView> {
+    const { episode: current, requestId, callHash } = planned;
+    const trained = await this.train(planned, onEpoch);
+    const now = this.options.clock().toISOString();
+    const commitId = storableId(this.options.newId);
+    const version = current.version + 1;
+    const view = stepView(current.episode_id, version, trained.result);
+    const unchanged =
+      current.checkpoint !== null && current.checkpoint.sha256 === trained.sha256 && current.checkpoint.size === trained.bytes.byteLength;
+    const pointer: CheckpointPointer = unchanged
+      ? current.checkpoint!
+      : { key: checkpointKey(current.tenant, current.episode_id, trained.sha256, commitId), sha256: trained.sha256, size: trained.bytes.byteLength };
+    const next: StoredEpisode = {
+      ...current,
+      version,
+      updated_at: now,
+      record: trained.result.record,
+      checkpoint: pointer,
+      usage: {
+        steps: current.usage.steps + 1,
+        epochs_trained: current.usage.epochs_trained + trained.epochs,
+        training_seconds: roundSeconds(current.usage.training_seconds + trained.seconds),
+      },
+      results:
+        requestId === undefined
+          ? current.results
+          : { ...current.results, [requestId]: { call_sha256: callHash, version, view: JSON.stringify({ ...view, replayed: false }) } },
+      commit_id: commitId,
+      ended_at: trained.result.record.status !== 'active' ? now : null,
+    };
+    // Size check before anything is written.
+    const prepared = prepareEpisode(this.options.episodes, next);
+
+    if (!unchanged) {
+      try {
+        await this.options.checkpoints.putCheckpoint(pointer, trained.bytes);
+      } catch (error) {
+        // Nothing points at this key yet: whatever part of it reached the bucket can go.
+        await this.deleteQuietly(pointer.key, 'checkpoint of a failed upload');
+        throw error;
+      }
+    }
+    try {
+      await this.options.episodes.commit(prepared, current.version);
+    } catch (error) {
+      return this.afterFailedCommit(error, { planned, prepared, uploaded: unchanged ? null : pointer.key, view });
+    }
+    if (!unchanged && current.checkpoint !== null) await this.deleteQuietly(current.checkpoint.key, 'superseded checkpoint');
+    return view;
+  }
+
+  /** Runs the call on a restored trainer (a fresh one before the first step); a trainer fault propagates with nothing written. */
+  private async train({ episode, call }: PlannedStep, onEpoch: StepRequest['onEpoch']): Promise<TrainedStep> {
+    const spec = { taskId: episode.record.task_id, seed: episode.record.seed };
+    const saved = episode.checkpoint ? await this.loadCheckpoint(episode) : null;
+    const trainer = saved ? await this.options.trainers.restore(spec, saved) : await this.options.trainers.create(spec);
+    let epochs = 0;
+    let seconds = 0;
+    let result: StepResult;
+    let bytes: Uint8Array;
+    try {
+      result = await executeStep(episode.record, call, trainer, {
+        onEpoch: (progress: EpochProgress) => {
+          epochs += 1;
+          seconds += progress.seconds;
+          try {
+            onEpoch?.(progress);
+          } catch {
+            // A failing progress display must not fail the step.
+          }
+        },
+      });
+      bytes = await trainer.saveCheckpoint();
+    } finally {
+      try {
+        trainer.dispose();
+      } catch (error) {
+        this.options.warn('Disposing the trainer failed', { error: String(error) });
+      }
+    }
+    return { result, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), epochs, seconds };
+  }
+
+  /**
+   * The checkpoint the item read points to. A competing step that commits between our
+   * read of the item and this fetch deletes it as superseded: a missing object on an
+   * episode that has moved on is a conflict, not corruption.
+   */
+  private async loadCheckpoint(current: StoredEpisode): Promise<Uint8Array> {
+    try {
+      return await this.options.checkpoints.getCheckpoint(current.checkpoint!);
+    } catch (error) {
+      if (!isStorageError(error, 'integrity')) throw error;
+      const latest = await this.options.episodes.get(current.tenant, current.episode_id);
+      if (latest === null) throw notFound(current.episode_id);
+      if (latest.version !== current.version) {
+        throw new EpisodeServiceError(
+          'conflict',
+          `Episode ${current.episode_id} changed while this step started (read at version ${current.version}, now at ${latest.version}); ` +
+            'nothing was committed. Read the episode again and retry.',
+          { expected_version: current.version, current_version: latest.version },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The commit failed. A conditional failure may still be our own write (the SDK retries a
+   * request whose response was lost), and other errors leave the outcome unknown: the item
+   * read back tells, by its commit id. Committed: the step succeeded. Not committed: the
+   * uploaded checkpoint is deleted and the error reported (a conflict, or a replay when the
+   * winner was the same request).
+   */
+  private async afterFailedCommit(
+    error: unknown,
+    context: { planned: PlannedStep; prepared: PreparedEpisode; uploaded: string | null; view: StepView },
+  ): Promise<StepView> {
+    const { planned, prepared, uploaded } = context;
+    const current = planned.episode;
+    let latest: StoredEpisode | null;
+    try {
+      latest = await this.options.episodes.get(current.tenant, current.episode_id);
+    } catch {
+      // Unknown outcome: keep the upload (the sweep removes it if it is an orphan).
+      throw error;
+    }
+    if (latest !== null && latest.commit_id === prepared.episode.commit_id) {
+      if (uploaded !== null && current.checkpoint !== null) await this.deleteQuietly(current.checkpoint.key, 'superseded checkpoint');
+      return context.view;
+    }
+    if (uploaded !== null) await this.deleteQuietly(uploaded, 'checkpoint of a step that did not commit');
+    if (!isStorageError(error, 'conflict')) throw error;
+    if (latest === null) throw notFound(current.episode_id);
+    const replay = replayOf(latest, planned.requestId, planned.callHash, planned.call);
+    if (replay) return replay;
+    throw new EpisodeServiceError(
+      'conflict',
+      `Episode ${current.episode_id} changed while this step ran (read at version ${current.version}, now at ${latest.version}); ` +
+        'nothing was committed. Read the episode again and retry.',
+      { expected_version: current.version, current_version: latest.version },
+    );
+  }
+
+  private async deleteQuietly(key: string, what: string): Promise<void> {
+    try {
+      await this.options.checkpoints.delete(key);
+    } catch (error) {
+      this.options.warn(`Could not delete the ${what}; sweepCheckpoints removes it later`, { key, error: String(error) });
+    }
+  }
+}
