@@ -5,9 +5,15 @@
  * and booleans. All problems are reported at once, before any construct is created.
  */
 
-export type DataEncryption = 'aws-managed' | 'customer-managed';
-export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-export type QuotaPeriod = 'DAY' | 'WEEK' | 'MONTH';
+import { z } from 'zod';
+import { integerIn, none, numberAmong, numberIn, oneOf, optional, textMatching, trueOrFalse, withDefault } from './context-values';
+
+export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
+export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
+export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
 export interface TrainingConfig {
   /** Memory of the training Lambda (4096–10240 MB); vCPUs scale with it (6 vCPUs at 10240). */
@@ -225,151 +231,159 @@ export class ConfigError extends Error {
   }
 }
 
+const d = DEFAULT_CONFIG;
+
+/** How each context key is read: its schema (which says what it expects) and its default. */
+const CONTEXT_SETTINGS = {
+  prefix: withDefault(textMatching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a stack name prefix (letters, digits, hyphens; starts with a letter)'), d.prefix),
+  retainData: withDefault(trueOrFalse, d.retainData),
+  dataEncryption: withDefault(oneOf(DATA_ENCRYPTIONS, (s) => s.toLowerCase()), d.dataEncryption),
+  logRetentionDays: withDefault(numberAmong(LOG_RETENTION_DAYS), d.logRetentionDays as (typeof LOG_RETENTION_DAYS)[number]),
+  logLevel: withDefault(oneOf(LOG_LEVELS, (s) => s.toUpperCase()), d.logLevel),
+  metricsNamespace: withDefault(textMatching(/^[A-Za-z0-9._/#:-]{1,255}$/, 'a CloudWatch namespace'), d.metricsNamespace),
+  episodeRetentionDays: withDefault(integerIn(1, 3650), d.episodeRetentionDays),
+  checkpointExpirationDays: withDefault(integerIn(1, 3650), d.checkpointExpirationDays),
+  checkpointNoncurrentDays: withDefault(integerIn(1, 3650), d.checkpointNoncurrentDays),
+  accessLogExpirationDays: withDefault(integerIn(1, 3650), d.accessLogExpirationDays),
+  trainingMemoryMb: withDefault(integerIn(4096, 10240), d.training.memoryMb),
+  trainingEphemeralStorageMb: withDefault(integerIn(512, 10240), d.training.ephemeralStorageMb),
+  trainingReservedConcurrency: withDefault(z.union([none, integerIn(1, 1000)]).describe('an integer in [1, 1000], or none'), d.training.reservedConcurrency),
+  trainingAsyncRetryAttempts: withDefault(integerIn(0, 2), d.training.asyncRetryAttempts),
+  trainingMaxEventAgeMinutes: withDefault(integerIn(1, 360), d.training.maxEventAgeMinutes),
+  tfjsNodeCdnStorage: optional(textMatching(/^https?:\/\/\S+$/, 'an http(s) URL')),
+  trainingImageBuildHostNetwork: withDefault(trueOrFalse, d.training.imageBuildHostNetwork),
+  apiStageName: withDefault(textMatching(/^[A-Za-z0-9_]{1,128}$/, 'a stage name (letters, digits, underscores)'), d.api.stageName),
+  apiRateLimit: withDefault(numberIn(1, 10000), d.api.rateLimit),
+  apiBurstLimit: withDefault(integerIn(1, 5000), d.api.burstLimit),
+  apiQuotaLimit: withDefault(integerIn(1, 100_000_000), d.api.quotaLimit),
+  apiQuotaPeriod: withDefault(oneOf(QUOTA_PERIODS, (s) => s.toUpperCase()), d.api.quotaPeriod),
+  apiStageRateLimit: withDefault(numberIn(1, 10000), d.api.stageRateLimit),
+  apiStageBurstLimit: withDefault(integerIn(1, 5000), d.api.stageBurstLimit),
+  syncStepBudgetSeconds: withDefault(integerIn(1, 25), d.api.syncStepBudgetSeconds),
+  episodeQuotaPerMonth: withDefault(integerIn(0, 10_000_000), d.api.episodeQuotaPerMonth),
+  wafWebAclArn: optional(textMatching(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/\S+$/, 'a regional WAFv2 web ACL ARN')),
+  apiCloudWatchRole: withDefault(trueOrFalse, d.api.cloudWatchRole),
+  pricePerEpisodeUsd: withDefault(numberIn(0, 1000), d.prices.perEpisodeUsd),
+  priceLambdaGbSecondUsd: withDefault(numberIn(0, 1), d.prices.lambdaGbSecondUsd),
+  priceLambdaRequestUsd: withDefault(numberIn(0, 1), d.prices.lambdaRequestUsd),
+  batchSchedule: withDefault(
+    textMatching(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/, 'cron(...), rate(...) or at(...)'),
+    d.batch.schedule,
+  ),
+  batchTimeZone: withDefault(textMatching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/, 'an IANA time zone such as Etc/UTC or Europe/Paris'), d.batch.timeZone),
+  batchEnabled: withDefault(trueOrFalse, d.batch.enabled),
+  abandonAfterHours: withDefault(integerIn(1, 24 * 365), d.batch.abandonAfterHours),
+  batchMaxConcurrency: withDefault(integerIn(1, 40), d.batch.maxConcurrency),
+  batchMaxEpisodes: withDefault(integerIn(1, 2000), d.batch.maxEpisodesPerRun),
+  alarmEmail: optional(textMatching(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address')),
+  trainingP95AlarmSeconds: withDefault(integerIn(1, 900), d.alarms.trainingP95Seconds),
+  apiP95LatencyAlarmMs: withDefault(integerIn(1, 29000), d.alarms.apiP95LatencyMs),
+} satisfies Record<ContextKey, z.ZodType>;
+
+type ContextSettings = z.output<z.ZodObject<typeof CONTEXT_SETTINGS>>;
+
+/** A rule across settings is checked when each of them is valid on its own (else that one is reported). */
+const eachValid =
+  (...keys: ContextKey[]) =>
+  (payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean =>
+    !payload.issues.some((issue) => keys.includes(issue.path?.[0] as ContextKey));
+
+/** Every context setting, and the rules that relate them. */
+const CONTEXT_SCHEMA = z
+  .object(CONTEXT_SETTINGS)
+  .refine((s) => s.apiBurstLimit >= Math.ceil(s.apiRateLimit), {
+    path: ['apiBurstLimit'],
+    when: eachValid('apiRateLimit', 'apiBurstLimit'),
+    error: ({ input }) => {
+      const s = input as ContextSettings;
+      return `apiBurstLimit (${s.apiBurstLimit}) must be at least apiRateLimit (${s.apiRateLimit})`;
+    },
+  })
+  .refine((s) => s.checkpointExpirationDays >= s.episodeRetentionDays, {
+    path: ['checkpointExpirationDays'],
+    when: eachValid('episodeRetentionDays', 'checkpointExpirationDays'),
+    error: ({ input }) => {
+      const s = input as ContextSettings;
+      return `checkpointExpirationDays (${s.checkpointExpirationDays}) must be at least episodeRetentionDays (${s.episodeRetentionDays}): a live episode must not lose its checkpoint`;
+    },
+  });
+
+/**
+ * One problem per setting: what it expects and the value given. A rule across settings
+ * (a refinement, code "custom") carries its whole message.
+ */
+function problemsOf(error: z.ZodError, given: Record<ContextKey, unknown>): string[] {
+  const problems = error.issues.map((issue) => {
+    if (issue.code === 'custom') return issue.message;
+    const key = issue.path[0] as ContextKey;
+    return `${key} must be ${CONTEXT_SETTINGS[key].description}, got ${JSON.stringify(given[key])}`;
+  });
+  return [...new Set(problems)];
+}
+
+function deploymentConfig(s: ContextSettings, env: NodeJS.ProcessEnv): DeploymentConfig {
+  return {
+    prefix: s.prefix,
+    retainData: s.retainData,
+    dataEncryption: s.dataEncryption,
+    logRetentionDays: s.logRetentionDays,
+    logLevel: s.logLevel,
+    metricsNamespace: s.metricsNamespace,
+    episodeRetentionDays: s.episodeRetentionDays,
+    checkpointExpirationDays: s.checkpointExpirationDays,
+    checkpointNoncurrentDays: s.checkpointNoncurrentDays,
+    accessLogExpirationDays: s.accessLogExpirationDays,
+    training: {
+      memoryMb: s.trainingMemoryMb,
+      ephemeralStorageMb: s.trainingEphemeralStorageMb,
+      reservedConcurrency: s.trainingReservedConcurrency,
+      asyncRetryAttempts: s.trainingAsyncRetryAttempts,
+      maxEventAgeMinutes: s.trainingMaxEventAgeMinutes,
+      tfjsNodeCdnStorage: s.tfjsNodeCdnStorage ?? (env.TFJS_NODE_CDN_STORAGE?.trim() || undefined),
+      imageBuildHostNetwork: s.trainingImageBuildHostNetwork,
+    },
+    api: {
+      stageName: s.apiStageName,
+      rateLimit: s.apiRateLimit,
+      burstLimit: s.apiBurstLimit,
+      quotaLimit: s.apiQuotaLimit,
+      quotaPeriod: s.apiQuotaPeriod,
+      stageRateLimit: s.apiStageRateLimit,
+      stageBurstLimit: s.apiStageBurstLimit,
+      syncStepBudgetSeconds: s.syncStepBudgetSeconds,
+      episodeQuotaPerMonth: s.episodeQuotaPerMonth,
+      wafWebAclArn: s.wafWebAclArn,
+      cloudWatchRole: s.apiCloudWatchRole,
+    },
+    prices: {
+      perEpisodeUsd: s.pricePerEpisodeUsd,
+      lambdaGbSecondUsd: s.priceLambdaGbSecondUsd,
+      lambdaRequestUsd: s.priceLambdaRequestUsd,
+    },
+    batch: {
+      schedule: s.batchSchedule,
+      timeZone: s.batchTimeZone,
+      enabled: s.batchEnabled,
+      abandonAfterHours: s.abandonAfterHours,
+      maxConcurrency: s.batchMaxConcurrency,
+      maxEpisodesPerRun: s.batchMaxEpisodes,
+    },
+    alarms: {
+      email: s.alarmEmail,
+      trainingP95Seconds: s.trainingP95AlarmSeconds,
+      apiP95LatencyMs: s.apiP95LatencyAlarmMs,
+    },
+  };
+}
+
 /**
  * The configuration from CDK context, defaults for what is not given. `env` supplies
  * TFJS_NODE_CDN_STORAGE when the context does not. Throws a ConfigError listing every problem.
  */
 export function configFromContext(read: ContextReader, env: NodeJS.ProcessEnv = process.env): DeploymentConfig {
-  const problems: string[] = [];
-  const d = DEFAULT_CONFIG;
-
-  const raw = (key: ContextKey): unknown => {
-    const value = read(key);
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string' && value.trim() === '') return undefined;
-    return value;
-  };
-
-  const num = (key: ContextKey, fallback: number, min: number, max: number, integer = true): number => {
-    const value = raw(key);
-    if (value === undefined) return fallback;
-    const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      problems.push(`${key} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return n;
-  };
-
-  const bool = (key: ContextKey, fallback: boolean): boolean => {
-    const value = raw(key);
-    if (value === undefined) return fallback;
-    if (value === true || value === false) return value;
-    const text = String(value).trim().toLowerCase();
-    if (text === 'true') return true;
-    if (text === 'false') return false;
-    problems.push(`${key} must be true or false, got ${JSON.stringify(value)}`);
-    return fallback;
-  };
-
-  const text = (key: ContextKey, fallback: string, pattern: RegExp, what: string): string => {
-    const value = raw(key);
-    if (value === undefined) return fallback;
-    const s = String(value).trim();
-    if (!pattern.test(s)) {
-      problems.push(`${key} must be ${what}, got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return s;
-  };
-
-  const optionalText = (key: ContextKey, pattern: RegExp, what: string): string | undefined => {
-    const value = raw(key);
-    if (value === undefined) return undefined;
-    const s = String(value).trim();
-    if (!pattern.test(s)) {
-      problems.push(`${key} must be ${what}, got ${JSON.stringify(value)}`);
-      return undefined;
-    }
-    return s;
-  };
-
-  function oneOf<T extends string>(key: ContextKey, fallback: T, allowed: readonly T[], normalise: (s: string) => string = (s) => s): T {
-    const value = raw(key);
-    if (value === undefined) return fallback;
-    const s = normalise(String(value).trim());
-    if (!(allowed as readonly string[]).includes(s)) {
-      problems.push(`${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return s as T;
-  }
-
-  const reservedConcurrency = (): number | undefined => {
-    const value = raw('trainingReservedConcurrency');
-    if (value === undefined) return d.training.reservedConcurrency;
-    if (typeof value === 'string' && value.trim().toLowerCase() === 'none') return undefined;
-    return num('trainingReservedConcurrency', d.training.reservedConcurrency ?? 10, 1, 1000);
-  };
-
-  const logRetentionDays = num('logRetentionDays', d.logRetentionDays, 1, 3653);
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${logRetentionDays}`);
-  }
-
-  const config: DeploymentConfig = {
-    prefix: text('prefix', d.prefix, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a stack name prefix (letters, digits, hyphens; starts with a letter)'),
-    retainData: bool('retainData', d.retainData),
-    dataEncryption: oneOf<DataEncryption>('dataEncryption', d.dataEncryption, ['aws-managed', 'customer-managed'], (s) => s.toLowerCase()),
-    logRetentionDays,
-    logLevel: oneOf<LogLevel>('logLevel', d.logLevel, ['DEBUG', 'INFO', 'WARN', 'ERROR'], (s) => s.toUpperCase()),
-    metricsNamespace: text('metricsNamespace', d.metricsNamespace, /^[A-Za-z0-9._/#:-]{1,255}$/, 'a CloudWatch namespace'),
-    episodeRetentionDays: num('episodeRetentionDays', d.episodeRetentionDays, 1, 3650),
-    checkpointExpirationDays: num('checkpointExpirationDays', d.checkpointExpirationDays, 1, 3650),
-    checkpointNoncurrentDays: num('checkpointNoncurrentDays', d.checkpointNoncurrentDays, 1, 3650),
-    accessLogExpirationDays: num('accessLogExpirationDays', d.accessLogExpirationDays, 1, 3650),
-    training: {
-      memoryMb: num('trainingMemoryMb', d.training.memoryMb, 4096, 10240),
-      ephemeralStorageMb: num('trainingEphemeralStorageMb', d.training.ephemeralStorageMb, 512, 10240),
-      reservedConcurrency: reservedConcurrency(),
-      asyncRetryAttempts: num('trainingAsyncRetryAttempts', d.training.asyncRetryAttempts, 0, 2),
-      maxEventAgeMinutes: num('trainingMaxEventAgeMinutes', d.training.maxEventAgeMinutes, 1, 360),
-      tfjsNodeCdnStorage:
-        optionalText('tfjsNodeCdnStorage', /^https?:\/\/\S+$/, 'an http(s) URL') ??
-        (env.TFJS_NODE_CDN_STORAGE?.trim() ? env.TFJS_NODE_CDN_STORAGE.trim() : undefined),
-      imageBuildHostNetwork: bool('trainingImageBuildHostNetwork', d.training.imageBuildHostNetwork),
-    },
-    api: {
-      stageName: text('apiStageName', d.api.stageName, /^[A-Za-z0-9_]{1,128}$/, 'a stage name (letters, digits, underscores)'),
-      rateLimit: num('apiRateLimit', d.api.rateLimit, 1, 10000, false),
-      burstLimit: num('apiBurstLimit', d.api.burstLimit, 1, 5000),
-      quotaLimit: num('apiQuotaLimit', d.api.quotaLimit, 1, 100_000_000),
-      quotaPeriod: oneOf<QuotaPeriod>('apiQuotaPeriod', d.api.quotaPeriod, ['DAY', 'WEEK', 'MONTH'], (s) => s.toUpperCase()),
-      stageRateLimit: num('apiStageRateLimit', d.api.stageRateLimit, 1, 10000, false),
-      stageBurstLimit: num('apiStageBurstLimit', d.api.stageBurstLimit, 1, 5000),
-      syncStepBudgetSeconds: num('syncStepBudgetSeconds', d.api.syncStepBudgetSeconds, 1, 25),
-      episodeQuotaPerMonth: num('episodeQuotaPerMonth', d.api.episodeQuotaPerMonth, 0, 10_000_000),
-      wafWebAclArn: optionalText('wafWebAclArn', /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/\S+$/, 'a regional WAFv2 web ACL ARN'),
-      cloudWatchRole: bool('apiCloudWatchRole', d.api.cloudWatchRole),
-    },
-    prices: {
-      perEpisodeUsd: num('pricePerEpisodeUsd', d.prices.perEpisodeUsd, 0, 1000, false),
-      lambdaGbSecondUsd: num('priceLambdaGbSecondUsd', d.prices.lambdaGbSecondUsd, 0, 1, false),
-      lambdaRequestUsd: num('priceLambdaRequestUsd', d.prices.lambdaRequestUsd, 0, 1, false),
-    },
-    batch: {
-      schedule: text('batchSchedule', d.batch.schedule, /^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/, 'cron(...), rate(...) or at(...)'),
-      timeZone: text('batchTimeZone', d.batch.timeZone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/, 'an IANA time zone such as Etc/UTC or Europe/Paris'),
-      enabled: bool('batchEnabled', d.batch.enabled),
-      abandonAfterHours: num('abandonAfterHours', d.batch.abandonAfterHours, 1, 24 * 365),
-      maxConcurrency: num('batchMaxConcurrency', d.batch.maxConcurrency, 1, 40),
-      maxEpisodesPerRun: num('batchMaxEpisodes', d.batch.maxEpisodesPerRun, 1, 2000),
-    },
-    alarms: {
-      email: optionalText('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
-      trainingP95Seconds: num('trainingP95AlarmSeconds', d.alarms.trainingP95Seconds, 1, 900),
-      apiP95LatencyMs: num('apiP95LatencyAlarmMs', d.alarms.apiP95LatencyMs, 1, 29000),
-    },
-  };
-
-  if (config.api.burstLimit < Math.ceil(config.api.rateLimit)) {
-    problems.push(`apiBurstLimit (${config.api.burstLimit}) must be at least apiRateLimit (${config.api.rateLimit})`);
-  }
-  if (config.checkpointExpirationDays < config.episodeRetentionDays) {
-    problems.push(
-      `checkpointExpirationDays (${config.checkpointExpirationDays}) must be at least episodeRetentionDays (${config.episodeRetentionDays}): a live episode must not lose its checkpoint`,
-    );
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  const keys = Object.keys(CONTEXT_KEYS) as ContextKey[];
+  const given = Object.fromEntries(keys.map((key) => [key, read(key)])) as Record<ContextKey, unknown>;
+  const parsed = CONTEXT_SCHEMA.safeParse(given);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error, given));
+  return deploymentConfig(parsed.data, env);
 }

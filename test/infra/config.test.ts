@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, configFromContext, type ContextKey } from '../../infra/config';
+import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, LOG_RETENTION_DAYS, configFromContext, type ContextKey } from '../../infra/config';
 import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const fromMap = (values: Partial<Record<ContextKey, unknown>>) => (key: ContextKey) => values[key];
@@ -87,6 +87,75 @@ describe('configFromContext', () => {
   test('the context keys are documented in infra/README.md', () => {
     const readme = fs.readFileSync(path.join(__dirname, '../../infra/README.md'), 'utf8');
     for (const key of Object.keys(CONTEXT_KEYS)) expect({ key, documented: readme.includes(`\`${key}\``) }).toEqual({ key, documented: true });
+  });
+});
+
+describe('configFromContext: the context schema', () => {
+  const problemsOf = (values: Partial<Record<ContextKey, unknown>>): string[] => {
+    try {
+      configFromContext(fromMap(values), {});
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  test('a string from -c and a number or boolean from cdk.json give the same configuration', () => {
+    const fromStrings = configFromContext(
+      fromMap({ trainingMemoryMb: ' 8192 ', apiRateLimit: '2.5', apiBurstLimit: '3', retainData: ' FALSE ', batchEnabled: 'True', logRetentionDays: '90' }),
+      {},
+    );
+    const fromJson = configFromContext(
+      fromMap({ trainingMemoryMb: 8192, apiRateLimit: 2.5, apiBurstLimit: 3, retainData: false, batchEnabled: true, logRetentionDays: 90 }),
+      {},
+    );
+    expect(fromStrings).toEqual(fromJson);
+    expect(fromJson).toMatchObject({ retainData: false, logRetentionDays: 90, training: { memoryMb: 8192 }, api: { rateLimit: 2.5, burstLimit: 3 } });
+  });
+
+  test('absent, null and blank values take the default', () => {
+    expect(configFromContext(fromMap({ trainingMemoryMb: null, prefix: '  ', retainData: '', alarmEmail: ' ' }), {})).toEqual(DEFAULT_CONFIG);
+  });
+
+  test('"none" (any case) unreserves the training concurrency; a number reserves it', () => {
+    expect(configFromContext(fromMap({ trainingReservedConcurrency: ' NONE ' }), {}).training.reservedConcurrency).toBeUndefined();
+    expect(configFromContext(fromMap({ trainingReservedConcurrency: '25' }), {}).training.reservedConcurrency).toBe(25);
+  });
+
+  test('each problem names the key, what it accepts and the value given', () => {
+    expect(
+      problemsOf({
+        trainingMemoryMb: 5000.5,
+        trainingReservedConcurrency: 'abc',
+        retainData: 1,
+        batchEnabled: 'yes',
+        tfjsNodeCdnStorage: 'ftp://x',
+        apiRateLimit: 'fast',
+        logLevel: 'loud',
+      }),
+    ).toEqual([
+      'retainData must be true or false, got 1',
+      'logLevel must be one of DEBUG, INFO, WARN, ERROR, got "loud"',
+      'trainingMemoryMb must be an integer in [4096, 10240], got 5000.5',
+      'trainingReservedConcurrency must be an integer in [1, 1000], or none, got "abc"',
+      'tfjsNodeCdnStorage must be an http(s) URL, got "ftp://x"',
+      'apiRateLimit must be a number in [1, 10000], got "fast"',
+      'batchEnabled must be true or false, got "yes"',
+    ]);
+    expect(problemsOf({ logRetentionDays: '10' })).toEqual([`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got "10"`]);
+  });
+
+  test('the rules across settings are reported together with the other problems', () => {
+    expect(problemsOf({ trainingMemoryMb: 5000.5, apiRateLimit: '2.5', apiBurstLimit: '2', episodeRetentionDays: 60, checkpointExpirationDays: 30 })).toEqual([
+      'trainingMemoryMb must be an integer in [4096, 10240], got 5000.5',
+      'apiBurstLimit (2) must be at least apiRateLimit (2.5)',
+      'checkpointExpirationDays (30) must be at least episodeRetentionDays (60): a live episode must not lose its checkpoint',
+    ]);
+  });
+
+  test('a rule across settings is not checked against a default that stands in for an invalid value', () => {
+    expect(problemsOf({ apiRateLimit: 'abc', apiBurstLimit: '5' })).toEqual(['apiRateLimit must be a number in [1, 10000], got "abc"']);
   });
 });
 

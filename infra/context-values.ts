@@ -1,0 +1,63 @@
+/**
+ * Zod schemas of single CDK context values. Values given with `-c key=value` arrive as
+ * strings, cdk.json may hold numbers and booleans: each schema accepts both. A value that
+ * is absent, null or blank is not given, and the setting's default applies. Each schema's
+ * description says what it expects ("an integer in [1, 40]"), for the error message.
+ */
+import { z } from 'zod';
+
+const notGivenAsUndefined = (value: unknown): unknown =>
+  value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value;
+
+const trimmedNumber = (value: unknown): unknown => (typeof value === 'string' ? Number(value.trim()) : value);
+
+const trimmedText = (value: unknown): unknown => String(value).trim();
+
+/** The value, or `fallback` (which `schema` accepts) when it is not given. */
+export function withDefault<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
+  return z.preprocess((value) => notGivenAsUndefined(value) ?? fallback, schema).describe(schema.description ?? '');
+}
+
+/** The value, or undefined when it is not given. */
+export function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess(notGivenAsUndefined, schema.optional()).describe(schema.description ?? '');
+}
+
+// multipleOf(1) rather than int(): int() aborts the whole parse on a fraction, and the rules
+// across settings would then go unchecked (not reported together with the other problems).
+export function integerIn(min: number, max: number) {
+  return z.preprocess(trimmedNumber, z.number().multipleOf(1).min(min).max(max)).describe(`an integer in [${min}, ${max}]`);
+}
+
+export function numberIn(min: number, max: number) {
+  return z.preprocess(trimmedNumber, z.number().min(min).max(max)).describe(`a number in [${min}, ${max}]`);
+}
+
+/** One of the listed numbers (given as a number or a numeric string). */
+export function numberAmong<const T extends readonly [number, ...number[]]>(allowed: T) {
+  return z.preprocess(trimmedNumber, z.literal(allowed)).describe(`one of ${allowed.join(', ')}`);
+}
+
+/** true or false, also as a string in any case. */
+export const trueOrFalse = z
+  .union([z.boolean(), z.string().trim().toLowerCase().pipe(z.enum(['true', 'false'])).transform((text) => text === 'true')])
+  .describe('true or false');
+
+/** Text (trimmed) that matches `pattern`; `what` names it for the error message. */
+export function textMatching(pattern: RegExp, what: string) {
+  return z.preprocess(trimmedText, z.string().regex(pattern)).describe(what);
+}
+
+/** One of the listed words, compared after trimming and `normalise` (e.g. upper-casing). */
+export function oneOf<const T extends readonly [string, ...string[]]>(allowed: T, normalise: (text: string) => string) {
+  return z.preprocess((value) => normalise(String(value).trim()), z.enum(allowed)).describe(`one of ${allowed.join(', ')}`);
+}
+
+/** The word `none` (any case): the setting is switched off (undefined). */
+export const none = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.literal('none'))
+  .transform(() => undefined)
+  .describe('none');
