@@ -5,16 +5,33 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import type { BucketAccess, TableAccess } from '../constructs/permissions';
+import { TABLE_INDEXES, TABLE_LAYOUT, type IndexLayout, type KeyAttribute, type KeyAttributeType } from '../../layers/storage/src';
 import { acknowledge } from '../nag';
 
-/** Table layout shared with the storage layer (layers/storage). */
-export const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expires_at',
-  gsiTenant: { name: 'gsi_tenant', partitionKey: 'tenant', sortKey: 'created_at' },
-  gsiEnded: { name: 'gsi_ended', partitionKey: 'ended_day', sortKey: 'ended_at' },
-} as const;
+/**
+ * The indexes under the names the api and batch stacks grant access by. They are the table
+ * layout's (layers/storage/src/table-layout.ts), which new code imports directly.
+ */
+export const TABLE_SCHEMA = { gsiTenant: TABLE_LAYOUT.indexes.byTenant, gsiEnded: TABLE_LAYOUT.indexes.ended } as const;
+
+const ATTRIBUTE_TYPE: Record<KeyAttributeType, dynamodb.AttributeType> = {
+  string: dynamodb.AttributeType.STRING,
+  number: dynamodb.AttributeType.NUMBER,
+};
+
+function cdkAttribute(key: KeyAttribute): dynamodb.Attribute {
+  return { name: key.name, type: ATTRIBUTE_TYPE[key.type] };
+}
+
+function cdkIndex(index: IndexLayout): dynamodb.GlobalSecondaryIndexProps {
+  return {
+    indexName: index.name,
+    partitionKey: cdkAttribute(index.partitionKey),
+    sortKey: cdkAttribute(index.sortKey),
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...index.projectedAttributes],
+  };
+}
 
 export interface DataStackProps extends StackProps {
   config: DeploymentConfig;
@@ -48,25 +65,18 @@ export class DataStack extends Stack {
         : undefined;
 
     this.table = new dynamodb.Table(this, 'Episodes', {
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      partitionKey: cdkAttribute(TABLE_LAYOUT.partitionKey),
+      sortKey: cdkAttribute(TABLE_LAYOUT.sortKey),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      timeToLiveAttribute: TABLE_LAYOUT.ttlAttribute,
       ...(this.dataKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.dataKey }
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       deletionProtection: config.retainData,
       removalPolicy,
     });
-    for (const gsi of [TABLE_SCHEMA.gsiTenant, TABLE_SCHEMA.gsiEnded]) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: gsi.name,
-        partitionKey: { name: gsi.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: gsi.sortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
-      });
-    }
+    for (const index of TABLE_INDEXES) this.table.addGlobalSecondaryIndex(cdkIndex(index));
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       // S3 delivers server access logs only to SSE-S3 buckets.
