@@ -1,6 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { describeTools, getTask, listTasks } from '../../core/src';
+import {
+  createEpisodeBodySchema as createEpisodeBody,
+  describeTools,
+  getTask,
+  listEpisodesQuerySchema as listQuery,
+  listTasks,
+  stepBodySchema as stepBody,
+} from '../../core/src';
 import type { EpisodeView } from '../../episodes/src/episode-service';
 import type { DeferredStepService, EpisodeCatalog, PendingStep } from '../../episodes/src';
 import { classifyFailure, type Failure } from './failure';
@@ -49,28 +56,6 @@ const TOOL_ERROR_STATUS: Record<string, number> = {
 };
 
 const episodeId = z.string().min(1).max(255);
-
-const createEpisodeBody = z
-  .object({
-    task_id: z.string().min(1).max(64),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  })
-  .strict();
-
-const stepBody = z
-  .object({
-    tool: z.string().min(1).max(128),
-    arguments: z.record(z.string(), z.unknown()).optional(),
-    request_id: z.string().min(1).max(255).optional(),
-  })
-  .strict();
-
-const listQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().min(1).max(2048).optional(),
-  })
-  .strict();
 
 const idParams = z.object({ id: episodeId }).strict();
 
