@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EpisodeServiceError } from '../../episodes/src';
-import { isConditionFailure, isValidId } from '../../storage/src';
+import { isConditionFailure, isValidId, quotaCounterKey, quotaLimitKey } from '../../storage/src';
 import { TableItems, type TableContext } from './table-items';
 
 /**
@@ -24,16 +24,8 @@ import { TableItems, type TableContext } from './table-items';
  * No item here carries the GSI key attributes, so no listing or index ever sees them.
  */
 
-/** Sort key of a tenant's override of the default limit. */
-export const QUOTA_LIMIT_SK = 'quota#limit';
 /** The override's attribute: a whole number of episodes per calendar month; 0 = unlimited. */
 export const QUOTA_LIMIT_ATTRIBUTE = 'episodes_per_month';
-const COUNTER_PREFIX = 'quota#';
-
-export function quotaPartitionKey(tenant: string): string {
-  return `tenant#${tenant}`;
-}
-
 /** The calendar month (UTC) `now` is in: `YYYY-MM`, and the instant the next one starts. */
 export function quotaPeriodOf(now: Date): { period: string; starts_at: string; resets_at: string } {
   const year = now.getUTCFullYear();
@@ -113,7 +105,7 @@ export class EpisodeQuota extends TableItems {
     const fallback = { limit: this.defaultLimit, source: 'default' as const };
     if (!isValidId(tenant)) return fallback;
     const output = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: quotaPartitionKey(tenant), sk: QUOTA_LIMIT_SK }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: quotaLimitKey(tenant), ConsistentRead: true }),
     );
     const item = this.live(output.Item);
     const raw = item?.[QUOTA_LIMIT_ATTRIBUTE];
@@ -142,7 +134,7 @@ export class EpisodeQuota extends TableItems {
         const output = await this.documents.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: this.counterKey(tenant, period),
+            Key: quotaCounterKey(tenant, period),
             UpdateExpression: 'ADD episodes :one SET tenant_id = :tenant, #period = :period, updated_at = :now, expires_at = :expires',
             ...(limit === null ? {} : { ConditionExpression: 'attribute_not_exists(episodes) OR episodes < :limit' }),
             ExpressionAttributeNames: { '#period': 'period' },
@@ -175,7 +167,7 @@ export class EpisodeQuota extends TableItems {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.counterKey(reservation.tenant, reservation.period),
+          Key: quotaCounterKey(reservation.tenant, reservation.period),
           UpdateExpression: 'ADD episodes :minus_one SET updated_at = :now',
           ConditionExpression: 'episodes > :zero',
           ExpressionAttributeValues: { ':minus_one': -1, ':zero': 0, ':now': this.clock().toISOString() },
@@ -196,12 +188,8 @@ export class EpisodeQuota extends TableItems {
   private async usedIn(tenant: string, period: string): Promise<number> {
     if (!isValidId(tenant)) return 0;
     const output = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: this.counterKey(tenant, period), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: quotaCounterKey(tenant, period), ConsistentRead: true }),
     );
     return Number(output.Item?.episodes ?? 0);
-  }
-
-  private counterKey(tenant: string, period: string) {
-    return { pk: quotaPartitionKey(tenant), sk: `${COUNTER_PREFIX}${period}` };
   }
 }
