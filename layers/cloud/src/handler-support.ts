@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/src';
 import type { Storage } from '../../storage/src';
 import type { Observability } from './powertools';
 import { cloudItems, type CloudItems } from './table-items';
@@ -18,11 +19,7 @@ export function traceStorage(storage: Pick<Storage, 'clients'>, obs: Observabili
   obs.captureClient(storage.clients.s3);
 }
 
-/** A logger shape the layers accept, over Powertools. */
-export function logOf(obs: Observability) {
-  return {
-    info: (message: string, details?: Record<string, unknown>) => obs.logger.info(message, { ...details }),
-    warn: (message: string, details?: Record<string, unknown>) => obs.logger.warn(message, { ...details }),
-    error: (message: string, details?: Record<string, unknown>) => obs.logger.error(message, { ...details }),
-  };
+/** The handler's Powertools Logger as the layers' Logger (it satisfies the interface as it is). */
+export function logOf(obs: Observability): Logger {
+  return obs.logger;
 }
