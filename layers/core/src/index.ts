@@ -14,3 +14,4 @@ export * from './tool-arguments';
 export * from './tool-catalogue';
 export * from './trainer-port';
 export * from './training-config';
+export * from './wire-contract';
