@@ -1,11 +1,6 @@
 import { createCipheriv } from 'node:crypto';
-import { getTask } from '../../core/src/tasks';
-import { DatasetError } from '../../datasets/src/dataset-error';
-import { getDatasetSpec } from '../../datasets/src/dataset-catalog';
-import { findDatasetFolder } from '../../datasets/src/source-files';
-import { subsetIndices } from '../../datasets/src/subset';
-import type { DatasetName, TaskData } from '../../datasets/src/task-data';
-import { loadTaskData } from '../../datasets/src/task-data-loader';
+import { getTask } from '../../core/src';
+import { DatasetError, type DatasetName, findDatasetFolder, getDatasetSpec, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
 import type { DataSource } from './report';
 
 const SHAPES: Record<DatasetName, { channels: number; height: number; width: number }> = {

@@ -2,8 +2,7 @@ import { open, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Trainer, TrainerFactory, TrainerSpec } from '../../core/src/trainer-port';
-import { trainingConfigSchema, type TrainingConfig } from '../../core/src/training-config';
+import { type Trainer, type TrainerFactory, type TrainerSpec, type TrainingConfig, trainingConfigSchema } from '../../core/src';
 import type { CheckpointFigures, DataSource, LoadAverage, OurTiming } from './report';
 import { median, summarize } from './stats';
 

@@ -20,3 +20,4 @@ export { loadTaskData, type LoadProgress, type LoadTaskDataOptions } from './tas
 export { fetchDataset, type FetchOptions, type FetchProgress, type FetchResult } from './fetch';
 export { verifyDatasets, type DatasetReport, type FileReport, type FileStatus, type VerifyOptions } from './dataset-verifier';
 export type { VerificationPolicy, WarningSink } from './verification';
+export { allFileNames, findDatasetFolder, findOfficialFile, locateFiles, trainFileNames } from './source-files';

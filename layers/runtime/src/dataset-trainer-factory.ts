@@ -1,9 +1,5 @@
 import { getTask, type TrainerFactory, type TrainerSpec } from '../../core/src';
-import { subsetIndices } from '../../datasets/src/subset';
-import { DatasetError } from '../../datasets/src/dataset-error';
-import { fetchDataset, type FetchProgress } from '../../datasets/src/fetch';
-import type { TaskData } from '../../datasets/src/task-data';
-import { loadTaskData, type LoadProgress } from '../../datasets/src/task-data-loader';
+import { DatasetError, fetchDataset, type FetchProgress, type LoadProgress, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
 import { intraOpThreadsForTask, processIntraOpThreads } from './task-threads';
 import { TrainerWorker } from './worker-trainer-factory';
 
@@ -74,7 +70,7 @@ function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
     return data;
   };
   let factory: Promise<TrainerFactory> | null = null;
-  const tfjs = () => (factory ??= import('../../training/src/trainer-factory').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load })));
+  const tfjs = () => (factory ??= import('../../training/src').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load })));
   return {
     create: async (spec) => (await tfjs()).create(spec),
     restore: async (spec, checkpoint) => (await tfjs()).restore(spec, checkpoint),

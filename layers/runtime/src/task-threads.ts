@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { getTask } from '../../core/src/tasks';
-import { processIntraOpThreads } from '../../training/src/thread-count';
+import { getTask } from '../../core/src';
+import { processIntraOpThreads } from '../../training/src/without-tensorflow';
 
 export { processIntraOpThreads };
 

@@ -1,4 +1,4 @@
-import type { TrainerSpec } from '../../core/src/trainer-port';
+import type { TrainerSpec } from '../../core/src';
 
 /** The Trainer methods a worker runs, with their arguments. */
 export type TrainerMethod = 'buildModel' | 'applyConfig' | 'setAugmentation' | 'trainEpoch' | 'evaluate' | 'keepBestWeights' | 'saveCheckpoint';

@@ -1,6 +1,5 @@
-import type { Trainer, TrainerFactory } from '../../core/src/trainer-port';
-import type { WorkerError, WorkerMessage, WorkerRequest } from './trainer-worker-protocol';
-import { WORKER_METHODS } from './trainer-worker-protocol';
+import type { Trainer, TrainerFactory } from '../../core/src';
+import { WORKER_METHODS, type WorkerError, type WorkerMessage, type WorkerRequest } from './trainer-worker-protocol';
 
 /**
  * Serves trainers of `factory` to the parent process over `port` (a child process's IPC

@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalPassMetrics, Trainer, TrainerFactory, TrainerSpec, TrainPassMetrics } from '../../core/src/trainer-port';
-import { CheckpointError } from '../../training/src/checkpoint';
-import { DatasetError } from '../../datasets/src/dataset-error';
+import type { EvalPassMetrics, Trainer, TrainerFactory, TrainerSpec, TrainPassMetrics } from '../../core/src';
+import { CheckpointError } from '../../training/src/without-tensorflow';
+import { DatasetError } from '../../datasets/src';
 import {
   WORKER_OPTIONS_ENV, type TrainerMethod, type WorkerDatasetOptions, type WorkerError, type WorkerMessage, type WorkerRequest,
 } from './trainer-worker-protocol';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Trainer, TrainerFactory } from '../../core/src';
-import { StoredEpisodeService } from '../../episodes/src/stored-episode-service';
+import { StoredEpisodeService } from '../../episodes/src';
 import { checkpointKey, sha256Hex } from '../src';
 import { startLocalRuntime } from '../src/local-runtime';
 

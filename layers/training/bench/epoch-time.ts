@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-node';
 import { parseArgs } from 'node:util';
-import { trainingConfigSchema } from '../../core/src/training-config';
-import type { DatasetName, TaskData } from '../../datasets/src/task-data';
+import { trainingConfigSchema } from '../../core/src';
+import type { DatasetName, TaskData } from '../../datasets/src';
 import { createTfjsTrainerFactory } from '../src';
 import type { BatchNormKernels } from '../src/ops/batch-norm';
 import { oneDnnKernelsAvailable } from '../src/ops/kernel-probe';

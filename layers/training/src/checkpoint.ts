@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
-import type { AugmentationSetting } from '../../core/src/trainer-port';
-import type { OptimizerKind, TrainingConfig } from '../../core/src/training-config';
+import type { AugmentationSetting, OptimizerKind, TrainingConfig } from '../../core/src';
 import type { KernelChoice } from './layers/layer';
 import type { ModelKind } from './model/architectures';
 import type { RngState } from './rng-streams';

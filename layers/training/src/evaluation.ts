@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { EvalPassMetrics } from '../../core/src/trainer-port';
+import type { EvalPassMetrics } from '../../core/src';
 import type { SplitTensors } from './data/split-tensors';
 import type { KernelChoice } from './layers/layer';
 import type { ModelState } from './model-state';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { TorchGenerator } from '../../datasets/src/torch-generator';
-import type { TrainingConfig } from '../../core/src/training-config';
+import type { TorchGenerator } from '../../datasets/src';
+import type { TrainingConfig } from '../../core/src';
 import type { ModelKind } from './model/architectures';
 import { Network } from './model/network';
 import { PackedLayout, PackedVariable } from './ops/packed-variable';

@@ -1,5 +1,4 @@
-import { EpochShuffler } from '../../datasets/src/epoch-shuffler';
-import { TorchGenerator } from '../../datasets/src/torch-generator';
+import { EpochShuffler, TorchGenerator } from '../../datasets/src';
 
 /** Seed offset of the augmentation stream, so that it is independent of the others. */
 const AUGMENT_SEED_SALT = 0x61756721; // "aug!"

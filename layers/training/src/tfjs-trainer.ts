@@ -1,7 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-node';
-import type { AugmentationSetting, EvalPassMetrics, Trainer, TrainerSpec, TrainPassMetrics } from '../../core/src/trainer-port';
-import type { TrainingConfig } from '../../core/src/training-config';
-import type { DatasetName, TaskData } from '../../datasets/src/task-data';
+import type { AugmentationSetting, EvalPassMetrics, Trainer, TrainerSpec, TrainingConfig, TrainPassMetrics } from '../../core/src';
+import type { DatasetName, TaskData } from '../../datasets/src';
 import { encodeCheckpoint, TrainerSnapshot } from './checkpoint';
 import { splitTensors, SplitTensors } from './data/split-tensors';
 import { evaluate } from './evaluation';

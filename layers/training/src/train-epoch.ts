@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { AugmentationSetting, TrainPassMetrics } from '../../core/src/trainer-port';
-import type { DatasetName } from '../../datasets/src/task-data';
+import type { AugmentationSetting, TrainPassMetrics } from '../../core/src';
+import type { DatasetName } from '../../datasets/src';
 import { augmentBatch } from './augment/augmenter';
 import { Batch, EpochBatches } from './data/epoch-batches';
 import type { SplitTensors } from './data/split-tensors';

@@ -1,6 +1,5 @@
-import { getTask } from '../../core/src/tasks';
-import type { Trainer, TrainerFactory, TrainerSpec } from '../../core/src/trainer-port';
-import type { DatasetName, TaskData } from '../../datasets/src/task-data';
+import { getTask, type Trainer, type TrainerFactory, type TrainerSpec } from '../../core/src';
+import type { DatasetName, TaskData } from '../../datasets/src';
 import { CheckpointError, decodeCheckpoint } from './checkpoint';
 import type { KernelChoice } from './layers/layer';
 import type { ModelKind } from './model/architectures';

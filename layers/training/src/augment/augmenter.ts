@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { TorchGenerator } from '../../../datasets/src/torch-generator';
-import type { DatasetName } from '../../../datasets/src/task-data';
+import type { DatasetName, TorchGenerator } from '../../../datasets/src';
 import { NORMALISATION, blackLevel } from '../data/normalization';
 import { projectiveTransform } from '../ops/image-transform';
 import { isIdentity, transformRow } from './affine';

@@ -1,5 +1,4 @@
-import type { TorchGenerator } from '../../../datasets/src/torch-generator';
-import type { DatasetName } from '../../../datasets/src/task-data';
+import type { DatasetName, TorchGenerator } from '../../../datasets/src';
 import { Affine, compose, horizontalFlip, rotationAbout, translation } from './affine';
 
 /** Brightness and contrast factors of one CIFAR sample, and which comes first. */

@@ -1,4 +1,4 @@
-import type { DatasetName } from '../../../datasets/src/task-data';
+import type { DatasetName } from '../../../datasets/src';
 
 /** torchvision Normalize constants of each dataset, per channel. */
 export const NORMALISATION: Record<DatasetName, { mean: readonly number[]; std: readonly number[] }> = {

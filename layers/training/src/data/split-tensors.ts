@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { ImageSet, TaskData } from '../../../datasets/src/task-data';
+import type { ImageSet, TaskData } from '../../../datasets/src';
 import { normalisationTable } from './normalization';
 
 /** One split, normalised once: images N×H×W×C float32 (tfjs convolutions are NHWC), labels int32. */

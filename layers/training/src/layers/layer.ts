@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-node';
-import type { TorchGenerator } from '../../../datasets/src/torch-generator';
+import type { TorchGenerator } from '../../../datasets/src';
 import type { BatchNormKernels } from '../ops/batch-norm';
 
 export interface ParamSpec {

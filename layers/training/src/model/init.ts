@@ -1,4 +1,4 @@
-import type { TorchGenerator } from '../../../datasets/src/torch-generator';
+import type { TorchGenerator } from '../../../datasets/src';
 
 /**
  * PyTorch's default initialisation of nn.Linear and nn.Conv2d, drawn exactly as

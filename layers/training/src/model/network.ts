@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { TorchGenerator } from '../../../datasets/src/torch-generator';
+import type { TorchGenerator } from '../../../datasets/src';
 import type { BufferSpec, Layer, LayerStep, ParamSpec, PassContext } from '../layers/layer';
 import { architecture, ModelKind } from './architectures';
 

@@ -1,4 +1,4 @@
-import type { OptimizerKind } from '../../../core/src/training-config';
+import type { OptimizerKind } from '../../../core/src';
 import type { PackedLayout } from '../ops/packed-variable';
 import { Adam } from './adam';
 import type { Optimizer, OptimizerState } from './optimizer';

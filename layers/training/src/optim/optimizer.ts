@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { OptimizerKind } from '../../../core/src/training-config';
+import type { OptimizerKind } from '../../../core/src';
 import { PackedLayout, PackedVariable } from '../ops/packed-variable';
 
 /** Saved optimizer state: per-parameter step counts and slot values (PyTorch's state names). */
