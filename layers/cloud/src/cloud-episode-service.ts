@@ -6,15 +6,16 @@ import {
   loadEpisode,
   planStep,
   stepNotFound,
+  storedStepView,
   StoredEpisodeCatalog,
   type DeferredStepService,
   type EpisodeCatalog,
+  type EpisodeReader,
   type EpisodeSummary,
   type EpisodeView,
   type PendingStep,
   type StepOutcome,
   type StepRequest,
-  type StepView,
   type TenantId,
 } from '../../episodes/src';
 import type { EpisodeStore } from '../../storage/src';
@@ -87,7 +88,8 @@ export interface CloudEpisodeServiceOptions {
  * replays instead of executing twice).
  */
 export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService {
-  private readonly episodes: EpisodeStore;
+  /** Steps and polls only read episodes: every step commits in the training Lambda. */
+  private readonly episodes: EpisodeReader;
   private readonly catalog: StoredEpisodeCatalog;
   private readonly items: CloudItems;
   private readonly training: TrainingInvoker;
@@ -117,10 +119,10 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     if (quota === undefined || !isCreatable(input)) return this.catalog.createEpisode(input);
     const reservation = await quota.reserve(input.tenant);
     if (reservation.kind === 'exceeded') {
-      const { kind: _kind, ...details } = reservation;
+      const refusal = episodeQuotaExceeded(reservation);
       this.options.count?.('EpisodeQuotaExceeded');
-      this.options.log?.info('episode quota exceeded', details);
-      throw episodeQuotaExceeded(details);
+      this.options.log?.info('episode quota exceeded', refusal.details);
+      throw refusal;
     }
     try {
       return await this.catalog.createEpisode(input);
@@ -198,7 +200,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     const episode = await loadEpisode(this.episodes, tenant, episodeId);
     const stored = episode.results[stepId];
     if (stored !== undefined) {
-      const view = JSON.parse(stored.view) as StepView;
+      const view = storedStepView(stored);
       // The first poll that sees the result removes the pending record; a step that ended the episode asks for its grade.
       if ((await this.items.steps.complete(tenant, episodeId, stepId)) && view.done && view.grade !== null) await this.requestGrade(tenant, episodeId);
       return { kind: 'done', view };

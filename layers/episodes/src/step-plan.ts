@@ -1,5 +1,5 @@
 import { executeStep, type ToolCall, type Trainer } from '../../core/src';
-import type { StoredEpisode } from '../../storage/src';
+import type { StoredEpisode, StoredStepResult } from '../../storage/src';
 import { callSha256 } from './call-identity';
 import { loadEpisode, requireTenant, type EpisodeReader } from './episode-lookup';
 import { EpisodeServiceError, stepView, type StepRequest, type StepView } from './episode-service';
@@ -78,5 +78,10 @@ export function replayOf(episode: StoredEpisode, requestId: string | undefined, 
       { field: 'request_id', version: stored.version },
     );
   }
-  return { ...(JSON.parse(stored.view) as StepView), replayed: true };
+  return { ...storedStepView(stored), replayed: true };
+}
+
+/** The view a committed step returned, as stored with its request_id. */
+export function storedStepView(stored: StoredStepResult): StepView {
+  return JSON.parse(stored.view) as StepView;
 }
