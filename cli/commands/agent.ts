@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CoreError, type Observation } from '../../layers/core/src';
+import { CoreError, taskIdsInWords, type Observation } from '../../layers/core/src';
 import {
   AgentEnvironmentError,
   baselinePolicy,
@@ -37,7 +37,7 @@ Policies:
   default    configure with no arguments, train the whole budget, submit (the reference)
 
 Options:
-  --task <id>              easy_mnist, medium_fashion or hard_cifar
+  --task <id>              ${taskIdsInWords()}
   --policy <name>          baseline, random, llm or default
   --seed <N>               the episode seed (default: the task's seed)
   --url <server>           play against this server's REST API (/v1) instead of in-process

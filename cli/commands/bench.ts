@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BATCH_SIZES, isTaskId, TASK_IDS } from '../../layers/core/src';
+import { BATCH_SIZES, isTaskId, taskIds } from '../../layers/core/src';
 import { formatReport } from '../../layers/bench/src/report';
 import { findRepoRoot } from '../../layers/bench/src/environment';
 import { resolveDataDir, userCacheRoot } from '../../layers/datasets/src/data-dir';
@@ -30,7 +30,7 @@ trains as the product trains it: easy_mnist on 1 intra-op thread in a worker pro
 seconds are not counted), the CNNs in the bench process.
 
 Options:
-  --task <id>               easy_mnist, medium_fashion, hard_cifar; repeat or comma-separate (default: all)
+  --task <id>               ${taskIds().join(', ')}; repeat or comma-separate (default: all)
   --batch-sizes <list>      comma-separated, from 32,64,128,256 (default: 32,64,128,256)
   --epochs <N>              measured epochs per task and batch size (default 3)
   --warmup <N>              warm-up epochs before them, not counted (default 1)
@@ -116,7 +116,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
 
   const tasks = unique(listOf(values.task));
   for (const t of tasks) {
-    if (!isTaskId(t)) throw new UsageError(`unknown task ${JSON.stringify(t)}; tasks: ${TASK_IDS.join(', ')}`);
+    if (!isTaskId(t)) throw new UsageError(`unknown task ${JSON.stringify(t)}; tasks: ${taskIds().join(', ')}`);
   }
   if (values.task !== undefined && tasks.length === 0) throw new UsageError('--task needs a task id');
 
@@ -145,7 +145,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
   if (values.bin !== undefined && !existsSync(bin)) throw new UsageError(`--bin ${values.bin}: no such file`);
 
   return {
-    tasks: tasks.length > 0 ? tasks : [...TASK_IDS],
+    tasks: tasks.length > 0 ? tasks : [...taskIds()],
     batchSizes: batchSizes.length > 0 ? batchSizes : [...BATCH_SIZES],
     epochs: integer(values.epochs, '--epochs', 1, 3),
     warmup: integer(values.warmup, '--warmup', 0, 1),

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { executeStep, gradeEpisode, gradeInputOf, type EpisodeRecord, type ToolCall } from '../../layers/core/src';
+import { executeStep, gradeEpisode, gradeInputOf, taskIdsInWords, type EpisodeRecord, type ToolCall } from '../../layers/core/src';
 import { binPath } from '../bin-path';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { epochProgressPrinter } from '../epoch-progress';
@@ -22,7 +22,7 @@ prints every step, then the grade.
   actions file: [{"tool": "configure_training", "arguments": {...}}, {"tool": "run_epochs"}, ...]
 
 Options:
-  --task <id>                easy_mnist, medium_fashion or hard_cifar
+  --task <id>                ${taskIdsInWords()}
   --actions <file|->         the scripted tool calls ("-" reads standard input)
   --seed <N>                 the episode seed (default: the task's seed)
   --fresh-process-per-step   run every step in a new process that restores the previous

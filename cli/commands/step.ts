@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createEpisode, executeStep, type ToolCall } from '../../layers/core/src';
+import { createEpisode, executeStep, taskIds, type ToolCall } from '../../layers/core/src';
 import { UsageError, type CliCommand } from '../command';
 import { epochProgressPrinter } from '../epoch-progress';
 import { loadSavedEpisode, saveEpisode } from '../episode-files';
@@ -15,7 +15,7 @@ checkpoint, written atomically). An empty <dir> starts a new episode of --task.
 Options:
   --state-dir <dir>        the episode's directory
   --action <json>          the call, e.g. '{"tool":"run_epochs","arguments":{"num_epochs":5}}'
-  --task <id>              the task of a new episode (easy_mnist, medium_fashion, hard_cifar)
+  --task <id>              the task of a new episode (${taskIds().join(', ')})
   --seed <N>               the seed of a new episode (default: the task's seed)
 ${TRAINING_OPTIONS_HELP}
   --json                   print the step as one JSON line {step, tool, observation, reward, done}

@@ -1,16 +1,16 @@
 import { parseArgs } from 'node:util';
-import { getTask, isTaskId, TASK_IDS } from '../../layers/core/src/tasks';
+import { getTask, isTaskId, taskIds } from '../../layers/core/src';
 import { subsetIndices } from '../../layers/datasets/src/subset';
 import { UsageError, type CliCommand } from '../command';
 
-const HELP = `Usage: ml-trainer subset --task <${TASK_IDS.join('|')}> [--seed N] [--json]
+const HELP = `Usage: ml-trainer subset --task <${taskIds().join('|')}> [--seed N] [--json]
 
 Prints a task's subset: the rows of the official training split used for training and
 for validation, drawn as PyTorch draws them (torch.randperm with a generator seeded
 with the seed; the first rows train, the next ones validate).
 
 Options:
-  --task <id>   the task (${TASK_IDS.join(', ')})
+  --task <id>   the task (${taskIds().join(', ')})
   --seed <N>    another seed than the task's (an integer in [-2^63, 2^64 - 1], as torch accepts)
   --json        print {"train": [...], "val": [...]} (the full lists)
   -h, --help    show this help`;
@@ -25,9 +25,9 @@ export const subsetCommand: CliCommand = {
       options: { task: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
     });
-    if (values.task === undefined) throw new UsageError(`--task is required (${TASK_IDS.join(', ')})`);
+    if (values.task === undefined) throw new UsageError(`--task is required (${taskIds().join(', ')})`);
     if (!isTaskId(values.task)) {
-      throw new UsageError(`unknown task ${JSON.stringify(values.task)}; tasks: ${TASK_IDS.join(', ')}`);
+      throw new UsageError(`unknown task ${JSON.stringify(values.task)}; tasks: ${taskIds().join(', ')}`);
     }
     const task = getTask(values.task);
     const seed = values.seed === undefined ? BigInt(task.seed) : parseSeed(values.seed);

@@ -1,4 +1,4 @@
-import { TASK_IDS } from '../../layers/core/src';
+import { taskIds } from '../../layers/core/src';
 import { formulaTrainerFactory } from '../../layers/testing/src';
 import {
   baselinePolicy,
@@ -25,7 +25,7 @@ function expectCompleted(result: EpisodeResult) {
   expect(result.history.at(-1)!.outcome.done).toBe(true);
 }
 
-describe.each(TASK_IDS)('on %s with the formula trainer', (taskId) => {
+describe.each([...taskIds()])('on %s with the formula trainer', (taskId) => {
   it('the baseline completes the episode with explained, error-free steps and beats the default configuration', async () => {
     const baseline = await play(baselinePolicy(), taskId);
     const reference = await play(defaultPolicy, taskId);
@@ -106,7 +106,7 @@ describe('the baseline, step by step', () => {
   });
 
   it('estimates the grade it would get by submitting now as the grader computes it', async () => {
-    for (const taskId of TASK_IDS) {
+    for (const taskId of taskIds()) {
       const result = await play(baselinePolicy(), taskId);
       const beforeSubmit = result.history.at(-2)!.observation;
       expect(gradeIfSubmittedNow(beforeSubmit)!.score).toBeCloseTo(result.grade!.score, 3);

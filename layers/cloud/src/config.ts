@@ -17,8 +17,8 @@ export interface Prices {
 
 export const DEFAULT_PRICES: Prices = { perEpisodeUsd: 0.1, lambdaGbSecondUsd: 0.0000166667, lambdaRequestUsd: 0.0000002 };
 
-/** The baseline agent's score per task, shown on the batch leaderboard for reference (BASELINE_SCORES). */
-export type BaselineScores = Partial<Record<TaskId, number>>;
+/** The baseline agent's score per task, shown on the batch leaderboard for reference (BASELINE_SCORES); a task not listed has none. */
+export type BaselineScores = Record<TaskId, number>;
 
 /**
  * BASELINE_SCORES's defaults: measured grades of the built-in baseline agent

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CoreError } from './core-error';
-import { TASK_IDS, type TaskId } from './tasks';
+import { taskIdSchema } from './tasks/registry';
 import { LR_SCHEDULES, trainingConfigSchema } from './training-config';
 
 export const EPISODE_SCHEMA_VERSION = 1;
@@ -66,7 +66,7 @@ const gradeSchema = z.object({ score: finite, details: z.record(z.string(), fini
  */
 export const episodeRecordSchema = z.object({
   schema_version: z.literal(EPISODE_SCHEMA_VERSION),
-  task_id: z.enum(TASK_IDS as [TaskId, ...TaskId[]]),
+  task_id: taskIdSchema,
   seed: count,
   status: z.enum(['active', 'submitted', 'auto_submitted']),
   step_count: count,

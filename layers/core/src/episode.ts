@@ -1,6 +1,7 @@
 import { CoreError, type CoreErrorInfo } from './core-error';
 import { freshModelProgress, MAX_STEPS, EPISODE_SCHEMA_VERSION, type EpisodeRecord, type ModelProgress } from './episode-record';
-import { gradeEpisode, type Grade, type GradeInput } from './grading';
+import { gradeEpisode } from './grade-episode';
+import type { Grade, GradeInput } from './grading';
 import { advanceSchedule, buildSchedule, learningRateAt, rescaleSchedule } from './lr-schedule';
 import { buildObservation, remainingBudget } from './observation';
 import { pythonRound } from './python-round';

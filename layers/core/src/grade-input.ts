@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CoreError } from './core-error';
 import type { GradeInput } from './grading';
-import { TASK_IDS, type TaskId } from './tasks';
+import { taskIdSchema } from './tasks/registry';
 
 const finite = z.number().finite();
 const rate = finite.min(0).max(1);
@@ -10,7 +10,7 @@ const epochCount = z.number().int().min(0);
 /** The stored-metrics JSON accepted by `ml-trainer grade` and the grade function. */
 export const gradeInputSchema = z
   .object({
-    task_id: z.enum(TASK_IDS as [TaskId, ...TaskId[]]),
+    task_id: taskIdSchema,
     current_epoch: epochCount,
     best_val_accuracy: rate,
     best_val_epoch: epochCount,

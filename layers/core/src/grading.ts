@@ -1,5 +1,4 @@
-import { pythonRound } from './python-round';
-import { getTask, type TaskDefinition, type TaskId } from './tasks';
+import type { TaskDefinition, TaskId } from './tasks/task-definition';
 
 /** The trainer metrics a grade is computed from (the "stored trainer metrics"). */
 export interface GradeInput {
@@ -18,8 +17,10 @@ export interface Grade {
   details: Record<string, number>;
 }
 
-const STABILITY_THRESHOLD = 0.01;
-const GENERALISATION_GAP_LIMIT = 0.12;
+/** Val-loss variance at which the stability score reaches 0. */
+export const STABILITY_THRESHOLD = 0.01;
+/** Train/val gap at which the generalisation score reaches 0. */
+export const GENERALISATION_GAP_LIMIT = 0.12;
 const LOSS_VARIANCE_WINDOW = 10;
 
 /** clamp(x) = min(0.9999, max(0.0001, x)): a grade is never exactly 0 or 1. */
@@ -27,7 +28,7 @@ export function clampScore(value: number): number {
   return Math.max(0.0001, Math.min(0.9999, value));
 }
 
-export function accuracyScore(valAccuracy: number, task: TaskDefinition): number {
+export function accuracyScore(valAccuracy: number, task: Pick<TaskDefinition, 'min_score_accuracy' | 'max_score_accuracy'>): number {
   return clampScore((valAccuracy - task.min_score_accuracy) / (task.max_score_accuracy - task.min_score_accuracy));
 }
 
@@ -57,57 +58,58 @@ export function valLossVariance(valLosses: readonly number[]): number {
   return squares / window.length;
 }
 
-function gradeEasy(input: GradeInput, task: TaskDefinition): Grade {
-  const acc = accuracyScore(input.best_val_accuracy, task);
-  return {
-    score: pythonRound(acc, 4),
-    details: { val_accuracy: pythonRound(input.best_val_accuracy, 4), accuracy_score: pythonRound(acc, 4) },
-  };
+export function generalisationScore(gap: number): number {
+  return clampScore(1 - gap / GENERALISATION_GAP_LIMIT);
 }
 
-function gradeMedium(input: GradeInput, task: TaskDefinition): Grade {
-  const acc = accuracyScore(input.best_val_accuracy, task);
-  const gap = overfittingGap(input);
-  const gen = clampScore(1 - gap / GENERALISATION_GAP_LIMIT);
-  return {
-    score: pythonRound(0.6 * acc + 0.4 * gen, 4),
-    details: {
-      val_accuracy: pythonRound(input.best_val_accuracy, 4),
-      overfitting_gap: pythonRound(gap, 4),
-      accuracy_score: pythonRound(acc, 4),
-      generalization_score: pythonRound(gen, 4),
-    },
-  };
+export function efficiencyScore(wasted: number, maxEpochs: number): number {
+  return clampScore(1 - wasted / Math.max(1, maxEpochs));
 }
 
-function gradeHard(input: GradeInput, task: TaskDefinition): Grade {
-  const acc = accuracyScore(input.best_val_accuracy, task);
-  const wasted = wastedEpochs(input);
-  const efficiency = clampScore(1 - wasted / Math.max(1, task.max_epochs));
-  const variance = valLossVariance(input.val_loss_history);
-  const stability = clampScore(1 - variance / STABILITY_THRESHOLD);
-  return {
-    score: pythonRound(0.5 * acc + 0.3 * efficiency + 0.2 * stability, 4),
-    details: {
-      val_accuracy: pythonRound(input.best_val_accuracy, 4),
-      wasted_epochs: wasted,
-      loss_variance: pythonRound(variance, 6),
-      accuracy_score: pythonRound(acc, 4),
-      efficiency_score: pythonRound(efficiency, 4),
-      stability_score: pythonRound(stability, 4),
-    },
-  };
+export function stabilityScore(variance: number): number {
+  return clampScore(1 - variance / STABILITY_THRESHOLD);
 }
 
-/** The seed's grader for the input's task: a deterministic score in [0.0001, 0.9999] and its breakdown. */
-export function gradeEpisode(input: GradeInput): Grade {
-  const task = getTask(input.task_id);
-  switch (task.task_id) {
-    case 'easy_mnist':
-      return gradeEasy(input, task);
-    case 'medium_fashion':
-      return gradeMedium(input, task);
-    case 'hard_cifar':
-      return gradeHard(input, task);
-  }
+/** The accuracy score in words, for an agent's prompt. */
+export function accuracyScoreText(task: Pick<TaskDefinition, 'min_score_accuracy' | 'max_score_accuracy'>): string {
+  const { min_score_accuracy: min, max_score_accuracy: max } = task;
+  return `acc_score = clamp((best_val_accuracy - ${min}) / (${max} - ${min})), clamp to [0.0001, 0.9999]`;
+}
+
+/** A key of a grade's details with the label reports show for it. */
+export interface GradeDetailLabel {
+  key: string;
+  label: string;
+}
+
+/** A weighted sub-score: the grade's score is the sum of weight × sub-score over its components. */
+export interface ScoreComponent extends GradeDetailLabel {
+  weight: number;
+}
+
+/** The labels of the details the shared building blocks above produce. */
+export const GRADE_DETAIL_LABELS = {
+  accuracy_score: 'Accuracy score',
+  generalization_score: 'Generalisation score',
+  efficiency_score: 'Efficiency score',
+  stability_score: 'Stability score',
+  val_accuracy: 'Best validation accuracy',
+  overfitting_gap: 'Overfitting gap (last train − last val accuracy)',
+  wasted_epochs: 'Epochs trained after the best one',
+  loss_variance: 'Variance of the last 10 val losses',
+} as const;
+
+export type SharedGradeDetail = keyof typeof GRADE_DETAIL_LABELS;
+
+export function gradeComponent(key: SharedGradeDetail, weight: number): ScoreComponent {
+  return { key, label: GRADE_DETAIL_LABELS[key], weight };
+}
+
+export function gradeDetail(key: SharedGradeDetail): GradeDetailLabel {
+  return { key, label: GRADE_DETAIL_LABELS[key] };
+}
+
+/** Σ weight × sub-score, summed in the components' order (the order the seed's formulas add them). */
+export function weightedScore(components: readonly ScoreComponent[], subScores: Readonly<Record<string, number>>): number {
+  return components.reduce((sum, c) => sum + c.weight * (subScores[c.key] ?? 0), 0);
 }

@@ -2,6 +2,7 @@ export * from './convergence';
 export * from './core-error';
 export * from './episode';
 export * from './episode-record';
+export * from './grade-episode';
 export * from './grade-input';
 export * from './grading';
 export * from './logger';

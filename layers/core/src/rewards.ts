@@ -1,7 +1,8 @@
 import type { ModelProgress } from './episode-record';
 import { overfittingGap, wastedEpochs } from './grading';
 import { pythonRound } from './python-round';
-import type { TaskId } from './tasks';
+import { getTaskModule } from './tasks/registry';
+import type { TaskId } from './tasks/task-definition';
 
 const PROGRESS_WEIGHT = 0.3;
 const CONVERGENCE_BONUS = 0.05;
@@ -58,7 +59,7 @@ function overfittingTerm(o: StepOutcome): number {
 }
 
 function wastedComputeTerm(o: StepOutcome): number {
-  if (o.taskId !== 'hard_cifar' || o.epochsRecorded === 0) return 0;
+  if (!getTaskModule(o.taskId).rewards.penalise_wasted_epochs || o.epochsRecorded === 0) return 0;
   return wastedEpochs(o.after) > WASTED_EPOCHS_ALLOWANCE ? WASTED_COMPUTE_PENALTY : 0;
 }
 

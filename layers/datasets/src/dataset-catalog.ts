@@ -1,11 +1,7 @@
 import { CIFAR10_BINARY_ARCHIVE_MD5, FASHION_MNIST_RAW_CHECKSUMS, MNIST_RAW_CHECKSUMS, RawChecksum } from './checksums';
-import type { DatasetName } from './task-data';
+import { DATASET_NAMES, type DatasetName } from '../../core/src';
 
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion_mnist', 'cifar10'];
-
-export function isDatasetName(value: unknown): value is DatasetName {
-  return typeof value === 'string' && (DATASET_NAMES as readonly string[]).includes(value);
-}
+export { DATASET_NAMES, isDatasetName } from '../../core/src';
 
 /** One official file, named as published (without `.gz`), with its decompressed checksum. */
 export interface OfficialFile extends RawChecksum {

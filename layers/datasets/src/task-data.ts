@@ -1,4 +1,6 @@
-export type DatasetName = 'mnist' | 'fashion_mnist' | 'cifar10';
+import type { DatasetName } from '../../core/src';
+
+export type { DatasetName };
 
 /** Raw images of one split, uint8, in the datasets' own layout: N × C × H × W (CIFAR planes are CHW). */
 export interface ImageSet {

@@ -1,5 +1,6 @@
 import {
   getTask,
+  getTaskModule,
   gradeEpisode,
   gradeInputOf,
   type EpisodeRecord,
@@ -357,42 +358,16 @@ function describeChange(entry: StepLogEntry, previousGeneration: number): Pick<C
   }
 }
 
-const COMPONENT_LABELS: Record<string, string> = {
-  accuracy_score: 'Accuracy score',
-  generalization_score: 'Generalisation score',
-  efficiency_score: 'Efficiency score',
-  stability_score: 'Stability score',
-};
-
-const INPUT_LABELS: Record<string, string> = {
-  val_accuracy: 'Best validation accuracy',
-  overfitting_gap: 'Overfitting gap (last train − last val accuracy)',
-  wasted_epochs: 'Epochs trained after the best one',
-  loss_variance: 'Variance of the last 10 val losses',
-};
-
-const WEIGHTS: Record<TaskId, { weights: Record<string, number>; formula: string }> = {
-  easy_mnist: { weights: { accuracy_score: 1 }, formula: 'score = accuracy score' },
-  medium_fashion: {
-    weights: { accuracy_score: 0.6, generalization_score: 0.4 },
-    formula: 'score = 0.6 × accuracy score + 0.4 × generalisation score',
-  },
-  hard_cifar: {
-    weights: { accuracy_score: 0.5, efficiency_score: 0.3, stability_score: 0.2 },
-    formula: 'score = 0.5 × accuracy + 0.3 × efficiency + 0.2 × stability',
-  },
-};
-
 function reportGrade(record: EpisodeRecord): ReportGrade {
   const final = record.grade !== null;
   const grade = record.grade ?? gradeEpisode(gradeInputOf(record));
-  const { weights, formula } = WEIGHTS[record.task_id];
-  const components = Object.entries(weights).map(([key, weight]) => {
+  const { grader } = getTaskModule(record.task_id);
+  const components = grader.components.map(({ key, label, weight }) => {
     const value = grade.details[key] ?? 0;
-    return { key, label: COMPONENT_LABELS[key] ?? key, value, weight, contribution: Number((weight * value).toFixed(6)) };
+    return { key, label, value, weight, contribution: Number((weight * value).toFixed(6)) };
   });
   const inputs = Object.entries(grade.details)
-    .filter(([key]) => !(key in weights))
-    .map(([key, value]) => ({ key, label: INPUT_LABELS[key] ?? key, value }));
-  return { score: grade.score, final, details: { ...grade.details }, components, inputs, formula };
+    .filter(([key]) => !grader.components.some((c) => c.key === key))
+    .map(([key, value]) => ({ key, label: grader.inputs.find((i) => i.key === key)?.label ?? key, value }));
+  return { score: grade.score, final, details: { ...grade.details }, components, inputs, formula: grader.formula };
 }

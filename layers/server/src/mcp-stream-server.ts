@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { describeTools, TASK_IDS, type EpochProgress } from '../../core/src';
+import { describeTools, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
 import type { StepView, TenantId } from '../../episodes/src/episode-service';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -16,21 +16,24 @@ export interface McpEpisodeState {
 
 export const START_EPISODE = 'start_episode';
 
-const startEpisodeDescription =
-  'Start a new episode (and leave the current one, if any): task_id is easy_mnist, medium_fashion or hard_cifar; ' +
-  "seed is optional (default: the task's). Returns the episode id, the task and the first observation. " +
-  'Then call the training tools; the episode allows at most 15 tool calls and every call counts.';
+function startEpisodeDescription(): string {
+  return (
+    `Start a new episode (and leave the current one, if any): task_id is ${taskIdsInWords()}; ` +
+    "seed is optional (default: the task's). Returns the episode id, the task and the first observation. " +
+    'Then call the training tools; the episode allows at most 15 tool calls and every call counts.'
+  );
+}
 
-/** For the listed JSON Schema: the task ids as an enum. */
-const startEpisodeListedSchema = z
-  .object({
-    task_id: z.enum(TASK_IDS as [string, ...string[]]).describe('The task: easy_mnist, medium_fashion or hard_cifar.'),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("The episode seed: an integer ≥ 0 (default: the task's seed)."),
-  })
-  .strict();
+const seedArgument = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("The episode seed: an integer ≥ 0 (default: the task's seed).");
+
+/** For the listed JSON Schema: the task ids the registry knows now, as an enum. */
+function startEpisodeListedSchema() {
+  const ids = taskIds() as [string, ...string[]];
+  return z.object({ task_id: z.enum(ids).describe(`The task: ${taskIdsInWords()}.`), seed: seedArgument }).strict();
+}
 
 /** For parsing: any task_id string, so that the environment itself says which ones exist. */
-const startEpisodeArguments = startEpisodeListedSchema.extend({ task_id: z.string() });
+const startEpisodeArguments = z.object({ task_id: z.string(), seed: seedArgument }).strict();
 
 const INSTRUCTIONS =
   'ML Training Optimizer environment. Call start_episode(task_id, seed?) first, then configure_training, ' +
@@ -46,7 +49,7 @@ function jsonSchemaOf(schema: z.ZodType): Tool['inputSchema'] {
 
 function listedTools(): Tool[] {
   return [
-    { name: START_EPISODE, description: startEpisodeDescription, inputSchema: jsonSchemaOf(startEpisodeListedSchema) },
+    { name: START_EPISODE, description: startEpisodeDescription(), inputSchema: jsonSchemaOf(startEpisodeListedSchema()) },
     ...describeTools().map(({ name, description, input_schema }) => ({ name, description, inputSchema: input_schema as Tool['inputSchema'] })),
   ];
 }

@@ -1,10 +1,12 @@
+import { taskIdsInWords } from '../../core/src';
+
 /** GET /metadata, as EnvironmentMetadata (§4.5): name and description are strings, the rest string or null. */
 export function environmentMetadata(version: string): Record<string, string | null> {
   return {
     name: 'MLTrainerEnvironment',
     description:
       'ML Training Optimizer: an agent configures real neural-network training (optimizer, learning rate and ' +
-      'schedule, batch size, weight decay, dropout, augmentation) on easy_mnist, medium_fashion or hard_cifar ' +
+      `schedule, batch size, weight decay, dropout, augmentation) on ${taskIdsInWords()} ` +
       'through six tools, under an epoch budget and a 15-step limit, and is graded deterministically. ' +
       'Reset with {"task_id": ..., "seed": ...}.',
     readme_content: null,

@@ -1,4 +1,16 @@
-import { clampScore, MAX_EPOCHS_PER_CALL, type Observation, type ToolCall, type TrainingConfig } from '../../../core/src';
+import {
+  accuracyScore,
+  findTaskModule,
+  generalisationScore,
+  MAX_EPOCHS_PER_CALL,
+  weightedScore,
+  type BaselineConfig,
+  type BaselinePlan,
+  type Observation,
+  type ScoreComponent,
+  type ToolCall,
+  type TrainingConfig,
+} from '../../../core/src';
 import type { TaskInfo, ToolOutcome } from '../environment';
 import { gradeIfSubmittedNow, readObservation } from '../observation-view';
 import type { Policy, PolicyContext, PolicyDecision, PolicyEpisode } from '../policy';
@@ -6,24 +18,26 @@ import type { Policy, PolicyContext, PolicyDecision, PolicyEpisode } from '../po
 /**
  * A heuristic ML engineer. It never spends a step on get_training_status (every step
  * returns the observation), estimates after every step the grade it would get by
- * submitting now (the grader's formulas on the observation), and decides per task:
+ * submitting now (the grader's formulas on the observation), and plays each task by the
+ * plan its task module names (the hints also give the first configuration):
  *
- * - easy_mnist: the grade is the best val accuracy alone, so extra epochs cost nothing:
+ * - use_whole_budget (easy_mnist): the grade is the best val accuracy alone, so extra epochs cost nothing:
  *   AdamW with cosine, light dropout and augmentation (the MLP tops out near 0.96
  *   without it), 20-epoch chunks over the whole budget, more augmentation when the
  *   train/val gap opens.
- * - medium_fashion: the grade charges the last epoch's train/val gap, which only grows
+ * - guard_the_gap (medium_fashion): the grade charges the last epoch's train/val gap, which only grows
  *   once the small CNN starts to memorise; dropout and augmentation slow that down. After
  *   a first 4 epochs it trains in short chunks (single epochs near the top: the measured
  *   gap is noisy, every epoch is a chance) and submits when the estimate reaches what the
  *   task's targets give (val accuracy 0.87 with a 2% gap), or, once train accuracy has
  *   overtaken val accuracy, when the gap grows faster than accuracy, val loss turns up,
  *   or val accuracy stalls.
- * - hard_cifar: accuracy, wasted epochs after the best one and val-loss variance all
+ * - stop_after_best (hard_cifar): accuracy, wasted epochs after the best one and val-loss variance all
  *   count: AdamW with one cosine schedule over the budget (low variance late, best epoch
  *   late), augmentation against overfitting on 8k images, chunks of 10/20/10 then 5,
  *   and a submission as soon as the best epoch is a few epochs back or the estimate is
  *   near the top.
+ * - train_in_chunks, or a task this client does not know: chunks of 10 until no new best for 10 epochs.
  *
  * Common rules: a diverged or collapsed model is rebuilt with a tenth (a third) of the
  * learning rate and a slightly different dropout (only a dropout change rebuilds); the
@@ -34,40 +48,7 @@ export interface BaselineOptions {
   configs?: Partial<Record<string, Partial<TrainingConfig>>>;
 }
 
-type Config = Partial<TrainingConfig> & { learning_rate: number; dropout: number };
-
-const CONFIGS: Record<string, Config> = {
-  easy_mnist: {
-    optimizer: 'adamw',
-    learning_rate: 0.002,
-    batch_size: 128,
-    weight_decay: 5e-4,
-    dropout: 0.2,
-    lr_schedule: 'cosine',
-    augmentation: true,
-    augmentation_strength: 0.5,
-  },
-  medium_fashion: {
-    optimizer: 'adamw',
-    learning_rate: 0.001,
-    batch_size: 64,
-    weight_decay: 5e-4,
-    dropout: 0.3,
-    lr_schedule: 'constant',
-    augmentation: true,
-    augmentation_strength: 0.5,
-  },
-  hard_cifar: {
-    optimizer: 'adamw',
-    learning_rate: 0.002,
-    batch_size: 128,
-    weight_decay: 5e-4,
-    dropout: 0.3,
-    lr_schedule: 'cosine',
-    augmentation: true,
-    augmentation_strength: 0.5,
-  },
-};
+type Config = BaselineConfig;
 
 /** For a task this policy has no plan for: a generally safe configuration. */
 const FALLBACK_CONFIG: Config = { optimizer: 'adamw', learning_rate: 0.001, batch_size: 64, weight_decay: 5e-4, dropout: 0.2, lr_schedule: 'cosine' };
@@ -83,10 +64,10 @@ interface Snapshot {
 }
 
 const MAX_REBUILDS = 2;
-/** hard_cifar: with the accuracy score maxed, an estimate this high leaves less to gain than a few wasted epochs cost. */
-const HARD_GOOD_ENOUGH = 0.975;
-/** The train/val gap the medium baseline is content with (the task asks for < 5%; the grade charges all of it). */
-const MEDIUM_TARGET_GAP = 0.02;
+/** stop_after_best: with the accuracy score maxed, an estimate this high leaves less to gain than a few wasted epochs cost. */
+const STOP_AFTER_BEST_GOOD_ENOUGH = 0.975;
+/** The train/val gap guard_the_gap is content with (medium_fashion asks for < 5%; the grade charges all of it). */
+const TARGET_GAP = 0.02;
 const MAX_AUGMENTATION_BOOSTS = 2;
 
 export function baselinePolicy(options: BaselineOptions = {}): Policy {
@@ -99,6 +80,10 @@ export function baselinePolicy(options: BaselineOptions = {}): Policy {
 class BaselineEpisode implements PolicyEpisode {
   private obs: Observation;
   private readonly task: TaskInfo;
+  private readonly plan: BaselinePlan;
+  private readonly firstConfig: Config;
+  /** The grade's weighted sub-scores, which guard_the_gap estimates. */
+  private readonly gradeComponents: readonly ScoreComponent[];
   private config: Config | null = null;
   private snapshots: Snapshot[] = [];
   private rebuilds = 0;
@@ -113,6 +98,10 @@ class BaselineEpisode implements PolicyEpisode {
   ) {
     this.obs = context.initialObservation;
     this.task = context.task;
+    const module = findTaskModule(this.task.task_id);
+    this.plan = module?.baseline.plan ?? 'train_in_chunks';
+    this.firstConfig = module?.baseline.first_config ?? FALLBACK_CONFIG;
+    this.gradeComponents = module?.grader.components ?? [];
   }
 
   async next(last: ToolOutcome | null): Promise<PolicyDecision> {
@@ -124,7 +113,7 @@ class BaselineEpisode implements PolicyEpisode {
         // The server refused the planned configuration: fall back to its defaults rather than guess again.
         return this.configure({ learning_rate: 0.001, dropout: 0 }, `the planned configuration was refused (${last.error.message}); using the defaults`);
       }
-      const config = { ...(CONFIGS[this.task.task_id] ?? FALLBACK_CONFIG), ...this.options.configs?.[this.task.task_id] } as Config;
+      const config = { ...this.firstConfig, ...this.options.configs?.[this.task.task_id] } as Config;
       return this.configure(config, describeConfig(config));
     }
     const stepsLeft = this.context.maxSteps - obs.step_count;
@@ -133,15 +122,15 @@ class BaselineEpisode implements PolicyEpisode {
     if (obs.remaining_budget === 0) return submit('the epoch budget is spent');
     const collapse = this.collapsed();
     if (collapse) return this.recover(collapse, 3, stepsLeft);
-    switch (this.task.task_id) {
-      case 'easy_mnist':
-        return this.easy();
-      case 'medium_fashion':
-        return this.medium();
-      case 'hard_cifar':
-        return this.hard();
-      default:
-        return this.generic();
+    switch (this.plan) {
+      case 'use_whole_budget':
+        return this.useWholeBudget();
+      case 'guard_the_gap':
+        return this.guardTheGap();
+      case 'stop_after_best':
+        return this.stopAfterBest();
+      case 'train_in_chunks':
+        return this.trainInChunks();
     }
   }
 
@@ -239,9 +228,9 @@ class BaselineEpisode implements PolicyEpisode {
     return { call: { tool: 'toggle_augmentation', arguments: { enabled: true, strength: next } }, reason: `${reason}: augmentation strength ${next}` };
   }
 
-  // ---- easy_mnist ---------------------------------------------------------------------------
+  // ---- use_whole_budget ---------------------------------------------------------------------
 
-  private easy(): PolicyDecision {
+  private useWholeBudget(): PolicyDecision {
     const obs = this.obs;
     const gap = this.gap();
     if (obs.current_epoch > 0) {
@@ -255,9 +244,9 @@ class BaselineEpisode implements PolicyEpisode {
     return this.run(MAX_EPOCHS_PER_CALL, `the grade is the best val accuracy alone: use the budget (${obs.remaining_budget} epochs left)`);
   }
 
-  // ---- medium_fashion -----------------------------------------------------------------------
+  // ---- guard_the_gap ------------------------------------------------------------------------
 
-  private medium(): PolicyDecision {
+  private guardTheGap(): PolicyDecision {
     const obs = this.obs;
     const shots = this.snapshots;
     if (shots.length === 0) return this.run(4, 'a first chunk: accuracy rises fast while train accuracy still lags val accuracy');
@@ -265,14 +254,14 @@ class BaselineEpisode implements PolicyEpisode {
     const gap = now.gap;
     const estimate = now.grade ?? this.estimate();
     const summary = `best ${now.best} at epoch ${now.bestEpoch}, gap ${gap.toFixed(3)}, grade if submitted now ≈ ${estimate.toFixed(4)}`;
-    const aspiration = this.mediumAspiration();
+    const aspiration = this.gapAspiration();
 
     if (now.best >= this.task.max_score_accuracy) return submit(`${summary}: the accuracy score is maxed; more epochs could only widen the gap`);
     // The gap is re-measured every epoch and is noisy: an epoch that meets the targets is worth taking.
     if (estimate >= aspiration) {
-      return submit(`${summary}: at least what the targets give (val accuracy ${this.task.target_value}, gap ${MEDIUM_TARGET_GAP}: ${aspiration.toFixed(4)})`);
+      return submit(`${summary}: at least what the targets give (val accuracy ${this.task.target_value}, gap ${TARGET_GAP}: ${aspiration.toFixed(4)})`);
     }
-    const perEpoch = this.mediumProjection();
+    const perEpoch = this.gapProjection();
     const sinceBest = obs.current_epoch - obs.best_val_epoch;
     // While the model is young or train accuracy has not overtaken val accuracy, the gap costs (almost) nothing yet.
     const rampingUp = obs.current_epoch < 6 || gap <= 0.01;
@@ -292,18 +281,19 @@ class BaselineEpisode implements PolicyEpisode {
     return this.run(chunk, `${summary}${trend}: ${rampingUp ? 'still ramping up' : 'still worth an epoch'}`);
   }
 
-  /** The medium grade at the task's target accuracy with a small gap: good enough to submit. */
-  private mediumAspiration(): number {
-    const task = this.task;
-    const acc = clampScore((task.target_value - task.min_score_accuracy) / (task.max_score_accuracy - task.min_score_accuracy));
-    return 0.6 * acc + 0.4 * clampScore(1 - MEDIUM_TARGET_GAP / 0.12);
+  /** The grade at the task's target accuracy with a small gap: good enough to submit. */
+  private gapAspiration(): number {
+    return weightedScore(this.gradeComponents, {
+      accuracy_score: accuracyScore(this.task.target_value, this.task),
+      generalization_score: generalisationScore(TARGET_GAP),
+    });
   }
 
   /**
-   * The change of the medium grade per further epoch if the best accuracy and the gap keep
+   * The change of the grade per further epoch if the best accuracy and the gap keep
    * the trend of the last two chunks (a longer window: single-epoch accuracies are noisy).
    */
-  private mediumProjection(): number | null {
+  private gapProjection(): number | null {
     const shots = this.snapshots;
     if (shots.length < 2) return null;
     const now = shots[shots.length - 1];
@@ -312,15 +302,16 @@ class BaselineEpisode implements PolicyEpisode {
     if (span <= 0) return null;
     const dBest = (now.best - from.best) / span;
     const dGap = (now.gap - from.gap) / span;
-    const task = this.task;
-    const acc = (v: number) => clampScore((v - task.min_score_accuracy) / (task.max_score_accuracy - task.min_score_accuracy));
-    const gen = (g: number) => clampScore(1 - g / 0.12);
-    return 0.6 * (acc(now.best + dBest) - acc(now.best)) + 0.4 * (gen(now.gap + dGap) - gen(now.gap));
+    const acc = (v: number) => accuracyScore(v, this.task);
+    return weightedScore(this.gradeComponents, {
+      accuracy_score: acc(now.best + dBest) - acc(now.best),
+      generalization_score: generalisationScore(now.gap + dGap) - generalisationScore(now.gap),
+    });
   }
 
-  // ---- hard_cifar ---------------------------------------------------------------------------
+  // ---- stop_after_best ----------------------------------------------------------------------
 
-  private hard(): PolicyDecision {
+  private stopAfterBest(): PolicyDecision {
     const obs = this.obs;
     if (obs.current_epoch === 0) return this.run(10, 'a first 10 epochs to check that the model learns');
     const estimate = this.estimate();
@@ -328,7 +319,7 @@ class BaselineEpisode implements PolicyEpisode {
     const capped = obs.best_val_accuracy >= this.task.max_score_accuracy;
     const late = obs.remaining_budget <= 20;
     const summary = `best ${obs.best_val_accuracy} at epoch ${obs.best_val_epoch} (${wasted} since), grade if submitted now ≈ ${estimate.toFixed(4)}`;
-    if (capped && estimate >= HARD_GOOD_ENOUGH) return submit(`${summary}: accuracy score maxed and little left to gain`);
+    if (capped && estimate >= STOP_AFTER_BEST_GOOD_ENOUGH) return submit(`${summary}: accuracy score maxed and little left to gain`);
     if (late && wasted >= 3) return submit(`${summary}: the annealed model stopped improving; every further epoch is wasted`);
     if (capped && wasted >= 10) return submit(`${summary}: accuracy maxed and ${wasted} epochs without a new best`);
     const gap = this.gap();
@@ -341,9 +332,9 @@ class BaselineEpisode implements PolicyEpisode {
     return this.run(Math.min(MAX_EPOCHS_PER_CALL, obs.remaining_budget - 20), `${summary}: follow the cosine schedule`);
   }
 
-  // ---- an unknown task ----------------------------------------------------------------------
+  // ---- train_in_chunks ----------------------------------------------------------------------
 
-  private generic(): PolicyDecision {
+  private trainInChunks(): PolicyDecision {
     const obs = this.obs;
     if (obs.current_epoch > 0 && obs.current_epoch - obs.best_val_epoch >= 10) return submit(`no new best for ${obs.current_epoch - obs.best_val_epoch} epochs`);
     return this.run(10, 'train in chunks of 10');

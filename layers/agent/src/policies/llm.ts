@@ -5,7 +5,7 @@ import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import type { ToolCall, ToolDescription } from '../../../core/src';
+import { accuracyScoreText, findTaskModule, type ToolCall, type ToolDescription } from '../../../core/src';
 import type { TaskInfo, ToolOutcome } from '../environment';
 import type { Policy, PolicyContext, PolicyDecision, PolicyEpisode } from '../policy';
 
@@ -234,23 +234,7 @@ function toolResultText(outcome: ToolOutcome, maxSteps: number): string {
 }
 
 function gradingText(task: TaskInfo): string {
-  const acc = `acc_score = clamp((best_val_accuracy - ${task.min_score_accuracy}) / (${task.max_score_accuracy} - ${task.min_score_accuracy})), clamp to [0.0001, 0.9999]`;
-  switch (task.task_id) {
-    case 'easy_mnist':
-      return `score = ${acc}. Only the best validation accuracy counts.`;
-    case 'medium_fashion':
-      return (
-        `score = 0.6 * acc_score + 0.4 * clamp(1 - gap / 0.12), where ${acc} and gap = train_accuracy - val_accuracy ` +
-        'of the LAST trained epoch at submission (it cannot be undone by later steps; training longer usually widens it).'
-      );
-    case 'hard_cifar':
-      return (
-        `score = 0.5 * acc_score + 0.3 * clamp(1 - wasted / ${task.max_epochs}) + 0.2 * clamp(1 - variance / 0.01), where ${acc}, ` +
-        'wasted = current_epoch - best_val_epoch at submission, and variance = population variance of the last 10 val losses.'
-      );
-    default:
-      return `score is based on ${acc}.`;
-  }
+  return findTaskModule(task.task_id)?.grader.explain(task) ?? `score is based on ${accuracyScoreText(task)}.`;
 }
 
 function systemPrompt(context: PolicyContext, explainGrading: boolean): string {

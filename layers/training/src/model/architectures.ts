@@ -4,11 +4,10 @@ import { dense } from '../layers/dense';
 import { dropoutLayer } from '../layers/dropout';
 import { flattenLayer, reluLayer, reluThenPool } from '../layers/activation';
 import type { Layer } from '../layers/layer';
+import type { ModelKind } from '../../../core/src';
 import { chwIndexOfHwc } from './init';
 
-export type ModelKind = 'simple_mlp' | 'small_cnn' | 'deeper_cnn';
-
-export const MODEL_KINDS: readonly ModelKind[] = ['simple_mlp', 'small_cnn', 'deeper_cnn'];
+export { MODEL_KINDS, type ModelKind } from '../../../core/src';
 
 /** Input image shape (height, width, channels) of each model. */
 export const MODEL_INPUT: Record<ModelKind, { height: number; width: number; channels: number }> = {
@@ -19,14 +18,7 @@ export const MODEL_INPUT: Record<ModelKind, { height: number; width: number; cha
 
 /** The layers of a model, named and initialised like pt_reference.py's modules. */
 export function architecture(kind: ModelKind, dropout: number): Layer[] {
-  switch (kind) {
-    case 'simple_mlp':
-      return simpleMlp(dropout);
-    case 'small_cnn':
-      return smallCnn(dropout);
-    case 'deeper_cnn':
-      return deeperCnn(dropout);
-  }
+  return ARCHITECTURES[kind](dropout);
 }
 
 function simpleMlp(p: number): Layer[] {
@@ -58,3 +50,10 @@ function deeperCnn(p: number): Layer[] {
     dense('classifier.4', 256, 10),
   ];
 }
+
+/** The builder of each model kind the core declares. */
+const ARCHITECTURES: Record<ModelKind, (dropout: number) => Layer[]> = {
+  simple_mlp: simpleMlp,
+  small_cnn: smallCnn,
+  deeper_cnn: deeperCnn,
+};

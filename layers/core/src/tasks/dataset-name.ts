@@ -1,0 +1,8 @@
+/** The datasets tasks draw from; the datasets layer maps each name to its reader. */
+export const DATASET_NAMES = ['mnist', 'fashion_mnist', 'cifar10'] as const;
+
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+export function isDatasetName(value: unknown): value is DatasetName {
+  return typeof value === 'string' && (DATASET_NAMES as readonly string[]).includes(value);
+}
