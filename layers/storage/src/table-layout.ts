@@ -85,7 +85,7 @@ const endedIndex = {
   name: 'gsi_ended',
   partitionKey: stringKey('ended_day'),
   sortKey: stringKey('ended_at'),
-  projectedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'expires_at', 'auto_submitted_by'],
+  projectedAttributes: ['tenant', 'episode_id', 'task_id', 'score', 'auto_submitted_by'],
 } as const satisfies IndexLayout;
 
 export const TABLE_LAYOUT = {
