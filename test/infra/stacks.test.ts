@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG } from '../../infra/config';
 import { NAG_REASONS } from '../../infra/nag';
 import { HANDLER_ENTRIES, TRAINING_DOCKERFILE } from '../../infra/paths';
-import { API_ROUTES } from '../../infra/stacks/api-stack';
+import { API_ROUTES } from '../../infra/constructs/api-routes';
 import { STACK_NAMES, nagAnnotations, resourcesOf, synthesize, type Synthesized } from './synth';
 
 // One synth of the default configuration for the whole file (bundling included: esbuild, no Docker).
