@@ -13,6 +13,9 @@ export const TASK_ID_MAX_LENGTH = 64;
 /** Every seed is exact in JSON, JavaScript and DynamoDB (the generators use its low 32 bits, as torch.manual_seed does). */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
 
+/** An episode seed on any interface (REST, OpenEnv, MCP). */
+export const episodeSeedSchema = z.number().int().min(0).max(SEED_MAX);
+
 export const TOOL_NAME_MAX_LENGTH = 64;
 
 export const REQUEST_ID_MAX_LENGTH = 128;
@@ -25,7 +28,7 @@ export const LIST_EPISODES_MAX_LIMIT = 100;
 export const createEpisodeBodySchema = z
   .object({
     task_id: z.string().min(1).max(TASK_ID_MAX_LENGTH),
-    seed: z.number().int().min(0).max(SEED_MAX).optional(),
+    seed: episodeSeedSchema.optional(),
   })
   .strict();
 
