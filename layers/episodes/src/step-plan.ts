@@ -1,4 +1,4 @@
-import { executeStep, type ToolCall, type Trainer } from '../../core/src';
+import { executeStep, REQUEST_ID_PATTERN, type ToolCall, type Trainer } from '../../core/src';
 import type { StoredEpisode, StoredStepResult } from '../../storage/src';
 import { callSha256 } from './call-identity';
 import { loadEpisode, requireTenant, type EpisodeReader } from './episode-lookup';
@@ -19,8 +19,6 @@ export interface PlannedStep {
  * execution (a trainer, a checkpoint and a commit: step-executor.ts, or the training Lambda).
  */
 export type StepPlan = { kind: 'answer'; view: StepView } | { kind: 'execute'; step: PlannedStep };
-
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}$/;
 
 /** Calls on an ended episode never touch the trainer; this one proves it. */
 const UNUSED_TRAINER: Trainer = new Proxy({} as Trainer, {
