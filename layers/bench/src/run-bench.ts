@@ -82,13 +82,42 @@ export function applyThreadEnv(env: NodeJS.ProcessEnv, threads: number): { set: 
   return { set };
 }
 
+/** What one bench run shares across its tasks, and what it collects. */
+interface BenchRun {
+  options: BenchOptions;
+  rounds: number;
+  log: (line: string) => void;
+  pythonInfo: PythonInfo | null;
+  /** The torch version and thread count the PyTorch runs reported. */
+  pytorch: { torch: string | null; threads: number | null };
+  /** The folders the PyTorch script reads, by dataset. */
+  ptDirs: PtDataDirs;
+  /** The batch size of the checkpoint and fresh-process figures. */
+  checkpointBatch: number;
+  children: ChildRunner;
+  createTfjsTrainerFactory: typeof import('../../training/src/trainer-factory').createTfjsTrainerFactory;
+  rows: BenchRow[];
+  checkpoints: CheckpointFigures[];
+  processes: (ProcessFigures | SkippedFigures)[];
+  data: BenchReport['data'];
+  notes: string[];
+}
+
+/** One task's data and the trainers it is timed on. */
+interface TaskBench {
+  taskId: string;
+  tag: string;
+  data: BenchData;
+  factory: TrainerFactory;
+  spec: { taskId: string; seed: number };
+  inWorker: boolean;
+  taskThreads: number;
+}
+
 /** Runs the whole benchmark; see `ml-trainer bench --help`. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date();
   const loadStart = loadAverage();
-  const log = options.log;
-  const notes: string[] = [];
-  const threads = options.threads ?? 2;
   const rounds = options.rounds ?? 1;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
 
@@ -97,184 +126,29 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // copied before this process's own setting below.
   const childEnv: NodeJS.ProcessEnv = { ...options.env };
   // Thread pools are fixed when TensorFlow makes its context: set the variables before tfjs loads.
-  const threadEnv = applyThreadEnv(process.env, threads);
-
-  let pythonInfo: PythonInfo | null = null;
-  if (options.vsPytorch) {
-    if (!existsSync(options.pytorchScript)) throw new BenchSetupError(missingScriptMessage(options.pytorchScript));
-    pythonInfo = await ensurePyTorch({ python: options.python, venvDir: options.venvDir, log });
-    log(`pytorch: ${pythonInfo.python} (torch ${pythonInfo.torch}, numpy ${pythonInfo.numpy})`);
-  }
+  const threadEnv = applyThreadEnv(process.env, options.threads ?? 2);
+  const pythonInfo = options.vsPytorch ? await preparePyTorch(options) : null;
 
   const trainerAtStart = trainerSourceFingerprint(options.repoRoot);
   const tf = await import('@tensorflow/tfjs-node');
-  const { createTfjsTrainerFactory } = await import('../../training/src/trainer-factory');
-  const defaultBin = join(options.repoRoot, 'bin', 'ml-trainer.js');
-  const bin = options.bin ?? defaultBin;
-  let stale: string[] = [];
-  let checkedDist = false;
-  /** Before the first child: dist/cli.js older than the sources means the children run another trainer. */
-  const checkDist = () => {
-    if (checkedDist) return;
-    checkedDist = true;
-    if (bin !== defaultBin) {
-      notes.push(`the child processes ran ${bin}`);
-      return;
-    }
-    stale = staleDistSources(options.repoRoot);
-    if (stale.length > 0) {
-      const msg = `the child processes run dist/cli.js, which is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}); \`npm run build\` refreshes it`;
-      log(`warning: ${msg}`);
-      notes.push(msg);
-    }
+  const notes: string[] = [];
+  const run: BenchRun = {
+    options,
+    rounds,
+    log: options.log,
+    pythonInfo,
+    pytorch: { torch: pythonInfo?.torch ?? null, threads: null },
+    ptDirs: {},
+    checkpointBatch: options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!,
+    children: new ChildRunner(options, childEnv, notes),
+    createTfjsTrainerFactory: (await import('../../training/src/trainer-factory')).createTfjsTrainerFactory,
+    rows: [],
+    checkpoints: [],
+    processes: [],
+    data: [],
+    notes,
   };
-
-  const rows: BenchRow[] = [];
-  const checkpoints: CheckpointFigures[] = [];
-  const processes: (ProcessFigures | SkippedFigures)[] = [];
-  const dataNotes: BenchReport['data'] = [];
-  const ptDirs: PtDataDirs = {};
-  let ptTorch: string | null = pythonInfo?.torch ?? null;
-  let ptThreads: number | null = null;
-  const checkpointBatch = options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!;
-
-  for (const [ti, taskId] of options.tasks.entries()) {
-    const task = getTask(taskId);
-    const tag = `[${ti + 1}/${options.tasks.length}] ${taskId}`;
-    log(`${tag}: loading data (${options.data === 'random' ? 'random' : `${options.dataDir}`})`);
-    const data: BenchData = await loadBenchData(taskId, options.data, options.dataDir, (m) => log(`warning: ${m}`));
-    dataNotes.push({ task: taskId, source: data.source, folder: data.folder, warnings: data.warnings });
-    const dataset = task.dataset_name as DatasetName;
-    ptDirs[dataset] =
-      data.source === 'real'
-        ? data.folder!
-        : dataset === 'cifar10'
-          ? join(options.repoRoot, '.no-cifar-for-random-timing') // pt_reference falls back to random CIFAR images
-          : findDatasetFolder(options.dataDir, getDatasetSpec(dataset));
-    // As the product trains (layers/runtime): a task whose best thread count is not this
-    // process's trains in a worker process with that count, reading the same files.
-    const taskThreads = intraOpThreadsForTask(taskId);
-    const inWorker = data.source === 'real' && taskThreads !== processIntraOpThreads() && !options.batchNorm;
-    const worker = inWorker
-      ? new TrainerWorker({ threads: taskThreads, dataset: { dataDir: options.dataDir, allowUnverified: true, autoFetch: false }, onWarning: () => undefined })
-      : null;
-    if (inWorker) {
-      notes.push(`${taskId} trained on ${taskThreads} intra-op thread${taskThreads === 1 ? '' : 's'} in a worker process, as the product trains it (its CPU seconds are not counted)`);
-    } else if (taskThreads !== processIntraOpThreads()) {
-      notes.push(`${taskId} trained in the bench process on ${processIntraOpThreads()} intra-op threads (${data.source} data${options.batchNorm ? ', --batch-norm' : ''}); the product trains it on ${taskThreads}, in a worker process, which needs real data`);
-    }
-    const factory: TrainerFactory = worker ?? createTfjsTrainerFactory({
-      loadTaskData: async () => data.data,
-      ...(options.batchNorm ? { batchNorm: options.batchNorm } : {}),
-    });
-    const spec = { taskId, seed: task.seed };
-
-    for (const bs of options.batchSizes) {
-      const at = (round: number) => `${tag} bs ${bs}${rounds > 1 ? ` round ${round}/${rounds}` : ''}`;
-      const ourRounds: TimedTrainer[] = [];
-      const ptRounds: (PyTorchTiming | { error: string })[] = [];
-      let ours: OurTiming | null = null;
-      // One trainer for every round: each round's warm-up epochs continue its training.
-      let session: OurSession | null = null;
-      try {
-        for (let round = 1; round <= rounds; round++) {
-          log(`${at(round)}: ours, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
-          session ??= await startOurSession({ factory, spec, batchSize: bs, inWorker });
-          ourRounds.push(
-            await timeOurRound(session, {
-              epochs: options.epochs,
-              warmup: options.warmup,
-              data: data.source,
-              onEpoch: (i, r, warm) =>
-                log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, ${r.cpu_s === null ? `${taskThreads} thread in a worker` : `cpu ${r.cpu_s.toFixed(2)}`}) val_acc ${r.val_accuracy.toFixed(4)}`),
-            }),
-          );
-          if (round === rounds) {
-            // After our last round: the checkpoint, once, on the trainer that has just trained; then free it before PyTorch runs.
-            const pooled = poolOurRounds(ourRounds);
-            ours = { ...pooled.timing, intra_op_threads: inWorker ? taskThreads : processIntraOpThreads(), in_worker: inWorker };
-            if (bs === checkpointBatch) {
-              log(`${tag} bs ${bs}: checkpoint save / commit / restore`);
-              const c = await measureCheckpoint({ factory, spec, timed: pooled, batchSize: bs });
-              checkpoints.push(c);
-              log(`  checkpoint ${c.bytes} bytes, save ${c.save_s.toFixed(3)} s, restore ${c.restore_s.toFixed(3)} s (+first eval ${c.first_eval_s.toFixed(3)} s), commit ${c.commit_s.toFixed(3)} s`);
-            }
-            session.trainer.dispose();
-            session = null;
-          }
-          if (options.vsPytorch && pythonInfo) {
-            log(`${at(round)}: pytorch, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
-            try {
-              const pt = await runPtTiming({
-                python: pythonInfo.python,
-                script: options.pytorchScript,
-                task: taskId,
-                batchSize: bs,
-                epochs: options.epochs,
-                warmup: options.warmup,
-                dataDirs: ptDirs,
-                log: (line) => log(`  pytorch: ${line}`),
-              });
-              ptTorch = pt.torch ?? ptTorch;
-              ptThreads = pt.threads ?? ptThreads;
-              const ptRow = pt.rows.find((r) => r.task === taskId && r.batch_size === bs);
-              if (!ptRow) throw new Error(`its output has no row for ${taskId} bs ${bs}`);
-              ptRounds.push(ptRow.timing);
-            } catch (e) {
-              ptRounds.push({ error: (e as Error).message });
-              log(`  pytorch failed: ${(e as Error).message}`);
-            }
-          }
-        }
-      } finally {
-        session?.trainer.dispose();
-      }
-      const row: BenchRow = {
-        task: taskId,
-        model: task.model_type,
-        batch_size: bs,
-        ours: ours!,
-        ratio: null,
-        round_medians: { ours: ourRounds.map((r) => r.timing.epoch.median) },
-      };
-      if (options.vsPytorch && pythonInfo) {
-        const pooled = poolPtRounds(ptRounds);
-        row.pytorch = pooled.pytorch;
-        row.round_medians.pytorch = ptRounds.map((r) => (isPyTorchTiming(r) ? r.epoch.median : null));
-        if (isPyTorchTiming(pooled.pytorch)) {
-          for (const f of pooled.failures) notes.push(`pytorch ${taskId} bs ${bs} round ${f.round}/${rounds} failed (${f.error}); its figures pool the other rounds`);
-        }
-        if (isPyTorchTiming(row.pytorch)) {
-          const pt = row.pytorch.epoch;
-          const o = row.ours.epoch;
-          row.ratio = { median: o.median / pt.median, min: o.min / pt.min, max: o.max / pt.max };
-        }
-      }
-      rows.push(row);
-    }
-    worker?.close();
-
-    if (options.childProcesses) {
-      if (data.source !== 'real') {
-        processes.push({ task: taskId, skipped: 'random data: `ml-trainer run` trains on the real files only' });
-      } else {
-        checkDist();
-        log(`${tag}: fresh process \`ml-trainer run\` (configure + run_epochs ${CHILD_EPOCHS}, bs ${checkpointBatch})`);
-        const p = await runChildStep({
-          bin,
-          task: taskId,
-          batchSize: checkpointBatch,
-          epochs: CHILD_EPOCHS,
-          dataDir: options.dataDir,
-          allowUnverified: true,
-          env: childEnv,
-          timeoutSeconds: options.childTimeoutSeconds ?? 1800,
-          log: (line) => log(`  child: ${line}`),
-        });
-        processes.push(p);
-      }
-    }
-  }
+  for (const [ti, taskId] of options.tasks.entries()) await benchTask(run, taskId, `[${ti + 1}/${options.tasks.length}] ${taskId}`);
 
   const environment: BenchEnvironment = {
     node: process.version,
@@ -290,31 +164,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     batch_norm: options.batchNorm ?? 'fused (default)',
     trainer_sources: trainerAtStart,
-    dist_stale_files: stale,
-    pytorch: pythonInfo ? { python: pythonInfo.python, torch: ptTorch, threads: ptThreads, script: options.pytorchScript } : null,
+    dist_stale_files: run.children.staleFiles,
+    pytorch: pythonInfo ? { python: pythonInfo.python, torch: run.pytorch.torch, threads: run.pytorch.threads, script: options.pytorchScript } : null,
   };
-  const trainerAtEnd = trainerSourceFingerprint(options.repoRoot);
-  if (trainerAtStart && trainerAtEnd && trainerAtStart.sha256 !== trainerAtEnd.sha256) {
-    notes.push(
-      `the trainer's sources (layers/training/src) changed during the run (newest file ${trainerAtEnd.newest_mtime}); ` +
-        'this process timed the version loaded at the start, child processes may have run another',
-    );
-  }
-  const seen = environment.tf_threads.tf_compute_threads_seen;
-  if (seen !== null && String(seen) !== environment.tf_threads.inter_op && environment.tf_threads.inter_op !== null) {
-    notes.push(
-      `TF_NUM_INTEROP_THREADS is ${environment.tf_threads.inter_op} but ${seen} tf_Compute threads run: TensorFlow was loaded before the bench set it`,
-    );
-  }
-  if (options.vsPytorch) {
-    notes.push(
-      rounds > 1
-        ? `ours and PyTorch alternate per (task, batch size), ${rounds} rounds: ours, PyTorch, ours, PyTorch, … on the same data folders, each round with its own warm-up; the figures pool every round's measured epochs`
-        : 'ours and PyTorch alternate per (task, batch size): ours first, then PyTorch, on the same data folders',
-    );
-  } else if (rounds > 1) {
-    notes.push(`ours ran ${rounds} rounds per (task, batch size), each with its own warm-up on the same trainer; the figures pool every round's measured epochs`);
-  }
+  notes.push(...closingNotes(run, environment));
 
   return {
     kind: 'ml-trainer-bench',
@@ -333,12 +186,249 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       child_processes: options.childProcesses,
     },
     environment,
-    data: dataNotes,
-    rows,
-    checkpoints,
-    processes,
+    data: run.data,
+    rows: run.rows,
+    checkpoints: run.checkpoints,
+    processes: run.processes,
     loadavg_start: loadStart,
     loadavg_end: loadAverage(),
     notes,
   };
+}
+
+/** The interpreter with torch (--python, or the bench's venv, made when missing). */
+async function preparePyTorch(options: BenchOptions): Promise<PythonInfo> {
+  if (!existsSync(options.pytorchScript)) throw new BenchSetupError(missingScriptMessage(options.pytorchScript));
+  const info = await ensurePyTorch({ python: options.python, venvDir: options.venvDir, log: options.log });
+  options.log(`pytorch: ${info.python} (torch ${info.torch}, numpy ${info.numpy})`);
+  return info;
+}
+
+/** One task: its data, then every batch size (ours and PyTorch), then its fresh-process figures. */
+async function benchTask(run: BenchRun, taskId: string, tag: string): Promise<void> {
+  const { options, log } = run;
+  log(`${tag}: loading data (${options.data === 'random' ? 'random' : `${options.dataDir}`})`);
+  const data: BenchData = await loadBenchData(taskId, options.data, options.dataDir, (m) => log(`warning: ${m}`));
+  run.data.push({ task: taskId, source: data.source, folder: data.folder, warnings: data.warnings });
+  const task = getTask(taskId);
+  run.ptDirs[task.dataset_name as DatasetName] = ptDataDir(options, task.dataset_name as DatasetName, data);
+  const { factory, worker, inWorker, taskThreads } = taskTrainers(run, taskId, data);
+  const bench: TaskBench = { taskId, tag, data, factory, spec: { taskId, seed: task.seed }, inWorker, taskThreads };
+  for (const bs of options.batchSizes) run.rows.push(await benchBatchSize(run, bench, bs));
+  worker?.close();
+  if (options.childProcesses) run.processes.push(await run.children.figures(taskId, tag, data, run.checkpointBatch));
+}
+
+/** The folder the PyTorch script reads a dataset from. */
+function ptDataDir(options: BenchOptions, dataset: DatasetName, data: BenchData): string {
+  if (data.source === 'real') return data.folder!;
+  return dataset === 'cifar10'
+    ? join(options.repoRoot, '.no-cifar-for-random-timing') // pt_reference falls back to random CIFAR images
+    : findDatasetFolder(options.dataDir, getDatasetSpec(dataset));
+}
+
+/**
+ * As the product trains (layers/runtime): a task whose best thread count is not this
+ * process's trains in a worker process with that count, reading the same files.
+ */
+function taskTrainers(run: BenchRun, taskId: string, data: BenchData) {
+  const { options, notes } = run;
+  const taskThreads = intraOpThreadsForTask(taskId);
+  const inWorker = data.source === 'real' && taskThreads !== processIntraOpThreads() && !options.batchNorm;
+  const worker = inWorker
+    ? new TrainerWorker({ threads: taskThreads, dataset: { dataDir: options.dataDir, allowUnverified: true, autoFetch: false }, onWarning: () => undefined })
+    : null;
+  if (inWorker) {
+    notes.push(`${taskId} trained on ${taskThreads} intra-op thread${taskThreads === 1 ? '' : 's'} in a worker process, as the product trains it (its CPU seconds are not counted)`);
+  } else if (taskThreads !== processIntraOpThreads()) {
+    notes.push(`${taskId} trained in the bench process on ${processIntraOpThreads()} intra-op threads (${data.source} data${options.batchNorm ? ', --batch-norm' : ''}); the product trains it on ${taskThreads}, in a worker process, which needs real data`);
+  }
+  const factory: TrainerFactory = worker ?? run.createTfjsTrainerFactory({
+    loadTaskData: async () => data.data,
+    ...(options.batchNorm ? { batchNorm: options.batchNorm } : {}),
+  });
+  return { factory, worker, inWorker, taskThreads };
+}
+
+/** A task at one batch size: `rounds` rounds of ours then PyTorch, pooled into its row. */
+async function benchBatchSize(run: BenchRun, bench: TaskBench, bs: number): Promise<BenchRow> {
+  const { rounds } = run;
+  const at = (round: number) => `${bench.tag} bs ${bs}${rounds > 1 ? ` round ${round}/${rounds}` : ''}`;
+  const ourRounds: TimedTrainer[] = [];
+  const ptRounds: (PyTorchTiming | { error: string })[] = [];
+  let ours: OurTiming | null = null;
+  // One trainer for every round: each round's warm-up epochs continue its training.
+  let session: OurSession | null = null;
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      run.log(`${at(round)}: ours, ${run.options.warmup} warm-up + ${run.options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
+      session ??= await startOurSession({ factory: bench.factory, spec: bench.spec, batchSize: bs, inWorker: bench.inWorker });
+      ourRounds.push(await timeOursRound(run, bench, session));
+      if (round === rounds) {
+        ours = await finishOurs(run, bench, bs, ourRounds);
+        session.trainer.dispose(); // before PyTorch runs
+        session = null;
+      }
+      if (run.options.vsPytorch && run.pythonInfo) ptRounds.push(await timePyTorchRound(run, run.pythonInfo, bench.taskId, bs, at(round)));
+    }
+  } finally {
+    session?.trainer.dispose();
+  }
+  const row: BenchRow = {
+    task: bench.taskId,
+    model: getTask(bench.taskId).model_type,
+    batch_size: bs,
+    ours: ours!,
+    ratio: null,
+    round_medians: { ours: ourRounds.map((r) => r.timing.epoch.median) },
+  };
+  if (run.options.vsPytorch && run.pythonInfo) addPyTorch(run, row, ptRounds);
+  return row;
+}
+
+/** One round of ours: the warm-up epochs, then the timed ones. */
+async function timeOursRound(run: BenchRun, bench: TaskBench, session: OurSession): Promise<TimedTrainer> {
+  const { options, log } = run;
+  return timeOurRound(session, {
+    epochs: options.epochs,
+    warmup: options.warmup,
+    data: bench.data.source,
+    onEpoch: (i, r, warm) =>
+      log(`  ours epoch ${i}${warm ? ' (warm-up)' : ''}: ${r.epoch_s.toFixed(3)} s (train ${r.train_s.toFixed(3)}, val ${r.val_s.toFixed(3)}, ${r.cpu_s === null ? `${bench.taskThreads} thread in a worker` : `cpu ${r.cpu_s.toFixed(2)}`}) val_acc ${r.val_accuracy.toFixed(4)}`),
+  });
+}
+
+/** After our last round: the pooled timing and, at the checkpoint batch size, the checkpoint once, on the trainer that has just trained. */
+async function finishOurs(run: BenchRun, bench: TaskBench, bs: number, ourRounds: TimedTrainer[]): Promise<OurTiming> {
+  const pooled = poolOurRounds(ourRounds);
+  if (bs === run.checkpointBatch) {
+    run.log(`${bench.tag} bs ${bs}: checkpoint save / commit / restore`);
+    const c = await measureCheckpoint({ factory: bench.factory, spec: bench.spec, timed: pooled, batchSize: bs });
+    run.checkpoints.push(c);
+    run.log(`  checkpoint ${c.bytes} bytes, save ${c.save_s.toFixed(3)} s, restore ${c.restore_s.toFixed(3)} s (+first eval ${c.first_eval_s.toFixed(3)} s), commit ${c.commit_s.toFixed(3)} s`);
+  }
+  return { ...pooled.timing, intra_op_threads: bench.inWorker ? bench.taskThreads : processIntraOpThreads(), in_worker: bench.inWorker };
+}
+
+/** One round of PyTorch on the same data folders; a failure is the round's figure, not the run's end. */
+async function timePyTorchRound(run: BenchRun, python: PythonInfo, taskId: string, bs: number, at: string): Promise<PyTorchTiming | { error: string }> {
+  const { options, log } = run;
+  log(`${at}: pytorch, ${options.warmup} warm-up + ${options.epochs} epochs (load ${loadAverage()[0].toFixed(2)})`);
+  try {
+    const pt = await runPtTiming({
+      python: python.python,
+      script: options.pytorchScript,
+      task: taskId,
+      batchSize: bs,
+      epochs: options.epochs,
+      warmup: options.warmup,
+      dataDirs: run.ptDirs,
+      log: (line) => log(`  pytorch: ${line}`),
+    });
+    run.pytorch.torch = pt.torch ?? run.pytorch.torch;
+    run.pytorch.threads = pt.threads ?? run.pytorch.threads;
+    const ptRow = pt.rows.find((r) => r.task === taskId && r.batch_size === bs);
+    if (!ptRow) throw new Error(`its output has no row for ${taskId} bs ${bs}`);
+    return ptRow.timing;
+  } catch (e) {
+    log(`  pytorch failed: ${(e as Error).message}`);
+    return { error: (e as Error).message };
+  }
+}
+
+/** The row's PyTorch figures pooled from its rounds, and ours relative to them. */
+function addPyTorch(run: BenchRun, row: BenchRow, ptRounds: (PyTorchTiming | { error: string })[]): void {
+  const pooled = poolPtRounds(ptRounds);
+  row.pytorch = pooled.pytorch;
+  row.round_medians.pytorch = ptRounds.map((r) => (isPyTorchTiming(r) ? r.epoch.median : null));
+  if (isPyTorchTiming(pooled.pytorch)) {
+    for (const f of pooled.failures) run.notes.push(`pytorch ${row.task} bs ${row.batch_size} round ${f.round}/${run.rounds} failed (${f.error}); its figures pool the other rounds`);
+  }
+  if (isPyTorchTiming(row.pytorch)) {
+    const pt = row.pytorch.epoch;
+    const o = row.ours.epoch;
+    row.ratio = { median: o.median / pt.median, min: o.min / pt.min, max: o.max / pt.max };
+  }
+}
+
+/** The fresh `ml-trainer run` processes (start → first epoch, peak RSS), and whether they run the trainer timed here. */
+class ChildRunner {
+  private readonly defaultBin: string;
+  private readonly bin: string;
+  private checked = false;
+  /** Sources newer than dist/cli.js, which the children run. */
+  staleFiles: string[] = [];
+
+  constructor(
+    private readonly options: BenchOptions,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly notes: string[],
+  ) {
+    this.defaultBin = join(options.repoRoot, 'bin', 'ml-trainer.js');
+    this.bin = options.bin ?? this.defaultBin;
+  }
+
+  async figures(taskId: string, tag: string, data: BenchData, batchSize: number): Promise<ProcessFigures | SkippedFigures> {
+    if (data.source !== 'real') return { task: taskId, skipped: 'random data: `ml-trainer run` trains on the real files only' };
+    this.checkDist();
+    this.options.log(`${tag}: fresh process \`ml-trainer run\` (configure + run_epochs ${CHILD_EPOCHS}, bs ${batchSize})`);
+    return runChildStep({
+      bin: this.bin,
+      task: taskId,
+      batchSize,
+      epochs: CHILD_EPOCHS,
+      dataDir: this.options.dataDir,
+      allowUnverified: true,
+      env: this.env,
+      timeoutSeconds: this.options.childTimeoutSeconds ?? 1800,
+      log: (line) => this.options.log(`  child: ${line}`),
+    });
+  }
+
+  /** Before the first child: dist/cli.js older than the sources means the children run another trainer. */
+  private checkDist(): void {
+    if (this.checked) return;
+    this.checked = true;
+    if (this.bin !== this.defaultBin) {
+      this.notes.push(`the child processes ran ${this.bin}`);
+      return;
+    }
+    const stale = staleDistSources(this.options.repoRoot);
+    this.staleFiles = stale;
+    if (stale.length > 0) {
+      const msg = `the child processes run dist/cli.js, which is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}); \`npm run build\` refreshes it`;
+      this.options.log(`warning: ${msg}`);
+      this.notes.push(msg);
+    }
+  }
+}
+
+/** What the run's end tells about its figures: sources changed meanwhile, thread settings that did not take, the order of the runs. */
+function closingNotes(run: BenchRun, environment: BenchEnvironment): string[] {
+  const notes: string[] = [];
+  const trainerAtStart = environment.trainer_sources;
+  const trainerAtEnd = trainerSourceFingerprint(run.options.repoRoot);
+  if (trainerAtStart && trainerAtEnd && trainerAtStart.sha256 !== trainerAtEnd.sha256) {
+    notes.push(
+      `the trainer's sources (layers/training/src) changed during the run (newest file ${trainerAtEnd.newest_mtime}); ` +
+        'this process timed the version loaded at the start, child processes may have run another',
+    );
+  }
+  const seen = environment.tf_threads.tf_compute_threads_seen;
+  if (seen !== null && String(seen) !== environment.tf_threads.inter_op && environment.tf_threads.inter_op !== null) {
+    notes.push(
+      `TF_NUM_INTEROP_THREADS is ${environment.tf_threads.inter_op} but ${seen} tf_Compute threads run: TensorFlow was loaded before the bench set it`,
+    );
+  }
+  const rounds = run.rounds;
+  if (run.options.vsPytorch) {
+    notes.push(
+      rounds > 1
+        ? `ours and PyTorch alternate per (task, batch size), ${rounds} rounds: ours, PyTorch, ours, PyTorch, … on the same data folders, each round with its own warm-up; the figures pool every round's measured epochs`
+        : 'ours and PyTorch alternate per (task, batch size): ours first, then PyTorch, on the same data folders',
+    );
+  } else if (rounds > 1) {
+    notes.push(`ours ran ${rounds} rounds per (task, batch size), each with its own warm-up on the same trainer; the figures pool every round's measured epochs`);
+  }
+  return notes;
 }
