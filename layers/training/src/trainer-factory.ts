@@ -1,8 +1,7 @@
 import { getTask, type Trainer, type TrainerFactory, type TrainerSpec } from '../../core/src';
-import type { DatasetName, TaskData } from '../../datasets/src';
+import type { TaskData } from '../../datasets/src';
 import { CheckpointError, decodeCheckpoint } from './checkpoint';
 import type { KernelChoice } from './layers/layer';
-import type { ModelKind } from './model/architectures';
 import { restoreModel } from './model-snapshot';
 import type { BatchNormKernels } from './ops/batch-norm';
 import { oneDnnKernelsAvailable } from './ops/kernel-probe';
@@ -21,15 +20,15 @@ export interface TfjsTrainerFactoryOptions {
   oneDnn?: boolean;
 }
 
-/** Trainers for the environment's tasks (easy_mnist, medium_fashion, hard_cifar) on tfjs-node. */
+/** Trainers for the registry's tasks on tfjs-node: each task's model kind on its dataset. */
 export function createTfjsTrainerFactory(options: TfjsTrainerFactoryOptions): TrainerFactory {
   const kernels = (): KernelChoice => ({ batchNorm: options.batchNorm ?? 'fused', oneDnn: options.oneDnn ?? oneDnnKernelsAvailable() });
   const contextFor = (spec: TrainerSpec): TrainerContext => {
     const task = getTask(spec.taskId);
     return {
       spec,
-      modelKind: task.model_type as ModelKind,
-      dataset: task.dataset_name as DatasetName,
+      modelKind: task.model_type,
+      dataset: task.dataset_name,
       kernels: kernels(),
       loadTaskData: () => options.loadTaskData(spec),
     };

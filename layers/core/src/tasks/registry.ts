@@ -6,7 +6,12 @@ import { mediumFashion } from './medium-fashion';
 import type { TaskDefinition, TaskId } from './task-definition';
 import type { TaskModule } from './task-module';
 
-/** The tasks the environment offers, in listing order: a new task is one line here. */
+/**
+ * The tasks the environment offers, in listing order. A new task is its own module in this
+ * folder plus one line here; only a new dataset or model kind reaches further (its name in
+ * dataset-name.ts or model-kind.ts, then the maps the compiler points to: the datasets
+ * catalogue and reader, the training layer's architectures and normalisation).
+ */
 const modules: TaskModule[] = [easyMnist, mediumFashion, hardCifar];
 
 /** Adds a task (tests, extensions); returns a function that removes it again. */
