@@ -168,12 +168,20 @@ function safeSegment(value: string): string {
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'run' : cleaned;
 }
 
+/**
+ * One result of the Map state: the Catch's error entry (its error cut to 500 characters), or
+ * the grade Lambda's answer as it is. Anything else is left out of the report.
+ */
+const reportEntrySchema = z.union([
+  z
+    .object({ tenant: z.string(), episode_id: z.string(), status: z.literal('error'), error: z.unknown() })
+    .transform((e): ReportEntry => ({ tenant: e.tenant, episode_id: e.episode_id, status: 'error', error: String(e.error ?? 'unknown error').slice(0, 500) })),
+  z.looseObject({ tenant: z.string(), episode_id: z.string(), status: z.string() }).transform((e) => e as unknown as GradeResult),
+]);
+
 function entryOf(value: unknown): ReportEntry | null {
-  if (!value || typeof value !== 'object') return null;
-  const v = value as Record<string, unknown>;
-  if (typeof v.tenant !== 'string' || typeof v.episode_id !== 'string' || typeof v.status !== 'string') return null;
-  if (v.status === 'error') return { tenant: v.tenant, episode_id: v.episode_id, status: 'error', error: String(v.error ?? 'unknown error').slice(0, 500) };
-  return v as unknown as GradeResult;
+  const parsed = reportEntrySchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 /**
