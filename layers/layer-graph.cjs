@@ -28,11 +28,13 @@ const ENTRIES = {
 
 /**
  * Entry points besides a layer's index.ts, for code that must not load the whole layer:
+ * - server/rest: the REST API without the other interfaces and the dashboard (the api Lambda's bundle);
  * - storage/local-runtime: dynalite and s3rver (never in a Lambda bundle, so not in the index);
  * - training/without-tensorflow: what a process may use before (or without) loading TensorFlow
  *   (its thread count is fixed when tfjs-node loads; a trainer-worker parent never loads it).
  */
 const SECONDARY_ENTRIES = {
+  server: ['rest'],
   storage: ['local-runtime'],
   training: ['without-tensorflow'],
 };

@@ -2,12 +2,18 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { classifyFailure } from '../../server/src/failure';
-import { describeErrors, pydanticErrors } from '../../server/src/pydantic-errors';
-import { restRoutes } from '../../server/src/rest-routes';
-import { DEFAULT_BODY_LIMIT } from '../../server/src/server-context';
-import { TenantError, type TenantResolver } from '../../server/src/tenant';
-import { sendPending, validationError, type RestContext } from '../../server/src';
+import {
+  classifyFailure,
+  DEFAULT_BODY_LIMIT,
+  describeErrors,
+  pydanticErrors,
+  restRoutes,
+  sendPending,
+  TenantError,
+  validationError,
+  type RestContext,
+  type TenantResolver,
+} from '../../server/src/rest';
 import { isValidId } from '../../storage/src';
 import { withInvocationDeadline, type CloudEpisodeService } from './cloud-episode-service';
 import type { UsageReport } from './metering';

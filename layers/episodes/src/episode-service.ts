@@ -1,5 +1,5 @@
 import type { CoreErrorInfo, EpisodeRecord, EpochProgress, Grade, StepResult, ToolCall } from '../../core/src';
-import type { StoredEpisodeSummary } from '../../storage/src/episode-store';
+import type { StoredEpisodeSummary } from '../../storage/src';
 
 /** Who owns an episode. Every operation is scoped to one tenant; another tenant's episode does not exist for it. */
 export type TenantId = string;

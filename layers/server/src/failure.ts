@@ -1,5 +1,5 @@
 import { CoreError } from '../../core/src';
-import { EpisodeServiceError } from '../../episodes/src/episode-service';
+import { EpisodeServiceError } from '../../episodes/src';
 import { HttpError } from './http-error';
 import { TenantError } from './tenant';
 

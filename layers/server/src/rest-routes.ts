@@ -8,8 +8,7 @@ import {
   listTasks,
   stepBodySchema as stepBody,
 } from '../../core/src';
-import type { EpisodeView } from '../../episodes/src/episode-service';
-import type { DeferredStepService, EpisodeCatalog, PendingStep } from '../../episodes/src';
+import type { DeferredStepService, EpisodeCatalog, EpisodeView, PendingStep } from '../../episodes/src';
 import { classifyFailure, type Failure } from './failure';
 import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';

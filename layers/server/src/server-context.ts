@@ -1,6 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import type { EpisodeService } from '../../episodes/src/episode-service';
-import { immediateSteps, type DeferredStepService } from '../../episodes/src';
+import { immediateSteps, type DeferredStepService, type EpisodeService } from '../../episodes/src';
 import { RecentEpisodes } from './recent-episodes';
 import { SessionCapacity } from './session-capacity';
 import { headerTenantResolver, type TenantResolver } from './tenant';
