@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTaskId, type TaskId } from '../../core/src';
+import { isTaskId, type BuiltInTaskId, type TaskId } from '../../core/src';
 
 /**
  * Settings of the cloud handlers, read from their environment (functions/README.md lists
@@ -24,7 +24,7 @@ export type BaselineScores = Record<TaskId, number>;
  * BASELINE_SCORES's defaults: measured grades of the built-in baseline agent
  * (`ml-trainer agent --policy baseline`) on each task.
  */
-export const DEFAULT_BASELINE_SCORES: Readonly<Record<TaskId, number>> = { easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 };
+export const DEFAULT_BASELINE_SCORES: Readonly<Record<BuiltInTaskId, number>> = { easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 };
 
 /** How the api Lambda routes steps and how long a step may stay pending. */
 export interface StepRouting {
@@ -50,7 +50,7 @@ export interface StepRouting {
   trainingMemoryMb: number;
 }
 
-export const DEFAULT_SECONDS_PER_EPOCH: Record<TaskId, number> = { easy_mnist: 1.5, medium_fashion: 6, hard_cifar: 25 };
+export const DEFAULT_SECONDS_PER_EPOCH: Record<BuiltInTaskId, number> = { easy_mnist: 1.5, medium_fashion: 6, hard_cifar: 25 };
 
 export const DEFAULT_STEP_ROUTING: StepRouting = {
   syncBudgetMs: 20_000,

@@ -7,18 +7,21 @@
  */
 import * as tf from '@tensorflow/tfjs-node';
 import { parseArgs } from 'node:util';
-import { trainingConfigSchema } from '../../core/src';
-import type { DatasetName, TaskData } from '../../datasets/src';
+import { listTasks, trainingConfigSchema } from '../../core/src';
+import { getDatasetSpec, type DatasetName, type TaskData } from '../../datasets/src';
 import { createTfjsTrainerFactory } from '../src';
 import type { BatchNormKernels } from '../src/ops/batch-norm';
 import { oneDnnKernelsAvailable } from '../src/ops/kernel-probe';
 import { installKernelProfiler } from './kernel-profile';
 
-const RUNS = [
-  { taskId: 'easy_mnist', model: 'simple_mlp', dataset: 'mnist', train: 4000, val: 1000, seed: 42 },
-  { taskId: 'medium_fashion', model: 'small_cnn', dataset: 'fashion_mnist', train: 6500, val: 1500, seed: 123 },
-  { taskId: 'hard_cifar', model: 'deeper_cnn', dataset: 'cifar10', train: 8000, val: 2000, seed: 456 },
-] as const;
+const RUNS = listTasks().map((task) => ({
+  taskId: task.task_id,
+  model: task.model_type,
+  dataset: task.dataset_name,
+  train: task.subset.train,
+  val: task.subset.val,
+  seed: task.seed,
+}));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -67,18 +70,18 @@ async function main(): Promise<void> {
 
 /** Random bytes and labels in a task's shape (the values do not affect timing). */
 function randomTaskData(dataset: DatasetName, trainCount: number, valCount: number): TaskData {
-  const [channels, size] = dataset === 'cifar10' ? [3, 32] : [1, 28];
+  const { channels, height, width } = getDatasetSpec(dataset);
   let state = 12345;
   const byte = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state >>> 24;
   };
   const split = (count: number) => ({
-    images: Uint8Array.from({ length: count * channels * size * size }, byte),
+    images: Uint8Array.from({ length: count * channels * height * width }, byte),
     labels: Uint8Array.from({ length: count }, () => byte() % 10),
     count,
   });
-  return { dataset, channels, height: size, width: size, train: split(trainCount), val: split(valCount) };
+  return { dataset, channels, height, width, train: split(trainCount), val: split(valCount) };
 }
 
 function median(xs: number[]): number {

@@ -13,7 +13,7 @@ function grade(input: GradeInput, task: TaskDefinition): Grade {
   };
 }
 
-export const easyMnist: TaskModule = {
+export const easyMnist: TaskModule<'easy_mnist'> = {
   definition: {
     task_id: 'easy_mnist',
     name: 'MNIST Digit Classifier',

@@ -40,7 +40,7 @@ function grade(input: GradeInput, task: TaskDefinition): Grade {
   };
 }
 
-export const hardCifar: TaskModule = {
+export const hardCifar: TaskModule<'hard_cifar'> = {
   definition: {
     task_id: 'hard_cifar',
     name: 'CIFAR-10 Under Budget',

@@ -33,7 +33,7 @@ function grade(input: GradeInput, task: TaskDefinition): Grade {
   };
 }
 
-export const mediumFashion: TaskModule = {
+export const mediumFashion: TaskModule<'medium_fashion'> = {
   definition: {
     task_id: 'medium_fashion',
     name: 'Fashion Item Classifier',

@@ -12,7 +12,12 @@ import type { TaskModule } from './task-module';
  * dataset-name.ts or model-kind.ts, then the maps the compiler points to: the datasets
  * catalogue and reader, the training layer's architectures and normalisation).
  */
-const modules: TaskModule[] = [easyMnist, mediumFashion, hardCifar];
+const BUILT_IN = [easyMnist, mediumFashion, hardCifar] as const;
+
+/** The tasks that ship with the environment, for typed tables that must cover each of them. */
+export type BuiltInTaskId = (typeof BUILT_IN)[number]['definition']['task_id'];
+
+const modules: TaskModule[] = [...BUILT_IN];
 
 /** Adds a task (tests, extensions); returns a function that removes it again. */
 export function registerTask(module: TaskModule): () => void {

@@ -5,8 +5,8 @@ import type { ModelKind } from './model-kind';
 export type TaskId = string;
 
 /** A task as the seed file defines it, plus the subset it draws from the official training split. */
-export interface TaskDefinition {
-  task_id: TaskId;
+export interface TaskDefinition<Id extends TaskId = TaskId> {
+  task_id: Id;
   name: string;
   description: string;
   difficulty: 'easy' | 'medium' | 'hard';

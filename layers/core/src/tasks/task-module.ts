@@ -1,6 +1,6 @@
 import type { Grade, GradeDetailLabel, GradeInput, ScoreComponent } from '../grading';
 import type { TrainingConfig } from '../training-config';
-import type { TaskDefinition } from './task-definition';
+import type { TaskDefinition, TaskId } from './task-definition';
 
 /** The task numbers a grading explanation may quote (an agent that reached a server may know only these). */
 export type GradingNumbers = Pick<TaskDefinition, 'min_score_accuracy' | 'max_score_accuracy' | 'max_epochs'>;
@@ -40,8 +40,8 @@ export interface BaselineHints {
 }
 
 /** Everything the system knows about one task; the task registry lists them. */
-export interface TaskModule {
-  definition: TaskDefinition;
+export interface TaskModule<Id extends TaskId = TaskId> {
+  definition: TaskDefinition<Id>;
   grader: TaskGrader;
   rewards: TaskRewardRules;
   baseline: BaselineHints;
