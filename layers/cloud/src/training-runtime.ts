@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { TrainerFactory } from '../../core/src';
-import { EpisodeServiceError } from '../../episodes/src/episode-service';
-import { StoredEpisodeService } from '../../episodes/src/stored-episode-service';
+import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
