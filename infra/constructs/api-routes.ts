@@ -5,7 +5,7 @@ import { WireContractModel } from './wire-contract-model';
 /** The wire contract's request bodies, by API Gateway model name. */
 const REQUEST_BODIES = { CreateEpisode: createEpisodeBodySchema, Step: stepBodySchema };
 
-interface ApiRoute {
+export interface ApiRoute {
   method: 'GET' | 'POST';
   path: string;
   /** Optional query string parameters API Gateway lets through. */
