@@ -1,14 +1,15 @@
 import awsLambdaFastify from '@fastify/aws-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  classifyFailure,
   DEFAULT_BODY_LIMIT,
   describeErrors,
   pydanticErrors,
   restRoutes,
   sendPending,
+  sendRestError,
+  sendRouteNotFound,
   TenantError,
   validationError,
   type RestContext,
@@ -86,18 +87,6 @@ function requireTenant(request: FastifyRequest): string {
 
 export const apiKeyTenantResolver: TenantResolver = (request) => requireTenant(request);
 
-function errorBody(code: string, message: string, details: Record<string, unknown>) {
-  return { error: { code, message, details } };
-}
-
-/** The REST error rendering of rest-routes.ts, for what happens outside its scope (unknown routes, the tenant hook). */
-function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number) {
-  const failure = classifyFailure(error, bodyLimit);
-  if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
-  const status = failure.kind === 'invalid' && failure.status === 422 ? 400 : failure.status;
-  return reply.status(status).send(errorBody(failure.code, failure.message, failure.details));
-}
-
 export function createApiApp(options: ApiAppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const clock = options.clock ?? (() => new Date());
@@ -107,10 +96,9 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
   });
   const ctx: RestContext = { service: options.service, steps: options.service, resolveTenant: apiKeyTenantResolver, bodyLimit, clock };
 
-  app.setErrorHandler((error: FastifyError, request, reply) => renderError(error, request, reply, bodyLimit));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`, {})),
-  );
+  // Outside the routes' scope (unknown routes, the tenant hook): the REST API's own rendering.
+  app.setErrorHandler((error: FastifyError, request, reply) => sendRestError(error, request, reply, ctx));
+  app.setNotFoundHandler(sendRouteNotFound);
   // Every route needs the API key's identity, the task and tool listings too.
   app.addHook('onRequest', async (request) => {
     requireTenant(request);

@@ -90,24 +90,27 @@ export function sendPending(reply: FastifyReply, pending: PendingStep): FastifyR
   return reply.status(202).header('location', pending.poll).header('retry-after', String(PENDING_RETRY_AFTER_SECONDS)).send(pending);
 }
 
+/** A thrown error as the REST API answers it (also what an app mounting these routes answers outside their scope). */
+export function sendRestError(error: unknown, request: FastifyRequest, reply: FastifyReply, ctx: Pick<RestContext, 'bodyLimit' | 'clock'>): FastifyReply {
+  const failure = classifyFailure(error, ctx.bodyLimit);
+  if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
+  const status = failure.kind === 'invalid' && failure.status === 422 ? 400 : failure.status;
+  const { body } = restError(status, failure.code, failure.message, failure.details);
+  const retryAfter = retryAfterSeconds(failure, (ctx.clock ?? (() => new Date()))());
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  return reply.status(status).send(body);
+}
+
+/** A request no route matches. */
+export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = restError(404, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`, {});
+  return reply.status(status).send(body);
+}
+
 export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
   useJsonBodies(app);
-  const clock = ctx.clock ?? (() => new Date());
-
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const failure = classifyFailure(error, ctx.bodyLimit);
-    if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
-    const status = failure.kind === 'invalid' && failure.status === 422 ? 400 : failure.status;
-    const { body } = restError(status, failure.code, failure.message, failure.details);
-    const retryAfter = retryAfterSeconds(failure, clock());
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    return reply.status(status).send(body);
-  });
-
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = restError(404, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`, {});
-    return reply.status(status).send(body);
-  });
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendRestError(error, request, reply, ctx));
+  app.setNotFoundHandler(sendRouteNotFound);
 
   app.get('/tasks', async () => ({ tasks: listTasks() }));
   app.get('/tools', async () => ({ tools: describeTools() }));

@@ -3,9 +3,8 @@
  * carries the OpenEnv, MCP and WebSocket interfaces and the dashboard, which a Lambda
  * bundle importing it would load at every cold start.
  */
-export { classifyFailure } from './failure';
 export { validationError } from './http-error';
 export { describeErrors, pydanticErrors } from './pydantic-errors';
-export { restRoutes, sendPending, type RestContext } from './rest-routes';
+export { restRoutes, sendPending, sendRestError, sendRouteNotFound, type RestContext } from './rest-routes';
 export { DEFAULT_BODY_LIMIT } from './server-context';
 export { TenantError, type TenantResolver } from './tenant';
