@@ -10,6 +10,7 @@ export * from './lr-schedule';
 export * from './observation';
 export * from './python-round';
 export * from './rewards';
+export * from './score-components';
 export * from './tasks';
 export * from './tool-arguments';
 export * from './tool-catalogue';

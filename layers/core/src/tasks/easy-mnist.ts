@@ -1,5 +1,6 @@
-import { accuracyScore, accuracyScoreText, gradeComponent, gradeDetail, weightedScore, type Grade, type GradeInput } from '../grading';
+import { accuracyScore, accuracyScoreText, type Grade, type GradeInput } from '../grading';
 import { pythonRound } from '../python-round';
+import { gradeComponent, gradeDetail, weightedScore } from '../score-components';
 import type { TaskDefinition } from './task-definition';
 import type { TaskModule } from './task-module';
 

@@ -1,18 +1,6 @@
-import {
-  accuracyScore,
-  accuracyScoreText,
-  efficiencyScore,
-  gradeComponent,
-  gradeDetail,
-  STABILITY_THRESHOLD,
-  stabilityScore,
-  valLossVariance,
-  wastedEpochs,
-  weightedScore,
-  type Grade,
-  type GradeInput,
-} from '../grading';
+import { accuracyScore, accuracyScoreText, efficiencyScore, STABILITY_THRESHOLD, stabilityScore, valLossVariance, wastedEpochs, type Grade, type GradeInput } from '../grading';
 import { pythonRound } from '../python-round';
+import { gradeComponent, gradeDetail, weightedScore } from '../score-components';
 import type { TaskDefinition } from './task-definition';
 import type { TaskModule } from './task-module';
 

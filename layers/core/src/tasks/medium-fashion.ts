@@ -1,16 +1,6 @@
-import {
-  accuracyScore,
-  accuracyScoreText,
-  GENERALISATION_GAP_LIMIT,
-  generalisationScore,
-  gradeComponent,
-  gradeDetail,
-  overfittingGap,
-  weightedScore,
-  type Grade,
-  type GradeInput,
-} from '../grading';
+import { accuracyScore, accuracyScoreText, GENERALISATION_GAP_LIMIT, generalisationScore, overfittingGap, type Grade, type GradeInput } from '../grading';
 import { pythonRound } from '../python-round';
+import { gradeComponent, gradeDetail, weightedScore } from '../score-components';
 import type { TaskDefinition } from './task-definition';
 import type { TaskModule } from './task-module';
 

@@ -1,4 +1,5 @@
-import type { Grade, GradeDetailLabel, GradeInput, ScoreComponent } from '../grading';
+import type { Grade, GradeInput } from '../grading';
+import type { GradeDetailLabel, ScoreComponent } from '../score-components';
 import type { TrainingConfig } from '../training-config';
 import type { TaskDefinition, TaskId } from './task-definition';
 
