@@ -1,17 +1,15 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src/config';
 import type { DeploymentConfig } from '../config';
+import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
+import { BatchSchedule } from '../constructs/batch-schedule';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
 import { NodeServiceFunction } from '../constructs/service-function';
-import { acknowledge, acknowledgeWildcardResource } from '../nag';
+import { VendedLogGroup } from '../constructs/vended-log-group';
 import { HANDLER_ENTRIES } from '../paths';
 import type { ComputeStack } from './compute-stack';
 import { TABLE_SCHEMA, type DataStack } from './data-stack';
@@ -25,6 +23,13 @@ export interface BatchStackProps extends StackProps {
 /** The batch run may not take longer than this (then it fails and the next run picks up). */
 export const BATCH_TIMEOUT = Duration.hours(6);
 
+/** The Lambdas of the batch run's own steps (grading is the compute stack's grade Lambda). */
+export interface BatchFunctions {
+  findEpisodes: lambda.IFunction;
+  autoSubmit: lambda.IFunction;
+  writeReport: lambda.IFunction;
+}
+
 /**
  * Scheduled batch grading: EventBridge Scheduler starts a Step Functions state machine that
  * finds the episodes ended since the last run and the abandoned ones (find-episodes),
@@ -34,16 +39,46 @@ export const BATCH_TIMEOUT = Duration.hours(6);
  */
 export class BatchStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
-  readonly schedule: scheduler.Schedule;
+  readonly schedule: BatchSchedule;
   readonly scheduleFailures: DeadLetterQueue;
-  readonly functions: { findEpisodes: lambda.IFunction; autoSubmit: lambda.IFunction; writeReport: lambda.IFunction };
+  readonly functions: BatchFunctions;
 
   constructor(scope: Construct, id: string, props: BatchStackProps) {
     super(scope, id, props);
-    const { config, data, compute } = props;
+    const { config, compute } = props;
+    this.functions = this.createFunctions(config, props.data);
+
+    const logGroup = new VendedLogGroup(this, 'StateMachineLogs', {
+      name: `${config.prefix}-batch-grading`,
+      retentionDays: config.logRetentionDays,
+      retain: config.retainData,
+    });
+    this.stateMachine = new BatchGradingStateMachine(this, 'BatchGrading', {
+      steps: { ...this.functions, grade: compute.gradeFunction },
+      maxConcurrency: config.batch.maxConcurrency,
+      timeout: BATCH_TIMEOUT,
+      logGroup,
+    }).stateMachine;
+
+    this.scheduleFailures = new DeadLetterQueue(this, 'ScheduleFailures', { purpose: 'scheduled batch runs that could not be started' });
+    this.schedule = new BatchSchedule(this, 'Schedule', {
+      stateMachine: this.stateMachine,
+      expression: config.batch.schedule,
+      timeZone: config.batch.timeZone,
+      enabled: config.batch.enabled,
+      failures: this.scheduleFailures,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.stateMachine.stateMachineArn,
+      description: 'Batch grading; start a run by hand with: aws stepfunctions start-execution --state-machine-arn <arn> --input \'{"trigger":"manual"}\'',
+    });
+    new CfnOutput(this, 'ScheduleExpression', { value: config.batch.schedule, description: `Batch schedule (${config.batch.timeZone})` });
+  }
+
+  private createFunctions(config: DeploymentConfig, data: DataStack): BatchFunctions {
     const storageEnv = data.storageEnvironment(config);
     const abandonAfter = String(config.batch.abandonAfterHours);
-
     const findEpisodes = new NodeServiceFunction(this, 'FindEpisodes', {
       config,
       entry: HANDLER_ENTRIES.findEpisodes,
@@ -88,141 +123,6 @@ export class BatchStack extends Stack {
     allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_SCHEMA.gsiEnded.name]));
     allowObjectsReadWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
 
-    this.functions = { findEpisodes: findEpisodes.function, autoSubmit: autoSubmit.function, writeReport: writeReport.function };
-
-    // Step Functions retries Lambda's own transient errors by default; throttling too (the
-    // training Lambda's reserved concurrency does not apply here, but the account's does).
-    const throttleRetry: sfn.RetryProps = {
-      errors: ['Lambda.TooManyRequestsException'],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 4,
-    };
-
-    const find = new tasks.LambdaInvoke(this, 'FindEpisodesTask', {
-      stateName: 'FindEpisodes',
-      lambdaFunction: findEpisodes.function,
-      payload: sfn.TaskInput.fromObject({
-        run_id: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        started_at: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        request: sfn.JsonPath.objectAt('$'),
-      }),
-      payloadResponseOnly: true,
-      resultPath: '$.found',
-    });
-    find.addRetry(throttleRetry);
-
-    const submit = new tasks.LambdaInvoke(this, 'AutoSubmitTask', {
-      stateName: 'AutoSubmit',
-      lambdaFunction: autoSubmit.function,
-      payload: sfn.TaskInput.fromObject({
-        run_id: sfn.JsonPath.stringAt('$.run_id'),
-        tenant: sfn.JsonPath.stringAt('$.episode.tenant'),
-        episode_id: sfn.JsonPath.stringAt('$.episode.episode_id'),
-      }),
-      payloadResponseOnly: true,
-      resultPath: '$.submitted',
-    });
-    submit.addRetry(throttleRetry);
-
-    const grade = new tasks.LambdaInvoke(this, 'GradeTask', {
-      stateName: 'Grade',
-      lambdaFunction: compute.gradeFunction,
-      payload: sfn.TaskInput.fromObject({
-        source: 'batch',
-        run_id: sfn.JsonPath.stringAt('$.run_id'),
-        tenant: sfn.JsonPath.stringAt('$.episode.tenant'),
-        episode_id: sfn.JsonPath.stringAt('$.episode.episode_id'),
-      }),
-      payloadResponseOnly: true,
-    });
-    grade.addRetry(throttleRetry);
-
-    // One episode's failure is reported, not fatal to the run (the error name only: causes can be long).
-    const failed = new sfn.Pass(this, 'EpisodeFailed', {
-      parameters: {
-        tenant: sfn.JsonPath.stringAt('$.episode.tenant'),
-        episode_id: sfn.JsonPath.stringAt('$.episode.episode_id'),
-        status: 'error',
-        error: sfn.JsonPath.stringAt('$.failure.Error'),
-      },
-    });
-    submit.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.failure' });
-    grade.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.failure' });
-
-    const perEpisode = new sfn.Choice(this, 'Abandoned?')
-      .when(sfn.Condition.booleanEquals('$.episode.abandoned', true), submit.next(grade))
-      .otherwise(grade);
-
-    const gradeEach = new sfn.Map(this, 'GradeEpisodes', {
-      itemsPath: '$.found.episodes',
-      maxConcurrency: config.batch.maxConcurrency,
-      itemSelector: {
-        run_id: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        episode: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-      },
-      resultPath: '$.results',
-    });
-    gradeEach.itemProcessor(perEpisode);
-
-    const report = new tasks.LambdaInvoke(this, 'WriteReportTask', {
-      stateName: 'WriteReport',
-      lambdaFunction: writeReport.function,
-      payload: sfn.TaskInput.fromObject({
-        run_id: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        started_at: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        since: sfn.JsonPath.stringAt('$.found.since'),
-        until: sfn.JsonPath.stringAt('$.found.until'),
-        truncated: sfn.JsonPath.stringAt('$.found.truncated'),
-        results: sfn.JsonPath.objectAt('$.results'),
-      }),
-      payloadResponseOnly: true,
-      resultPath: '$.report',
-    });
-    report.addRetry(throttleRetry);
-
-    const definition = find.next(gradeEach).next(report).next(new sfn.Succeed(this, 'Done'));
-
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      // The vended-logs prefix keeps the CloudWatch Logs resource policy small; the stack's
-      // UUID makes the name unique, so a retained group never blocks a redeployment.
-      logGroupName: `/aws/vendedlogs/states/${config.prefix}-batch-grading-${Fn.select(2, Fn.split('/', this.stackId))}`,
-      retention: config.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'BatchGrading', {
-      comment: 'ml-trainer-env batch grading: find ended/abandoned episodes, auto-submit, grade each, write the report',
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: BATCH_TIMEOUT,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    acknowledge(this.stateMachine, 'AwsSolutions-IAM5', 'stateMachineLogDelivery', 'Resource::*');
-    // LambdaInvoke grants InvokeFunction on each function and on `<function ARN>:*`.
-    for (const fn of [findEpisodes.function, autoSubmit.function, writeReport.function, compute.gradeFunction]) {
-      acknowledgeWildcardResource(this.stateMachine.role, `${fn.functionArn}:*`, 'stateMachineLambdaVersions');
-    }
-
-    this.scheduleFailures = new DeadLetterQueue(this, 'ScheduleFailures', { purpose: 'scheduled batch runs that could not be started' });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'ml-trainer-env: starts the batch grading run',
-      schedule: scheduler.ScheduleExpression.expression(config.batch.schedule, TimeZone.of(config.batch.timeZone)),
-      target: new targets.StepFunctionsStartExecution(this.stateMachine, {
-        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
-        deadLetterQueue: this.scheduleFailures.queue,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
-      }),
-      enabled: config.batch.enabled,
-      timeWindow: scheduler.TimeWindow.off(),
-    });
-
-    new CfnOutput(this, 'StateMachineArn', {
-      value: this.stateMachine.stateMachineArn,
-      description: 'Batch grading; start a run by hand with: aws stepfunctions start-execution --state-machine-arn <arn> --input \'{"trigger":"manual"}\'',
-    });
-    new CfnOutput(this, 'ScheduleExpression', { value: config.batch.schedule, description: `Batch schedule (${config.batch.timeZone})` });
+    return { findEpisodes: findEpisodes.function, autoSubmit: autoSubmit.function, writeReport: writeReport.function };
   }
 }
