@@ -1,17 +1,14 @@
-import { CfnOutput, Duration, IgnoreMode, Size, Stack, type StackProps } from 'aws-cdk-lib';
-import { NetworkMode, Platform } from 'aws-cdk-lib/aws-ecr-assets';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { allowObjectsRead, allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
-import { FunctionBasics, NodeServiceFunction, commonEnvironment } from '../constructs/service-function';
-import { HANDLER_ENTRIES, REPO_ROOT, TRAINING_DOCKERFILE, TRAINING_IMAGE_CONTEXT_EXCLUDES } from '../paths';
+import { FunctionBasics, NodeServiceFunction } from '../constructs/service-function';
+import { TrainingFunction } from '../constructs/training-function';
+import { HANDLER_ENTRIES } from '../paths';
 import type { DataStack } from './data-stack';
-
-/** Training cannot run longer than Lambda allows. */
-export const TRAINING_TIMEOUT = Duration.minutes(15);
 
 export interface ComputeStackProps extends StackProps {
   config: DeploymentConfig;
@@ -39,40 +36,17 @@ export class ComputeStack extends Stack {
     this.gradeFailures = new DeadLetterQueue(this, 'GradeFailures', { purpose: 'asynchronous grade invocations that failed' });
 
     const trainingDescription = 'ml-trainer-env training: runs one tool step of an episode (real tfjs-node training)';
-    const training = new FunctionBasics(this, 'TrainingBasics', { config, description: trainingDescription });
-    this.trainingFunction = new lambda.DockerImageFunction(this, 'Training', {
+    const trainingBasics = new FunctionBasics(this, 'TrainingBasics', { config, description: trainingDescription });
+    this.trainingFunction = new TrainingFunction(this, 'Training', {
       description: trainingDescription,
-      code: lambda.DockerImageCode.fromImageAsset(REPO_ROOT, {
-        file: TRAINING_DOCKERFILE,
-        platform: Platform.LINUX_AMD64,
-        exclude: [...TRAINING_IMAGE_CONTEXT_EXCLUDES],
-        ignoreMode: IgnoreMode.DOCKER,
-        ...(config.training.tfjsNodeCdnStorage ? { buildArgs: { TFJS_NODE_CDN_STORAGE: config.training.tfjsNodeCdnStorage } } : {}),
-        ...(config.training.imageBuildHostNetwork ? { networkMode: NetworkMode.HOST } : {}),
-      }),
-      // libtensorflow for tfjs-node is built for x86_64 only.
-      architecture: lambda.Architecture.X86_64,
-      memorySize: config.training.memoryMb,
-      ephemeralStorageSize: Size.mebibytes(config.training.ephemeralStorageMb),
-      timeout: TRAINING_TIMEOUT,
-      ...(config.training.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: config.training.reservedConcurrency } : {}),
-      role: training.role,
-      logGroup: training.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        ...commonEnvironment('ml-trainer-training', config),
-        ...storageEnv,
-        // The Lambda home directory is read-only: datasets and decoded subsets are cached in /tmp.
-        ML_TRAINER_DATA_DIR: '/tmp/ml-trainer/datasets',
-        XDG_CACHE_HOME: '/tmp',
-      },
-      onFailure: new destinations.SqsDestination(this.trainingFailures.queue),
-      retryAttempts: config.training.asyncRetryAttempts,
-      maxEventAge: Duration.minutes(config.training.maxEventAgeMinutes),
+      config,
+      basics: trainingBasics,
+      storageEnvironment: storageEnv,
+      failures: this.trainingFailures,
     });
-    allowObjectsRead(training.role, data.bucketAccess(data.datasetsBucket));
-    allowObjectsReadWrite(training.role, data.bucketAccess(data.checkpointsBucket));
-    allowTableReadWrite(training.role, data.tableAccess());
+    allowObjectsRead(trainingBasics.role, data.bucketAccess(data.datasetsBucket));
+    allowObjectsReadWrite(trainingBasics.role, data.bucketAccess(data.checkpointsBucket));
+    allowTableReadWrite(trainingBasics.role, data.tableAccess());
 
     const grade = new NodeServiceFunction(this, 'Grade', {
       config,
