@@ -1,4 +1,4 @@
-import type { FetchProgress } from '../layers/datasets/src/fetch';
+import type { FetchProgress } from '../layers/datasets/src';
 
 /** Progress lines on stderr: each download at every 10% (or every 10 MB when the size is unknown). */
 export function downloadProgressPrinter(stream: NodeJS.WritableStream): (event: FetchProgress) => void {

@@ -38,11 +38,11 @@ export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO,
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
   if (onlyTask !== undefined) {
-    const { pinThreadsForTask } = await import('../layers/runtime/src/task-threads');
+    const { pinThreadsForTask } = await import('../layers/runtime/src');
     pinThreadsForTask(onlyTask);
   }
   // Loaded only here: TensorFlow takes a moment to start and most commands never need it.
-  const { datasetTrainerFactory } = await import('../layers/runtime/src/dataset-trainer-factory');
+  const { datasetTrainerFactory } = await import('../layers/runtime/src');
   return datasetTrainerFactory({
     dataDir: values['data-dir'] ?? io.env.ML_TRAINER_DATA_DIR,
     allowUnverified: values['allow-unverified-data'] ?? false,

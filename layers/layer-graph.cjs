@@ -28,12 +28,14 @@ const ENTRIES = {
 
 /**
  * Entry points besides a layer's index.ts, for code that must not load the whole layer:
- * - server/rest: the REST API without the other interfaces and the dashboard (the api Lambda's bundle);
+ * - cloud/api-app: the api Lambda's fastify app (the other functions do not bundle fastify);
+ * - server/rest: the REST routes without the WebSocket, MCP and dashboard routes (the api Lambda's bundle);
  * - storage/local-runtime: dynalite and s3rver (never in a Lambda bundle, so not in the index);
  * - training/without-tensorflow: what a process may use before (or without) loading TensorFlow
  *   (its thread count is fixed when tfjs-node loads; a trainer-worker parent never loads it).
  */
 const SECONDARY_ENTRIES = {
+  cloud: ['api-app'],
   server: ['rest'],
   storage: ['local-runtime'],
   training: ['without-tensorflow'],

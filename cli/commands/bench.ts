@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BATCH_SIZES, isTaskId, taskIds } from '../../layers/core/src';
-import { formatReport } from '../../layers/bench/src/report';
-import { findRepoRoot } from '../../layers/bench/src/environment';
-import { resolveDataDir, userCacheRoot } from '../../layers/datasets/src/data-dir';
-import { DatasetError } from '../../layers/datasets/src/dataset-error';
+import { findRepoRoot, formatReport } from '../../layers/bench/src';
+import { DatasetError, resolveDataDir, userCacheRoot } from '../../layers/datasets/src';
 import { UsageError, type CliCommand } from '../command';
 
 const HELP = `Usage: ml-trainer bench [--task <id> ...] [--batch-sizes 32,64,128,256] [--epochs N] [--warmup N] [--rounds N]
@@ -170,8 +168,8 @@ export const benchCommand: CliCommand = {
   async run(argv, io) {
     const options = parseBenchArgv(argv, io.env);
     // Loaded only here, after the option checks: it starts TensorFlow.
-    const { runBench, BenchSetupError } = await import('../../layers/bench/src/run-bench');
-    const { PyTorchSetupError } = await import('../../layers/bench/src/pytorch');
+    const { runBench, BenchSetupError } = await import('../../layers/bench/src');
+    const { PyTorchSetupError } = await import('../../layers/bench/src');
     try {
       const report = await runBench({
         ...options,

@@ -5,11 +5,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { CIFAR_PROVENANCE_FILE } from '../../layers/datasets/src/cifar-provenance';
-import { resolveDataDir } from '../../layers/datasets/src/data-dir';
-import { DATASET_NAMES, isDatasetName, type DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
-import { verifyDatasets, type DatasetReport } from '../../layers/datasets/src/dataset-verifier';
-import type { DatasetName } from '../../layers/datasets/src/task-data';
+import { CIFAR_PROVENANCE_FILE, DATASET_NAMES, type DatasetCatalog, type DatasetName, type DatasetReport, isDatasetName, resolveDataDir, verifyDatasets } from '../../layers/datasets/src';
 import { UsageError, type CliIO } from '../command';
 
 /** The usage line of `ml-trainer datasets upload` (also in `ml-trainer datasets --help`). */

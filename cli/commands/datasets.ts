@@ -1,10 +1,5 @@
 import { parseArgs } from 'node:util';
-import { resolveDataDir } from '../../layers/datasets/src/data-dir';
-import { DatasetError } from '../../layers/datasets/src/dataset-error';
-import { DATASET_NAMES, isDatasetName } from '../../layers/datasets/src/dataset-catalog';
-import { DatasetReport, verifyDatasets } from '../../layers/datasets/src/dataset-verifier';
-import { fetchDataset, FetchResult } from '../../layers/datasets/src/fetch';
-import type { DatasetName } from '../../layers/datasets/src/task-data';
+import { DATASET_NAMES, DatasetError, type DatasetName, DatasetReport, fetchDataset, FetchResult, isDatasetName, resolveDataDir, verifyDatasets } from '../../layers/datasets/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { downloadProgressPrinter } from '../download-progress';
 import { DATASETS_UPLOAD_DETAILS, DATASETS_UPLOAD_USAGE, runDatasetsUpload } from './datasets-upload';

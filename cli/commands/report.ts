@@ -1,7 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseEpisodeRecord, type TrainerFactory } from '../../layers/core/src';
-import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src/episode-service';
+import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src';
 import { buildEpisodeReport, renderEpisodeReportHtml, type EpisodeReport } from '../../layers/reports/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { readJsonInput } from '../read-input';
@@ -158,7 +158,7 @@ async function reportFromStore(stateDir: string, tenant: string, episodeId: stri
     throw new UsageError(`no state directory ${stateDir} (give --state-dir, the one \`ml-trainer serve\` used)`);
   }
   const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
-  const { StoredEpisodeService } = await import('../../layers/episodes/src/stored-episode-service');
+  const { StoredEpisodeService } = await import('../../layers/episodes/src');
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
   try {
     runtime = await startLocalRuntime({ dataDir: stateDir });

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
+import { StoredEpisodeService } from '../../layers/episodes/src';
 import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { UsageError, type CliCommand, type CliIO } from '../command';

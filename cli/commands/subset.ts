@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { getTask, isTaskId, taskIds } from '../../layers/core/src';
-import { subsetIndices } from '../../layers/datasets/src/subset';
+import { subsetIndices } from '../../layers/datasets/src';
 import { UsageError, type CliCommand } from '../command';
 
 const HELP = `Usage: ml-trainer subset --task <${taskIds().join('|')}> [--seed N] [--json]

@@ -1,13 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiGatewayHandler, createApiApp, type ApiGatewayHandler } from '../../layers/cloud/src/api-app';
-import { CloudEpisodeService } from '../../layers/cloud/src/cloud-episode-service';
-import { episodeQuotaFromEnv, pricesFromEnv, requiredEnv, stepRoutingFromEnv } from '../../layers/cloud/src/config';
-import { EpisodeQuota } from '../../layers/cloud/src/episode-quota';
-import { itemsOf, logOf, traceStorage } from '../../layers/cloud/src/handler-support';
-import { LambdaInvoker, type GradeInvoker, type TrainingInvoker } from '../../layers/cloud/src/invokers';
-import { usageReport } from '../../layers/cloud/src/metering';
-import { fastifyLoggerOf, Observability } from '../../layers/cloud/src/powertools';
+import { CloudEpisodeService, EpisodeQuota, episodeQuotaFromEnv, fastifyLoggerOf, type GradeInvoker, itemsOf, LambdaInvoker, logOf, Observability, pricesFromEnv, requiredEnv, stepRoutingFromEnv, traceStorage, type TrainingInvoker, usageReport } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**

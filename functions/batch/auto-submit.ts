@@ -1,10 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { autoSubmitEventSchema } from '../../layers/cloud/src/batch';
-import { batchSettingsFromEnv } from '../../layers/cloud/src/config';
-import { autoSubmitEpisode, type AutoSubmitResult } from '../../layers/cloud/src/grading';
-import { traceStorage } from '../../layers/cloud/src/handler-support';
-import { parseEvent } from '../../layers/cloud/src/lambda-event';
-import { Observability } from '../../layers/cloud/src/powertools';
+import { autoSubmitEpisode, autoSubmitEventSchema, type AutoSubmitResult, batchSettingsFromEnv, Observability, parseEvent, traceStorage } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**

@@ -1,9 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { findEpisodes, findEpisodesEventSchema, type FindEpisodesResult } from '../../layers/cloud/src/batch';
-import { batchSettingsFromEnv } from '../../layers/cloud/src/config';
-import { itemsOf, traceStorage } from '../../layers/cloud/src/handler-support';
-import { parseEvent } from '../../layers/cloud/src/lambda-event';
-import { Observability } from '../../layers/cloud/src/powertools';
+import { batchSettingsFromEnv, findEpisodes, findEpisodesEventSchema, type FindEpisodesResult, itemsOf, Observability, parseEvent, traceStorage } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**

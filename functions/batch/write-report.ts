@@ -1,9 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { writeReport, writeReportEventSchema, type WriteReportResult } from '../../layers/cloud/src/batch';
-import { reportSettingsFromEnv } from '../../layers/cloud/src/config';
-import { itemsOf, traceStorage } from '../../layers/cloud/src/handler-support';
-import { parseEvent } from '../../layers/cloud/src/lambda-event';
-import { Observability } from '../../layers/cloud/src/powertools';
+import { itemsOf, Observability, parseEvent, reportSettingsFromEnv, traceStorage, writeReport, writeReportEventSchema, type WriteReportResult } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**

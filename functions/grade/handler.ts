@@ -1,9 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { gradeStoredEpisode, type GradeRequest, type GradeResult } from '../../layers/cloud/src/grading';
-import { traceStorage } from '../../layers/cloud/src/handler-support';
-import { eventText, parseEvent } from '../../layers/cloud/src/lambda-event';
-import { Observability } from '../../layers/cloud/src/powertools';
+import { eventText, type GradeRequest, type GradeResult, gradeStoredEpisode, Observability, parseEvent, traceStorage } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**

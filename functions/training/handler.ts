@@ -1,14 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { getTask, type TrainerFactory } from '../../layers/core/src';
-import { S3DatasetSync } from '../../layers/cloud/src/dataset-sync';
-import { itemsOf, logOf, traceStorage } from '../../layers/cloud/src/handler-support';
-import { lazyTrainerFactory } from '../../layers/cloud/src/lazy-trainer';
-import { Observability } from '../../layers/cloud/src/powertools';
-import type { TrainingStepResponse } from '../../layers/cloud/src/training-protocol';
-import { TrainingRuntime } from '../../layers/cloud/src/training-runtime';
-import type { DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
-import { resolveDataDir } from '../../layers/datasets/src/data-dir';
+import { itemsOf, lazyTrainerFactory, logOf, Observability, S3DatasetSync, traceStorage, TrainingRuntime, type TrainingStepResponse } from '../../layers/cloud/src';
+import { type DatasetCatalog, resolveDataDir } from '../../layers/datasets/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /** When this module was loaded: the first invocation's billed time includes the container's initialisation. */
@@ -43,7 +37,7 @@ export type TrainingHandler = (event: unknown, context: Context) => Promise<Trai
 
 async function datasetTrainers(options: { dataDir: string; onWarning: (message: string) => void }): Promise<TrainerFactory> {
   // Loaded here, not at the top: this is what imports @tensorflow/tfjs-node.
-  const { datasetTrainerFactory } = await import('../../layers/runtime/src/dataset-trainer-factory');
+  const { datasetTrainerFactory } = await import('../../layers/runtime/src');
   return datasetTrainerFactory({ dataDir: options.dataDir, allowUnverified: false, autoFetch: false, onWarning: options.onWarning });
 }
 

@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src/config';
+import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src';
 import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
 import { BatchSchedule } from '../constructs/batch-schedule';

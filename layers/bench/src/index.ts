@@ -15,7 +15,7 @@ export type {
   RoundMedians,
   SkippedFigures,
 } from './report';
-export { parsePtTiming, poolPtTimings, PtTimingFormatError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
+export { parsePtTiming, poolPtTimings, PtTimingFormatError, PyTorchSetupError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
 export { parseFirstEpochLine } from './child-step';
 export { randomTaskData } from './bench-data';
 export { findRepoRoot } from './environment';

@@ -1,20 +1,15 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { getTask } from '../../core/src/tasks';
-import type { TrainerFactory } from '../../core/src/trainer-port';
-import { getDatasetSpec } from '../../datasets/src/dataset-catalog';
-import { findDatasetFolder } from '../../datasets/src/source-files';
-import type { DatasetName } from '../../datasets/src/task-data';
+import { getTask, type TrainerFactory } from '../../core/src';
+import { type DatasetName, findDatasetFolder, getDatasetSpec } from '../../datasets/src';
 import { loadBenchData, type BenchData } from './bench-data';
 import { runChildStep } from './child-step';
 import { countThreadsNamed, staleDistSources, trainerSourceFingerprint } from './environment';
 import { loadAverage, measureCheckpoint, poolOurRounds, startOurSession, timeOurRound, type OurSession, type TimedTrainer } from './our-timing';
 import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
-import type { BenchEnvironment, BenchReport, BenchRow, CheckpointFigures, DataSource, OurTiming, ProcessFigures, PyTorchTiming, SkippedFigures } from './report';
-import { isPyTorchTiming } from './report';
-import { intraOpThreadsForTask, processIntraOpThreads } from '../../runtime/src/task-threads';
-import { TrainerWorker } from '../../runtime/src/worker-trainer-factory';
+import { type BenchEnvironment, type BenchReport, type BenchRow, type CheckpointFigures, type DataSource, isPyTorchTiming, type OurTiming, type ProcessFigures, type PyTorchTiming, type SkippedFigures } from './report';
+import { intraOpThreadsForTask, processIntraOpThreads, TrainerWorker } from '../../runtime/src';
 
 export interface BenchOptions {
   tasks: string[];
@@ -95,7 +90,7 @@ interface BenchRun {
   /** The batch size of the checkpoint and fresh-process figures. */
   checkpointBatch: number;
   children: ChildRunner;
-  createTfjsTrainerFactory: typeof import('../../training/src/trainer-factory').createTfjsTrainerFactory;
+  createTfjsTrainerFactory: typeof import('../../training/src').createTfjsTrainerFactory;
   rows: BenchRow[];
   checkpoints: CheckpointFigures[];
   processes: (ProcessFigures | SkippedFigures)[];
@@ -141,7 +136,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ptDirs: {},
     checkpointBatch: options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!,
     children: new ChildRunner(options, childEnv, notes),
-    createTfjsTrainerFactory: (await import('../../training/src/trainer-factory')).createTfjsTrainerFactory,
+    createTfjsTrainerFactory: (await import('../../training/src')).createTfjsTrainerFactory,
     rows: [],
     checkpoints: [],
     processes: [],

@@ -2,16 +2,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { temporaryPathFor } from '../../datasets/src/atomic-file';
-import { CIFAR_RECORD_BYTES } from '../../datasets/src/cifar-binary';
-import { CIFAR_PROVENANCE_FILE, readCifarProvenance } from '../../datasets/src/cifar-provenance';
-import { readMaybeGzip } from '../../datasets/src/compressed-file';
-import { datasetFolder } from '../../datasets/src/data-dir';
-import { getDatasetSpec, howToGetGoodCopy, OFFICIAL_CATALOG, type DatasetCatalog, type DatasetSpec } from '../../datasets/src/dataset-catalog';
-import { DatasetError } from '../../datasets/src/dataset-error';
-import { findOfficialFile, trainFileNames } from '../../datasets/src/source-files';
-import type { DatasetName } from '../../datasets/src/task-data';
-import { verifyContent } from '../../datasets/src/verification';
+import { CIFAR_PROVENANCE_FILE, CIFAR_RECORD_BYTES, type DatasetCatalog, DatasetError, datasetFolder, type DatasetName, type DatasetSpec, findOfficialFile, getDatasetSpec, howToGetGoodCopy, OFFICIAL_CATALOG, readCifarProvenance, readMaybeGzip, temporaryPathFor, trainFileNames, verifyContent } from '../../datasets/src';
 import type { BlobStore } from '../../storage/src';
 
 /**

@@ -1,5 +1,4 @@
-import { buildLeaderboardInput, renderLeaderboardHtml, type LeaderboardEntry, type LeaderboardInput } from '../../reports/src/leaderboard';
-import { formatTime, formatUsd } from '../../reports/src/html';
+import { buildLeaderboardInput, formatTime, formatUsd, type LeaderboardEntry, type LeaderboardInput, renderLeaderboardHtml } from '../../reports/src';
 import type { BaselineScores, Prices } from './config';
 import type { GradeResult } from './grading';
 

@@ -21,3 +21,10 @@ export { fetchDataset, type FetchOptions, type FetchProgress, type FetchResult }
 export { verifyDatasets, type DatasetReport, type FileReport, type FileStatus, type VerifyOptions } from './dataset-verifier';
 export type { VerificationPolicy, WarningSink } from './verification';
 export { allFileNames, findDatasetFolder, findOfficialFile, locateFiles, trainFileNames } from './source-files';
+export { howToGetGoodCopy } from './dataset-catalog';
+export { userCacheRoot } from './data-dir';
+export { temporaryPathFor } from './atomic-file';
+export { CIFAR_RECORD_BYTES } from './cifar-binary';
+export { CIFAR_PROVENANCE_FILE, readCifarProvenance } from './cifar-provenance';
+export { readMaybeGzip } from './compressed-file';
+export { verifyContent } from './verification';

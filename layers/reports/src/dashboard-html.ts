@@ -1,6 +1,6 @@
 import { CLIENT_SCRIPT, UPLOT_CSS } from '../generated/assets';
 import { getTask } from '../../core/src';
-import type { EpisodeSummary } from '../../episodes/src/episode-service';
+import type { EpisodeSummary } from '../../episodes/src';
 import type { EpisodeReport } from './episode-report';
 import { renderEpisodeReportHtml, statusBadge } from './episode-report-html';
 import { formatNumber, formatPercent, formatTime, html, renderPage, tableRegion, type SafeHtml } from './html';

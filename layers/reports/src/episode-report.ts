@@ -8,7 +8,7 @@ import {
   type TaskId,
   type TrainingConfig,
 } from '../../core/src';
-import type { EpisodeUsage, EpisodeView } from '../../episodes/src/episode-service';
+import type { EpisodeUsage, EpisodeView } from '../../episodes/src';
 
 /**
  * The episode report's data (its "JSON twin"): everything the HTML report shows, derived

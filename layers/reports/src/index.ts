@@ -2,4 +2,4 @@ export * from './episode-report';
 export * from './episode-report-html';
 export * from './leaderboard';
 export * from './dashboard-html';
-export { SafeHtml, escapeHtml, html, jsonForScript, contentSecurityPolicy, renderPage } from './html';
+export { SafeHtml, escapeHtml, formatTime, formatUsd, html, jsonForScript, contentSecurityPolicy, renderPage } from './html';

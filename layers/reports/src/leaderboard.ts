@@ -1,5 +1,5 @@
 import { getTask, listTasks, type EpisodeRecord } from '../../core/src';
-import type { EpisodeUsage } from '../../episodes/src/episode-service';
+import type { EpisodeUsage } from '../../episodes/src';
 import { formatNumber, formatPercent, formatSeconds, formatTime, formatUsd, html, renderPage, tableRegion, type SafeHtml } from './html';
 
 /**

@@ -1,5 +1,5 @@
 import type { EpochProgress } from '../../core/src';
-import type { EpisodeService, StepRequest, StepView, TenantId } from '../../episodes/src/episode-service';
+import type { EpisodeService, StepRequest, StepView, TenantId } from '../../episodes/src';
 
 /**
  * What the dashboard hears about: episodes created and steps executed by ANY client of this

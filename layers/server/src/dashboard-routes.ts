@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EpisodeSummary, EpisodeView, TenantId } from '../../episodes/src/episode-service';
-import { EpisodeServiceError } from '../../episodes/src/episode-service';
+import { EpisodeServiceError, type EpisodeSummary, type EpisodeView, type TenantId } from '../../episodes/src';
 import { CLIENT_SCRIPT } from '../../reports/generated/assets';
 import {
   contentSecurityPolicy,

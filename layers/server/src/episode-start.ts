@@ -1,5 +1,5 @@
 import { buildObservation, getTask, type Observation, type TaskDefinition } from '../../core/src';
-import type { EpisodeView } from '../../episodes/src/episode-service';
+import type { EpisodeView } from '../../episodes/src';
 
 /** What a caller learns when an episode starts: its id, the task, and the observation before any step. */
 export interface EpisodeStart {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TenantId } from '../../episodes/src/episode-service';
+import type { TenantId } from '../../episodes/src';
 import { classifyFailure } from './failure';
 import { handleJsonRpcText, JSON_RPC, type JsonRpcContext } from './json-rpc';
 import { useTextBodies } from './json-body';

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import type { EpisodeService, TenantId } from '../../episodes/src/episode-service';
+import type { EpisodeService, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
 import { OpenEnvSession } from './openenv-session';

@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { describeTools, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
-import type { StepView, TenantId } from '../../episodes/src/episode-service';
+import type { StepView, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
 import { pydanticErrors, describeErrors } from './pydantic-errors';

@@ -1,4 +1,4 @@
-import type { EpisodeService, StepView, TenantId } from '../../episodes/src/episode-service';
+import type { EpisodeService, StepView, TenantId } from '../../episodes/src';
 import { episodeStart, episodeState, NO_EPISODE_STATE } from './episode-start';
 import { HttpError } from './http-error';
 import type { OpenEnvAction, ResetKwargs } from './openenv-messages';

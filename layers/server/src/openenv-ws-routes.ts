@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { TenantId } from '../../episodes/src/episode-service';
+import type { TenantId } from '../../episodes/src';
 import { classifyFailure, type Failure } from './failure';
 import { handleJsonRpcMessage, handleJsonRpcText, type JsonRpcContext } from './json-rpc';
 import { isWsFrameType, parseAction, resetKwargsSchema, wsFrameSchemas } from './openenv-messages';

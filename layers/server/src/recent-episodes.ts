@@ -1,4 +1,4 @@
-import type { TenantId } from '../../episodes/src/episode-service';
+import type { TenantId } from '../../episodes/src';
 
 /**
  * The episode each tenant's last HTTP POST /reset started, so that a plain

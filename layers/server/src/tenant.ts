@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { TenantId } from '../../episodes/src/episode-service';
+import type { TenantId } from '../../episodes/src';
 
 /**
  * Maps a request to the tenant that owns its episodes. The local server reads a header;

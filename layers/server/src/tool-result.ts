@@ -1,5 +1,5 @@
 import type { CoreErrorInfo } from '../../core/src';
-import type { StepView } from '../../episodes/src/episode-service';
+import type { StepView } from '../../episodes/src';
 
 /** OpenEnv's ToolError: exactly these two keys (the Python client forbids others). */
 export interface ToolError {

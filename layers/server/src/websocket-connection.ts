@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { TenantId } from '../../episodes/src/episode-service';
+import type { TenantId } from '../../episodes/src';
 import { classifyFailure } from './failure';
 import type { ServerContext } from './server-context';
 

@@ -1,0 +1,21 @@
+/**
+ * What the Lambda handlers share. The api Lambda's fastify app is a secondary entry
+ * (./api-app), so that the other functions' bundles carry no HTTP server.
+ */
+export * from './batch';
+export * from './cloud-episode-service';
+export * from './config';
+export * from './dataset-sync';
+export * from './episode-quota';
+export * from './grading';
+export * from './handler-support';
+export * from './invokers';
+export * from './lambda-event';
+export * from './lazy-trainer';
+export * from './leaderboard';
+export * from './metering';
+export * from './powertools';
+export * from './step-estimate';
+export * from './table-items';
+export * from './training-protocol';
+export * from './training-runtime';
