@@ -48,14 +48,14 @@ module.exports = {
       comment: "Import another layer through its index (`../../storage/src`), not its internals: a layer's public surface is its index.ts.",
       severity: 'error',
       from: { path: '^layers/([^/]+)/' },
-      to: { path: '^layers/[^/]+/src/.+', pathNot: ['^layers/$1/', ...PUBLIC_ENTRIES] },
+      to: { path: '^layers/[^/]+/', pathNot: ['^layers/$1/', ...PUBLIC_ENTRIES] },
     },
     {
       name: 'deep-import-from-entries',
       comment: "functions/, infra/ and cli/ import a layer through its index (`layers/cloud/src`), not its internals.",
       severity: 'error',
       from: { path: '^(functions|infra|cli)/' },
-      to: { path: '^layers/[^/]+/src/.+', pathNot: PUBLIC_ENTRIES },
+      to: { path: '^layers/[^/]+/', pathNot: PUBLIC_ENTRIES },
     },
     {
       name: 'core-is-pure',

@@ -12,18 +12,18 @@ const LAYERS = {
   training: ['core', 'datasets'],
   episodes: ['core', 'storage'],
   runtime: ['core', 'datasets', 'training'],
-  agent: ['core', 'episodes'],
+  agent: ['core'],
   reports: ['core', 'episodes'],
   server: ['core', 'episodes', 'reports', 'storage'],
-  cloud: ['core', 'datasets', 'storage', 'episodes', 'reports', 'server', 'runtime'],
+  cloud: ['core', 'datasets', 'storage', 'episodes', 'reports', 'server'],
   bench: ['core', 'datasets', 'training', 'runtime'],
 };
 
 /** Entry points outside layers/ -> the layers they may import. */
 const ENTRIES = {
-  functions: ['core', 'datasets', 'storage', 'episodes', 'cloud', 'runtime'],
-  infra: ['core', 'server', 'storage', 'cloud'],
-  cli: Object.keys(LAYERS),
+  functions: ['core', 'datasets', 'storage', 'cloud', 'runtime'],
+  infra: ['core', 'storage', 'cloud'],
+  cli: ['core', 'testing', 'datasets', 'storage', 'episodes', 'runtime', 'agent', 'reports', 'server', 'bench'],
 };
 
 /**

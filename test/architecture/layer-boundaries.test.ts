@@ -8,7 +8,7 @@ const ROOT = join(__dirname, '../..');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 const DEPCRUISE = join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { LAYERS } = require(join(ROOT, 'layers/layer-graph.cjs')) as { LAYERS: Record<string, string[]> };
+const { LAYERS, ENTRIES } = require(join(ROOT, 'layers/layer-graph.cjs')) as { LAYERS: Record<string, string[]>; ENTRIES: Record<string, string[]> };
 
 interface Violation {
   rule: { name: string };
@@ -57,10 +57,14 @@ describe('layer boundaries (.dependency-cruiser.cjs, layers/layer-graph.cjs)', (
     for (const layer of folders) expect([layer, existsSync(join(ROOT, 'layers', layer, 'src/index.ts'))]).toEqual([layer, true]);
   });
 
-  it("the README's Layout section names every layer", () => {
+  it("the README's Layout section names every layer and draws the arrows of layers/layer-graph.cjs", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const layout = readme.slice(readme.indexOf('## Layout'));
     for (const layer of Object.keys(LAYERS)) expect([layer, layout.includes(`layers/${layer}`)]).toEqual([layer, true]);
+    const drawn = Object.fromEntries(
+      [...layout.matchAll(/^(\w+)\s+→\s+(.+)$/gm)].map(([, from, to]) => [from, to.startsWith('(') ? [] : to.split(', ')]),
+    );
+    expect(drawn).toEqual({ ...LAYERS, ...ENTRIES });
   });
 
   describe('the rules catch what they forbid (a throw-away tree)', () => {

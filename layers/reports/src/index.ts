@@ -3,3 +3,4 @@ export * from './episode-report-html';
 export * from './leaderboard';
 export * from './dashboard-html';
 export { SafeHtml, escapeHtml, formatTime, formatUsd, html, jsonForScript, contentSecurityPolicy, renderPage } from './html';
+export { CLIENT_SCRIPT } from '../generated/assets';

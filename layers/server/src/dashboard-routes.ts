@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EpisodeServiceError, type EpisodeSummary, type EpisodeView, type TenantId } from '../../episodes/src';
-import { CLIENT_SCRIPT } from '../../reports/generated/assets';
 import {
+  CLIENT_SCRIPT,
   contentSecurityPolicy,
   episodeReportFromView,
   leaderboardEntryFromRecord,
