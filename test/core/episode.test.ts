@@ -1,4 +1,4 @@
-import { autoSubmitEpisode, createEpisode, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
+import { autoSubmitEpisode, createEpisode, episodeOverResult, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
 import { FormulaTrainer } from '../../layers/testing/src';
 import { configure, play, run, status, submitCall } from './episode-helpers';
 
@@ -296,6 +296,14 @@ describe('step limit and the end of an episode', () => {
       expect(r.done).toBe(true);
       expect(r.reward).toBe(0);
       expect(r.record).toBe(record);
+    }
+  });
+
+  it('gives the same episode_over answer without a trainer (episodeOverResult)', async () => {
+    const { record } = await play('easy_mnist', [configure(), run(2), submitCall]);
+    for (const call of [run(1), status, { tool: 'bogus' }]) {
+      const executed = await executeStep(record, call, FormulaTrainer.fresh({ taskId: 'easy_mnist', seed: 42 }));
+      expect(JSON.stringify(episodeOverResult(record, call))).toBe(JSON.stringify(executed));
     }
   });
 

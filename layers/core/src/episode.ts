@@ -294,7 +294,12 @@ function loggedArguments(args: unknown): unknown {
   return text.length <= LOGGED_ARGUMENTS_LIMIT ? JSON.parse(text) : { omitted: `arguments of ${text.length} characters` };
 }
 
-function episodeOver(record: EpisodeRecord, call: ToolCall): StepResult {
+/**
+ * The answer to any call on an episode that has ended (status not active): episode_over, no
+ * reward, the record unchanged. executeStep gives this answer; so may a caller that has no
+ * trainer at hand, since the call never reaches one.
+ */
+export function episodeOverResult(record: EpisodeRecord, call: ToolCall): StepResult {
   const error = new CoreError('episode_over', `The episode is over (${record.status}); no tool can be called any more.`).toInfo();
   const breakdown = stepReward({
     taskId: record.task_id,
@@ -328,7 +333,7 @@ export async function executeStep(
   trainer: Trainer,
   options: StepOptions = {},
 ): Promise<StepResult> {
-  if (record.status !== 'active') return episodeOver(record, call);
+  if (record.status !== 'active') return episodeOverResult(record, call);
   const next = structuredClone(record);
   next.step_count += 1;
   const before = structuredClone(next.model);

@@ -1,4 +1,4 @@
-import { executeStep, REQUEST_ID_PATTERN, type ToolCall, type Trainer } from '../../core/src';
+import { episodeOverResult, REQUEST_ID_PATTERN, type ToolCall } from '../../core/src';
 import type { StoredEpisode, StoredStepResult } from '../../storage/src';
 import { callSha256 } from './call-identity';
 import { loadEpisode, requireTenant, type EpisodeReader } from './episode-lookup';
@@ -20,15 +20,6 @@ export interface PlannedStep {
  */
 export type StepPlan = { kind: 'answer'; view: StepView } | { kind: 'execute'; step: PlannedStep };
 
-/** Calls on an ended episode never touch the trainer; this one proves it. */
-const UNUSED_TRAINER: Trainer = new Proxy({} as Trainer, {
-  get(_target, property) {
-    return () => {
-      throw new Error(`The trainer is not used after the episode ended (called ${String(property)}).`);
-    };
-  },
-});
-
 /**
  * Plans one step from the episode item alone. It only reads (an EpisodeReader cannot
  * write), so whatever it answers changed nothing; refusals (invalid request, unknown
@@ -47,8 +38,7 @@ export async function planStep(episodes: EpisodeReader, request: Pick<StepReques
   if (replay) return { kind: 'answer', view: replay };
   if (episode.record.status !== 'active') {
     // Not a step: the core answers episode_over and nothing changes.
-    const result = await executeStep(episode.record, call, UNUSED_TRAINER);
-    return { kind: 'answer', view: stepView(episode.episode_id, episode.version, result) };
+    return { kind: 'answer', view: stepView(episode.episode_id, episode.version, episodeOverResult(episode.record, call)) };
   }
   return { kind: 'execute', step: { episode, call, callHash, requestId } };
 }
