@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { addApiRoutes } from '../constructs/api-routes';
 import { allowInvoke, allowTableReadWrite } from '../constructs/permissions';
@@ -12,7 +13,7 @@ import { TenantUsagePlan } from '../constructs/tenant-usage-plan';
 import { acknowledge } from '../nag';
 import { HANDLER_ENTRIES } from '../paths';
 import type { ComputeStack } from './compute-stack';
-import { TABLE_SCHEMA, type DataStack } from './data-stack';
+import type { DataStack } from './data-stack';
 
 export interface ApiStackProps extends StackProps {
   config: DeploymentConfig;
@@ -65,7 +66,7 @@ export class ApiStack extends Stack {
         PRICE_LAMBDA_REQUEST_USD: String(config.prices.lambdaRequestUsd),
       },
     });
-    allowTableReadWrite(handler.role, data.tableAccess([TABLE_SCHEMA.gsiTenant.name]));
+    allowTableReadWrite(handler.role, data.tableAccess([TABLE_LAYOUT.indexes.byTenant.name]));
     allowInvoke(handler.role, compute.trainingFunction.functionArn);
     allowInvoke(handler.role, compute.gradeFunction.functionArn);
     return handler;

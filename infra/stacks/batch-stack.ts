@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src';
+import { TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
 import { BatchSchedule } from '../constructs/batch-schedule';
@@ -12,7 +13,7 @@ import { NodeServiceFunction } from '../constructs/service-function';
 import { VendedLogGroup } from '../constructs/vended-log-group';
 import { HANDLER_ENTRIES } from '../paths';
 import type { ComputeStack } from './compute-stack';
-import { TABLE_SCHEMA, type DataStack } from './data-stack';
+import type { DataStack } from './data-stack';
 
 export interface BatchStackProps extends StackProps {
   config: DeploymentConfig;
@@ -88,7 +89,7 @@ export class BatchStack extends Stack {
       timeout: Duration.minutes(5),
       environment: { ...storageEnv, ABANDON_AFTER_HOURS: abandonAfter, MAX_EPISODES_PER_RUN: String(config.batch.maxEpisodesPerRun) },
     });
-    allowTableReadWrite(findEpisodes.role, data.tableAccess([TABLE_SCHEMA.gsiEnded.name, TABLE_SCHEMA.gsiTenant.name]));
+    allowTableReadWrite(findEpisodes.role, data.tableAccess([TABLE_LAYOUT.indexes.ended.name, TABLE_LAYOUT.indexes.byTenant.name]));
 
     const autoSubmit = new NodeServiceFunction(this, 'AutoSubmit', {
       config,
@@ -120,7 +121,7 @@ export class BatchStack extends Stack {
         PRICE_LAMBDA_REQUEST_USD: String(config.prices.lambdaRequestUsd),
       },
     });
-    allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_SCHEMA.gsiEnded.name]));
+    allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_LAYOUT.indexes.ended.name]));
     allowObjectsReadWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
 
     return { findEpisodes: findEpisodes.function, autoSubmit: autoSubmit.function, writeReport: writeReport.function };

@@ -8,12 +8,6 @@ import type { BucketAccess, TableAccess } from '../constructs/permissions';
 import { TABLE_INDEXES, TABLE_LAYOUT, type IndexLayout, type KeyAttribute, type KeyAttributeType } from '../../layers/storage/src';
 import { acknowledge } from '../nag';
 
-/**
- * The indexes under the names the api and batch stacks grant access by. They are the table
- * layout's (layers/storage/src/table-layout.ts), which new code imports directly.
- */
-export const TABLE_SCHEMA = { gsiTenant: TABLE_LAYOUT.indexes.byTenant, gsiEnded: TABLE_LAYOUT.indexes.ended } as const;
-
 const ATTRIBUTE_TYPE: Record<KeyAttributeType, dynamodb.AttributeType> = {
   string: dynamodb.AttributeType.STRING,
   number: dynamodb.AttributeType.NUMBER,
