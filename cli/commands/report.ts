@@ -1,6 +1,6 @@
 import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseEpisodeRecord, type TrainerFactory } from '../../layers/core/src';
+import { parseEpisodeRecord } from '../../layers/core/src';
 import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src';
 import { buildEpisodeReport, renderEpisodeReportHtml, type EpisodeReport } from '../../layers/reports/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -145,12 +145,6 @@ async function reportFromServer(server: string, tenant: string, episodeId: strin
   return { report, what: `episode ${episodeId}` };
 }
 
-/** Reading needs no trainer: a factory that says so if anything asks for one. */
-const NO_TRAINERS: TrainerFactory = {
-  create: () => Promise.reject(new Error('the report command trains nothing')),
-  restore: () => Promise.reject(new Error('the report command trains nothing')),
-};
-
 async function reportFromStore(stateDir: string, tenant: string, episodeId: string): Promise<Source> {
   try {
     await access(stateDir);
@@ -158,7 +152,7 @@ async function reportFromStore(stateDir: string, tenant: string, episodeId: stri
     throw new UsageError(`no state directory ${stateDir} (give --state-dir, the one \`ml-trainer serve\` used)`);
   }
   const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
-  const { StoredEpisodeService } = await import('../../layers/episodes/src');
+  const { StoredEpisodeCatalog } = await import('../../layers/episodes/src');
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
   try {
     runtime = await startLocalRuntime({ dataDir: stateDir });
@@ -173,7 +167,8 @@ async function reportFromStore(stateDir: string, tenant: string, episodeId: stri
     throw error;
   }
   try {
-    const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: NO_TRAINERS, warn: () => undefined });
+    // Reading needs no trainer: the catalog is the stored service without steps.
+    const service = new StoredEpisodeCatalog({ episodes: runtime.episodes });
     let view: EpisodeView;
     try {
       view = await service.getEpisode(tenant, episodeId);

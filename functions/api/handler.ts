@@ -1,7 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiGatewayHandler, createApiApp, type ApiGatewayHandler } from '../../layers/cloud/src/api-app';
-import { CloudEpisodeService, EpisodeQuota, episodeQuotaFromEnv, fastifyLoggerOf, type GradeInvoker, itemsOf, LambdaInvoker, logOf, Observability, pricesFromEnv, requiredEnv, stepRoutingFromEnv, traceStorage, type TrainingInvoker, usageReport } from '../../layers/cloud/src';
+import { CloudEpisodeService, EpisodeQuota, episodeQuotaFromEnv, fastifyLoggerOf, type GradeInvoker, itemsOf, LambdaInvoker, Observability, pricesFromEnv, requiredEnv, stepRoutingFromEnv, traceStorage, type TrainingInvoker, usageReport } from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**
@@ -27,7 +27,7 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
     const env = d.env ?? process.env;
     traceStorage(d.storage, obs);
     const items = itemsOf(d.storage, d.clock);
-    const log = logOf(obs);
+    const logger = obs.logger;
     const quota = new EpisodeQuota(
       {
         documents: d.storage.clients.documents,
@@ -35,7 +35,7 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
         retentionSeconds: d.storage.config.retentionSeconds,
         ...(d.clock ? { clock: d.clock } : {}),
       },
-      { defaultLimit: episodeQuotaFromEnv(env), log },
+      { defaultLimit: episodeQuotaFromEnv(env), logger },
     );
     const service = new CloudEpisodeService({
       episodes: d.storage.episodes,
@@ -46,7 +46,7 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
       quota,
       ...(d.clock ? { clock: d.clock } : {}),
       ...(d.newId ? { newId: d.newId } : {}),
-      log,
+      logger,
       count: (metric) => obs.count(metric),
     });
     const prices = pricesFromEnv(env);

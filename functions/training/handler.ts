@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { getTask, type TrainerFactory } from '../../layers/core/src';
-import { itemsOf, lazyTrainerFactory, logOf, Observability, S3DatasetSync, traceStorage, TrainingRuntime, type TrainingStepResponse } from '../../layers/cloud/src';
+import { itemsOf, lazyTrainerFactory, Observability, S3DatasetSync, traceStorage, TrainingRuntime, type TrainingStepResponse } from '../../layers/cloud/src';
 import { type DatasetCatalog, resolveDataDir } from '../../layers/datasets/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
@@ -48,15 +48,15 @@ export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observa
     const d = typeof deps === 'function' ? deps(obs) : deps;
     const env = d.env ?? process.env;
     traceStorage(d.storage, obs);
-    const log = logOf(obs);
+    const logger = obs.logger;
     const dataDir = resolveDataDir(undefined, env);
     const sync = new S3DatasetSync({
       blobs: d.storage.data,
       prefix: env.DATA_PREFIX ?? '',
       dataDir,
       ...(d.catalog ? { catalog: d.catalog } : {}),
-      onWarning: (message) => log.warn(message),
-      onProgress: (event) => log.info(`dataset ${event.stage}`, { ...event }),
+      onWarning: (message) => logger.warn(message),
+      onProgress: (event) => logger.info(`dataset ${event.stage}`, { ...event }),
     });
     const load = d.loadTrainerFactory ?? datasetTrainers;
     const trainers =
@@ -64,8 +64,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observa
       lazyTrainerFactory({
         load: async () => {
           const started = performance.now();
-          const factory = await load({ dataDir, onWarning: (message) => log.warn(message) });
-          log.info('trainer factory loaded', { ms: Math.round(performance.now() - started) });
+          const factory = await load({ dataDir, onWarning: (message) => logger.warn(message) });
+          logger.info('trainer factory loaded', { ms: Math.round(performance.now() - started) });
           return factory;
         },
         beforeData: async (spec) => {
@@ -80,7 +80,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observa
         trainers,
         ...(d.clock ? { clock: d.clock } : {}),
         ...(d.monotonicMs ? { monotonicMs: d.monotonicMs } : {}),
-        log,
+        logger,
         count: (metric, value) => obs.count(metric, value),
       },
       d.monotonicMs ? 0 : performance.now() - moduleLoadedAt,

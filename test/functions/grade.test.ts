@@ -16,7 +16,7 @@ describe('grade handler', () => {
 
   beforeAll(async () => {
     runtime = await startLocalRuntime();
-    service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: formulaTrainerFactory, warn: () => undefined });
+    service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: formulaTrainerFactory, logger: { warn: () => undefined } });
     grade = createGradeHandler({ storage: runtime });
   });
   afterAll(async () => {

@@ -202,6 +202,6 @@ async function startStoredServiceWithSlowTrainer(delayMs: number) {
   const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
   const { StoredEpisodeService } = await import('../../layers/episodes/src/stored-episode-service');
   const runtime = await startLocalRuntime();
-  const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: slowTrainerFactory(delayMs), warn: () => undefined });
+  const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: slowTrainerFactory(delayMs), logger: { warn: () => undefined } });
   return { service, close: () => runtime.close() };
 }

@@ -68,7 +68,7 @@ describe('ml-trainer report', () => {
     const runtime = await startLocalRuntime({ dataDir: stateDir });
     let id: string;
     try {
-      const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: formulaTrainerFactory, warn: () => undefined });
+      const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: formulaTrainerFactory, logger: { warn: () => undefined } });
       id = (await service.createEpisode({ tenant: 'local', taskId: 'easy_mnist' })).episode_id;
       for (const call of MAIN_SCRIPT.slice(0, 4)) await service.step({ tenant: 'local', episodeId: id, call });
       // The store is held (as by a running serve): a clear message naming --server.

@@ -34,7 +34,7 @@ export async function startStoredService(): Promise<{ service: EpisodeService; c
     episodes: runtime.episodes,
     checkpoints: runtime.checkpoints,
     trainers: formulaTrainerFactory,
-    warn: () => undefined,
+    logger: { warn: () => undefined },
   });
   return { service, close: () => runtime.close() };
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { createEpisode as createEpisodeRecord } from '../../core/src';
+import { createEpisode as createEpisodeRecord, type Logger } from '../../core/src';
 import {
   EpisodeServiceError,
   loadEpisode,
@@ -63,7 +63,7 @@ export interface CloudEpisodeServiceOptions {
   newId?: () => string;
   /** Without a Lambda invocation (tests): how long a synchronous step may take. Default: the sync budget + 5 s. */
   defaultSyncWaitMs?: number;
-  log?: { info(message: string, details?: Record<string, unknown>): void; warn(message: string, details?: Record<string, unknown>): void };
+  logger?: Pick<Logger, 'info' | 'warn'>;
   count?: (metric: string) => void;
 }
 
@@ -121,7 +121,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     if (reservation.kind === 'exceeded') {
       const refusal = episodeQuotaExceeded(reservation);
       this.options.count?.('EpisodeQuotaExceeded');
-      this.options.log?.info('episode quota exceeded', refusal.details);
+      this.options.logger?.info('episode quota exceeded', refusal.details);
       throw refusal;
     }
     try {
@@ -130,10 +130,10 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
       // The episode does not exist: its slot is given back (best effort; a lost decrement costs the tenant one episode of this month).
       try {
         await quota.release(reservation);
-        this.options.log?.warn('episode creation failed; its quota slot was given back', { period: reservation.period, error: String(error) });
+        this.options.logger?.warn('episode creation failed; its quota slot was given back', { period: reservation.period, error: String(error) });
       } catch (releaseError) {
         this.options.count?.('EpisodeQuotaReleaseFailures');
-        this.options.log?.warn('episode creation failed and its quota slot could not be given back', {
+        this.options.logger?.warn('episode creation failed and its quota slot could not be given back', {
           period: reservation.period,
           error: String(error),
           release_error: String(releaseError),
@@ -180,7 +180,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
       call_sha256: callHash,
       requested_at: requestedAt,
     };
-    this.options.log?.info('step routed', {
+    this.options.logger?.info('step routed', {
       tool: String(call.tool).slice(0, 64),
       step_id: stepId,
       estimated_ms: estimate.ms,
@@ -305,7 +305,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
       this.options.count?.('GradesRequested');
     } catch (error) {
       // The batch run grades every ended episode anyway.
-      this.options.log?.warn('could not queue the grading; the batch run will grade the episode', { episode_id: episodeId, error: String(error) });
+      this.options.logger?.warn('could not queue the grading; the batch run will grade the episode', { episode_id: episodeId, error: String(error) });
     }
   }
 

@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '../../core/src';
 import { EpisodeServiceError } from '../../episodes/src';
 import { isConditionFailure, isValidId, quotaCounterKey, quotaLimitKey } from '../../storage/src';
 import { TableItems, type TableContext } from './table-items';
@@ -74,7 +75,7 @@ export interface QuotaExceeded {
 export interface EpisodeQuotaOptions {
   /** EPISODE_QUOTA_PER_MONTH: episodes per tenant and calendar month; 0 = unlimited. */
   defaultLimit: number;
-  log?: { warn(message: string, details?: Record<string, unknown>): void };
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** The service's refusal of a creation over the quota (REST: 429 with Retry-After until resets_at). */
@@ -89,7 +90,7 @@ export function episodeQuotaExceeded(details: Omit<QuotaExceeded, 'kind'>): Epis
 
 export class EpisodeQuota extends TableItems {
   private readonly defaultLimit: number | null;
-  private readonly log: EpisodeQuotaOptions['log'];
+  private readonly logger: EpisodeQuotaOptions['logger'];
 
   constructor(context: TableContext, options: EpisodeQuotaOptions) {
     super(context);
@@ -97,7 +98,7 @@ export class EpisodeQuota extends TableItems {
       throw new Error(`The default episode quota must be a whole number of at least 0, got ${options.defaultLimit}.`);
     }
     this.defaultLimit = options.defaultLimit === 0 ? null : options.defaultLimit;
-    this.log = options.log;
+    this.logger = options.logger;
   }
 
   /** The tenant's monthly limit (null: unlimited): its override item, else the default. */
@@ -113,7 +114,7 @@ export class EpisodeQuota extends TableItems {
     // put-item with {"N": "500"} arrives as a number; accept {"S": "500"} too.
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : NaN;
     if (!Number.isInteger(value) || value < 0) {
-      this.log?.warn('ignoring a malformed episode quota override; the default applies', {
+      this.logger?.warn('ignoring a malformed episode quota override; the default applies', {
         tenant,
         [QUOTA_LIMIT_ATTRIBUTE]: String(raw).slice(0, 64),
       });

@@ -1,4 +1,3 @@
-import type { Logger } from '../../core/src';
 import type { Storage } from '../../storage/src';
 import type { Observability } from './powertools';
 import { cloudItems, type CloudItems } from './table-items';
@@ -17,9 +16,4 @@ export function itemsOf(storage: Pick<Storage, 'clients' | 'config'>, clock?: ()
 export function traceStorage(storage: Pick<Storage, 'clients'>, obs: Observability): void {
   obs.captureClient(storage.clients.dynamodb);
   obs.captureClient(storage.clients.s3);
-}
-
-/** The handler's Powertools Logger as the layers' Logger (it satisfies the interface as it is). */
-export function logOf(obs: Observability): Logger {
-  return obs.logger;
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { TrainerFactory } from '../../core/src';
+import type { Logger, TrainerFactory } from '../../core/src';
 import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
@@ -16,11 +16,7 @@ export interface TrainingRuntimeOptions {
   monotonicMs?: () => number;
   /** A running step cannot outlast the invocation by more than this (the deadline a poll reports against). */
   deadlineMarginMs?: number;
-  log?: {
-    info(message: string, details?: Record<string, unknown>): void;
-    warn(message: string, details?: Record<string, unknown>): void;
-    error(message: string, details?: Record<string, unknown>): void;
-  };
+  logger?: Logger;
   count?: (metric: string, value?: number) => void;
 }
 
@@ -58,7 +54,7 @@ export class TrainingRuntime {
       checkpoints: options.checkpoints,
       trainers: options.trainers,
       clock: this.clock,
-      warn: (message, details) => options.log?.warn(message, details),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 
@@ -109,7 +105,7 @@ export class TrainingRuntime {
     try {
       await this.items.steps.markFailed(event.tenant, base, failure);
     } catch (error) {
-      this.options.log?.error('could not record the failed step', { step_id: event.request_id, error: String(error) });
+      this.options.logger?.error('could not record the failed step', { step_id: event.request_id, error: String(error) });
     }
   }
 
@@ -122,7 +118,7 @@ export class TrainingRuntime {
       });
       this.options.count?.('TrainingGbSeconds', usage.lambda_gb_seconds);
     } catch (error) {
-      this.options.log?.error('could not meter the invocation', { episode_id: event.episode_id, error: String(error) });
+      this.options.logger?.error('could not meter the invocation', { episode_id: event.episode_id, error: String(error) });
     }
   }
 }

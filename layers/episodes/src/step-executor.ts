@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { executeStep, type EpochProgress, type StepResult, type TrainerFactory } from '../../core/src';
+import { executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
 import {
   checkpointKey,
   isStorageError,
@@ -21,7 +21,7 @@ export interface StepExecutorOptions {
   trainers: TrainerFactory;
   clock: () => Date;
   newId: () => string;
-  warn: (message: string, details: Record<string, unknown>) => void;
+  logger: Pick<Logger, 'warn'>;
 }
 
 /** What training one step produced, before anything is written. */
@@ -122,7 +122,7 @@ export class StepExecutor {
       try {
         trainer.dispose();
       } catch (error) {
-        this.options.warn('Disposing the trainer failed', { error: String(error) });
+        this.options.logger.warn('Disposing the trainer failed', { error: String(error) });
       }
     }
     return { result, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), epochs, seconds };
@@ -193,7 +193,7 @@ export class StepExecutor {
     try {
       await this.options.checkpoints.delete(key);
     } catch (error) {
-      this.options.warn(`Could not delete the ${what}; sweepCheckpoints removes it later`, { key, error: String(error) });
+      this.options.logger.warn(`Could not delete the ${what}; sweepCheckpoints removes it later`, { key, error: String(error) });
     }
   }
 }

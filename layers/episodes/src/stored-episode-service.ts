@@ -1,4 +1,4 @@
-import type { TrainerFactory } from '../../core/src';
+import type { Logger, TrainerFactory } from '../../core/src';
 import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore } from '../../storage/src';
 import { requireTenant } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
@@ -10,8 +10,8 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
   trainers: TrainerFactory;
-  /** Best-effort clean-ups that failed (an orphaned checkpoint stays until sweepCheckpoints). Default: console.warn. */
-  warn?: (message: string, details: Record<string, unknown>) => void;
+  /** Where best-effort clean-ups that failed are logged (an orphaned checkpoint stays until sweepCheckpoints). Default: console. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export const DEFAULT_SWEEP_MIN_AGE_SECONDS = 3600;
@@ -60,7 +60,7 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
       trainers: options.trainers,
       clock: this.clock,
       newId: this.newId,
-      warn: options.warn ?? ((message, details) => console.warn(message, details)),
+      logger: options.logger ?? console,
     });
   }
 
