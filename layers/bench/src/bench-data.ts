@@ -1,13 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { getTask } from '../../core/src';
-import { DatasetError, type DatasetName, findDatasetFolder, getDatasetSpec, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
+import { DatasetError, findDatasetFolder, getDatasetSpec, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
 import type { DataSource } from './report';
-
-const SHAPES: Record<DatasetName, { channels: number; height: number; width: number }> = {
-  mnist: { channels: 1, height: 28, width: 28 },
-  fashion_mnist: { channels: 1, height: 28, width: 28 },
-  cifar10: { channels: 3, height: 32, width: 32 },
-};
 
 /** Deterministic pseudo-random bytes (the AES-128-CTR keystream of a seed): native speed, same bytes every run. */
 export function seededBytes(length: number, seed: number, stream: number): Uint8Array {
@@ -22,8 +16,9 @@ export function seededBytes(length: number, seed: number, stream: number): Uint8
 /** Random uint8 images and labels in the task's shape and subset sizes (timing only: values do not matter). */
 export function randomTaskData(taskId: string, seed = 12345): TaskData {
   const task = getTask(taskId);
-  const dataset = task.dataset_name as DatasetName;
-  const shape = SHAPES[dataset];
+  const dataset = task.dataset_name;
+  const { channels, height, width } = getDatasetSpec(dataset);
+  const shape = { channels, height, width };
   const split = (count: number, stream: number) => {
     const images = seededBytes(count * shape.channels * shape.height * shape.width, seed, stream);
     const labels = seededBytes(count, seed, stream + 1).map((b) => b % 10);
@@ -55,7 +50,7 @@ export async function loadBenchData(
 ): Promise<BenchData> {
   if (mode === 'random') return { data: randomTaskData(taskId), source: 'random', folder: null, warnings: [] };
   const task = getTask(taskId);
-  const dataset = task.dataset_name as DatasetName;
+  const dataset = task.dataset_name;
   const { official_train_size, train, val } = task.subset;
   const indices = subsetIndices(official_train_size, task.seed, train, val);
   const warnings: string[] = [];

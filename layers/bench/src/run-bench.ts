@@ -206,7 +206,7 @@ async function benchTask(run: BenchRun, taskId: string, tag: string): Promise<vo
   const data: BenchData = await loadBenchData(taskId, options.data, options.dataDir, (m) => log(`warning: ${m}`));
   run.data.push({ task: taskId, source: data.source, folder: data.folder, warnings: data.warnings });
   const task = getTask(taskId);
-  run.ptDirs[task.dataset_name as DatasetName] = ptDataDir(options, task.dataset_name as DatasetName, data);
+  run.ptDirs[task.dataset_name] = ptDataDir(options, task.dataset_name, data);
   const { factory, worker, inWorker, taskThreads } = taskTrainers(run, taskId, data);
   const bench: TaskBench = { taskId, tag, data, factory, spec: { taskId, seed: task.seed }, inWorker, taskThreads };
   for (const bs of options.batchSizes) run.rows.push(await benchBatchSize(run, bench, bs));
