@@ -10,6 +10,7 @@ import { getTask } from './tasks';
 import { MAX_EPOCHS_PER_CALL, type ToolArguments, type ToolName } from './tool-catalogue';
 import { assertToolName, parseToolArguments } from './tool-arguments';
 import type { Trainer } from './trainer-port';
+import { episodeSeedSchema, SEED_MAX } from './wire-contract';
 
 export interface ToolCall {
   tool: string;
@@ -72,8 +73,8 @@ const DIVERGENCE_LOSS_LIMIT = 100;
 export function createEpisode(taskId: string, seed?: number): EpisodeRecord {
   const task = getTask(taskId);
   const episodeSeed = seed ?? task.seed;
-  if (!Number.isSafeInteger(episodeSeed) || episodeSeed < 0) {
-    throw new CoreError('invalid_arguments', `seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}.`, {
+  if (!episodeSeedSchema.safeParse(episodeSeed).success) {
+    throw new CoreError('invalid_arguments', `seed must be an integer from 0 to ${SEED_MAX}, got ${seed}.`, {
       field: 'seed',
     });
   }

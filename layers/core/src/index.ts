@@ -5,6 +5,7 @@ export * from './episode-record';
 export * from './grade-episode';
 export * from './grade-input';
 export * from './grading';
+export * from './key-safe-id';
 export * from './logger';
 export * from './lr-schedule';
 export * from './observation';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KEY_SAFE_ID_MAX_LENGTH, KEY_SAFE_ID_PATTERN } from './key-safe-id';
 
 /**
  * The REST wire contract: what a client may send to create an episode, take a step and list
@@ -18,10 +19,19 @@ export const episodeSeedSchema = z.number().int().min(0).max(SEED_MAX);
 
 export const TOOL_NAME_MAX_LENGTH = 64;
 
-export const REQUEST_ID_MAX_LENGTH = 128;
+/** A request id becomes part of its step's key: it is a key-safe id. */
+export const REQUEST_ID_MAX_LENGTH = KEY_SAFE_ID_MAX_LENGTH;
 
-/** A request id is stored as a key of the episode's item: key-safe characters only. */
-export const REQUEST_ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,${REQUEST_ID_MAX_LENGTH - 1}}$`);
+export const REQUEST_ID_PATTERN = KEY_SAFE_ID_PATTERN;
+
+/** Longest id a client names an episode or step by (REST path, OpenEnv episode_id, JSON-RPC session_id), as OpenEnv's ResetRequest.episode_id. */
+export const ID_PARAMETER_MAX_LENGTH = 255;
+
+/**
+ * An episode or step id as a client names it: only bounded, not checked against the key-safe
+ * pattern, so that an id no episode has is "not found" rather than a validation error.
+ */
+export const idParameterSchema = z.string().min(1).max(ID_PARAMETER_MAX_LENGTH);
 
 export const LIST_EPISODES_MAX_LIMIT = 100;
 

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { episodeSeedSchema, idParameterSchema } from '../../core/src';
 import type { EpisodeService, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -74,13 +75,14 @@ const envelopeSchema = z
   })
   .strict();
 
-const sessionParam = z.string().min(1).max(255);
+/** A session is an episode: its id is an episode id as a client names it. */
+const sessionParam = idParameterSchema;
 
 const paramSchemas = {
   'tools/list': z.object({ session_id: sessionParam.optional() }).passthrough(),
   'tools/call': z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional(), session_id: sessionParam.optional() }).passthrough(),
   'openenv/session/create': z
-    .object({ task_id: z.string().optional(), seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
+    .object({ task_id: z.string().optional(), seed: episodeSeedSchema.optional() })
     .passthrough(),
   'openenv/session/close': z.object({ session_id: sessionParam }).passthrough(),
 } as const;

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { describeTools, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
+import { describeTools, episodeSeedSchema, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
 import type { StepView, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -24,7 +24,7 @@ function startEpisodeDescription(): string {
   );
 }
 
-const seedArgument = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("The episode seed: an integer ≥ 0 (default: the task's seed).");
+const seedArgument = episodeSeedSchema.optional().describe("The episode seed: an integer ≥ 0 (default: the task's seed).");
 
 /** For the listed JSON Schema: the task ids the registry knows now, as an enum. */
 function startEpisodeListedSchema() {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { episodeSeedSchema, ID_PARAMETER_MAX_LENGTH, idParameterSchema } from '../../core/src';
 
 /**
  * The OpenEnv request shapes (pydantic models in the Python reference), as zod schemas.
@@ -6,6 +7,9 @@ import { z } from 'zod';
  */
 
 const metadata = z.record(z.string(), z.unknown());
+
+/** StepRequest.request_id's max_length in the OpenEnv reference (the step protocol then asks for a key-safe id). */
+const OPENENV_REQUEST_ID_MAX_LENGTH = 255;
 
 export const listToolsActionSchema = z.object({ type: z.literal('list_tools'), metadata: metadata.optional() }).strict();
 
@@ -41,21 +45,21 @@ export function parseAction(value: unknown): { success: true; action: OpenEnvAct
  */
 export const resetKwargsSchema = z
   .object({
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
-    episode_id: z.string().max(255).nullable().optional(),
+    seed: episodeSeedSchema.nullable().optional(),
+    episode_id: z.string().max(ID_PARAMETER_MAX_LENGTH).nullable().optional(),
     task_id: z.string().nullable().optional(),
   })
   .passthrough();
 
 export type ResetKwargs = z.infer<typeof resetKwargsSchema>;
 
-/** POST /step: `action` required, `timeout_s` > 0, `request_id` ≤ 255; extra keys allowed (we read episode_id). */
+/** POST /step: `action` required, `timeout_s` > 0, `request_id` as OpenEnv bounds it; extra keys allowed (we read episode_id). */
 export const httpStepRequestSchema = z
   .object({
     action: z.record(z.string(), z.unknown()),
     timeout_s: z.number().gt(0).nullable().optional(),
-    request_id: z.string().max(255).nullable().optional(),
-    episode_id: z.string().min(1).max(255).nullable().optional(),
+    request_id: z.string().max(OPENENV_REQUEST_ID_MAX_LENGTH).nullable().optional(),
+    episode_id: idParameterSchema.nullable().optional(),
   })
   .passthrough();
 

@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import { defaultTaskId } from '../../core/src';
 import { immediateSteps, type DeferredStepService, type EpisodeService } from '../../episodes/src';
 import { RecentEpisodes } from './recent-episodes';
 import { SessionCapacity } from './session-capacity';
@@ -13,7 +14,7 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** fastify's logger option (false, true, or pino options); default false. */
   logger?: FastifyServerOptions['logger'];
-  /** The task of a reset (or session) that names none; default easy_mnist, as the reference. */
+  /** The task of a reset (or session) that names none; default the registry's defaultTaskId(), as the reference. */
   defaultTaskId?: string;
   /** Live WebSocket connections plus standard MCP sessions; default 100. */
   maxSessions?: number;
@@ -52,7 +53,7 @@ export function serverContext(options: ServerOptions): ServerContext {
     steps: immediateSteps(options.service),
     resolveTenant: options.tenantFromRequest ?? headerTenantResolver,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    defaultTaskId: options.defaultTaskId ?? 'easy_mnist',
+    defaultTaskId: options.defaultTaskId ?? defaultTaskId(),
     capacity: new SessionCapacity(options.maxSessions ?? DEFAULT_MAX_SESSIONS),
     recent: new RecentEpisodes(),
     mcpSessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_MS,

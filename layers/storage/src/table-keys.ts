@@ -1,3 +1,4 @@
+import { KEY_SAFE_ID_PATTERN } from '../../core/src';
 import { TABLE_LAYOUT } from './table-layout';
 
 /**
@@ -16,11 +17,9 @@ import { TABLE_LAYOUT } from './table-layout';
  */
 export type ItemKey = { [K in typeof TABLE_LAYOUT.partitionKey.name | typeof TABLE_LAYOUT.sortKey.name]: string };
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}$/;
-
-/** Whether a tenant, episode or step id can be part of a key. */
+/** Whether a tenant, episode or step id can be part of a key (the core's key-safe id). */
 export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && ID_PATTERN.test(value);
+  return typeof value === 'string' && KEY_SAFE_ID_PATTERN.test(value);
 }
 
 function itemKey(partition: string, sort: string): ItemKey {

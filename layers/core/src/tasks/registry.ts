@@ -17,7 +17,14 @@ const BUILT_IN = [easyMnist, mediumFashion, hardCifar] as const;
 /** The tasks that ship with the environment, for typed tables that must cover each of them. */
 export type BuiltInTaskId = (typeof BUILT_IN)[number]['definition']['task_id'];
 
+/** The task of a reset that names none, as in the reference environment. */
+const DEFAULT_TASK = easyMnist;
+
 const modules: TaskModule[] = [...BUILT_IN];
+
+export function defaultTaskId(): TaskId {
+  return DEFAULT_TASK.definition.task_id;
+}
 
 /** Adds a task (tests, extensions); returns a function that removes it again. */
 export function registerTask(module: TaskModule): () => void {
