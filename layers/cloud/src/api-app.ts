@@ -2,10 +2,10 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { idParameterSchema } from '../../core/src';
 import {
   DEFAULT_BODY_LIMIT,
-  describeErrors,
-  pydanticErrors,
+  parseRequestPart,
   restRoutes,
   sendPending,
   sendRestError,
@@ -55,16 +55,7 @@ const usageQuery = z
   })
   .strict();
 
-const stepParams = z.object({ id: z.string().min(1).max(255), step_id: z.string().min(1).max(255) }).strict();
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'path'): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = pydanticErrors(parsed.error, value, [where]);
-    throw validationError(describeErrors(errors), errors);
-  }
-  return parsed.data;
-}
+const stepParams = z.object({ id: idParameterSchema, step_id: idParameterSchema }).strict();
 
 const TENANT_KEY = Symbol('tenant');
 
@@ -109,7 +100,7 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
       await restRoutes(scope, ctx);
 
       scope.get('/usage', async (request) => {
-        const query = parse(usageQuery, request.query, 'query');
+        const query = parseRequestPart(usageQuery, request.query, 'query');
         const tenant = await ctx.resolveTenant(request);
         const to = query.to ? new Date(query.to) : clock();
         const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_USAGE_DAYS * DAY_MS);
@@ -125,7 +116,7 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
       });
 
       scope.get('/episodes/:id/steps/:step_id', async (request, reply) => {
-        const { id, step_id } = parse(stepParams, request.params, 'path');
+        const { id, step_id } = parseRequestPart(stepParams, request.params, 'path');
         const tenant = await ctx.resolveTenant(request);
         const outcome = await ctx.steps.pollStep(tenant, id, step_id);
         if (outcome.kind === 'pending') return sendPending(reply, outcome.pending);

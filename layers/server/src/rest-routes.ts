@@ -4,15 +4,15 @@ import {
   createEpisodeBodySchema as createEpisodeBody,
   describeTools,
   getTask,
+  idParameterSchema,
   listEpisodesQuerySchema as listQuery,
   listTasks,
   stepBodySchema as stepBody,
 } from '../../core/src';
 import type { DeferredStepService, EpisodeCatalog, EpisodeView, PendingStep } from '../../episodes/src';
 import { classifyFailure, type Failure } from './failure';
-import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';
-import { describeErrors, pydanticErrors } from './pydantic-errors';
+import { parseRequestPart } from './rest-request';
 import type { TenantResolver } from './tenant';
 
 /**
@@ -54,19 +54,7 @@ const TOOL_ERROR_STATUS: Record<string, number> = {
   episode_over: 409,
 };
 
-const episodeId = z.string().min(1).max(255);
-
-const idParams = z.object({ id: episodeId }).strict();
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
-  if (where === 'body' && value === undefined) throw new HttpError(400, 'validation_error', 'A JSON body is required.', { errors: [] });
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = pydanticErrors(parsed.error, value, [where]);
-    throw new HttpError(400, 'validation_error', describeErrors(errors), { errors });
-  }
-  return parsed.data;
-}
+const idParams = z.object({ id: idParameterSchema }).strict();
 
 /** An episode as the API returns it: the summary, its task, the record, its grade (null until it ends) and usage. */
 function episodeBody(view: EpisodeView): Record<string, unknown> {
@@ -116,14 +104,14 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
   app.get('/tools', async () => ({ tools: describeTools() }));
 
   app.post('/episodes', async (request, reply) => {
-    const body = parse(createEpisodeBody, request.body, 'body');
+    const body = parseRequestPart(createEpisodeBody, request.body, 'body');
     const tenant = await ctx.resolveTenant(request);
     const view = await ctx.service.createEpisode({ tenant, taskId: body.task_id, ...(body.seed === undefined ? {} : { seed: body.seed }) });
     return reply.status(201).header('location', `/v1/episodes/${encodeURIComponent(view.episode_id)}`).send(episodeBody(view));
   });
 
   app.get('/episodes', async (request) => {
-    const query = parse(listQuery, request.query, 'query');
+    const query = parseRequestPart(listQuery, request.query, 'query');
     const tenant = await ctx.resolveTenant(request);
     return ctx.service.listEpisodes(tenant, {
       ...(query.limit === undefined ? {} : { limit: query.limit }),
@@ -132,14 +120,14 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
   });
 
   app.get('/episodes/:id', async (request) => {
-    const { id } = parse(idParams, request.params, 'path');
+    const { id } = parseRequestPart(idParams, request.params, 'path');
     const tenant = await ctx.resolveTenant(request);
     return episodeBody(await ctx.service.getEpisode(tenant, id));
   });
 
   app.post('/episodes/:id/steps', async (request, reply) => {
-    const { id } = parse(idParams, request.params, 'path');
-    const body = parse(stepBody, request.body, 'body');
+    const { id } = parseRequestPart(idParams, request.params, 'path');
+    const body = parseRequestPart(stepBody, request.body, 'body');
     const tenant = await ctx.resolveTenant(request);
     const outcome = await ctx.steps.submitStep({
       tenant,
