@@ -1,3 +1,6 @@
+import { createEpisodeBodySchema, idParameterSchema, listEpisodesQuerySchema, stepBodySchema } from '../../core/src';
+import { httpResetRequestSchema, httpStepRequestSchema } from './openenv-messages';
+import { openApiSchema, queryParameters } from './openapi-schema';
 import type { ServerContext } from './server-context';
 
 const json = (schema: Record<string, unknown>, description = 'OK') => ({
@@ -15,7 +18,7 @@ const restError = {
   type: 'object',
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: object } } },
 };
-const episodeIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const episodeIdParam = { name: 'id', in: 'path', required: true, schema: openApiSchema(idParameterSchema) };
 const jsonBody = (schema: Record<string, unknown>, required = true) => ({ required, content: { 'application/json': { schema } } });
 
 /**
@@ -40,7 +43,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         post: {
           summary: 'Start an episode',
           description: 'Body: {task_id?, seed?}. The episode id is in observation.metadata.episode_id.',
-          requestBody: jsonBody({ type: 'object', properties: { task_id: { type: 'string' }, seed: { type: 'integer', minimum: 0 } } }, false),
+          requestBody: jsonBody(openApiSchema(httpResetRequestSchema), false),
           responses: { 200: json(envelope), 422: json(object, 'Validation error') },
         },
       },
@@ -48,18 +51,14 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         post: {
           summary: 'Execute an action (a tool call is a step)',
           description: 'Body: {action, episode_id?, request_id?, timeout_s?}. Without episode_id: the episode of the last /reset of this tenant.',
-          requestBody: jsonBody({
-            type: 'object',
-            properties: { action: object, episode_id: { type: 'string' }, request_id: { type: 'string' }, timeout_s: { type: 'number' } },
-            required: ['action'],
-          }),
+          requestBody: jsonBody(openApiSchema(httpStepRequestSchema)),
           responses: { 200: json(envelope), 404: json(object, 'Unknown episode'), 409: json(object, 'No episode'), 422: json(object, 'Validation error') },
         },
       },
       '/state': {
         get: {
           summary: 'State of an episode',
-          parameters: [{ name: 'episode_id', in: 'query', required: false, schema: { type: 'string' } }],
+          parameters: [{ name: 'episode_id', in: 'query', required: false, schema: openApiSchema(idParameterSchema) }],
           responses: { 200: json({ type: 'object', properties: { episode_id: { type: ['string', 'null'] }, step_count: { type: 'integer' } } }) },
         },
       },
@@ -70,15 +69,12 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/v1/episodes': {
         get: {
           summary: 'List episodes',
-          parameters: [
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
-            { name: 'cursor', in: 'query', schema: { type: 'string' } },
-          ],
+          parameters: queryParameters(listEpisodesQuerySchema),
           responses: { 200: json(object), 400: json(restError, 'Bad request') },
         },
         post: {
           summary: 'Start an episode',
-          requestBody: jsonBody({ type: 'object', properties: { task_id: { type: 'string' }, seed: { type: 'integer', minimum: 0 } }, required: ['task_id'] }),
+          requestBody: jsonBody(openApiSchema(createEpisodeBodySchema)),
           responses: { 201: json(object, 'Created'), 400: json(restError, 'Bad request') },
         },
       },
@@ -87,7 +83,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         post: {
           summary: 'Execute a tool call (a step)',
           parameters: [episodeIdParam],
-          requestBody: jsonBody({ type: 'object', properties: { tool: { type: 'string' }, arguments: object, request_id: { type: 'string' } }, required: ['tool'] }),
+          requestBody: jsonBody(openApiSchema(stepBodySchema)),
           responses: { 200: json(object), 400: json(restError, 'Bad request'), 404: json(restError, 'Not found'), 409: json(restError, 'Conflict') },
         },
       },
