@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DEFAULT_BASELINE_SCORES } from '../../layers/cloud/src';
+import { defaultBaselineScores } from '../../layers/cloud/src';
 import { TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
@@ -114,7 +114,7 @@ export class BatchStack extends Stack {
         REPORTS_BUCKET: data.reportsBucket.bucketName,
         REPORTS_PREFIX: 'reports/',
         // The baseline agent's scores drawn on the leaderboard (functions/README.md).
-        BASELINE_SCORES: JSON.stringify(DEFAULT_BASELINE_SCORES),
+        BASELINE_SCORES: JSON.stringify(defaultBaselineScores()),
         // The leaderboard's cost column prices usage as GET /v1/usage does.
         PRICE_PER_EPISODE_USD: String(config.prices.perEpisodeUsd),
         PRICE_LAMBDA_GB_SECOND_USD: String(config.prices.lambdaGbSecondUsd),

@@ -1,4 +1,4 @@
-import { baselineScoresFromEnv, CloudConfigError, DEFAULT_BASELINE_SCORES, DEFAULT_PRICES } from '../../layers/cloud/src/config';
+import { baselineScoresFromEnv, CloudConfigError, defaultBaselineScores, DEFAULT_PRICES } from '../../layers/cloud/src/config';
 import { buildReport, leaderboardInputOf, renderBatchLeaderboardHtml, type ReportEntry } from '../../layers/cloud/src/leaderboard';
 import { escapeHtml } from '../../layers/reports/src/html';
 
@@ -117,7 +117,7 @@ describe('leaderboard', () => {
 describe('BASELINE_SCORES', () => {
   it('defaults to the measured baseline-agent grades; a JSON object overrides per task, null removes one', () => {
     expect(baselineScoresFromEnv({})).toEqual({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 });
-    expect(baselineScoresFromEnv({ BASELINE_SCORES: ' ' })).toEqual(DEFAULT_BASELINE_SCORES);
+    expect(baselineScoresFromEnv({ BASELINE_SCORES: ' ' })).toEqual(defaultBaselineScores());
     expect(baselineScoresFromEnv({ BASELINE_SCORES: '{"hard_cifar": 0.5, "easy_mnist": null}' })).toEqual({ medium_fashion: 0.8506, hard_cifar: 0.5 });
   });
 

@@ -2,6 +2,7 @@ import {
   accuracyScore,
   clampScore,
   createEpisode,
+  defaultTaskId,
   getTask,
   gradeDetail,
   gradeComponent,
@@ -18,9 +19,15 @@ import {
   type GradeInput,
   type TaskDefinition,
   type TaskModule,
+  trainingConfigSchema,
 } from '../../layers/core/src';
 import { baselinePolicy, InProcessEnvironment, playEpisode, type EpisodeSession } from '../../layers/agent/src';
+import { baselineScoresFromEnv, DEFAULT_PRICES, DEFAULT_STEP_ROUTING, stepRoutingFromEnv } from '../../layers/cloud/src/config';
+import { buildReport, leaderboardInputOf } from '../../layers/cloud/src/leaderboard';
+import { estimateStep } from '../../layers/cloud/src/step-estimate';
 import { buildEpisodeReport, renderEpisodeReportHtml } from '../../layers/reports/src';
+import { serverContext } from '../../layers/server/src/server-context';
+import type { StoredEpisode } from '../../layers/storage/src';
 import { formulaTrainerFactory } from '../../layers/testing/src';
 
 /**
@@ -69,8 +76,29 @@ const digitSprint: TaskModule = {
     explain: (task) => `score = 0.7 * acc_score + 0.3 * clamp(1 - epochs / ${task.max_epochs}).`,
   },
   rewards: { penalise_wasted_epochs: false },
-  baseline: { plan: 'train_in_chunks', first_config: { optimizer: 'adam', learning_rate: 0.001, dropout: 0.1 } },
+  baseline: { plan: 'train_in_chunks', first_config: { optimizer: 'adam', learning_rate: 0.001, dropout: 0.1 }, measured_score: 0.4242 },
+  estimates: { lambda_seconds_per_epoch: 0.75 },
 };
+
+/** A stored digit_sprint episode, configured and not yet trained. */
+function storedSprint(): StoredEpisode {
+  const record = createEpisode('digit_sprint');
+  record.config = trainingConfigSchema.parse({});
+  record.schedule = { kind: 'constant', base_lr: 0.001, total_epochs: 30, warmup_epochs: 0, position: 0, anchor: null };
+  return {
+    tenant: 't',
+    episode_id: 'e',
+    version: 0,
+    created_at: '2030-01-01T00:00:00.000Z',
+    updated_at: '2030-01-01T00:00:00.000Z',
+    record,
+    checkpoint: null,
+    usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
+    results: {},
+    commit_id: 'c',
+    ended_at: null,
+  };
+}
 
 let unregister: () => void;
 beforeAll(() => {
@@ -126,6 +154,36 @@ describe('a fourth task registered from its own module', () => {
     for (const text of ['Digit Sprint', 'Speed score', 'Accuracy score', 'Epochs the final model trained', 'score = 0.7 × accuracy score + 0.3 × speed score']) {
       expect(page).toContain(text);
     }
+  });
+
+  it('brings its own cloud facts: the step estimate before any epoch and the leaderboard baseline', () => {
+    const run = { tool: 'run_epochs', arguments: { num_epochs: 4 } };
+    const expected = { epochs: 4, secondsPerEpoch: 0.75, basis: 'configured' };
+    // Settings read before the task was registered, and after.
+    expect(estimateStep(storedSprint(), run, DEFAULT_STEP_ROUTING)).toMatchObject(expected);
+    expect(stepRoutingFromEnv({}).secondsPerEpoch.digit_sprint).toBe(0.75);
+    expect(estimateStep(storedSprint(), run, stepRoutingFromEnv({}))).toMatchObject(expected);
+    expect(estimateStep(storedSprint(), run, stepRoutingFromEnv({ STEP_SECONDS_PER_EPOCH: 'digit_sprint=2' })).secondsPerEpoch).toBe(2);
+
+    const baselines = baselineScoresFromEnv({});
+    expect(baselines.digit_sprint).toBe(0.4242);
+    const report = buildReport({
+      run_id: 'r',
+      started_at: null,
+      since: null,
+      until: null,
+      truncated: false,
+      generated_at: '2031-01-01T00:00:00.000Z',
+      prices: DEFAULT_PRICES,
+      baselines,
+      entries: [],
+    });
+    expect(leaderboardInputOf(report).tasks.find((t) => t.task_id === 'digit_sprint')?.baseline).toEqual({ score: 0.4242, label: 'baseline agent' });
+  });
+
+  it('leaves the default task of a reset as the registry declares it', () => {
+    expect(defaultTaskId()).toBe('easy_mnist');
+    expect(serverContext({ service: {} as never }).defaultTaskId).toBe(defaultTaskId());
   });
 
   it('is gone again once unregistered', () => {

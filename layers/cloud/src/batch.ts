@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src';
-import { DEFAULT_BASELINE_SCORES, type BaselineScores, type Prices } from './config';
+import { defaultBaselineScores, type BaselineScores, type Prices } from './config';
 import type { GradeResult } from './grading';
 import { eventText, eventTime } from './lambda-event';
 import { buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
@@ -153,7 +153,7 @@ export interface WriteReportDeps {
   prefix: string;
   items: CloudItems;
   prices: Prices;
-  /** The baseline agent's score per task (BASELINE_SCORES); default DEFAULT_BASELINE_SCORES. */
+  /** The baseline agent's score per task (BASELINE_SCORES); default each task's measured baseline score. */
   baselines?: BaselineScores;
   clock?: () => Date;
 }
@@ -208,7 +208,7 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
     truncated: event.truncated,
     generated_at: generatedAt,
     prices: deps.prices,
-    baselines: deps.baselines ?? DEFAULT_BASELINE_SCORES,
+    baselines: deps.baselines ?? defaultBaselineScores(),
     entries: priced,
   });
   const prefix = deps.prefix === '' || deps.prefix.endsWith('/') ? deps.prefix : `${deps.prefix}/`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTaskId, type BuiltInTaskId, type TaskId } from '../../core/src';
+import { isTaskId, listTaskModules, type TaskId } from '../../core/src';
 
 /**
  * Settings of the cloud handlers, read from their environment (functions/README.md lists
@@ -20,17 +20,21 @@ export const DEFAULT_PRICES: Prices = { perEpisodeUsd: 0.1, lambdaGbSecondUsd: 0
 /** The baseline agent's score per task, shown on the batch leaderboard for reference (BASELINE_SCORES); a task not listed has none. */
 export type BaselineScores = Record<TaskId, number>;
 
-/**
- * BASELINE_SCORES's defaults: measured grades of the built-in baseline agent
- * (`ml-trainer agent --policy baseline`) on each task.
- */
-export const DEFAULT_BASELINE_SCORES: Readonly<Record<BuiltInTaskId, number>> = { easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 };
+/** BASELINE_SCORES's defaults: each registered task's measured baseline grade (its module's `baseline.measured_score`). */
+export function defaultBaselineScores(): BaselineScores {
+  return Object.fromEntries(
+    listTaskModules().flatMap(({ definition, baseline }) => (baseline.measured_score === null ? [] : [[definition.task_id, baseline.measured_score]])),
+  );
+}
 
 /** How the api Lambda routes steps and how long a step may stay pending. */
 export interface StepRouting {
   /** SYNC_STEP_BUDGET_MS: a step expected to take longer runs asynchronously. */
   syncBudgetMs: number;
-  /** STEP_SECONDS_PER_EPOCH: per task, before the episode has measured its own epochs. */
+  /**
+   * STEP_SECONDS_PER_EPOCH: per task, before the episode has measured its own epochs. A task
+   * not listed (registered after these settings were read) uses its module's estimate.
+   */
   secondsPerEpoch: Record<TaskId, number>;
   /** STEP_OVERHEAD_MS: restore, checkpoint upload and commit of any step (plus a cold start). */
   overheadMs: number;
@@ -50,11 +54,14 @@ export interface StepRouting {
   trainingMemoryMb: number;
 }
 
-export const DEFAULT_SECONDS_PER_EPOCH: Record<BuiltInTaskId, number> = { easy_mnist: 1.5, medium_fashion: 6, hard_cifar: 25 };
+/** STEP_SECONDS_PER_EPOCH's defaults: each registered task's own estimate (its module's `estimates`). */
+export function defaultSecondsPerEpoch(): Record<TaskId, number> {
+  return Object.fromEntries(listTaskModules().map(({ definition, estimates }) => [definition.task_id, estimates.lambda_seconds_per_epoch]));
+}
 
 export const DEFAULT_STEP_ROUTING: StepRouting = {
   syncBudgetMs: 20_000,
-  secondsPerEpoch: DEFAULT_SECONDS_PER_EPOCH,
+  secondsPerEpoch: defaultSecondsPerEpoch(),
   overheadMs: 4_000,
   dataLoadMs: 6_000,
   startWithinMs: 60 * 60_000,
@@ -145,7 +152,7 @@ const secondsPerEpochText = z
   .transform((text, ctx) => (text.startsWith('{') ? parseJson(text, ctx) : pairsObject(text)))
   .pipe(byTask(z.number({ error: 'needs a positive number of seconds' }).positive({ error: 'needs a positive number of seconds' }), 'seconds', '{"hard_cifar": 30}'))
   .optional()
-  .transform((seconds): Record<TaskId, number> => ({ ...DEFAULT_SECONDS_PER_EPOCH, ...seconds }));
+  .transform((seconds): Record<TaskId, number> => ({ ...defaultSecondsPerEpoch(), ...seconds }));
 
 const baselineScore = z.number({ error: 'needs a score from 0 to 1 (or null for none)' }).min(0).max(1).nullable();
 
@@ -155,7 +162,7 @@ const baselineScoresText = z
   .pipe(byTask(baselineScore, 'scores', '{"easy_mnist": 0.9999}'))
   .optional()
   .transform((overrides): BaselineScores => {
-    const scores: BaselineScores = { ...DEFAULT_BASELINE_SCORES };
+    const scores = defaultBaselineScores();
     for (const [task, score] of Object.entries(overrides ?? {})) {
       if (score === null) delete scores[task];
       else scores[task] = score;

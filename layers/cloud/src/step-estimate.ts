@@ -1,4 +1,4 @@
-import { MAX_EPOCHS_PER_CALL, parseToolArguments, remainingBudget, type TaskId, type ToolCall } from '../../core/src';
+import { getTaskModule, MAX_EPOCHS_PER_CALL, parseToolArguments, remainingBudget, type ToolCall } from '../../core/src';
 import type { StoredEpisode } from '../../storage/src';
 import type { StepRouting } from './config';
 
@@ -26,11 +26,16 @@ const MEASURED_SAFETY = 1.25;
 export function estimateStep(episode: StoredEpisode, call: ToolCall, routing: StepRouting): StepEstimate {
   const record = episode.record;
   const measured = episode.usage.epochs_trained > 0 ? episode.usage.training_seconds / episode.usage.epochs_trained : null;
-  const secondsPerEpoch = measured !== null ? measured * MEASURED_SAFETY : routing.secondsPerEpoch[record.task_id as TaskId];
+  const secondsPerEpoch = measured !== null ? measured * MEASURED_SAFETY : configuredSecondsPerEpoch(record.task_id, routing);
   const basis = measured !== null ? 'measured' : 'configured';
   const epochs = epochsToTrain(episode, call);
   const dataLoad = epochs > 0 && episode.usage.epochs_trained === 0 ? routing.dataLoadMs : 0;
   return { ms: Math.round(routing.overheadMs + dataLoad + epochs * secondsPerEpoch * 1000), epochs, secondsPerEpoch, basis };
+}
+
+/** The setting for this task, else (a task registered after the settings were read) its module's estimate. */
+function configuredSecondsPerEpoch(taskId: string, routing: StepRouting): number {
+  return routing.secondsPerEpoch[taskId] ?? getTaskModule(taskId).estimates.lambda_seconds_per_epoch;
 }
 
 function epochsToTrain(episode: StoredEpisode, call: ToolCall): number {

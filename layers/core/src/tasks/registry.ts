@@ -12,10 +12,7 @@ import type { TaskModule } from './task-module';
  * dataset-name.ts or model-kind.ts, then the maps the compiler points to: the datasets
  * catalogue and reader, the training layer's architectures and normalisation).
  */
-const BUILT_IN = [easyMnist, mediumFashion, hardCifar] as const;
-
-/** The tasks that ship with the environment, for typed tables that must cover each of them. */
-export type BuiltInTaskId = (typeof BUILT_IN)[number]['definition']['task_id'];
+const BUILT_IN: readonly TaskModule[] = [easyMnist, mediumFashion, hardCifar];
 
 /** The task of a reset that names none, as in the reference environment. */
 const DEFAULT_TASK = easyMnist;
@@ -56,6 +53,11 @@ export function getTaskModule(id: string): TaskModule {
 /** The task with this id; an unknown id is an error that lists the valid ones. */
 export function getTask(id: string): TaskDefinition {
   return getTaskModule(id).definition;
+}
+
+/** Every registered task's module, in listing order. */
+export function listTaskModules(): readonly TaskModule[] {
+  return [...modules];
 }
 
 export function listTasks(): readonly TaskDefinition[] {

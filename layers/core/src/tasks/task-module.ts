@@ -38,6 +38,22 @@ export interface BaselineHints {
   plan: BaselinePlan;
   /** The configuration the baseline starts with. */
   first_config: BaselineConfig;
+  /**
+   * The grade the baseline agent (`ml-trainer agent --policy baseline`) was measured to reach
+   * on this task; the batch leaderboard draws it for reference (BASELINE_SCORES overrides it).
+   * null: not measured, the leaderboard shows none.
+   */
+  measured_score: number | null;
+}
+
+/** What the cloud deployment expects of a task before it has measured anything itself. */
+export interface TaskEstimates {
+  /**
+   * Estimated wall-clock seconds of one epoch in the training Lambda (10,240 MB). The api
+   * Lambda routes a step sync or async by it until the episode has measured its own epochs
+   * (layers/cloud/src/step-estimate.ts); STEP_SECONDS_PER_EPOCH overrides it.
+   */
+  lambda_seconds_per_epoch: number;
 }
 
 /** Everything the system knows about one task; the task registry lists them. */
@@ -46,4 +62,5 @@ export interface TaskModule<Id extends TaskId = TaskId> {
   grader: TaskGrader;
   rewards: TaskRewardRules;
   baseline: BaselineHints;
+  estimates: TaskEstimates;
 }
