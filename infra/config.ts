@@ -6,7 +6,7 @@
  */
 
 import { z } from 'zod';
-import { integerIn, none, numberAmong, numberIn, oneOf, optional, textMatching, trueOrFalse, withDefault } from './context-values';
+import { integerIn, numberAmong, numberIn, oneOf, optional, orNone, rangeOf, textMatching, trueOrFalse, withDefault, type ValueRange } from './context-values';
 
 export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
 export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
@@ -16,15 +16,15 @@ export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
 export interface TrainingConfig {
-  /** Memory of the training Lambda (4096–10240 MB); vCPUs scale with it (6 vCPUs at 10240). */
+  /** Memory of the training Lambda in MB; vCPUs scale with it (6 vCPUs at 10240). */
   memoryMb: number;
-  /** /tmp size (512–10240 MB): datasets and decoded subsets are cached there. */
+  /** /tmp size in MB: datasets and decoded subsets are cached there. */
   ephemeralStorageMb: number;
   /** Reserved concurrency of the training Lambda; undefined = unreserved (shares the account pool). */
   reservedConcurrency: number | undefined;
-  /** Lambda retries of a failed asynchronous training step (0–2). */
+  /** Lambda retries of a failed asynchronous training step. */
   asyncRetryAttempts: number;
-  /** How long an asynchronous step may wait for a free training Lambda (1–360 minutes). */
+  /** How long an asynchronous step may wait for a free training Lambda, in minutes. */
   maxEventAgeMinutes: number;
   /** Mirror for libtensorflow, passed to the image build as the TFJS_NODE_CDN_STORAGE build arg. */
   tfjsNodeCdnStorage: string | undefined;
@@ -45,7 +45,7 @@ export interface ApiConfig {
   /** Stage-wide throttle (all keys together). */
   stageRateLimit: number;
   stageBurstLimit: number;
-  /** A step the api Lambda expects to finish within this many seconds runs synchronously (< 29 s). */
+  /** A step the api Lambda expects to finish within this many seconds runs synchronously (below API Gateway's 29 s). */
   syncStepBudgetSeconds: number;
   /**
    * Episodes each tenant (API key) may create per calendar month (UTC), enforced by the api
@@ -175,33 +175,36 @@ export const DEFAULT_CONFIG: DeploymentConfig = {
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-/** Every context key the app reads, with what it sets (the README's table is generated from the same words). */
+/**
+ * Every context key the app reads, with what it sets. What each accepts (ranges, words) is said
+ * once, by its schema in CONTEXT_SETTINGS (contextKeyRange, and the error messages).
+ */
 export const CONTEXT_KEYS = {
   prefix: 'stack name prefix',
   retainData: 'keep table, buckets and log groups on stack deletion (true/false)',
-  dataEncryption: 'aws-managed | customer-managed',
+  dataEncryption: 'table and bucket encryption keys',
   logRetentionDays: 'CloudWatch Logs retention in days',
-  logLevel: 'DEBUG | INFO | WARN | ERROR',
+  logLevel: 'LOG_LEVEL of every function',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   episodeRetentionDays: 'episode item TTL in days after the last write',
   checkpointExpirationDays: 'checkpoint objects expire after N days (backstop)',
   checkpointNoncurrentDays: 'noncurrent checkpoint versions expire after N days',
   accessLogExpirationDays: 'server access logs expire after N days',
-  trainingMemoryMb: 'training Lambda memory, 4096–10240',
-  trainingEphemeralStorageMb: 'training Lambda /tmp size, 512–10240',
-  trainingReservedConcurrency: 'reserved concurrency of the training Lambda, or "none"',
-  trainingAsyncRetryAttempts: 'Lambda retries of a failed async step, 0–2',
-  trainingMaxEventAgeMinutes: 'max wait of an async step for a free Lambda, 1–360',
+  trainingMemoryMb: 'training Lambda memory in MB',
+  trainingEphemeralStorageMb: 'training Lambda /tmp size in MB',
+  trainingReservedConcurrency: 'reserved concurrency of the training Lambda',
+  trainingAsyncRetryAttempts: 'Lambda retries of a failed async step',
+  trainingMaxEventAgeMinutes: 'max wait of an async step for a free Lambda, in minutes',
   tfjsNodeCdnStorage: 'libtensorflow mirror for the image build (else env TFJS_NODE_CDN_STORAGE)',
   trainingImageBuildHostNetwork: 'build the training image with --network host (mirror on loopback)',
   apiStageName: 'API Gateway stage name',
   apiRateLimit: 'default usage plan: requests/s per key',
   apiBurstLimit: 'default usage plan: burst per key',
   apiQuotaLimit: 'default usage plan: requests per key per period',
-  apiQuotaPeriod: 'DAY | WEEK | MONTH',
+  apiQuotaPeriod: 'default usage plan: the quota period',
   apiStageRateLimit: 'stage-wide requests/s',
   apiStageBurstLimit: 'stage-wide burst',
-  syncStepBudgetSeconds: 'steps expected to finish within N s answer synchronously, 1–25',
+  syncStepBudgetSeconds: 'steps expected to finish within N s answer synchronously',
   episodeQuotaPerMonth: 'episodes per tenant per calendar month (UTC), enforced by the api; 0 = unlimited',
   wafWebAclArn: 'regional WAFv2 web ACL ARN to associate with the stage',
   apiCloudWatchRole: 'create the account-level API Gateway CloudWatch role (true/false)',
@@ -212,8 +215,8 @@ export const CONTEXT_KEYS = {
   batchTimeZone: 'IANA time zone of the schedule',
   batchEnabled: 'schedule enabled (true/false)',
   abandonAfterHours: 'active episodes idle this long are auto-submitted by the batch run',
-  batchMaxConcurrency: 'episodes graded in parallel, 1–40',
-  batchMaxEpisodes: 'episodes per batch run, 1–2000',
+  batchMaxConcurrency: 'episodes graded in parallel',
+  batchMaxEpisodes: 'episodes per batch run',
   alarmEmail: 'e-mail subscribed to the alarm topic',
   trainingP95AlarmSeconds: 'training p95 Duration alarm threshold in seconds',
   apiP95LatencyAlarmMs: 'API p95 latency alarm threshold in ms',
@@ -247,7 +250,7 @@ const CONTEXT_SETTINGS = {
   accessLogExpirationDays: withDefault(integerIn(1, 3650), d.accessLogExpirationDays),
   trainingMemoryMb: withDefault(integerIn(4096, 10240), d.training.memoryMb),
   trainingEphemeralStorageMb: withDefault(integerIn(512, 10240), d.training.ephemeralStorageMb),
-  trainingReservedConcurrency: withDefault(z.union([none, integerIn(1, 1000)]).describe('an integer in [1, 1000], or none'), d.training.reservedConcurrency),
+  trainingReservedConcurrency: withDefault(orNone(integerIn(1, 1000)), d.training.reservedConcurrency),
   trainingAsyncRetryAttempts: withDefault(integerIn(0, 2), d.training.asyncRetryAttempts),
   trainingMaxEventAgeMinutes: withDefault(integerIn(1, 360), d.training.maxEventAgeMinutes),
   tfjsNodeCdnStorage: optional(textMatching(/^https?:\/\/\S+$/, 'an http(s) URL')),
@@ -281,6 +284,11 @@ const CONTEXT_SETTINGS = {
 } satisfies Record<ContextKey, z.ZodType>;
 
 type ContextSettings = z.output<z.ZodObject<typeof CONTEXT_SETTINGS>>;
+
+/** The range a numeric context key accepts; undefined for the others. */
+export function contextKeyRange(key: ContextKey): ValueRange | undefined {
+  return rangeOf(CONTEXT_SETTINGS[key]);
+}
 
 /** A rule across settings is checked when each of them is valid on its own (else that one is reported). */
 const eachValid =

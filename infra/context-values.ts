@@ -2,7 +2,8 @@
  * Zod schemas of single CDK context values. Values given with `-c key=value` arrive as
  * strings, cdk.json may hold numbers and booleans: each schema accepts both. A value that
  * is absent, null or blank is not given, and the setting's default applies. Each schema's
- * description says what it expects ("an integer in [1, 40]"), for the error message.
+ * description says what it expects ("an integer in [1, 40]"), for the error message; a
+ * numeric range is also kept as data (rangeOf), for whatever states it elsewhere.
  */
 import { z } from 'zod';
 
@@ -13,24 +14,40 @@ const trimmedNumber = (value: unknown): unknown => (typeof value === 'string' ? 
 
 const trimmedText = (value: unknown): unknown => String(value).trim();
 
+/** The inclusive bounds of a numeric setting. */
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
+const valueRangeSchema = z.object({ min: z.number(), max: z.number() });
+
+/** The range a schema of this module accepts (integerIn, numberIn, and what wraps them), if it is one. */
+export function rangeOf(schema: z.ZodType): ValueRange | undefined {
+  const parsed = valueRangeSchema.safeParse(schema.meta()?.range);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The value, or `fallback` (which `schema` accepts) when it is not given. */
 export function withDefault<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
-  return z.preprocess((value) => notGivenAsUndefined(value) ?? fallback, schema).describe(schema.description ?? '');
+  return z.preprocess((value) => notGivenAsUndefined(value) ?? fallback, schema).meta({ ...schema.meta() });
 }
 
 /** The value, or undefined when it is not given. */
 export function optional<T extends z.ZodType>(schema: T) {
-  return z.preprocess(notGivenAsUndefined, schema.optional()).describe(schema.description ?? '');
+  return z.preprocess(notGivenAsUndefined, schema.optional()).meta({ ...schema.meta() });
 }
 
 // multipleOf(1) rather than int(): int() aborts the whole parse on a fraction, and the rules
 // across settings would then go unchecked (not reported together with the other problems).
 export function integerIn(min: number, max: number) {
-  return z.preprocess(trimmedNumber, z.number().multipleOf(1).min(min).max(max)).describe(`an integer in [${min}, ${max}]`);
+  const range: ValueRange = { min, max };
+  return z.preprocess(trimmedNumber, z.number().multipleOf(1).min(min).max(max)).meta({ description: `an integer in [${min}, ${max}]`, range });
 }
 
 export function numberIn(min: number, max: number) {
-  return z.preprocess(trimmedNumber, z.number().min(min).max(max)).describe(`a number in [${min}, ${max}]`);
+  const range: ValueRange = { min, max };
+  return z.preprocess(trimmedNumber, z.number().min(min).max(max)).meta({ description: `a number in [${min}, ${max}]`, range });
 }
 
 /** One of the listed numbers (given as a number or a numeric string). */
@@ -61,3 +78,8 @@ export const none = z
   .pipe(z.literal('none'))
   .transform(() => undefined)
   .describe('none');
+
+/** What `schema` accepts, or the word `none` (undefined); the range stays `schema`'s. */
+export function orNone<T extends z.ZodType>(schema: T) {
+  return z.union([none, schema]).meta({ ...schema.meta(), description: `${schema.description ?? ''}, or none` });
+}

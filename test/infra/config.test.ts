@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, LOG_RETENTION_DAYS, configFromContext, type ContextKey } from '../../infra/config';
+import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, LOG_RETENTION_DAYS, configFromContext, contextKeyRange, type ContextKey } from '../../infra/config';
 import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const fromMap = (values: Partial<Record<ContextKey, unknown>>) => (key: ContextKey) => values[key];
@@ -87,6 +87,22 @@ describe('configFromContext', () => {
   test('the context keys are documented in infra/README.md', () => {
     const readme = fs.readFileSync(path.join(__dirname, '../../infra/README.md'), 'utf8');
     for (const key of Object.keys(CONTEXT_KEYS)) expect({ key, documented: readme.includes(`\`${key}\``) }).toEqual({ key, documented: true });
+  });
+
+  test("infra/README.md's settings table states each numeric key's range as the schema has it, and no other", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../infra/README.md'), 'utf8');
+    const rowOf = (key: string) => readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`)) ?? '';
+    for (const key of Object.keys(CONTEXT_KEYS) as ContextKey[]) {
+      const range = contextKeyRange(key);
+      const stated = [...rowOf(key).matchAll(/(\d[\d.]*)–(\d[\d.]*)/g)].map((m) => m[0]);
+      expect({ key, stated }).toEqual({ key, stated: range ? [`${range.min}–${range.max}`] : [] });
+    }
+  });
+
+  test('a numeric key says its range in its error message', () => {
+    const read = fromMap({ batchMaxConcurrency: 41, trainingReservedConcurrency: 0 });
+    expect(() => configFromContext(read, {})).toThrow(/batchMaxConcurrency must be an integer in \[1, 40\], got 41/);
+    expect(() => configFromContext(read, {})).toThrow(/trainingReservedConcurrency must be an integer in \[1, 1000\], or none, got 0/);
   });
 });
 
