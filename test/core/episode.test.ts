@@ -1,4 +1,4 @@
-import { autoSubmitEpisode, createEpisode, episodeOverResult, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, TOOL_NAMES } from '../../layers/core/src';
+import { autoSubmitEpisode, createEpisode, episodeOverResult, executeStep, gradeEpisode, gradeInputOf, parseEpisodeRecord, pythonRound, SEED_MAX, TOOL_NAMES } from '../../layers/core/src';
 import { FormulaTrainer } from '../../layers/testing/src';
 import { configure, play, run, status, submitCall } from './episode-helpers';
 
@@ -16,6 +16,12 @@ describe('createEpisode', () => {
   it('rejects a bad seed', () => {
     expect(() => createEpisode('easy_mnist', -1)).toThrow('seed');
     expect(() => createEpisode('easy_mnist', 1.5)).toThrow('seed');
+  });
+
+  it('accepts every seed of the wire contract, 0..SEED_MAX, and nothing beyond it', () => {
+    expect(createEpisode('easy_mnist', 0).seed).toBe(0);
+    expect(createEpisode('easy_mnist', SEED_MAX).seed).toBe(SEED_MAX);
+    expect(() => createEpisode('easy_mnist', SEED_MAX + 1)).toThrow(`seed must be an integer from 0 to ${SEED_MAX}`);
   });
 });
 

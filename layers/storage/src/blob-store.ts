@@ -11,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { KEY_SAFE_ID_PATTERN } from '../../core/src';
 import { StorageError } from './errors';
 
 /** Where a checkpoint is and what it must hash to; stored on the episode item. */
@@ -53,11 +54,9 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
-/** Key segments we build from tenant and episode ids: no separators, no dot segments. */
-const SEGMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}$/;
-
+/** Key segments we build from tenant and episode ids are key-safe ids: no separators, no dot segments. */
 function segment(name: string, value: string): string {
-  if (!SEGMENT_PATTERN.test(value)) {
+  if (!KEY_SAFE_ID_PATTERN.test(value)) {
     throw new StorageError('invalid_key', `${name} ${JSON.stringify(value)} cannot be part of a storage key.`);
   }
   return value;
