@@ -3,10 +3,11 @@ import { KEY_SAFE_ID_MAX_LENGTH, KEY_SAFE_ID_PATTERN } from './key-safe-id';
 
 /**
  * The REST wire contract: what a client may send to create an episode, take a step and list
- * episodes, declared once. The local REST server and the api Lambda parse bodies with these
- * schemas, the API Gateway request models are generated from them at synth time, and the
- * episodes layer checks request ids with the same pattern. It lives in the core so that each
- * of those layers imports it downward.
+ * episodes, and the ids it names episodes and steps by, declared once. The local REST server
+ * and the api Lambda parse requests with these schemas, the API Gateway request models and
+ * /openapi.json are generated from them, the OpenEnv, JSON-RPC and MCP interfaces take the
+ * same seeds and ids, and the episodes layer checks request ids with the same pattern. It
+ * lives in the core so that each of those layers imports it downward.
  */
 
 export const TASK_ID_MAX_LENGTH = 64;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { idParameterSchema } from '../../core/src';
 import { classifyFailure } from './failure';
 import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';
@@ -19,7 +20,7 @@ import type { ServerContext } from './server-context';
  * acts on the `episode_id` it names, else on the episode the tenant's last /reset started.
  */
 
-const stateQuerySchema = z.object({ episode_id: z.string().min(1).max(255).optional() }).passthrough();
+const stateQuerySchema = z.object({ episode_id: idParameterSchema.optional() }).passthrough();
 
 function validationError(errors: PydanticError[]): HttpError {
   return new HttpError(422, 'validation_error', describeErrors(errors), { errors });
