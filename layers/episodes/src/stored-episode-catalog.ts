@@ -9,7 +9,7 @@ export interface StoredEpisodeCatalogOptions {
   episodes: EpisodeStore;
   /** Timestamps (created_at, updated_at, ended_at, expiry). */
   clock?: () => Date;
-  /** Episode ids and write-attempt ids (default: random UUIDs). Must match [A-Za-z0-9][A-Za-z0-9._:@=+-]{0,127}. */
+  /** Episode ids and write-attempt ids (default: random UUIDs). Must be key-safe (KEY_SAFE_ID_PATTERN, layers/core). */
   newId?: () => string;
 }
 

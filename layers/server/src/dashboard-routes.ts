@@ -20,7 +20,7 @@ import {
 import { openEventStream } from './dashboard-event-stream';
 import { EpisodeEventBus, observeEpisodeService, type DashboardListener } from './dashboard-events';
 import type { ServerContext, ServerOptions } from './server-context';
-import { DEFAULT_TENANT, headerTenantResolver, TenantError } from './tenant';
+import { DEFAULT_TENANT, headerTenantResolver, TENANT_PATTERN, TenantError } from './tenant';
 
 /**
  * The local dashboard: `/` lists the episodes, `/dashboard/episodes/:id` shows one with its
@@ -46,7 +46,6 @@ export function withDashboard<O extends ServerOptions & DashboardOptions>(option
   return { options: { ...options, service: observeEpisodeService(options.service, bus) }, bus };
 }
 
-const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const EPISODE_ID_PATTERN = /^[^\s/?#]{1,255}$/;
 const LIST_PAGE_SIZE = 50;
 const LEADERBOARD_MAX_EPISODES = 500;

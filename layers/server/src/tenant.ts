@@ -20,7 +20,8 @@ export class TenantError extends Error {
 
 export const TENANT_HEADER = 'x-tenant-id';
 export const DEFAULT_TENANT = 'local';
-const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** A tenant the local server accepts (header or dashboard query): letters, digits, `._:-`, at most 64 characters. */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** The `x-tenant-id` header (letters, digits, `._:-`, at most 64 characters), else `local`. */
 export const headerTenantResolver: TenantResolver = (request) => {
