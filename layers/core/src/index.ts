@@ -1,5 +1,7 @@
 export * from './convergence';
 export * from './core-error';
+export * from './echoed-input';
+export * from './dataset-unavailable';
 export * from './episode';
 export * from './episode-record';
 export * from './grade-episode';
@@ -18,3 +20,4 @@ export * from './tool-catalogue';
 export * from './trainer-port';
 export * from './training-config';
 export * from './wire-contract';
+export * from './wire-limits';
