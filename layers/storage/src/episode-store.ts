@@ -45,6 +45,28 @@ export interface StoredEpisode {
   ended_at: string | null;
 }
 
+/**
+ * Single flight: the claim of the one step executing on an episode. Set by acquireLease
+ * without a new version; the step's commit replaces the item without it; a crashed
+ * executor's lease lapses at expires_at.
+ */
+export interface EpisodeLease {
+  /** The commit id the holder's commit will write: who holds the lease. */
+  holder: string;
+  /** The executing step's request_id (null without one): a duplicate waits for its result. */
+  request_id: string | null;
+  /** callSha256 of the executing call: the same request_id with another call is a conflict, not a duplicate. */
+  call_sha256: string;
+  /** ISO time, by the store's clock, after which the lease is void. */
+  expires_at: string;
+}
+
+/** An episode's version and its live lease (null: none, or lapsed). */
+export interface EpisodeLeaseState {
+  version: number;
+  lease: EpisodeLease | null;
+}
+
 /** A tenant's episode as the listing GSI projects it (no record, no results). */
 export interface StoredEpisodeSummary {
   episode_id: string;
@@ -281,6 +303,85 @@ export class EpisodeStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Sets `lease` (expiring durationMs from now by this store's clock) if the episode is
+   * still at `version` and holds no live lease; the version and everything else stay as
+   * they are. Null when that holds, else the episode's current version and live lease
+   * (null when the episode is gone).
+   */
+  async acquireLease(
+    tenant: string,
+    episodeId: string,
+    version: number,
+    lease: Omit<EpisodeLease, 'expires_at'>,
+    durationMs: number,
+  ): Promise<{ acquired: EpisodeLease } | { refused: EpisodeLeaseState | null }> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return { refused: null };
+    const now = this.clock();
+    const acquired: EpisodeLease = { ...lease, expires_at: new Date(now.getTime() + durationMs).toISOString() };
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: episodeKey(tenant, episodeId),
+          UpdateExpression: 'SET #lease = :lease',
+          ConditionExpression: '#version = :version AND (attribute_not_exists(#lease) OR #lease.#expires <= :now)',
+          ExpressionAttributeNames: { '#lease': TABLE_LAYOUT.leaseAttribute, '#version': TABLE_LAYOUT.versionAttribute, '#expires': 'expires_at' },
+          ExpressionAttributeValues: { ':lease': acquired, ':version': version, ':now': now.toISOString() },
+        }),
+      );
+      return { acquired };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { refused: await this.readLease(tenant, episodeId) };
+    }
+  }
+
+  /** Removes the lease if `holder` still holds it (a step that failed before its commit); false when it does not. */
+  async releaseLease(tenant: string, episodeId: string, holder: string): Promise<boolean> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return false;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: episodeKey(tenant, episodeId),
+          UpdateExpression: 'REMOVE #lease',
+          ConditionExpression: '#lease.#holder = :holder',
+          ExpressionAttributeNames: { '#lease': TABLE_LAYOUT.leaseAttribute, '#holder': 'holder' },
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The episode's version and live lease, reading only those (strongly consistent); null when the episode is gone. */
+  async readLease(tenant: string, episodeId: string): Promise<EpisodeLeaseState | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
+    const output = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: episodeKey(tenant, episodeId),
+        ConsistentRead: true,
+        ProjectionExpression: '#tenant, #version, #ttl, #lease',
+        ExpressionAttributeNames: {
+          '#tenant': 'tenant',
+          '#version': TABLE_LAYOUT.versionAttribute,
+          '#ttl': TABLE_LAYOUT.ttlAttribute,
+          '#lease': TABLE_LAYOUT.leaseAttribute,
+        },
+      }),
+    );
+    const item = output.Item;
+    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
+    const lease = (item.lease as EpisodeLease | undefined) ?? null;
+    const live = lease !== null && lease.expires_at > this.clock().toISOString();
+    return { version: item.version as number, lease: live ? lease : null };
   }
 
   /** The tenant's episode, or null (missing, another tenant's, or expired). Strongly consistent by default. */

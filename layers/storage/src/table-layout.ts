@@ -36,6 +36,8 @@ export const EPISODE_ITEM_ATTRIBUTES = [
   'commit_id',
   'ended_at',
   'ended_day',
+  // Set while a step executes (EpisodeStore.acquireLease); a commit replaces the item without it.
+  'lease',
   // Notes that layers/cloud adds through EpisodeStore.noteIfAtVersion:
   'graded_at',
   'graded_by',
@@ -95,12 +97,15 @@ export const TABLE_LAYOUT = {
   ttlAttribute: 'expires_at',
   /** Optimistic-locking version of an episode item: +1 per committed write. */
   versionAttribute: 'version',
+  /** The single-flight lease of an executing step: {holder, request_id, call_sha256, expires_at}. */
+  leaseAttribute: 'lease',
   indexes: { byTenant: byTenantIndex, ended: endedIndex },
 } as const satisfies {
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute;
   ttlAttribute: EpisodeItemAttribute;
   versionAttribute: EpisodeItemAttribute;
+  leaseAttribute: EpisodeItemAttribute;
   indexes: Record<string, IndexLayout>;
 };
 
