@@ -1,31 +1,12 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
+import { AccessLogsBucket, DataBucket } from '../constructs/data-buckets';
+import { EpisodesTable } from '../constructs/episodes-table';
 import type { BucketAccess, TableAccess } from '../constructs/permissions';
-import { TABLE_INDEXES, TABLE_LAYOUT, type IndexLayout, type KeyAttribute, type KeyAttributeType } from '../../layers/storage/src';
-import { acknowledge } from '../nag';
-
-const ATTRIBUTE_TYPE: Record<KeyAttributeType, dynamodb.AttributeType> = {
-  string: dynamodb.AttributeType.STRING,
-  number: dynamodb.AttributeType.NUMBER,
-};
-
-function cdkAttribute(key: KeyAttribute): dynamodb.Attribute {
-  return { name: key.name, type: ATTRIBUTE_TYPE[key.type] };
-}
-
-function cdkIndex(index: IndexLayout): dynamodb.GlobalSecondaryIndexProps {
-  return {
-    indexName: index.name,
-    partitionKey: cdkAttribute(index.partitionKey),
-    sortKey: cdkAttribute(index.sortKey),
-    projectionType: dynamodb.ProjectionType.INCLUDE,
-    nonKeyAttributes: [...index.projectedAttributes],
-  };
-}
 
 export interface DataStackProps extends StackProps {
   config: DeploymentConfig;
@@ -57,57 +38,15 @@ export class DataStack extends Stack {
             removalPolicy,
           })
         : undefined;
+    const encryptionKey = this.dataKey ? { encryptionKey: this.dataKey } : {};
 
-    this.table = new dynamodb.Table(this, 'Episodes', {
-      partitionKey: cdkAttribute(TABLE_LAYOUT.partitionKey),
-      sortKey: cdkAttribute(TABLE_LAYOUT.sortKey),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: TABLE_LAYOUT.ttlAttribute,
-      ...(this.dataKey
-        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.dataKey }
-        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
-      deletionProtection: config.retainData,
-      removalPolicy,
-    });
-    for (const index of TABLE_INDEXES) this.table.addGlobalSecondaryIndex(cdkIndex(index));
+    this.table = new EpisodesTable(this, 'Episodes', { ...encryptionKey, retain: config.retainData });
+    this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { expirationDays: config.accessLogExpirationDays, removalPolicy });
+    const dataBucket = (id: string, accessLogPrefix: string, lifecycleRules: s3.LifecycleRule[]) =>
+      new DataBucket(this, id, { ...encryptionKey, accessLogs: this.accessLogsBucket, accessLogPrefix, lifecycleRules, removalPolicy });
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      // S3 delivers server access logs only to SSE-S3 buckets.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.accessLogExpirationDays) }],
-      removalPolicy,
-    });
-    acknowledge(this.accessLogsBucket, 'AwsSolutions-S1', 'accessLogBucket');
-
-    const dataBucket = (id: string, logPrefix: string, lifecycleRules: s3.LifecycleRule[]): s3.Bucket =>
-      new s3.Bucket(this, id, {
-        ...(this.dataKey
-          ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.dataKey, bucketKeyEnabled: true }
-          : { encryption: s3.BucketEncryption.S3_MANAGED }),
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        versioned: true,
-        serverAccessLogsBucket: this.accessLogsBucket,
-        serverAccessLogsPrefix: logPrefix,
-        lifecycleRules,
-        removalPolicy,
-      });
-
-    const abortUploads: s3.LifecycleRule = { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
-
-    this.datasetsBucket = dataBucket('Datasets', 'datasets/', [
-      abortUploads,
-      { id: 'expire-replaced-datasets', noncurrentVersionExpiration: Duration.days(30) },
-    ]);
+    this.datasetsBucket = dataBucket('Datasets', 'datasets/', [{ id: 'expire-replaced-datasets', noncurrentVersionExpiration: Duration.days(30) }]);
     this.checkpointsBucket = dataBucket('Checkpoints', 'checkpoints/', [
-      abortUploads,
       {
         // Backstop only: episodes delete their checkpoints; whatever is left expires.
         id: 'expire-checkpoints',
@@ -116,10 +55,7 @@ export class DataStack extends Stack {
       },
       { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
     ]);
-    this.reportsBucket = dataBucket('Reports', 'reports/', [
-      abortUploads,
-      { id: 'expire-replaced-reports', noncurrentVersionExpiration: Duration.days(90) },
-    ]);
+    this.reportsBucket = dataBucket('Reports', 'reports/', [{ id: 'expire-replaced-reports', noncurrentVersionExpiration: Duration.days(90) }]);
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Episodes table (EPISODES_TABLE)' });
     new CfnOutput(this, 'DatasetsBucketName', {
