@@ -5,6 +5,10 @@ import { SKIP_BUNDLING, synthesize, type StackName, type Synthesized } from './s
 // fixed name would block the deployment. Refactors (stacks split into constructs) must keep
 // them; change a list here only on purpose.
 const LOGICAL_IDS: Partial<Record<StackName, string[]>> = {
+  data: [
+    'AccessLogs8B620ECA', 'AccessLogsPolicyABDC4D2D', 'Checkpoints620E2F20', 'CheckpointsPolicy129C21F3', 'Datasets0030EE04',
+    'DatasetsPolicy8640E9F8', 'Episodes2FA04809', 'Reports65402A0A', 'ReportsPolicyA13B441D',
+  ],
   compute: [
     'GradeBasicsLogsFF96A832', 'GradeBasicsRole1E128E32', 'GradeBasicsRoleDefaultPolicyAA31703F', 'GradeFailuresQueue845474C4',
     'GradeFailuresQueuePolicyADAF427F', 'GradeFunctionB3C434CD', 'GradeFunctionEventInvokeConfigF814ED97', 'Training1DBE9C16',
