@@ -129,7 +129,10 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
       episodes: runtime.episodes,
       checkpoints: runtime.checkpoints,
       trainers,
-      logger: { warn: (message: string, details?: Record<string, unknown>) => io.stderr.write(`warning: ${message} ${JSON.stringify(details ?? {})}\n`) },
+      logger: {
+        warn: (message: string, details?: Record<string, unknown>) => io.stderr.write(`warning: ${message} ${JSON.stringify(details ?? {})}\n`),
+        error: (message: string, details?: Record<string, unknown>) => io.stderr.write(`error: ${message} ${JSON.stringify(details ?? {})}\n`),
+      },
     });
     app = createServer({ service, logger: options.log ? { level: 'info', stream: io.stderr } : false });
     await app.listen({ host: options.host, port: options.port });

@@ -86,14 +86,17 @@ describe('StoredEpisodeService', () => {
     // The stored checkpoint is the reference trainer's state, byte for byte.
     const item = await runtime.episodes.get('tenant-a', created.episode_id);
     expect(Buffer.from(await runtime.checkpoints.getCheckpoint(item!.checkpoint!)).equals(Buffer.from(reference.checkpoint))).toBe(true);
-    // Every trainer was disposed: one fresh (first step), the rest restored from checkpoints.
-    expect(trainers.counts).toMatchObject({ create: 1, restore: WHOLE_EPISODE.length - 1, dispose: WHOLE_EPISODE.length, live: 0 });
+    // Only calls that use the trainer build one (lazy restore): configure (fresh), the two runs and the toggle
+    // restore from checkpoints; status, the lr change, the two rejected calls and the submission build none.
+    // Every trainer built was disposed.
+    const TRAINER_STEPS = 4;
+    expect(trainers.counts).toMatchObject({ create: 1, restore: TRAINER_STEPS - 1, dispose: TRAINER_STEPS, live: 0 });
 
     // After the end: an episode_over answer that is not a step, and no trainer is touched.
     const over = await service.step({ tenant: 'tenant-a', episodeId: created.episode_id, call: run(5) });
     expect(over).toMatchObject({ version: WHOLE_EPISODE.length, step: WHOLE_EPISODE.length, done: true, reward: 0, error: { code: 'episode_over' } });
     expect((await service.getEpisode('tenant-a', created.episode_id)).version).toBe(WHOLE_EPISODE.length);
-    expect(trainers.counts.create + trainers.counts.restore).toBe(WHOLE_EPISODE.length);
+    expect(trainers.counts.create + trainers.counts.restore).toBe(TRAINER_STEPS);
   });
 
   it("scopes everything to the tenant: another tenant's episode is not_found", async () => {

@@ -6,7 +6,9 @@ export type CoreErrorCode =
   | 'not_configured'
   | 'episode_over'
   | 'invalid_record'
-  | 'invalid_metrics';
+  | 'invalid_metrics'
+  /** The episode's stored trainer state cannot be loaded: training tools cannot run, submit_model still can. */
+  | 'checkpoint_unavailable';
 
 /** What went wrong, which field, and what is allowed: everything an agent or a user needs to correct the call. */
 export interface CoreErrorInfo {

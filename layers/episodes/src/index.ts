@@ -2,6 +2,7 @@ export * from './call-identity';
 export * from './deferred-step-service';
 export * from './episode-lookup';
 export * from './episode-service';
+export * from './lazy-trainer';
 export * from './step-executor';
 export * from './step-plan';
 export * from './stored-episode-catalog';

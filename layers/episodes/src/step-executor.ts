@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
+import { CoreError, executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
 import {
   checkpointKey,
   isStorageError,
@@ -11,6 +11,7 @@ import {
 } from '../../storage/src';
 import { notFound } from './episode-lookup';
 import { EpisodeServiceError, stepView, type StepRequest, type StepView } from './episode-service';
+import { LazyTrainer } from './lazy-trainer';
 import { replayOf, type PlannedStep } from './step-plan';
 import { prepareEpisode, storableId } from './stored-item';
 
@@ -21,14 +22,15 @@ export interface StepExecutorOptions {
   trainers: TrainerFactory;
   clock: () => Date;
   newId: () => string;
-  logger: Pick<Logger, 'warn'>;
+  /** Without an error level, errors go to console.error: they are never silent. */
+  logger: Pick<Logger, 'warn'> & Partial<Pick<Logger, 'error'>>;
 }
 
 /** What training one step produced, before anything is written. */
 interface TrainedStep {
   result: StepResult;
-  bytes: Uint8Array;
-  sha256: string;
+  /** The trainer's new checkpoint; null when the step never needed the trainer (the stored one stays). */
+  checkpoint: { bytes: Uint8Array; sha256: string } | null;
   epochs: number;
   seconds: number;
 }
@@ -52,11 +54,13 @@ export class StepExecutor {
     const commitId = storableId(this.options.newId);
     const version = current.version + 1;
     const view = stepView(current.episode_id, version, trained.result);
+    const saved = trained.checkpoint;
     const unchanged =
-      current.checkpoint !== null && current.checkpoint.sha256 === trained.sha256 && current.checkpoint.size === trained.bytes.byteLength;
+      saved === null ||
+      (current.checkpoint !== null && current.checkpoint.sha256 === saved.sha256 && current.checkpoint.size === saved.bytes.byteLength);
     const pointer: CheckpointPointer = unchanged
       ? current.checkpoint!
-      : { key: checkpointKey(current.tenant, current.episode_id, trained.sha256, commitId), sha256: trained.sha256, size: trained.bytes.byteLength };
+      : { key: checkpointKey(current.tenant, current.episode_id, saved.sha256, commitId), sha256: saved.sha256, size: saved.bytes.byteLength };
     const next: StoredEpisode = {
       ...current,
       version,
@@ -80,7 +84,7 @@ export class StepExecutor {
 
     if (!unchanged) {
       try {
-        await this.options.checkpoints.putCheckpoint(pointer, trained.bytes);
+        await this.options.checkpoints.putCheckpoint(pointer, saved!.bytes);
       } catch (error) {
         // Nothing points at this key yet: whatever part of it reached the bucket can go.
         await this.deleteQuietly(pointer.key, 'checkpoint of a failed upload');
@@ -96,15 +100,17 @@ export class StepExecutor {
     return view;
   }
 
-  /** Runs the call on a restored trainer (a fresh one before the first step); a trainer fault propagates with nothing written. */
+  /**
+   * Runs the call on a lazily restored trainer (a fresh one before the first step): the
+   * checkpoint is loaded only if the call needs the trainer. A trainer fault propagates
+   * with nothing written.
+   */
   private async train({ episode, call }: PlannedStep, onEpoch: StepRequest['onEpoch']): Promise<TrainedStep> {
-    const spec = { taskId: episode.record.task_id, seed: episode.record.seed };
-    const saved = episode.checkpoint ? await this.loadCheckpoint(episode) : null;
-    const trainer = saved ? await this.options.trainers.restore(spec, saved) : await this.options.trainers.create(spec);
+    const trainer = this.lazyTrainer(episode);
     let epochs = 0;
     let seconds = 0;
     let result: StepResult;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | null;
     try {
       result = await executeStep(episode.record, call, trainer, {
         onEpoch: (progress: EpochProgress) => {
@@ -117,7 +123,8 @@ export class StepExecutor {
           }
         },
       });
-      bytes = await trainer.saveCheckpoint();
+      // Never restored: the stored checkpoint is still the trainer's state (also when it could not be loaded).
+      bytes = episode.checkpoint !== null && !trainer.materialised ? null : await trainer.saveCheckpoint();
     } finally {
       try {
         trainer.dispose();
@@ -125,7 +132,45 @@ export class StepExecutor {
         this.options.logger.warn('Disposing the trainer failed', { error: String(error) });
       }
     }
-    return { result, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), epochs, seconds };
+    const checkpoint = bytes === null ? null : { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { result, checkpoint, epochs, seconds };
+  }
+
+  /** The episode's trainer, restored from its checkpoint on first use. */
+  private lazyTrainer(episode: StoredEpisode): LazyTrainer {
+    const spec = { taskId: episode.record.task_id, seed: episode.record.seed };
+    return new LazyTrainer({
+      build: async () =>
+        episode.checkpoint === null
+          ? this.options.trainers.create(spec)
+          : this.options.trainers.restore(spec, await this.loadAvailableCheckpoint(episode)),
+    });
+  }
+
+  /**
+   * The checkpoint, or the core's checkpoint_unavailable error when it is missing or does
+   * not match its pointer: the call is then answered as a tool error (a step like any
+   * other), so the episode can still be read and submitted instead of failing every call.
+   */
+  private async loadAvailableCheckpoint(episode: StoredEpisode): Promise<Uint8Array> {
+    try {
+      return await this.loadCheckpoint(episode);
+    } catch (error) {
+      if (!isStorageError(error, 'integrity')) throw error;
+      const logError = this.options.logger.error?.bind(this.options.logger) ?? console.error;
+      logError('Checkpoint unavailable: training tools answer checkpoint_unavailable', {
+        tenant: episode.tenant,
+        episode_id: episode.episode_id,
+        version: episode.version,
+        key: episode.checkpoint!.key,
+        reason: error.message,
+      });
+      throw new CoreError(
+        'checkpoint_unavailable',
+        `The checkpoint of episode ${episode.episode_id} is unavailable (${error.message}), so its model cannot be restored ` +
+          'and training tools cannot run. get_training_status works, and submit_model grades the metrics recorded so far.',
+      );
+    }
   }
 
   /**

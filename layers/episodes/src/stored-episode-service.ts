@@ -10,8 +10,12 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
   trainers: TrainerFactory;
-  /** Where best-effort clean-ups that failed are logged (an orphaned checkpoint stays until sweepCheckpoints). Default: console. */
-  logger?: Pick<Logger, 'warn'>;
+  /**
+   * Where best-effort clean-ups that failed are logged (an orphaned checkpoint stays until
+   * sweepCheckpoints), and, at error level, an episode whose checkpoint is unavailable (on
+   * console.error if the logger has no error level). Default: console.
+   */
+  logger?: Pick<Logger, 'warn'> & Partial<Pick<Logger, 'error'>>;
 }
 
 export const DEFAULT_SWEEP_MIN_AGE_SECONDS = 3600;

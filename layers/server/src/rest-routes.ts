@@ -52,6 +52,7 @@ const TOOL_ERROR_STATUS: Record<string, number> = {
   invalid_arguments: 422,
   not_configured: 409,
   episode_over: 409,
+  checkpoint_unavailable: 409,
 };
 
 const idParams = z.object({ id: idParameterSchema }).strict();
