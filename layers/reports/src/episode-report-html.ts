@@ -88,8 +88,15 @@ export function renderEpisodeOverview(report: EpisodeReport): SafeHtml {
   <div><dt>Total reward</dt><dd>${formatNumber(s.total_reward)}</dd></div>
   <div><dt>Training time</dt><dd>${report.usage ? formatSeconds(report.usage.training_seconds) : '—'}</dd></div>
 </dl>
+${checkpointNotice(report)}
 ${report.curves.note ? html`<p class="notice" role="note">${report.curves.note}</p>` : ''}
 ${report.diverged ? html`<p class="notice bad" role="note">Training diverged in epoch ${report.diverged.epoch} (model epoch ${report.diverged.model_epoch}; training loss ${report.diverged.train_loss === null ? 'not finite' : formatNumber(report.diverged.train_loss, 2)}). That epoch is spent but not recorded, and this model trains no more.</p>` : ''}`;
+}
+
+function checkpointNotice(report: EpisodeReport): SafeHtml | '' {
+  const failure = report.checkpoint_unavailable;
+  if (failure === null) return '';
+  return html`<p class="notice bad" role="alert" id="checkpoint-unavailable">Checkpoint unavailable (step ${failure.step}, <code>${failure.tool}</code>): ${failure.message}</p>`;
 }
 
 function lineKey(cls: string, label: string, dash = ''): SafeHtml {

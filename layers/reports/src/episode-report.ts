@@ -151,6 +151,11 @@ export interface EpisodeReport {
   diverged: { epoch: number; model_epoch: number; train_loss: number | null } | null;
   markers: ConfigMarker[];
   timeline: TimelineEntry[];
+  /**
+   * The last step a broken checkpoint refused (training tools answer checkpoint_unavailable
+   * until the episode ends; the grade still comes from the recorded metrics); null if none.
+   */
+  checkpoint_unavailable: { step: number; tool: string; message: string } | null;
   grade: ReportGrade;
   usage: EpisodeUsage | null;
 }
@@ -302,6 +307,7 @@ export function buildEpisodeReport(input: EpisodeReportInput): EpisodeReport {
     diverged,
     markers,
     timeline,
+    checkpoint_unavailable: lastCheckpointFailure(record),
     grade: reportGrade(record),
     usage: input.usage ?? null,
   };
@@ -318,6 +324,11 @@ export function episodeReportFromView(view: Pick<EpisodeView, 'record' | 'episod
     updatedAt: view.updated_at,
     version: view.version,
   });
+}
+
+function lastCheckpointFailure(record: EpisodeRecord): EpisodeReport['checkpoint_unavailable'] {
+  const entry = [...record.steps].reverse().find((s) => s.error?.code === 'checkpoint_unavailable');
+  return entry === undefined ? null : { step: entry.step, tool: entry.tool, message: entry.error!.message };
 }
 
 function plural(n: number, word: string): string {
