@@ -1,5 +1,7 @@
 import { getTask, type TrainerFactory, type TrainerSpec } from '../../core/src';
-import { DatasetError, fetchDataset, type FetchProgress, type LoadProgress, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
+import { DatasetError, type FetchProgress, type LoadProgress, loadTaskData, subsetIndices, type TaskData } from '../../datasets/src';
+import { DatasetDownloads } from './dataset-downloads';
+import type { DownloadBackoffOptions } from './download-backoff';
 import { intraOpThreadsForTask, processIntraOpThreads } from './task-threads';
 import { TrainerWorker } from './worker-trainer-factory';
 
@@ -13,6 +15,10 @@ export interface DatasetTrainerOptions {
   /** Download a dataset that is not on disk from its official locations (verified) before loading it. */
   autoFetch?: boolean;
   onFetchProgress?: (event: FetchProgress) => void;
+  /** Replaces the official download locations (a mirror, or a test server). */
+  fetchBaseUrl?: string;
+  /** After a failed download, how long until the next (default 30 s, doubling to 10 min). */
+  fetchBackoff?: DownloadBackoffOptions;
   /**
    * Train every task in this process, whatever thread count suits it (default: false, or
    * true when ML_TRAINER_WORKERS=off). Otherwise a task whose best TensorFlow thread count
@@ -38,7 +44,12 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
     if (!worker) {
       worker = new TrainerWorker({
         threads: wanted,
-        dataset: { dataDir: options.dataDir, allowUnverified: options.allowUnverified, autoFetch: options.autoFetch ?? false },
+        dataset: {
+          dataDir: options.dataDir,
+          allowUnverified: options.allowUnverified,
+          autoFetch: options.autoFetch ?? false,
+          ...(options.fetchBaseUrl === undefined ? {} : { fetchBaseUrl: options.fetchBaseUrl }),
+        },
         onWarning: options.onWarning,
         onProgress: options.onProgress,
         onFetchProgress: options.onFetchProgress,
@@ -59,11 +70,18 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
  */
 function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
   const loaded = new Map<string, Promise<TaskData>>();
+  const downloads = new DatasetDownloads({
+    dataDir: options.dataDir,
+    baseUrl: options.fetchBaseUrl,
+    onWarning: options.onWarning,
+    onFetchProgress: options.onFetchProgress,
+    backoff: options.fetchBackoff,
+  });
   const load = (spec: TrainerSpec): Promise<TaskData> => {
     const key = `${spec.taskId}:${spec.seed}`;
     let data = loaded.get(key);
     if (!data) {
-      data = loadSubset(spec, options);
+      data = loadSubset(spec, options, downloads);
       loaded.set(key, data);
       data.catch(() => loaded.delete(key));
     }
@@ -77,29 +95,14 @@ function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
   };
 }
 
-async function loadSubset(spec: TrainerSpec, options: DatasetTrainerOptions): Promise<TaskData> {
+/** The subset from disk; a dataset missing there is downloaded first when autoFetch is on (else its DatasetError propagates). */
+async function loadSubset(spec: TrainerSpec, options: DatasetTrainerOptions, downloads: DatasetDownloads): Promise<TaskData> {
   try {
     return await loadFromDisk(spec, options);
   } catch (e) {
     if (!(e instanceof DatasetError) || e.code !== 'missing_file' || !options.autoFetch) throw e;
-    await fetchMissing(spec, options, e);
+    await downloads.fetch(getTask(spec.taskId).dataset_name, e.message);
     return loadFromDisk(spec, options);
-  }
-}
-
-async function fetchMissing(spec: TrainerSpec, options: DatasetTrainerOptions, missing: DatasetError): Promise<void> {
-  const dataset = getTask(spec.taskId).dataset_name;
-  options.onWarning(`${missing.message}; downloading ${dataset} from its official locations`);
-  try {
-    await fetchDataset({ dataset, dataDir: options.dataDir, onProgress: options.onFetchProgress });
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new DatasetError(
-      'missing_file',
-      `${dataset} is not on disk and could not be downloaded (${reason}). Without internet access, copy the ` +
-        `official files into a folder and point --data-dir or ML_TRAINER_DATA_DIR at it ` +
-        `(it needs a ${dataset}/ sub-folder with the official file names).`,
-    );
   }
 }
 

@@ -2,3 +2,6 @@
 export { datasetTrainerFactory, type DatasetTrainerOptions } from './dataset-trainer-factory';
 export { intraOpThreadsForTask, pinThreadsForTask, processIntraOpThreads } from './task-threads';
 export { defaultWorkerEntry, TrainerWorker, type TrainerWorkerOptions, type WorkerEntry } from './worker-trainer-factory';
+export { DatasetDownloads, type DatasetDownloadsOptions } from './dataset-downloads';
+export { DownloadBackoff, type DownloadBackoffOptions, FIRST_DOWNLOAD_RETRY_MS, MAX_DOWNLOAD_RETRY_MS } from './download-backoff';
+export { datasetPresence, type DatasetPresence } from './dataset-presence';

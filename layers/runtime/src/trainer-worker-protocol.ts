@@ -16,6 +16,8 @@ export interface WorkerError {
   message: string;
   code?: string;
   file?: string;
+  /** A DatasetUnavailableError's detail. */
+  detail?: Record<string, unknown>;
 }
 
 /** Worker → parent: replies, and the dataset loader's warnings and progress. */
@@ -35,6 +37,7 @@ export interface WorkerDatasetOptions {
   dataDir?: string;
   allowUnverified: boolean;
   autoFetch: boolean;
+  fetchBaseUrl?: string;
 }
 
 export const WORKER_OPTIONS_ENV = 'ML_TRAINER_WORKER_OPTIONS';

@@ -1,4 +1,4 @@
-import type { Trainer, TrainerFactory } from '../../core/src';
+import { DatasetUnavailableError, type Trainer, type TrainerFactory } from '../../core/src';
 import { WORKER_METHODS, type WorkerError, type WorkerMessage, type WorkerRequest } from './trainer-worker-protocol';
 
 /**
@@ -49,5 +49,6 @@ export function toWorkerError(e: unknown): WorkerError {
     message: e.message,
     ...(typeof code === 'string' ? { code } : {}),
     ...(typeof file === 'string' ? { file } : {}),
+    ...(e instanceof DatasetUnavailableError ? { detail: { ...e.detail } } : {}),
   };
 }

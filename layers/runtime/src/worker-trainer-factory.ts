@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalPassMetrics, Trainer, TrainerFactory, TrainerSpec, TrainPassMetrics } from '../../core/src';
+import { DatasetUnavailableError, type EvalPassMetrics, type Trainer, type TrainerFactory, type TrainerSpec, type TrainPassMetrics } from '../../core/src';
 import { CheckpointError } from '../../training/src/without-tensorflow';
 import { DatasetError } from '../../datasets/src';
 import {
@@ -191,10 +191,11 @@ class WorkerTrainer implements Trainer {
   }
 }
 
-/** Rebuilds the error types callers tell apart (checkpoint and dataset errors keep their codes). */
+/** Rebuilds the error types callers tell apart (checkpoint and dataset errors keep their codes, an unavailable dataset its detail). */
 export function fromWorkerError(e: WorkerError): Error {
   if (e.name === 'CheckpointError' && e.code) return new CheckpointError(e.code as CheckpointError['code'], e.message);
   if (e.name === 'DatasetError' && e.code) return new DatasetError(e.code as DatasetError['code'], e.message, e.file);
+  if (e.name === 'DatasetUnavailableError' && e.detail) return new DatasetUnavailableError(e.message, e.detail as DatasetUnavailableError['detail']);
   const error = e.name === 'RangeError' ? new RangeError(e.message) : e.name === 'TypeError' ? new TypeError(e.message) : new Error(e.message);
   if (error.name !== e.name) error.name = e.name;
   return error;
