@@ -1,4 +1,5 @@
 export * from './call-identity';
+export * from './checkpoint-sweep';
 export * from './deferred-step-service';
 export * from './episode-lookup';
 export * from './episode-service';

@@ -1,5 +1,6 @@
 import type { Logger, TrainerFactory } from '../../core/src';
 import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore } from '../../storage/src';
+import { DEFAULT_SWEEP_MIN_AGE_SECONDS, isOrphanCheckpoint } from './checkpoint-sweep';
 import { requireTenant } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
 import { StepExecutor } from './step-executor';
@@ -17,8 +18,6 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
    */
   logger?: Pick<Logger, 'warn'> & Partial<Pick<Logger, 'error'>>;
 }
-
-export const DEFAULT_SWEEP_MIN_AGE_SECONDS = 3600;
 
 /**
  * The EpisodeService over DynamoDB (EpisodeStore) and S3 (BlobStore). One step is planned
@@ -92,10 +91,8 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
     const listed = await this.checkpoints.listAll(checkpointPrefix(tenant, episodeId));
     const episode = await this.episodes.get(tenant, episodeId);
     const keep = episode?.checkpoint?.key;
-    const cutoff = Date.now() - minAgeMs;
-    const stale = listed
-      .filter((o) => o.key !== keep && (minAgeMs <= 0 || (o.lastModified !== undefined && o.lastModified.getTime() <= cutoff)))
-      .map((o) => o.key);
+    const cutoff = minAgeMs <= 0 ? Number.POSITIVE_INFINITY : Date.now() - minAgeMs;
+    const stale = listed.filter((o) => (minAgeMs <= 0 ? o.key !== keep : isOrphanCheckpoint(o, keep, cutoff))).map((o) => o.key);
     if (stale.length > 0) await this.checkpoints.deleteMany(stale);
     return { deleted: stale };
   }

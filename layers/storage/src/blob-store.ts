@@ -62,8 +62,19 @@ function segment(name: string, value: string): string {
   return value;
 }
 
+/** Every checkpoint key starts with this (`checkpoints/<tenant>/<episode id>/…`). */
+export const CHECKPOINTS_PREFIX = 'checkpoints/';
+
 export function checkpointPrefix(tenant: string, episodeId: string): string {
-  return `checkpoints/${segment('tenant', tenant)}/${segment('episode id', episodeId)}/`;
+  return `${CHECKPOINTS_PREFIX}${segment('tenant', tenant)}/${segment('episode id', episodeId)}/`;
+}
+
+/** The episode a checkpoint key belongs to, or null for a key that checkpointKey did not build. */
+export function checkpointOwner(key: string): { tenant: string; episodeId: string } | null {
+  if (!key.startsWith(CHECKPOINTS_PREFIX)) return null;
+  const [tenant, episodeId, name, ...rest] = key.slice(CHECKPOINTS_PREFIX.length).split('/');
+  if (rest.length > 0 || !name || !KEY_SAFE_ID_PATTERN.test(tenant ?? '') || !KEY_SAFE_ID_PATTERN.test(episodeId ?? '')) return null;
+  return { tenant: tenant!, episodeId: episodeId! };
 }
 
 /**
