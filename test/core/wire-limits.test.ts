@@ -1,4 +1,4 @@
-import { ECHO_MAX_CHARS, echoInput, echoJson, echoText, JSON_MAX_DEPTH, parseJsonWithLimits } from '../../layers/core/src';
+import { ECHO_MAX_CHARS, echoInput, echoJson, echoText, isWithinJsonDepth, JSON_MAX_DEPTH, parseJsonWithLimits } from '../../layers/core/src';
 
 const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
@@ -28,6 +28,20 @@ describe('parseJsonWithLimits', () => {
 
   it('reports invalid JSON as a value', () => {
     expect(parseJsonWithLimits('{"a":')).toMatchObject({ ok: false, problem: 'invalid_json' });
+  });
+});
+
+describe('isWithinJsonDepth', () => {
+  it('measures a parsed value iteratively, to any depth', () => {
+    const nestedValue = (depth: number) => JSON.parse(nested(depth)) as unknown;
+    expect(isWithinJsonDepth(nestedValue(JSON_MAX_DEPTH))).toBe(true);
+    expect(isWithinJsonDepth(nestedValue(JSON_MAX_DEPTH + 1))).toBe(false);
+    expect(isWithinJsonDepth([[1], { a: [] }], 3)).toBe(true);
+    expect(isWithinJsonDepth([[1], { a: [] }], 2)).toBe(false);
+    expect(isWithinJsonDepth('text', 0)).toBe(true);
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(isWithinJsonDepth(deep)).toBe(false);
   });
 });
 

@@ -2,10 +2,11 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { idParameterSchema } from '../../core/src';
+import { ID_PARAMETER_MAX_LENGTH, idParameterSchema } from '../../core/src';
 import {
   DEFAULT_BODY_LIMIT,
   parseRequestPart,
+  rejectLongUrl,
   restRoutes,
   sendPending,
   sendRestError,
@@ -84,8 +85,12 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as unknown as FastifyBaseLogger } : { logger: false }),
     bodyLimit,
+    // As the local server: an over-long path parameter or a bad percent-encoding is the REST API's 414 or 400.
+    routerOptions: { maxParamLength: ID_PARAMETER_MAX_LENGTH },
+    frameworkErrors: (error, request, reply) => sendRestError(error, request, reply, ctx),
   });
   const ctx: RestContext = { service: options.service, steps: options.service, resolveTenant: apiKeyTenantResolver, bodyLimit, clock };
+  app.addHook('onRequest', rejectLongUrl);
 
   // Outside the routes' scope (unknown routes, the tenant hook): the REST API's own rendering.
   app.setErrorHandler((error: FastifyError, request, reply) => sendRestError(error, request, reply, ctx));

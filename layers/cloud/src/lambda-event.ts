@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { echoJson } from '../../core/src';
 
 /**
  * Validation of the Lambda handlers' events: each event kind has a zod schema next to the
@@ -31,9 +32,10 @@ export function parseEvent<T>(schema: z.ZodType<T>, event: unknown): T {
   const parsed = schema.safeParse(event);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  if (issue.path.length === 0) throw new InvalidEventError(`The event must be a JSON object, got ${JSON.stringify(event) ?? String(event)}.`);
+  // What the message repeats of the event is capped: an event may be megabytes, or nested deeper than JSON.stringify can go.
+  if (issue.path.length === 0) throw new InvalidEventError(`The event must be a JSON object, got ${echoJson(event)}.`);
   const got = valueAt(event, issue.path);
-  const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+  const gotText = got === undefined ? '' : `, got ${echoJson(got)}`;
   throw new InvalidEventError(`The event needs ${issue.path.map(String).join('.')} (${issue.message})${gotText}.`);
 }
 

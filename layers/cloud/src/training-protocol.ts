@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolCall } from '../../core/src';
+import { echoJson, isWithinJsonDepth, JSON_MAX_DEPTH, type ToolCall } from '../../core/src';
 import { EPISODE_SERVICE_ERROR_CODES, EpisodeServiceError, type StepView } from '../../episodes/src';
 
 /**
@@ -18,7 +18,10 @@ const trainingStepEvent = z.object({
   tenant: nonEmpty,
   episode_id: nonEmpty,
   // The core validates the tool and its arguments (an invalid call is still a step).
-  call: z.custom<ToolCall>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'call must be {tool, arguments}'),
+  call: z
+    .custom<ToolCall>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'call must be {tool, arguments}')
+    // As every way in: hashing or validating a call nested deeper would overflow the stack.
+    .refine((value) => isWithinJsonDepth(value), `call is nested deeper than the limit of ${JSON_MAX_DEPTH} levels`),
   /** Always set: the client's request_id, or one the api generated (the step id a poll names). */
   request_id: nonEmpty,
   /** SHA-256 of the canonical call (callSha256), for the step records. */
@@ -65,5 +68,5 @@ export function unwrapTrainingResponse(response: unknown): StepView {
     const { code, message, details } = refusal.data.error;
     throw new EpisodeServiceError(code, String(message), details ?? {});
   }
-  throw new Error(`The training Lambda answered something that is not a step result: ${JSON.stringify(response)?.slice(0, 300)}`);
+  throw new Error(`The training Lambda answered something that is not a step result: ${echoJson(response)}`);
 }

@@ -45,5 +45,6 @@ export function echoInput(value: unknown): unknown {
 /** A value as JSON text an error message may embed (never longer than about ECHO_MAX_CHARS). */
 export function echoJson(value: unknown): string {
   const echoed = echoInput(value);
-  return typeof echoed === 'string' && echoed !== value ? echoed : echoText(JSON.stringify(echoed) ?? String(echoed));
+  if (typeof value !== 'string' && typeof echoed === 'string') return echoed; // the description of a large value
+  return JSON.stringify(echoed) ?? String(echoed);
 }

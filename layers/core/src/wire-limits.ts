@@ -75,3 +75,19 @@ export function parseJsonWithLimits(text: string, limits: Partial<JsonLimits> = 
     return { ok: false, problem: 'invalid_json', message: `Invalid JSON: ${(e as Error).message}` };
   }
 }
+
+/**
+ * Whether an already-parsed value (a Lambda event the runtime parsed) nests objects and
+ * arrays at most `maxDepth` deep; an iterative walk that stops at the first level too deep.
+ */
+export function isWithinJsonDepth(value: unknown, maxDepth: number = JSON_MAX_DEPTH): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (next.value === null || typeof next.value !== 'object') continue;
+    const depth = next.depth + 1;
+    if (depth > maxDepth) return false;
+    for (const item of Object.values(next.value)) pending.push({ value: item, depth });
+  }
+  return true;
+}

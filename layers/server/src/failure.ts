@@ -32,8 +32,10 @@ export interface Failure {
 
 const INTERNAL_MESSAGE = 'Internal server error; the request was not completed. The server log has the details.';
 
-/** Fastify's own errors (body parsing and limits) by code. */
-const FASTIFY_ERRORS: Record<string, Pick<Failure, 'kind' | 'status' | 'code'>> = {
+/** Fastify's own errors (URL routing, body parsing and limits) by code; `message` replaces one that would echo the URL. */
+const FASTIFY_ERRORS: Record<string, Pick<Failure, 'kind' | 'status' | 'code'> & { message?: string }> = {
+  FST_ERR_BAD_URL: { kind: 'invalid', status: 400, code: 'invalid_url', message: 'The URL is not valid: a percent-encoded part of its path does not decode.' },
+  FST_ERR_MAX_PARAM_LENGTH: { kind: 'invalid', status: 414, code: 'uri_too_long', message: `A part of the URL's path is longer than the limit.` },
   FST_ERR_CTP_BODY_TOO_LARGE: { kind: 'too_large', status: 413, code: 'payload_too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { kind: 'unsupported_media_type', status: 415, code: 'unsupported_media_type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { kind: 'invalid', status: 400, code: 'invalid_request' },
@@ -76,9 +78,11 @@ export function classifyFailure(error: unknown, bodyLimit?: number): Failure {
   }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
-    const mapped = FASTIFY_ERRORS[fastifyCode];
+    const { message: fixedMessage, ...mapped } = FASTIFY_ERRORS[fastifyCode];
     const message =
-      mapped.code === 'payload_too_large' && bodyLimit !== undefined
+      fixedMessage !== undefined
+        ? fixedMessage
+        : mapped.code === 'payload_too_large' && bodyLimit !== undefined
         ? `Request body is larger than the limit of ${bodyLimit} bytes.`
         : mapped.code === 'unsupported_media_type'
           ? 'Unsupported Content-Type: send the body as application/json.'
@@ -90,4 +94,18 @@ export function classifyFailure(error: unknown, bodyLimit?: number): Failure {
     return { kind: 'invalid', status, code: 'invalid_request', message: (error as Error).message, details: {} };
   }
   return { kind: 'internal', status: 500, code: 'internal_error', message: INTERNAL_MESSAGE, details: {} };
+}
+
+/** Seconds before retrying a request refused because the episode is busy or changed under it (409). */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The Retry-After of a refusal every interface sends with 409 and 429: a 429 quota refusal
+ * once the quota resets, any other 409 or 429 after a moment (re-read the episode, then retry).
+ */
+export function retryAfterSeconds(failure: Pick<Failure, 'status' | 'details'>, now: Date): number | undefined {
+  if (failure.status !== 409 && failure.status !== 429) return undefined;
+  const resetsAt = Date.parse(String(failure.details.resets_at));
+  if (Number.isFinite(resetsAt)) return Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000));
+  return BUSY_RETRY_AFTER_SECONDS;
 }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { episodeSeedSchema, idParameterSchema } from '../../core/src';
+import { echoText, episodeSeedSchema, idParameterSchema, parseJsonWithLimits } from '../../core/src';
 import type { EpisodeService, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -118,7 +118,7 @@ function failureToJsonRpc(error: unknown, ctx: JsonRpcContext, sessionId?: strin
     case 'invalid':
       return new JsonRpcFailure(JSON_RPC.INVALID_PARAMS, failure.message, { code: failure.code, ...failure.details });
     case 'not_found':
-      return new JsonRpcFailure(JSON_RPC.INVALID_PARAMS, sessionId === undefined ? failure.message : `Unknown session_id: ${sessionId}`, {
+      return new JsonRpcFailure(JSON_RPC.INVALID_PARAMS, sessionId === undefined ? failure.message : `Unknown session_id: ${echoText(sessionId)}`, {
         code: 'not_found',
       });
     case 'internal':
@@ -231,7 +231,7 @@ export async function handleJsonRpcMessage(message: unknown, ctx: JsonRpcContext
       method === 'initialize' && ctx.standardMcpPath
         ? { hint: `This is OpenEnv JSON-RPC (no initialize); standard MCP (Streamable HTTP) is served at ${ctx.standardMcpPath}.` }
         : null;
-    return errorResponse(id, JSON_RPC.METHOD_NOT_FOUND, `Method not found: ${method}`, hint);
+    return errorResponse(id, JSON_RPC.METHOD_NOT_FOUND, `Method not found: ${echoText(method)}`, hint);
   }
   try {
     return { jsonrpc: '2.0', id, result: await dispatch(method, params, ctx) };
@@ -241,13 +241,14 @@ export async function handleJsonRpcMessage(message: unknown, ctx: JsonRpcContext
   }
 }
 
-/** Handles one JSON-RPC message as text: text that is not JSON is a parse error (-32700). */
+/**
+ * Handles one JSON-RPC message as text: text that is not JSON is a parse error (-32700), JSON
+ * nested deeper than the wire limit an invalid request (-32600). Its size the transport
+ * (fastify's bodyLimit, the WebSocket's maxPayload) has limited already.
+ */
 export async function handleJsonRpcText(text: string, ctx: JsonRpcContext): Promise<JsonRpcResponse> {
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch (e) {
-    return errorResponse(null, JSON_RPC.PARSE_ERROR, `Parse error: ${(e as Error).message}`);
-  }
-  return handleJsonRpcMessage(message, ctx);
+  const parsed = parseJsonWithLimits(text, { maxBytes: Number.POSITIVE_INFINITY });
+  if (parsed.ok) return handleJsonRpcMessage(parsed.value, ctx);
+  if (parsed.problem === 'invalid_json') return errorResponse(null, JSON_RPC.PARSE_ERROR, `Parse error: ${parsed.message}`);
+  return errorResponse(null, JSON_RPC.INVALID_REQUEST, `Invalid request: ${parsed.message}`);
 }

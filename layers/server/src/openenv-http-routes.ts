@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { idParameterSchema } from '../../core/src';
-import { classifyFailure } from './failure';
+import { echoInput, idParameterSchema } from '../../core/src';
+import { classifyFailure, retryAfterSeconds } from './failure';
 import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';
 import { openApiDocument } from './openapi-document';
@@ -45,19 +45,21 @@ function openEnvErrorHandler(ctx: ServerContext) {
     const field = failure.details.field;
     if (failure.kind === 'invalid' && typeof field === 'string') {
       // The service or core refused a value (an unknown task_id, a bad seed or request_id): a 422 naming the field.
-      const input = (request.body as Record<string, unknown> | undefined)?.[field];
+      const input = echoInput((request.body as Record<string, unknown> | undefined)?.[field]);
       const allowed = failure.details.allowed;
       const detail: PydanticError[] = [
         { type: 'value_error', loc: ['body', field], msg: failure.message, input, ...(allowed === undefined ? {} : { ctx: { allowed } }) },
       ];
       return reply.status(422).send({ detail });
     }
+    const retryAfter = retryAfterSeconds(failure, new Date());
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.status(failure.status).send({ detail: failure.message });
   };
 }
 
 export async function openEnvHttpRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  useJsonBodies(app);
+  useJsonBodies(app, ctx.bodyLimit);
   app.setErrorHandler(openEnvErrorHandler(ctx));
 
   app.get('/health', async () => ({ status: 'healthy' }));

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { echoText, parseJsonWithLimits } from '../../core/src';
 import type { TenantId } from '../../episodes/src';
 import { classifyFailure, type Failure } from './failure';
 import { handleJsonRpcMessage, handleJsonRpcText, type JsonRpcContext } from './json-rpc';
@@ -48,14 +49,12 @@ export async function openEnvWebSocketRoutes(app: FastifyInstance, ctx: ServerCo
 
     async function onFrame(text: string, tenant: TenantId): Promise<FrameReply> {
       if (closed) return null;
-      let frame: unknown;
-      try {
-        frame = JSON.parse(text);
-      } catch (e) {
-        return errorFrame('INVALID_JSON', `Invalid JSON: ${(e as Error).message}`);
-      }
+      // The frame's size the socket's maxPayload has limited already; its depth is checked here.
+      const parsedFrame = parseJsonWithLimits(text, { maxBytes: Number.POSITIVE_INFINITY });
+      if (!parsedFrame.ok) return errorFrame('INVALID_JSON', parsedFrame.message);
+      const frame = parsedFrame.value;
       const type = typeof frame === 'object' && frame !== null && !Array.isArray(frame) ? (frame as { type?: unknown }).type : undefined;
-      if (!isWsFrameType(type)) return errorFrame('UNKNOWN_TYPE', `Unknown message type: ${type === undefined ? 'None' : String(type)}`);
+      if (!isWsFrameType(type)) return errorFrame('UNKNOWN_TYPE', `Unknown message type: ${type === undefined ? 'None' : echoText(String(type))}`);
       const parsed = wsFrameSchemas[type].safeParse(frame);
       if (!parsed.success) {
         const errors = pydanticErrors(parsed.error, frame);

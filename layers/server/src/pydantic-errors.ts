@@ -1,6 +1,7 @@
 import type { z } from 'zod';
+import { echoInput, echoText } from '../../core/src';
 
-/** One validation error in the shape pydantic (and so FastAPI and OpenEnv) reports it. */
+/** One validation error in the shape pydantic (and so FastAPI and OpenEnv) reports it; `input` is the echo-capped input. */
 export interface PydanticError {
   type: string;
   loc: (string | number)[];
@@ -71,9 +72,14 @@ function toPydantic(issue: z.core.$ZodIssue, root: unknown, prefix: (string | nu
   }
 }
 
+/** An error as it may be sent: what it repeats of the input (`input`, the keys in `loc`) capped to the echo limit. */
+function capped(error: PydanticError): PydanticError {
+  return { ...error, loc: error.loc.map((key) => (typeof key === 'string' ? echoText(key) : key)), input: echoInput(error.input) };
+}
+
 /** zod issues as pydantic errors; `prefix` is prepended to every `loc` (e.g. ["body"]). */
 export function pydanticErrors(error: z.ZodError, root: unknown, prefix: (string | number)[] = []): PydanticError[] {
-  return error.issues.flatMap((issue) => toPydantic(issue, root, prefix));
+  return error.issues.flatMap((issue) => toPydantic(issue, root, prefix)).map(capped);
 }
 
 /** One line for humans: "tool_name: Field required; arguments: Input should be a valid dictionary". */

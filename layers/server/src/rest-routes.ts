@@ -10,15 +10,16 @@ import {
   stepBodySchema as stepBody,
 } from '../../core/src';
 import type { DeferredStepService, EpisodeCatalog, EpisodeView, PendingStep } from '../../episodes/src';
-import { classifyFailure, type Failure } from './failure';
+import { classifyFailure, retryAfterSeconds } from './failure';
 import { useJsonBodies } from './json-body';
 import { parseRequestPart } from './rest-request';
 import type { TenantResolver } from './tenant';
 
 /**
  * The REST API under /v1. Errors are {"error": {code, message, details}} with 4xx codes:
- * 400 invalid JSON or validation, 404 unknown episode or route, 409 conflict or a step in
- * progress, 413 body too large, 415 not JSON; 500 only for real faults (no internals shown).
+ * 400 invalid JSON, JSON nested too deeply or validation, 404 unknown episode or route, 409
+ * conflict or a step in progress (with Retry-After), 413 body too large, 414 URL too long,
+ * 415 not JSON; 500 only for real faults (no internals shown).
  *
  * A tool call the environment rejects is still a step (the environment's rule): it answers
  * 422 (unknown tool, invalid arguments) or 409 (no configuration yet, episode over) with the
@@ -43,8 +44,6 @@ export interface RestContext {
 
 /** Seconds a client waits before polling a pending step again. */
 const PENDING_RETRY_AFTER_SECONDS = 5;
-/** Seconds before retrying a request refused because a step of the episode is executing. */
-const IN_PROGRESS_RETRY_AFTER_SECONDS = 1;
 
 /** HTTP status of a step whose tool call the environment rejected, by the core's error code. */
 const TOOL_ERROR_STATUS: Record<string, number> = {
@@ -64,14 +63,6 @@ function episodeBody(view: EpisodeView): Record<string, unknown> {
 
 function restError(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
   return { status, body: { error: { code, message, details } } };
-}
-
-/** When the same request may succeed: a step in progress shortly, a quota refusal once the quota resets. */
-function retryAfterSeconds(failure: Failure, now: Date): number | undefined {
-  if (failure.kind === 'in_progress') return IN_PROGRESS_RETRY_AFTER_SECONDS;
-  const resetsAt = failure.kind === 'quota_exceeded' ? Date.parse(String(failure.details.resets_at)) : NaN;
-  if (Number.isFinite(resetsAt)) return Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000));
-  return undefined;
 }
 
 /** A pending step: 202 with the step, where to poll it and when. */
@@ -97,7 +88,7 @@ export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply):
 }
 
 export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  useJsonBodies(app);
+  useJsonBodies(app, ctx.bodyLimit);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendRestError(error, request, reply, ctx));
   app.setNotFoundHandler(sendRouteNotFound);
 
@@ -141,6 +132,8 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
     if (step.error === null) return step;
     const { code, message, ...detail } = step.error;
     const status = TOOL_ERROR_STATUS[code] ?? 422;
+    const retryAfter = retryAfterSeconds({ status, details: {} }, new Date());
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(restError(status, code, message, { ...detail, step }).body);
   });
 }

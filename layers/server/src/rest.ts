@@ -9,3 +9,4 @@ export { parseRequestPart, type RequestPart } from './rest-request';
 export { restRoutes, sendPending, sendRestError, sendRouteNotFound, type RestContext } from './rest-routes';
 export { DEFAULT_BODY_LIMIT } from './server-context';
 export { TenantError, type TenantResolver } from './tenant';
+export { rejectLongUrl } from './url-limit';

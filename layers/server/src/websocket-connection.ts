@@ -31,8 +31,15 @@ export function runConnection(
   handlers: ConnectionHandlers,
   capacityError: (active: number, max: number) => Record<string, unknown>,
 ): void {
+  // Every reply goes through here: a reply that cannot be serialized or sent closes this one socket, never the process.
   const send = (frame: Record<string, unknown>) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+    if (socket.readyState !== socket.OPEN) return;
+    try {
+      socket.send(JSON.stringify(frame));
+    } catch (error) {
+      request.log.error({ err: error }, 'WebSocket reply could not be sent; closing the connection');
+      closeOnFault(socket);
+    }
   };
   if (!ctx.capacity.acquire()) {
     send(capacityError(ctx.capacity.activeSessions, ctx.capacity.max));
@@ -51,20 +58,35 @@ export function runConnection(
   let queue: Promise<unknown> = tenant.catch((error) => {
     const failure = classifyFailure(error);
     send(errorFrame('SESSION_ERROR', failure.message));
-    socket.close(1008, 'no tenant');
+    if (socket.readyState === socket.OPEN) socket.close(1008, 'no tenant');
   });
 
   socket.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
     const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
-    queue = queue.then(async () => {
-      if (socket.readyState !== socket.OPEN) return;
-      let reply: FrameReply;
-      try {
-        reply = await handlers.onFrame(text, await tenant);
-      } catch (error) {
-        reply = handlers.onFault(error);
-      }
-      if (reply !== null) send(reply);
-    });
+    queue = queue
+      .then(async () => {
+        if (socket.readyState !== socket.OPEN) return;
+        let reply: FrameReply;
+        try {
+          reply = await handlers.onFrame(text, await tenant);
+        } catch (error) {
+          reply = handlers.onFault(error);
+        }
+        if (reply !== null) send(reply);
+      })
+      .catch((error: unknown) => {
+        // The fault handler itself failed: an error while answering an error ends this connection only.
+        request.log.error({ err: error }, 'WebSocket frame could not be answered; closing the connection');
+        closeOnFault(socket);
+      });
   });
+}
+
+/** Closes a socket whose reply failed (1011, internal error); a socket that cannot even close is terminated. */
+function closeOnFault(socket: WebSocket): void {
+  try {
+    socket.close(1011, 'internal error');
+  } catch {
+    socket.terminate();
+  }
 }
