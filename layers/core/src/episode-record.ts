@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CoreError } from './core-error';
-import { taskIdSchema } from './tasks/registry';
+import { findTaskModule, taskIdSchema } from './tasks/registry';
 import { LR_SCHEDULES, trainingConfigSchema } from './training-config';
 
 export const EPISODE_SCHEMA_VERSION = 1;
@@ -79,7 +79,52 @@ export const episodeRecordSchema = z.object({
   total_reward: finite,
   steps: z.array(stepLogEntrySchema),
   grade: gradeSchema.nullable(),
-});
+}).superRefine(refuseImpossibleValues);
+
+type RecordShape = {
+  task_id: string;
+  status: string;
+  step_count: number;
+  max_steps: number;
+  budget_used: number;
+  model: z.infer<typeof modelProgressSchema>;
+  steps: unknown[];
+  grade: unknown;
+};
+
+const HISTORIES = ['train_loss_history', 'val_loss_history', 'train_acc_history', 'val_acc_history', 'lr_history'] as const;
+
+/**
+ * What no sequence of steps can produce: a stored record (a state file, a table item) that
+ * says so was edited or damaged, and executing a step on it would compute nonsense.
+ */
+function refuseImpossibleValues(record: RecordShape, ctx: z.RefinementCtx): void {
+  const refuse = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (record.max_steps !== MAX_STEPS) refuse(['max_steps'], `must be ${MAX_STEPS}, got ${record.max_steps}`);
+  if (record.step_count > record.max_steps) refuse(['step_count'], `must be at most max_steps (${record.max_steps}), got ${record.step_count}`);
+  if (record.steps.length !== record.step_count) {
+    refuse(['steps'], `must hold one entry per step (step_count ${record.step_count}), got ${record.steps.length}`);
+  }
+  const budget = findTaskModule(record.task_id)?.definition.max_epochs;
+  if (budget !== undefined && record.budget_used > budget) {
+    refuse(['budget_used'], `must be at most the task's epoch budget (${budget}), got ${record.budget_used}`);
+  }
+  const model = record.model;
+  for (const history of HISTORIES) {
+    if (model[history].length !== model.current_epoch) {
+      refuse(['model', history], `must hold one value per epoch of the model (current_epoch ${model.current_epoch}), got ${model[history].length}`);
+    }
+  }
+  if (model.current_epoch > record.budget_used) {
+    refuse(['model', 'current_epoch'], `must be at most budget_used (${record.budget_used}), got ${model.current_epoch}`);
+  }
+  if (model.best_val_epoch > model.current_epoch) {
+    refuse(['model', 'best_val_epoch'], `must be at most current_epoch (${model.current_epoch}), got ${model.best_val_epoch}`);
+  }
+  if ((record.status === 'active') !== (record.grade === null)) {
+    refuse(['grade'], `must be null exactly while the episode is active (status ${record.status})`);
+  }
+}
 
 export type EpisodeRecord = z.infer<typeof episodeRecordSchema>;
 export type ModelProgress = z.infer<typeof modelProgressSchema>;

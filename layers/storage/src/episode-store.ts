@@ -597,7 +597,7 @@ export class EpisodeStore {
       version: item.version as number,
       created_at: item.created_at as string,
       updated_at: item.updated_at as string,
-      record: parseEpisodeRecord(JSON.parse(item.record as string)),
+      record: decodeRecord(item),
       checkpoint: (item.checkpoint as CheckpointPointer | null | undefined) ?? null,
       usage: item.usage as StoredUsage,
       results: decodeResults(item.results as Record<string, StoredResultAttribute> | undefined),
@@ -648,6 +648,22 @@ function decodeResults(attribute: Record<string, StoredResultAttribute> | undefi
     results[id] = { call_sha256: r.call_sha256, version: r.version, view: gunzipSync(r.view_gz).toString('utf8') };
   }
   return results;
+}
+
+/**
+ * The item's record, parsed with the core's schema (its invariants included) on every read:
+ * an item edited or damaged in the table is refused with a clear error, never trained on.
+ */
+function decodeRecord(item: Record<string, unknown>): EpisodeRecord {
+  try {
+    if (typeof item.record !== 'string') throw new Error(`the record attribute is ${item.record === undefined ? 'missing' : `a ${typeof item.record}`}, not JSON text`);
+    return parseEpisodeRecord(JSON.parse(item.record));
+  } catch (e) {
+    throw new StorageError('invalid_item', `Episode item ${String(item.pk)} holds no valid episode record: ${(e as Error).message}`, {
+      tenant: item.tenant,
+      episode_id: item.episode_id,
+    });
+  }
 }
 
 function nextDay(day: string): string {

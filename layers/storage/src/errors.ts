@@ -14,7 +14,9 @@ export type StorageErrorCode =
   /** A value that would become part of a key is malformed. */
   | 'invalid_key'
   /** A listing cursor that this store did not hand out (or one for another tenant). */
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  /** A stored item whose content no write of ours produces (its record fails the core's schema). */
+  | 'invalid_item';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';
