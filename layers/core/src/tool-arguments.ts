@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CoreError } from './core-error';
+import { ECHO_MAX_CHARS } from './echoed-input';
 import { describeTools, isToolName, TOOL_NAMES, TOOLS, type ToolArguments, type ToolName } from './tool-catalogue';
 
 let allowedByTool: Map<string, Record<string, unknown>> | undefined;
@@ -16,7 +17,7 @@ function describeAllowed(property: Record<string, unknown> | undefined): string 
   return JSON.stringify(property);
 }
 
-const QUOTED_VALUE_LIMIT = 80;
+const QUOTED_VALUE_LIMIT = ECHO_MAX_CHARS;
 
 /** A value as the agent sent it, cut short: an error message must not grow with the input. */
 function shortJson(value: unknown): string {
