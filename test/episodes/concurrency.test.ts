@@ -70,7 +70,8 @@ describe('concurrent steps on one episode', () => {
           }
         } else {
           expect(outcome.error).toBeInstanceOf(EpisodeServiceError);
-          expect((outcome.error as EpisodeServiceError).code).toBe('conflict');
+          // Single flight: refused while the winner executes, without training (before issue 12: a conflict after training).
+          expect((outcome.error as EpisodeServiceError).code).toBe('episode_busy');
           conflicts++;
         }
       }

@@ -74,6 +74,39 @@ export function instrumentedFactory(base: TrainerFactory = formulaTrainerFactory
   return factory;
 }
 
+/**
+ * A formula trainer whose epochs wait while the gate is shut (it starts shut): a step is
+ * provably still training until the test opens it.
+ */
+export function gatedFactory(base: TrainerFactory = formulaTrainerFactory) {
+  let open!: () => void;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  const wrap = (inner: Trainer): Trainer => ({
+    buildModel: (c) => inner.buildModel(c),
+    applyConfig: (c, o) => inner.applyConfig(c, o),
+    setAugmentation: (s) => inner.setAugmentation(s),
+    trainEpoch: async (lr) => {
+      await gate;
+      return inner.trainEpoch(lr);
+    },
+    evaluate: () => inner.evaluate(),
+    keepBestWeights: () => inner.keepBestWeights(),
+    saveCheckpoint: () => inner.saveCheckpoint(),
+    dispose: () => inner.dispose(),
+  });
+  const factory: TrainerFactory = {
+    create: async (spec) => wrap(await base.create(spec)),
+    restore: async (spec, checkpoint) => wrap(await base.restore(spec, checkpoint)),
+  };
+  return {
+    factory,
+    open: () => open(),
+    close: () => {
+      gate = new Promise<void>((resolve) => (open = resolve));
+    },
+  };
+}
+
 /** The same calls through the pure core, in one process with one trainer: the reference. */
 export async function playInMemory(taskId: string, calls: ToolCall[], seed?: number) {
   let record: EpisodeRecord = createEpisode(taskId, seed);

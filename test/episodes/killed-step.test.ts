@@ -16,6 +16,8 @@ const KILL_AT_EPOCH = 2;
 /** The child needs 10 × this to finish the step: ample margin for a parent slowed by load. */
 const EPOCH_DELAY_MS = 300;
 const CHILD_TIMEOUT_MS = 60_000;
+/** The child's lease: it outlasts the child's life, and the retry below waits for it to lapse. */
+const CHILD_LEASE_MS = 3_000;
 
 let runtime: LocalRuntime;
 const children = new Set<ChildProcess>();
@@ -44,8 +46,8 @@ async function checkpointKeys(episodeId: string): Promise<string[]> {
  * Runs one step in a separate Node process on this runtime's endpoints and SIGKILLs it as
  * soon as it reports its KILL_AT_EPOCH-th epoch. Resolves once the process is gone.
  */
-async function stepInChildKilledMidTraining(input: Omit<StepChildInput, 'config' | 'epochDelayMs'>) {
-  const payload: StepChildInput = { ...input, config: runtime.config, epochDelayMs: EPOCH_DELAY_MS };
+async function stepInChildKilledMidTraining(input: Omit<StepChildInput, 'config' | 'epochDelayMs' | 'leaseMs'>) {
+  const payload: StepChildInput = { ...input, config: runtime.config, epochDelayMs: EPOCH_DELAY_MS, leaseMs: CHILD_LEASE_MS };
   const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD_SCRIPT], {
     env: { ...process.env, STEP_CHILD: JSON.stringify(payload) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,7 +128,7 @@ describe('a step process killed mid-training', () => {
     expect((await service.sweepCheckpoints(TENANT, disturbed, { minAgeSeconds: 0 })).deleted.sort()).toEqual(orphans.sort());
     expect(await checkpointKeys(disturbed)).toEqual([after!.checkpoint!.key]);
 
-    // The retry (same request_id) trains the whole step from the previous checkpoint.
+    // The retry (same request_id) waits for the killed step's lease to lapse, then trains the whole step from the previous checkpoint.
     const epochsBefore = trainers.counts.trainEpoch;
     const retried = await service.step({ tenant: TENANT, episodeId: disturbed, call: run(10), requestId });
     expect(trainers.counts.trainEpoch - epochsBefore).toBe(10);

@@ -3,7 +3,7 @@
  * parent's dynalite + s3rver, with a slow formula trainer that prints `epoch <n>` after
  * every trainEpoch call, so the parent can kill it mid-training.
  * Usage: node --require tsx/cjs step-child.ts, with STEP_CHILD (JSON) in the environment:
- *   { config: StorageConfig, tenant, episodeId, requestId, call, epochDelayMs }
+ *   { config: StorageConfig, tenant, episodeId, requestId, call, epochDelayMs, leaseMs }
  */
 import type { ToolCall, Trainer, TrainerFactory } from '../../layers/core/src';
 import { formulaTrainerFactory } from '../../layers/testing/src';
@@ -17,6 +17,8 @@ export interface StepChildInput {
   requestId: string;
   call: ToolCall;
   epochDelayMs: number;
+  /** The step's lease (StoredEpisodeServiceOptions.leaseMs). */
+  leaseMs: number;
 }
 
 function slowFactory(delayMs: number): TrainerFactory {
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
       episodes: storage.episodes,
       checkpoints: storage.checkpoints,
       trainers: slowFactory(input.epochDelayMs),
+      // The lease this killed process leaves behind lapses soon, so the parent's retry need not wait the default's minutes.
+      leaseMs: input.leaseMs,
     });
     process.stdout.write('started\n');
     const view = await service.step({ tenant: input.tenant, episodeId: input.episodeId, call: input.call, requestId: input.requestId });

@@ -14,7 +14,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore } = {}) {
+function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore; leaseMs?: number } = {}) {
   const trainers = options.trainers ?? instrumentedFactory();
   const service = new StoredEpisodeService({
     episodes: options.episodes ?? runtime.episodes,
@@ -22,6 +22,7 @@ function makeService(options: { trainers?: InstrumentedFactory; episodes?: Episo
     trainers,
     clock: steppingClock(),
     newId: sequentialIds(`t${Math.random().toString(36).slice(2, 8)}`),
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
   });
   return { service, trainers };
 }
@@ -263,7 +264,8 @@ describe('StoredEpisodeService', () => {
       }
     }
     const racing = new RacingBlobs(runtime.clients.s3, runtime.config.checkpointBucket);
-    const { service: victim, trainers } = makeService({ checkpoints: racing });
+    // Only once the victim's lease has lapsed can another step run meanwhile (single flight): a 1 ms lease.
+    const { service: victim, trainers } = makeService({ checkpoints: racing, leaseMs: 1 });
     const episodeId = (await victim.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id;
     await victim.step({ tenant: 'tenant-a', episodeId, call: configure() });
     racing.armed = true;

@@ -2,7 +2,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createEpisode as createEpisodeRecord, type Logger } from '../../core/src';
 import {
+  busyRefusal,
   EpisodeServiceError,
+  isSameRequest,
   loadEpisode,
   planStep,
   stepNotFound,
@@ -13,10 +15,13 @@ import {
   type EpisodeReader,
   type EpisodeSummary,
   type EpisodeView,
+  type LeaseReader,
   type PendingStep,
+  type PlannedStep,
   type StepOutcome,
   type StepRequest,
   type TenantId,
+  waitForLeaseEnd,
 } from '../../episodes/src';
 import type { EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
@@ -76,6 +81,10 @@ export interface CloudEpisodeServiceOptions {
  *    (request_id validation, unknown episode, replay of a stored request_id, a request_id
  *    reused for another call, `episode_over` after the end). Only a step that must execute
  *    goes on.
+ * 1b. Single flight: while another step executes on the episode (holds its lease), the call
+ *    is refused with `episode_busy` without invoking anything; a duplicate of the executing
+ *    request waits for its result (or answers its pending step). The training Lambda takes
+ *    the lease itself (StoredEpisodeService), so a race past this check still executes once.
  * 2. Its duration is estimated (run_epochs: epochs × seconds per epoch); within
  *    SYNC_STEP_BUDGET_MS the training Lambda is invoked synchronously and its step view
  *    is the outcome, else it is invoked asynchronously with the step recorded as pending,
@@ -88,8 +97,8 @@ export interface CloudEpisodeServiceOptions {
  * replays instead of executing twice).
  */
 export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService {
-  /** Steps and polls only read episodes: every step commits in the training Lambda. */
-  private readonly episodes: EpisodeReader;
+  /** Steps and polls only read episodes (and their leases): every step commits in the training Lambda. */
+  private readonly episodes: EpisodeReader & LeaseReader;
   private readonly catalog: StoredEpisodeCatalog;
   private readonly items: CloudItems;
   private readonly training: TrainingInvoker;
@@ -166,6 +175,8 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
         return pendingOutcome(episodeId, existing);
       }
     }
+    const executed = await this.resultOfExecuting(request, plan.step);
+    if (executed !== null) return executed;
 
     const estimate = estimateStep(episode, call, this.routing);
     const requestedAt = this.clock().toISOString();
@@ -296,6 +307,29 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     }
     this.options.count?.('StepsAsync');
     return pendingOutcome(event.episode_id, { ...base, state: 'pending' });
+  }
+
+  /**
+   * Single flight before anything is invoked: while another step holds the episode's lease
+   * the call is refused with episode_busy at once; while this same request executes (a
+   * duplicate) its result is awaited and replayed, or its pending step answered. Null when
+   * no step executes: invoke.
+   */
+  private async resultOfExecuting(request: StepRequest, planned: PlannedStep): Promise<StepOutcome | null> {
+    const { tenant, episode_id: episodeId } = planned.episode;
+    const lease = (await this.episodes.readLease(tenant, episodeId))?.lease ?? null;
+    if (lease === null) return null;
+    if (!isSameRequest(lease, planned)) throw busyRefusal(lease, planned);
+    const ended = await waitForLeaseEnd(this.episodes, planned, lease, { maxWaitMs: this.syncWaitMs() });
+    const replan = await planStep(this.episodes, request);
+    if (replan.kind === 'answer') return { kind: 'done', view: replan.view };
+    if (ended) return null;
+    // The first call outlived its api request: it is pending, and so is this one.
+    const status = await this.items.steps.get(tenant, episodeId, planned.requestId!);
+    if (status && status.state !== 'failed') return pendingOutcome(episodeId, status);
+    throw new EpisodeServiceError('in_progress', `Step ${JSON.stringify(planned.requestId)} is still executing; send it again shortly (the same request_id is safe).`, {
+      step_id: planned.requestId,
+    });
   }
 
   private async requestGrade(tenant: string, episodeId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger, TrainerFactory } from '../../core/src';
 import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
+import { DEFAULT_STEP_ROUTING } from './config';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
 
@@ -16,6 +17,8 @@ export interface TrainingRuntimeOptions {
   monotonicMs?: () => number;
   /** A running step cannot outlast the invocation by more than this (the deadline a poll reports against). */
   deadlineMarginMs?: number;
+  /** How long an executing step's lease lasts (default TRAINING_STEP_LEASE_MS). */
+  leaseMs?: number;
   logger?: Logger;
   count?: (metric: string, value?: number) => void;
 }
@@ -27,11 +30,19 @@ export interface InvocationInfo {
 }
 
 /**
+ * The lease of a step in the training Lambda: the function's timeout (15 min) plus a margin
+ * (the api's runWithinMs), since Lambda ends an invocation at its timeout: a step still
+ * holding its lease is still running, and a killed one's lease lapses soon after.
+ */
+export const TRAINING_STEP_LEASE_MS = DEFAULT_STEP_ROUTING.runWithinMs;
+
+/**
  * What the training Lambda does with one step event: runs it through the stored service
- * (optimistic locking, request_id replay, checkpoint in S3), keeps the step's record
- * current for polls (running, or failed with the reason), and meters the invocation on the
- * episode: memory × billed duration, the first invocation of a container including its
- * initialisation (Lambda bills the INIT phase too).
+ * (single flight, request_id replay, checkpoint in S3), keeps the step's record current for
+ * polls (running, or failed with the reason), and meters an invocation that executed the
+ * step on the episode: memory × billed duration, the first metered invocation of a
+ * container including its initialisation (Lambda bills the INIT phase too). A replay or a
+ * refusal executed nothing and is not metered.
  */
 export class TrainingRuntime {
   private readonly service: StoredEpisodeService;
@@ -54,14 +65,13 @@ export class TrainingRuntime {
       checkpoints: options.checkpoints,
       trainers: options.trainers,
       clock: this.clock,
+      leaseMs: options.leaseMs ?? TRAINING_STEP_LEASE_MS,
       ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 
   async handle(rawEvent: unknown, invocation: InvocationInfo): Promise<TrainingStepResponse> {
     const started = this.monotonicMs();
-    const initMs = this.pendingInitMs;
-    this.pendingInitMs = 0;
     const event = parseTrainingEvent(rawEvent);
     const base: Pick<StepStatus, 'episode_id' | 'step_id' | 'call_sha256' | 'tool' | 'mode' | 'requested_at'> = {
       episode_id: event.episode_id,
@@ -71,7 +81,7 @@ export class TrainingRuntime {
       mode: event.mode,
       requested_at: event.requested_at,
     };
-    let meter = true;
+    let executed = false;
     try {
       if (event.mode === 'async') {
         if (event.start_by !== undefined && Date.parse(event.start_by) < this.clock().getTime()) {
@@ -82,23 +92,37 @@ export class TrainingRuntime {
         const deadline = new Date(this.clock().getTime() + invocation.getRemainingTimeInMillis() + (this.options.deadlineMarginMs ?? 60_000));
         await this.items.steps.markRunning(event.tenant, event.episode_id, event.request_id, deadline.toISOString());
       }
-      const view = await this.service.step({ tenant: event.tenant, episodeId: event.episode_id, call: event.call, requestId: event.request_id });
+      const view = await this.service.step({
+        tenant: event.tenant,
+        episodeId: event.episode_id,
+        call: event.call,
+        requestId: event.request_id,
+        onExecuting: () => {
+          executed = true;
+        },
+      });
       this.options.count?.(view.replayed ? 'StepsReplayed' : 'StepsExecuted');
       if (view.done && !view.replayed) this.options.count?.('EpisodesEnded');
       return { ok: true, view };
     } catch (error) {
       if (error instanceof EpisodeServiceError) {
-        // The episode is gone: nothing to meter on it (and nothing to record: its items share its key).
-        if (error.code === 'not_found') meter = false;
-        else await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
+        // The episode is gone: nothing to record (its items share its key).
+        if (error.code !== 'not_found') await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
         return serviceErrorResponse(error);
       }
       this.options.count?.('StepFaults');
       await this.fail(event, base, { kind: 'internal', code: 'training_error', message: 'The training function failed while executing the step.' });
       throw error;
     } finally {
-      if (meter) await this.meter(event, invocation, this.monotonicMs() - started + initMs);
+      if (executed) await this.meter(event, invocation, this.monotonicMs() - started + this.takeInitMs());
     }
+  }
+
+  /** The container's initialisation, billed with the first metered invocation. */
+  private takeInitMs(): number {
+    const initMs = this.pendingInitMs;
+    this.pendingInitMs = 0;
+    return initMs;
   }
 
   private async fail(event: TrainingStepEvent, base: Parameters<CloudItems['steps']['markFailed']>[1], failure: StepFailure): Promise<void> {

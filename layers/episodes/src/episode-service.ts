@@ -57,6 +57,8 @@ export interface StepRequest {
   /** Repeating a request_id returns the first execution's stored result. */
   requestId?: string;
   onEpoch?: (progress: EpochProgress) => void;
+  /** Called once this request holds the episode's lease and starts executing (not for a replay or a refusal): what is metered. */
+  onExecuting?: () => void;
 }
 
 /** Episodes created, read and listed: what every interface needs besides steps. */
@@ -78,7 +80,8 @@ export interface EpisodeService extends EpisodeCatalog {
  * Why the service refused a request. The first four are every service's; the others are a
  * deferred step service's (deferred-step-service.ts): the monthly episode quota is used up
  * (details: limit, used, period, resets_at), every training worker is busy (nothing ran),
- * a submitted step failed or missed its deadline without committing.
+ * a submitted step failed or missed its deadline without committing. episode_busy: another
+ * step is executing on the episode (single flight, single-flight.ts); nothing ran.
  */
 export const EPISODE_SERVICE_ERROR_CODES = [
   'not_found',
@@ -88,6 +91,7 @@ export const EPISODE_SERVICE_ERROR_CODES = [
   'episode_quota_exceeded',
   'training_busy',
   'step_failed',
+  'episode_busy',
 ] as const;
 
 export type EpisodeServiceErrorCode = (typeof EPISODE_SERVICE_ERROR_CODES)[number];

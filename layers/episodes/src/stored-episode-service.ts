@@ -1,16 +1,19 @@
 import type { Logger, TrainerFactory } from '../../core/src';
-import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore } from '../../storage/src';
+import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 import { DEFAULT_SWEEP_MIN_AGE_SECONDS, isOrphanCheckpoint } from './checkpoint-sweep';
 import { requireTenant } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
+import { DEFAULT_STEP_LEASE_MS, stepInSingleFlight } from './single-flight';
 import { StepExecutor } from './step-executor';
-import { planStep } from './step-plan';
+import { storableId } from './stored-item';
 import { StoredEpisodeCatalog, type StoredEpisodeCatalogOptions } from './stored-episode-catalog';
 
 export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions {
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
   trainers: TrainerFactory;
+  /** How long an executing step's lease lasts (default DEFAULT_STEP_LEASE_MS): at least the longest step, since a lapsed lease lets a second execution in. */
+  leaseMs?: number;
   /**
    * Where best-effort clean-ups that failed are logged (an orphaned checkpoint stays until
    * sweepCheckpoints), and, at error level, an episode whose checkpoint is unavailable (on
@@ -26,6 +29,9 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
  *  1. read the episode item (strongly consistent), scoped to the tenant;
  *  2. a request_id already stored on the item returns its stored result (no training), and
  *     a call after the episode ended answers episode_over (nothing stored);
+ *  2b. take the episode's lease at the version read (single-flight.ts): while another step
+ *     holds it, the same request waits for its result and any other call is refused with
+ *     episode_busy, so one execution per episode runs at a time;
  *  3. fetch the checkpoint and verify its SHA-256, restore the trainer (a fresh one before
  *     the first step);
  *  4. run the call through the core's executeStep, save the trainer's checkpoint, dispose
@@ -35,7 +41,8 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
  *  7. conditionally replace the item on the version read in 1, with the record, usage,
  *     checkpoint pointer and the step's stored result in the same single-item write;
  *  8. after the commit, delete the superseded checkpoint. A writer that lost in 7 deletes
- *     its own upload and reports a conflict.
+ *     its own upload and reports a conflict (only possible once a lease lapsed). The commit
+ *     replaces the item without the lease; a step that fails releases it.
  *
  * Idempotency is our own conditional-write design rather than Powertools'. Powertools'
  * DynamoDB persistence layer does run on dynalite (probed: its conditional PutItem works;
@@ -53,10 +60,14 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
 export class StoredEpisodeService extends StoredEpisodeCatalog implements EpisodeService {
   private readonly checkpoints: BlobStore;
   private readonly executor: StepExecutor;
+  private readonly leaseMs: number;
+  private readonly logger: Pick<Logger, 'warn'>;
 
   constructor(options: StoredEpisodeServiceOptions) {
     super(options);
     this.checkpoints = options.checkpoints;
+    this.leaseMs = options.leaseMs ?? DEFAULT_STEP_LEASE_MS;
+    this.logger = options.logger ?? console;
     this.executor = new StepExecutor({
       episodes: options.episodes,
       checkpoints: options.checkpoints,
@@ -67,10 +78,26 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
     });
   }
 
+  /** One step in single flight (single-flight.ts): executed holding the episode's lease, released if it fails. */
   async step(request: StepRequest): Promise<StepView> {
-    const plan = await planStep(this.episodes, request);
-    if (plan.kind === 'answer') return plan.view;
-    return this.executor.execute(plan.step, request.onEpoch);
+    return stepInSingleFlight(this.episodes, request, { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs }, async (planned, lease) => {
+      request.onExecuting?.();
+      try {
+        return await this.executor.execute(planned, request.onEpoch);
+      } catch (error) {
+        // Conditional on holding it: after a commit (the item replaced without the lease) this removes nothing.
+        await this.releaseQuietly(planned.episode, lease.holder);
+        throw error;
+      }
+    });
+  }
+
+  private async releaseQuietly(episode: StoredEpisode, holder: string): Promise<void> {
+    try {
+      await this.episodes.releaseLease(episode.tenant, episode.episode_id, holder);
+    } catch (error) {
+      this.logger.warn('Could not release the lease of a failed step; it lapses at its expiry', { episode_id: episode.episode_id, error: String(error) });
+    }
   }
 
   /**

@@ -47,6 +47,7 @@ const SERVICE_ERRORS: Record<EpisodeServiceError['code'], Pick<Failure, 'kind' |
   not_found: { kind: 'not_found', status: 404 },
   conflict: { kind: 'conflict', status: 409 },
   in_progress: { kind: 'in_progress', status: 409 },
+  episode_busy: { kind: 'in_progress', status: 409 },
   invalid_request: { kind: 'invalid', status: 400 },
   episode_quota_exceeded: { kind: 'quota_exceeded', status: 429 },
   training_busy: { kind: 'unavailable', status: 503 },
