@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { StoredEpisodeService } from '../../layers/episodes/src';
+import { StoredEpisodeService, sweepOrphanCheckpoints } from '../../layers/episodes/src';
 import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -119,6 +119,20 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
   };
 }
 
+/**
+ * Removes orphan checkpoints (left by a step killed between its upload and its commit) in
+ * the background at start and says which; a failure only warns.
+ */
+async function sweepAtStart(runtime: LocalRuntime, io: CliIO): Promise<void> {
+  try {
+    const { deleted } = await sweepOrphanCheckpoints(runtime);
+    if (deleted.length === 0) return;
+    io.stderr.write(`removed ${deleted.length} orphan checkpoint${deleted.length === 1 ? '' : 's'} (no episode points to them): ${deleted.join(', ')}\n`);
+  } catch (error) {
+    io.stderr.write(`warning: the start-up sweep of orphan checkpoints failed: ${String(error)}\n`);
+  }
+}
+
 /** Starts the local runtime (persisted under stateDir), the stored service and the server; close() stops all three. */
 export async function startServe(options: ServeOptions, io: CliIO): Promise<ServeHandle> {
   const trainers = await trainerFactoryFor(options.training, io);
@@ -142,6 +156,7 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
     throw error;
   }
   const server = app;
+  const sweeping = sweepAtStart(runtime, io);
   let closing: Promise<void> | null = null;
   return {
     urls: urlsOf(server, options.host),
@@ -152,6 +167,7 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
         try {
           await server.close();
         } finally {
+          await sweeping;
           await runtime.close();
         }
       })();

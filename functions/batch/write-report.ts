@@ -1,5 +1,15 @@
 import type { Context } from 'aws-lambda';
-import { itemsOf, Observability, parseEvent, reportSettingsFromEnv, traceStorage, writeReport, writeReportEventSchema, type WriteReportResult } from '../../layers/cloud/src';
+import {
+  itemsOf,
+  Observability,
+  parseEvent,
+  reportSettingsFromEnv,
+  sweepRunCheckpoints,
+  traceStorage,
+  writeReport,
+  writeReportEventSchema,
+  type WriteReportResult,
+} from '../../layers/cloud/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**
@@ -8,11 +18,15 @@ import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
  * ranked, the score distribution and the baseline agent's score) to REPORTS_BUCKET under
  * REPORTS_PREFIX, then records `until` as the next run's `since`. Costs are estimated with
  * PRICE_* (optional here; the CDK app's defaults otherwise), baselines from BASELINE_SCORES.
+ * Then it sweeps orphan checkpoints (sweepRunCheckpoints: a bounded share of the bucket per
+ * run); a failed sweep is logged and leaves the run successful (the next run tries again).
  */
 export interface WriteReportHandlerDeps {
   storage: Storage;
   env?: NodeJS.ProcessEnv;
   clock?: () => Date;
+  /** The sweep's real clock (S3's LastModified); default Date.now. */
+  now?: () => number;
 }
 
 export type WriteReportHandler = (event: unknown, context?: Context) => Promise<WriteReportResult>;
@@ -26,14 +40,22 @@ export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: O
         resolved = typeof deps === 'function' ? deps(obs) : deps;
         traceStorage(resolved.storage, obs);
       }
-      const { storage, clock } = resolved;
+      const { storage, clock, now } = resolved;
       const input = parseEvent(writeReportEventSchema, event);
+      const items = itemsOf(storage, clock);
       const result = await writeReport(
-        { reports: storage.reports, items: itemsOf(storage, clock), ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
+        { reports: storage.reports, items, ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
         input,
       );
       obs.count('ReportEntries', input.results.length);
       obs.logger.info('report written', { ...result, bucket: storage.reports.bucket });
+      try {
+        const swept = await sweepRunCheckpoints({ episodes: storage.episodes, checkpoints: storage.checkpoints, items, ...(now ? { now } : {}) });
+        obs.count('CheckpointsSwept', swept.deleted.length);
+        obs.logger.info('orphan checkpoints swept', { examined: swept.examined, deleted: swept.deleted.length, keys: swept.deleted.slice(0, 50), complete: swept.cursor === null });
+      } catch (error) {
+        obs.logger.error('the orphan-checkpoint sweep failed; the next run continues it', { error: String(error) });
+      }
       return result;
     });
 }

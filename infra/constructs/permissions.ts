@@ -87,9 +87,22 @@ export function allowObjectsWrite(grantee: iam.IGrantable, access: BucketAccess)
   if (access.key) allowKeyUse(grantee, access.key, 'readwrite');
 }
 
-/** `<bucket ARN>/*`, with the cdk-nag IAM5 finding for exactly this resource acknowledged on the grantee. */
-function objectsOf(grantee: iam.IGrantable, bucket: s3.IBucket): string {
-  const resource = bucket.arnForObjects('*');
+/**
+ * ListBucket on the bucket and DeleteObject on the objects under a key prefix, nothing else
+ * (no read, no write, so no key use): the batch's orphan-checkpoint sweep lists and deletes.
+ */
+export function allowObjectsListDelete(grantee: iam.IGrantable, access: BucketAccess, prefix: string): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [objectsOf(grantee, access.bucket, prefix)] }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }),
+  );
+}
+
+/** `<bucket ARN>/<prefix>*`, with the cdk-nag IAM5 finding for exactly this resource acknowledged on the grantee. */
+function objectsOf(grantee: iam.IGrantable, bucket: s3.IBucket, prefix = ''): string {
+  const resource = bucket.arnForObjects(`${prefix}*`);
   if (Construct.isConstruct(grantee.grantPrincipal)) acknowledgeWildcardResource(grantee.grantPrincipal, resource, 'objectWildcard');
   return resource;
 }

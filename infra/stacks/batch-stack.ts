@@ -3,12 +3,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { defaultBaselineScores } from '../../layers/cloud/src';
-import { TABLE_LAYOUT } from '../../layers/storage/src';
+import { CHECKPOINTS_PREFIX, TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
 import { BatchSchedule } from '../constructs/batch-schedule';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
-import { allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
+import { allowObjectsListDelete, allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
 import { NodeServiceFunction } from '../constructs/service-function';
 import { VendedLogGroup } from '../constructs/vended-log-group';
 import { HANDLER_ENTRIES } from '../paths';
@@ -123,6 +123,8 @@ export class BatchStack extends Stack {
     });
     allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_LAYOUT.indexes.ended.name]));
     allowObjectsReadWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
+    // The orphan-checkpoint sweep (sweepRunCheckpoints): lists the checkpoints and deletes the orphans.
+    allowObjectsListDelete(writeReport.role, data.bucketAccess(data.checkpointsBucket), CHECKPOINTS_PREFIX);
 
     return { findEpisodes: findEpisodes.function, autoSubmit: autoSubmit.function, writeReport: writeReport.function };
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sweepOrphanCheckpoints, type CheckpointSweepResult } from '../../episodes/src';
 import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src';
 import { defaultBaselineScores, type BaselineScores, type Prices } from './config';
 import type { GradeResult } from './grading';
@@ -10,7 +11,8 @@ import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
 /**
  * The batch run's two ends (functions/README.md, "Batch run"): find-episodes picks the
  * episodes ended since the last successful run plus the abandoned active ones;
- * write-report writes the report and the leaderboard and moves the run window on.
+ * write-report writes the report and the leaderboard, moves the run window on and sweeps
+ * orphan checkpoints (a bounded part of the bucket per run).
  */
 
 /** find-episodes' event (Step Functions task input `{"run_id", "started_at", "request"}`). */
@@ -220,5 +222,32 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
   });
   await deps.reports.put(result.leaderboard_key, renderBatchLeaderboardHtml(report), { contentType: 'text/html; charset=utf-8' });
   if (until) await deps.items.batch.advance(until.toISOString(), report.run_id);
+  return result;
+}
+
+/** Checkpoint objects a run examines at most; the next run continues where it stopped. */
+export const MAX_SWEPT_OBJECTS_PER_RUN = 5000;
+
+export interface SweepRunDeps {
+  episodes: EpisodeStore;
+  checkpoints: BlobStore;
+  items: CloudItems;
+  maxObjects?: number;
+  /** The real clock (S3's LastModified is by it); default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * One run's share of the orphan-checkpoint sweep (episodes' sweepOrphanCheckpoints: objects
+ * no episode item points to, older than the safe age), continuing from where the previous
+ * run stopped; after the last key the next run starts over.
+ */
+export async function sweepRunCheckpoints(deps: SweepRunDeps): Promise<CheckpointSweepResult> {
+  const result = await sweepOrphanCheckpoints(deps, {
+    cursor: await deps.items.batch.sweepCursor(),
+    maxObjects: deps.maxObjects ?? MAX_SWEPT_OBJECTS_PER_RUN,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await deps.items.batch.setSweepCursor(result.cursor);
   return result;
 }

@@ -404,6 +404,27 @@ export class BatchStateStore extends TableItems {
       throw error;
     }
   }
+
+  /** Where the batch's bounded checkpoint sweep continues (null: from the first key). */
+  async sweepCursor(): Promise<string | null> {
+    const output = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: BATCH_STATE_KEY, ConsistentRead: true, ProjectionExpression: 'sweep_cursor' }),
+    );
+    const cursor = output.Item?.sweep_cursor;
+    return typeof cursor === 'string' ? cursor : null;
+  }
+
+  async setSweepCursor(cursor: string | null): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: BATCH_STATE_KEY,
+        ...(cursor === null
+          ? { UpdateExpression: 'REMOVE sweep_cursor' }
+          : { UpdateExpression: 'SET sweep_cursor = :cursor', ExpressionAttributeValues: { ':cursor': cursor } }),
+      }),
+    );
+  }
 }
 
 /** The four item kinds over one table. */
