@@ -1,5 +1,6 @@
 import type { EpochProgress } from '../../core/src';
 import type { EpisodeService, StepRequest, StepView, TenantId } from '../../episodes/src';
+import { classifyFailure } from './failure';
 
 /**
  * What the dashboard hears about: episodes created and steps executed by ANY client of this
@@ -21,6 +22,8 @@ export type DashboardEvent =
       step: number | null;
       done: boolean;
       error_code: string | null;
+      /** Why the request failed (the message its caller got); null when ok. */
+      error_message: string | null;
     };
 
 export type DashboardListener = (event: DashboardEvent) => void;
@@ -38,11 +41,20 @@ interface InFlight {
 
 /** Bounded: a step trains at most 20 epochs; this keeps a broken producer from growing memory. */
 const MAX_BUFFERED_EPOCHS = 100;
+/** Episodes whose last request failed, remembered for pages opened later (oldest forgotten first). */
+const MAX_REMEMBERED_FAILURES = 1000;
+/** A failure message is shown, not stored: the dashboard needs its gist. */
+const MAX_ERROR_MESSAGE_LENGTH = 2000;
 
 export class EpisodeEventBus {
   private readonly subscriptions = new Set<Subscription>();
   /** Requests executing now, by run number, with the epochs they reported (replayed to late subscribers). */
   private readonly inFlight = new Map<number, InFlight>();
+  /**
+   * The failed step_ended of episodes whose last request failed (by tenant and episode), so
+   * a page opened after the failure shows it instead of an episode that looks merely running.
+   */
+  private readonly lastFailure = new Map<string, DashboardEvent>();
   private nextRun = 1;
 
   /** Events of one tenant (all its episodes, or one). Returns the unsubscribe function. */
@@ -54,9 +66,10 @@ export class EpisodeEventBus {
     };
   }
 
-  /** The events of steps of this episode executing now (started, then each epoch so far). */
+  /** The events of steps of this episode executing now (started, then each epoch so far), after its last request's failure if it failed. */
   replay(tenant: TenantId, episodeId: string): DashboardEvent[] {
-    const events: DashboardEvent[] = [];
+    const failed = this.lastFailure.get(failureKey(tenant, episodeId));
+    const events: DashboardEvent[] = failed ? [failed] : [];
     for (const run of this.inFlight.values()) {
       if (run.started.tenant === tenant && run.started.episode_id === episodeId) events.push(run.started, ...run.epochs);
     }
@@ -79,7 +92,10 @@ export class EpisodeEventBus {
     else if (event.type === 'epoch') {
       const run = this.inFlight.get(event.run);
       if (run && run.epochs.length < MAX_BUFFERED_EPOCHS) run.epochs.push(event);
-    } else if (event.type === 'step_ended') this.inFlight.delete(event.run);
+    } else if (event.type === 'step_ended') {
+      this.inFlight.delete(event.run);
+      this.rememberOutcome(event);
+    }
     for (const s of [...this.subscriptions]) {
       if (s.tenant !== event.tenant || (s.episodeId !== null && s.episodeId !== event.episode_id)) continue;
       try {
@@ -90,15 +106,29 @@ export class EpisodeEventBus {
     }
   }
 
+  private rememberOutcome(event: Extract<DashboardEvent, { type: 'step_ended' }>): void {
+    const key = failureKey(event.tenant, event.episode_id);
+    this.lastFailure.delete(key);
+    // A refusal because another step is executing says nothing about the episode.
+    if (event.ok || event.error_code === 'in_progress') return;
+    this.lastFailure.set(key, event);
+    if (this.lastFailure.size > MAX_REMEMBERED_FAILURES) this.lastFailure.delete(this.lastFailure.keys().next().value!);
+  }
+
   /** A number identifying one step request while it executes. */
   newRun(): number {
     return this.nextRun++;
   }
 }
 
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'internal_error';
+function failureKey(tenant: TenantId, episodeId: string): string {
+  return JSON.stringify([tenant, episodeId]);
+}
+
+/** A failed request as its caller saw it: the interfaces' code and message (never an internal error's own). */
+function failureOf(error: unknown): { error_code: string; error_message: string } {
+  const failure = classifyFailure(error);
+  return { error_code: failure.code, error_message: failure.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) };
 }
 
 /**
@@ -127,10 +157,10 @@ export function observeEpisodeService(service: EpisodeService, bus: EpisodeEvent
       try {
         view = await service.step({ ...request, onEpoch });
       } catch (error) {
-        bus.publish({ type: 'step_ended', ...base, ok: false, step: null, done: false, error_code: errorCode(error) });
+        bus.publish({ type: 'step_ended', ...base, ok: false, step: null, done: false, ...failureOf(error) });
         throw error;
       }
-      bus.publish({ type: 'step_ended', ...base, ok: true, step: view.step, done: view.done, error_code: view.error?.code ?? null });
+      bus.publish({ type: 'step_ended', ...base, ok: true, step: view.step, done: view.done, error_code: view.error?.code ?? null, error_message: null });
       return view;
     },
   };

@@ -1,4 +1,4 @@
-import { CoreError } from '../../core/src';
+import { CoreError, DatasetUnavailableError } from '../../core/src';
 import { EpisodeServiceError } from '../../episodes/src';
 import { HttpError } from './http-error';
 import { TenantError } from './tenant';
@@ -77,6 +77,10 @@ export function classifyFailure(error: unknown, bodyLimit?: number): Failure {
       return { kind: 'invalid', status: 400, code: error.code, message: error.message, details: { ...error.detail } };
     }
   }
+  if (error instanceof DatasetUnavailableError) {
+    // 503, not 424: the server is missing its own data (not the client's fault, no failed request of theirs), and a later retry may work.
+    return { kind: 'unavailable', status: 503, code: error.code, message: error.message, details: { ...error.detail } };
+  }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
     const { message: fixedMessage, ...mapped } = FASTIFY_ERRORS[fastifyCode];
@@ -102,9 +106,13 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The Retry-After of a refusal every interface sends with 409 and 429: a 429 quota refusal
- * once the quota resets, any other 409 or 429 after a moment (re-read the episode, then retry).
+ * once the quota resets, any other 409 or 429 after a moment (re-read the episode, then retry);
+ * and with a 503 dataset_unavailable, once the server tries the download again.
  */
 export function retryAfterSeconds(failure: Pick<Failure, 'status' | 'details'>, now: Date): number | undefined {
+  // A 503 dataset_unavailable: when the server next tries to download the dataset.
+  const nextAttemptAt = failure.status === 503 ? Date.parse(String(failure.details.next_attempt_at)) : NaN;
+  if (Number.isFinite(nextAttemptAt)) return Math.max(1, Math.ceil((nextAttemptAt - now.getTime()) / 1000));
   if (failure.status !== 409 && failure.status !== 429) return undefined;
   const resetsAt = Date.parse(String(failure.details.resets_at));
   if (Number.isFinite(resetsAt)) return Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000));
