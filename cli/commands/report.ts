@@ -1,6 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseEpisodeRecord } from '../../layers/core/src';
+import { z } from 'zod';
+import { KEY_SAFE_ID_MAX_LENGTH, KEY_SAFE_ID_PATTERN, parseEpisodeRecord } from '../../layers/core/src';
 import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src';
 import { buildEpisodeReport, renderEpisodeReportHtml, type EpisodeReport } from '../../layers/reports/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -56,7 +57,7 @@ export const reportCommand: CliCommand = {
       allowPositionals: true,
     });
     if (positionals.length > 1) throw new UsageError(`expected one episode id, got ${positionals.length}: ${positionals.join(' ')}`);
-    const episodeId = positionals[0];
+    const episodeId = positionals[0] === undefined ? undefined : parseEpisodeId(positionals[0]);
     if (values.record !== undefined && episodeId !== undefined) throw new UsageError('give an episode id or --record <file>, not both');
     if (values.record === undefined && episodeId === undefined) throw new UsageError('give an episode id, or --record <file>');
     if (values.server !== undefined && values['state-dir'] !== undefined) throw new UsageError('--server and --state-dir are two sources; give one');
@@ -78,6 +79,21 @@ export const reportCommand: CliCommand = {
     return 0;
   },
 };
+
+/** Episode ids are key-safe ids (the store keys items by them): anything else names no episode. */
+const episodeIdSchema = z.string().regex(KEY_SAFE_ID_PATTERN);
+
+/** How much of a refused id the message shows. */
+const SHOWN_ID_LENGTH = 40;
+
+function parseEpisodeId(value: string): string {
+  if (episodeIdSchema.safeParse(value).success) return value;
+  const shown = value.length > SHOWN_ID_LENGTH ? `${JSON.stringify(value.slice(0, SHOWN_ID_LENGTH))}… (${value.length} characters)` : JSON.stringify(value);
+  throw new UsageError(
+    `<episode-id> must be an episode id: 1 to ${KEY_SAFE_ID_MAX_LENGTH} characters, letters, digits and . _ : @ = + -, ` +
+      `starting with a letter or digit; got ${shown}`,
+  );
+}
 
 async function writeOutput(out: string | undefined, text: string, io: CliIO): Promise<void> {
   if (out === undefined || out === '-') {
