@@ -43,6 +43,8 @@ export interface ServeHandle {
   urls: ServeUrls;
   stateDir: string;
   trainer: string;
+  /** The data folder the tfjs trainer reads and which datasets it holds (null with the formula trainer). */
+  data: { dataDir: string; datasets: { dataset: string; present: boolean }[] } | null;
   close(): Promise<void>;
 }
 
@@ -148,7 +150,8 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
         error: (message: string, details?: Record<string, unknown>) => io.stderr.write(`error: ${message} ${JSON.stringify(details ?? {})}\n`),
       },
     });
-    app = createServer({ service, logger: options.log ? { level: 'info', stream: io.stderr } : false });
+    // Without --log, errors are still logged: an internal error's answer says "the server log has the details".
+    app = createServer({ service, logger: { level: options.log ? 'info' : 'error', stream: io.stderr } });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -157,11 +160,13 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
   }
   const server = app;
   const sweeping = sweepAtStart(runtime, io);
+  const data = await dataFolderOf(options.training, io.env);
   let closing: Promise<void> | null = null;
   return {
     urls: urlsOf(server, options.host),
     stateDir: options.stateDir,
     trainer: options.training.trainer ?? 'tfjs',
+    data,
     close() {
       closing ??= (async () => {
         try {
@@ -176,10 +181,25 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
   };
 }
 
+/** What the banner says about datasets: the folder the tfjs trainer reads (same resolution as trainerFactoryFor) and what it holds. */
+async function dataFolderOf(training: TrainingOptionValues, env: NodeJS.ProcessEnv): Promise<ServeHandle['data']> {
+  if ((training.trainer ?? 'tfjs') !== 'tfjs') return null;
+  const { datasetPresence } = await import('../../layers/runtime/src');
+  const { dataDir, datasets } = datasetPresence(training['data-dir'] ?? env.ML_TRAINER_DATA_DIR, env);
+  return { dataDir, datasets: datasets.map(({ dataset, present }) => ({ dataset, present })) };
+}
+
+function describeData(data: NonNullable<ServeHandle['data']>): string {
+  const each = data.datasets.map((d) => `${d.dataset} ${d.present ? 'present' : 'missing'}`).join(', ');
+  const missing = data.datasets.some((d) => !d.present) ? '; a missing one is downloaded on first use, or run: ml-trainer datasets fetch --dataset all' : '';
+  return `  Data     ${data.dataDir}  (${each}${missing})`;
+}
+
 function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
   const { urls } = handle;
   if (json) {
-    io.stdout.write(`${JSON.stringify({ ...urls, state_dir: handle.stateDir, trainer: handle.trainer })}\n`);
+    const data = handle.data === null ? {} : { data_dir: handle.data.dataDir, datasets: handle.data.datasets };
+    io.stdout.write(`${JSON.stringify({ ...urls, state_dir: handle.stateDir, trainer: handle.trainer, ...data })}\n`);
     return;
   }
   io.stdout.write(
@@ -189,6 +209,7 @@ function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
       `  MCP      ${urls.mcp}  (Streamable HTTP)`,
       `  REST     ${urls.rest}  (/episodes, /tasks, /tools)`,
       `  Dashboard ${urls.url}/  (episodes, live curves, leaderboard)`,
+      ...(handle.data === null ? [] : [describeData(handle.data)]),
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
