@@ -221,3 +221,22 @@ describe('a reply that cannot be sent closes its socket, never the process', () 
     }
   });
 });
+
+describe("requests Node's HTTP parser refuses, in the interface's body shape", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it('a URL over 16 KiB: 431, REST body under /v1, detail elsewhere', async () => {
+    const query = `?x=${'q'.repeat(20_000)}`;
+    const rest = await http('GET', `${server.base}/v1/tasks${query}`);
+    expect(rest.status).toBe(431);
+    expect(rest.json).toEqual({ error: { code: 'headers_too_large', message: expect.any(String), details: {} } });
+    const openEnv = await http('GET', `${server.base}/health${query}`);
+    expect(openEnv.status).toBe(431);
+    expect(openEnv.json).toEqual({ detail: expect.any(String) });
+    expect((await http('GET', `${server.base}/health`)).status).toBe(200);
+  });
+});

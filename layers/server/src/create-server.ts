@@ -1,6 +1,7 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ID_PARAMETER_MAX_LENGTH } from '../../core/src';
+import { clientErrorHandler } from './client-errors';
 import { dashboardRoutes, withDashboard, type DashboardOptions } from './dashboard-routes';
 import { classifyFailure, retryAfterSeconds } from './failure';
 import { jsonRpcRoutes } from './json-rpc-routes';
@@ -50,6 +51,7 @@ export function createServer(serverOptions: ServerOptions & DashboardOptions): F
     // A path parameter is an id: longer than any id a client may name is a 414, not a route miss.
     routerOptions: { maxParamLength: ID_PARAMETER_MAX_LENGTH },
     frameworkErrors: answerError(ctx),
+    clientErrorHandler: clientErrorHandler(REST_PREFIX),
   });
   app.addHook('onRequest', rejectLongUrl);
 

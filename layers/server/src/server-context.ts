@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { defaultTaskId } from '../../core/src';
+import { defaultTaskId, JSON_MAX_BYTES } from '../../core/src';
 import { immediateSteps, type DeferredStepService, type EpisodeService } from '../../episodes/src';
 import { RecentEpisodes } from './recent-episodes';
 import { SessionCapacity } from './session-capacity';
@@ -41,7 +41,8 @@ export interface ServerContext {
   version: string;
 }
 
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** The wire limit of a JSON document (core's wire-limits.ts), unless configured otherwise. */
+export const DEFAULT_BODY_LIMIT = JSON_MAX_BYTES;
 export const DEFAULT_MAX_SESSIONS = 100;
 export const DEFAULT_MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
 export const DEFAULT_STANDARD_MCP_PATH = '/mcp/v1';

@@ -1,0 +1,28 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * What the server answers a request Node's HTTP parser refused before fastify saw it (headers
+ * or URL over Node's 16 KiB limit: 431; malformed HTTP: 400; a request too slow: 408), in the
+ * same body shape as fastify's answers: the REST API's under `restPrefix`, FastAPI's
+ * `{"detail": ...}` elsewhere. The request line is all that is known of the request.
+ */
+export function clientErrorHandler(restPrefix: string) {
+  return (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    if (!socket.writable) return void socket.destroy(error);
+    const [status, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request line and headers are larger than the server accepts (16 KiB).']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'The request was not received in time.']
+          : [400, 'invalid_request', 'The request is not valid HTTP.'];
+    const requestLine = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 64) : '';
+    const isRest = new RegExp(`^[A-Z]+ ${restPrefix}([/? ]|$)`).test(requestLine);
+    const body = JSON.stringify(isRest ? { error: { code, message, details: {} } } : { detail: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
