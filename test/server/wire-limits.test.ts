@@ -105,6 +105,11 @@ describe('HTTP bodies nested 6000 deep', () => {
     expect(answer.json).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/nested deeper/), data: null } });
   });
 
+  it('a path no route serves: a 4xx in its shape (the REST scope parses its bodies before routing to 404)', async () => {
+    expect(await http('POST', `${server.base}/nowhere`, bomb)).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
+    expect(await http('POST', `${server.base}/v1/nowhere`, bomb)).toMatchObject({ status: 400, json: { error: { code: 'json_too_deep' } } });
+  });
+
   it('standard MCP POST /mcp/v1: 400 with a JSON-RPC -32600 error', async () => {
     const answer = await http('POST', `${server.base}/mcp/v1`, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":${bomb}}`, {
       'content-type': 'application/json',
