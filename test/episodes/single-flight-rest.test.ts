@@ -1,4 +1,5 @@
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
+import { EpisodeEventBus } from '../../layers/server/src/dashboard-events';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { http, startServer, type RunningServer } from '../server/harness';
 import { gatedFactory, instrumentedFactory, type InstrumentedFactory } from './helpers';
@@ -105,3 +106,14 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   if (!condition()) throw new Error('timed out');
 }
+
+describe("the dashboard's memory of an episode's failed request", () => {
+  it('does not count an episode_busy refusal as a failure of the episode', () => {
+    const bus = new EpisodeEventBus();
+    const ended = { type: 'step_ended', tenant: 't', episode_id: 'e', run: 1, tool: 'run_epochs', ok: false, step: null, done: false } as const;
+    bus.publish({ ...ended, error_code: 'episode_busy', error_message: 'Episode e is executing another step; nothing ran.' });
+    expect(bus.replay('t', 'e')).toEqual([]);
+    bus.publish({ ...ended, run: 2, error_code: 'internal_error', error_message: 'failed' });
+    expect(bus.replay('t', 'e')).toHaveLength(1);
+  });
+});

@@ -110,7 +110,7 @@ export class EpisodeEventBus {
     const key = failureKey(event.tenant, event.episode_id);
     this.lastFailure.delete(key);
     // A refusal because another step is executing says nothing about the episode.
-    if (event.ok || event.error_code === 'in_progress') return;
+    if (event.ok || event.error_code === 'in_progress' || event.error_code === 'episode_busy') return;
     this.lastFailure.set(key, event);
     if (this.lastFailure.size > MAX_REMEMBERED_FAILURES) this.lastFailure.delete(this.lastFailure.keys().next().value!);
   }
