@@ -56,8 +56,10 @@ describe('JSON-RPC error codes', () => {
     expect(parse.json).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.stringMatching(/^Parse error/), data: null } });
     expect((await rpc(server, [request('tools/list')])).json.error.code).toBe(-32700);
     expect((await rpc(server, '')).json.error.code).toBe(-32700);
-    // Content type does not matter to JSON-RPC.
-    expect((await rpc(server, JSON.stringify(request('tools/list')), { 'content-type': 'text/plain' })).json.result.tools).toHaveLength(6);
+    // JSON-RPC over HTTP takes application/json only: a text/plain POST is what any web page may send without asking (issue 12).
+    const plain = await rpc(server, JSON.stringify(request('tools/list')), { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(plain.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('application/json') } });
   });
 
   it('-32600 invalid request: bad envelope, extra keys, params not an object', async () => {

@@ -8,6 +8,7 @@ import { jsonRpcRoutes } from './json-rpc-routes';
 import { standardMcpRoutes } from './mcp-stream-routes';
 import { openEnvHttpRoutes } from './openenv-http-routes';
 import { openEnvWebSocketRoutes } from './openenv-ws-routes';
+import { requestGuard } from './request-guard';
 import { restRoutes, sendRestError } from './rest-routes';
 import { serverContext, type ServerContext, type ServerOptions } from './server-context';
 import { rejectLongUrl } from './url-limit';
@@ -35,7 +36,6 @@ function answerError(ctx: ServerContext) {
   };
 }
 
-
 /**
  * The HTTP server: OpenEnv (HTTP, WebSocket /ws, JSON-RPC /mcp), standard MCP (Streamable
  * HTTP) and the REST API /v1, all adapters over one EpisodeService. Not listening yet:
@@ -54,6 +54,8 @@ export function createServer(serverOptions: ServerOptions & DashboardOptions): F
     clientErrorHandler: clientErrorHandler(REST_PREFIX),
   });
   app.addHook('onRequest', rejectLongUrl);
+  // Host, Origin and JSON-RPC content type, before any route (WebSocket upgrades included): request-guard.ts.
+  app.addHook('onRequest', requestGuard({ allow: ctx.allow, jsonPostPaths: ['/mcp', ctx.standardMcpPath] }));
 
   app.register(websocket, { options: { maxPayload: ctx.bodyLimit } });
 

@@ -4,12 +4,15 @@ import { classifyFailure } from './failure';
 import { handleJsonRpcText, JSON_RPC, type JsonRpcContext } from './json-rpc';
 import { useTextBodies } from './json-body';
 import { jsonRpcWebSocketHandler } from './openenv-ws-routes';
+import { RequestRefused } from './request-guard';
 import type { ServerContext } from './server-context';
 
 /**
- * POST /mcp: one JSON-RPC request, one response, always HTTP 200 (as OpenEnv), whatever
- * the body's content type; a body over the limit is the one exception (413, with a
- * JSON-RPC error body). GET /mcp upgrades to the JSON-RPC WebSocket.
+ * POST /mcp: one JSON-RPC request (Content-Type application/json), one response, always
+ * HTTP 200 (as OpenEnv); the exceptions keep their HTTP status, with a JSON-RPC error body:
+ * a body over the limit (413) and a request refused before the route (request-guard.ts: 403
+ * for a foreign Host or Origin, 415 for another content type). GET /mcp upgrades to the
+ * JSON-RPC WebSocket.
  */
 export async function jsonRpcRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   useTextBodies(app);
@@ -17,7 +20,8 @@ export async function jsonRpcRoutes(app: FastifyInstance, ctx: ServerContext): P
     const failure = classifyFailure(error, ctx.bodyLimit);
     if (failure.kind === 'internal') request.log.error({ err: error }, 'JSON-RPC request failed');
     const code = failure.kind === 'internal' ? JSON_RPC.INTERNAL_ERROR : JSON_RPC.INVALID_REQUEST;
-    return reply.status(failure.kind === 'too_large' ? 413 : 200).send({ jsonrpc: '2.0', id: null, error: { code, message: failure.message, data: null } });
+    const status = failure.kind === 'too_large' || error instanceof RequestRefused ? failure.status : 200;
+    return reply.status(status).send({ jsonrpc: '2.0', id: null, error: { code, message: failure.message, data: null } });
   });
 
   app.route({

@@ -7,6 +7,7 @@ import { classifyFailure } from './failure';
 import { useJsonBodies } from './json-body';
 import { buildMcpServer, type McpEpisodeState } from './mcp-stream-server';
 import type { ServerContext } from './server-context';
+import { sdkAllowLists } from './allow-lists';
 
 /**
  * Standard MCP over the Streamable HTTP transport (POST for requests, GET for the
@@ -76,6 +77,9 @@ export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext
       onsessioninitialized: (id) => {
         if (session) sessions.set(id, session);
       },
+      // The SDK's own DNS-rebinding check, with the lists request-guard.ts applies to every route.
+      enableDnsRebindingProtection: true,
+      ...sdkAllowLists(ctx.allow, request.raw.socket.localPort ?? 80),
     });
     let released = false;
     const release = () => {

@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { defaultTaskId, JSON_MAX_BYTES } from '../../core/src';
 import { immediateSteps, type DeferredStepService, type EpisodeService } from '../../episodes/src';
+import { allowListsSchema, type AllowLists } from './allow-lists';
 import { RecentEpisodes } from './recent-episodes';
 import { SessionCapacity } from './session-capacity';
 import { headerTenantResolver, type TenantResolver } from './tenant';
@@ -20,6 +21,13 @@ export interface ServerOptions {
   maxSessions?: number;
   /** A standard MCP session idle this long is closed; default 30 minutes. */
   mcpSessionIdleMs?: number;
+  /**
+   * Host header names accepted besides the loopback names (127.0.0.1, localhost, [::1]) on
+   * the port a request arrives on: `name` (any port) or `name:port`. Default none.
+   */
+  allowedHosts?: readonly string[];
+  /** Origins (`scheme://host[:port]`) whose pages may call the server besides its own; default none. */
+  allowedOrigins?: readonly string[];
   /** Where standard MCP (Streamable HTTP) is served; default /mcp/v1. */
   standardMcpPath?: string;
   /** GET /metadata's version; default the package version. */
@@ -35,6 +43,8 @@ export interface ServerContext {
   bodyLimit: number;
   defaultTaskId: string;
   capacity: SessionCapacity;
+  /** The Host and Origin headers the server answers besides its own (request-guard.ts). */
+  allow: AllowLists;
   recent: RecentEpisodes;
   mcpSessionIdleMs: number;
   standardMcpPath: string;
@@ -56,6 +66,7 @@ export function serverContext(options: ServerOptions): ServerContext {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     defaultTaskId: options.defaultTaskId ?? defaultTaskId(),
     capacity: new SessionCapacity(options.maxSessions ?? DEFAULT_MAX_SESSIONS),
+    allow: allowListsSchema.parse({ hosts: options.allowedHosts ?? [], origins: options.allowedOrigins ?? [] }),
     recent: new RecentEpisodes(),
     mcpSessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_MS,
     standardMcpPath: options.standardMcpPath ?? DEFAULT_STANDARD_MCP_PATH,
