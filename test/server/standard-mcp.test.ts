@@ -145,7 +145,7 @@ describe('standard MCP behaviour', () => {
   });
 
   it('closes sessions left idle (a client gone without DELETE)', async () => {
-    const quick = await startServer({ mcpSessionIdleMs: 50 });
+    const quick = await startServer({ sessionIdleMs: 50 });
     try {
       const { client, transport } = await connect(quick);
       const sessionId = transport.sessionId!;

@@ -7,6 +7,7 @@ import { classifyFailure } from './failure';
 import { useJsonBodies } from './json-body';
 import { buildMcpServer, type McpEpisodeState } from './mcp-stream-server';
 import type { ServerContext } from './server-context';
+import type { SessionLease } from './session-capacity';
 import { sdkAllowLists } from './allow-lists';
 
 /**
@@ -19,12 +20,11 @@ interface StreamSession {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   state: McpEpisodeState;
-  lastSeen: number;
-  busy: number;
+  lease: SessionLease;
 }
 
-function rpcError(reply: FastifyReply, status: number, code: number, message: string) {
-  return reply.status(status).send({ jsonrpc: '2.0', error: { code, message }, id: null });
+function rpcError(reply: FastifyReply, status: number, code: number, message: string, data?: Record<string, unknown>) {
+  return reply.status(status).send({ jsonrpc: '2.0', error: { code, message, ...(data === undefined ? {} : { data }) }, id: null });
 }
 
 export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -38,41 +38,26 @@ export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext
     return rpcError(reply, failure.status, code, failure.message);
   });
 
-  const sweep = setInterval(
-    () => {
-      const now = Date.now();
-      for (const session of sessions.values()) {
-        if (session.busy === 0 && now - session.lastSeen > ctx.mcpSessionIdleMs) void session.transport.close();
-      }
-    },
-    Math.min(ctx.mcpSessionIdleMs, 60_000),
-  );
-  sweep.unref();
-
   app.addHook('preClose', async () => {
-    clearInterval(sweep);
     await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
   });
 
   async function serve(session: StreamSession, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    session.busy += 1;
-    session.lastSeen = Date.now();
     reply.hijack();
-    try {
-      await session.transport.handleRequest(request.raw, reply.raw, request.body);
-    } finally {
-      session.busy -= 1;
-      session.lastSeen = Date.now();
-    }
+    await session.lease.run(() => session.transport.handleRequest(request.raw, reply.raw, request.body));
   }
 
   async function open(request: FastifyRequest, reply: FastifyReply, tenant: string): Promise<void> {
-    if (!ctx.capacity.acquire()) {
-      return void rpcError(reply, 503, -32000, `Server at capacity: ${ctx.capacity.activeSessions}/${ctx.capacity.max} sessions active.`);
+    let transport: StreamableHTTPServerTransport | undefined;
+    // The capacity may close this session later (idle, or to make room): the client then gets 404 and initializes again.
+    const admission = ctx.capacity.admit(tenant, () => void transport?.close());
+    if (!admission.admitted) {
+      const { message, ...counts } = admission.refusal;
+      return void rpcError(reply, 503, -32000, message, counts);
     }
     const state: McpEpisodeState = { tenant, episodeId: null };
     let session: StreamSession | undefined;
-    const transport = new StreamableHTTPServerTransport({
+    transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         if (session) sessions.set(id, session);
@@ -81,24 +66,21 @@ export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext
       enableDnsRebindingProtection: true,
       ...sdkAllowLists(ctx.allow, request.raw.socket.localPort ?? 80),
     });
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      ctx.capacity.release();
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+    const opened = transport;
+    opened.onclose = () => {
+      admission.lease.release();
+      if (opened.sessionId !== undefined) sessions.delete(opened.sessionId);
     };
-    transport.onclose = release;
     const server = buildMcpServer(ctx, state, request.log);
-    session = { transport, server, state, lastSeen: Date.now(), busy: 0 };
+    session = { transport: opened, server, state, lease: admission.lease };
     try {
-      await server.connect(transport);
+      await server.connect(opened);
       await serve(session, request, reply);
     } finally {
       // An initialize that failed (bad headers, bad version, a fault) leaves no session and no slot behind.
-      if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) {
+      if (opened.sessionId === undefined || !sessions.has(opened.sessionId)) {
         await server.close().catch(() => undefined);
-        release();
+        opened.onclose?.();
       }
     }
   }

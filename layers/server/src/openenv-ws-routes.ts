@@ -8,6 +8,7 @@ import { isWsFrameType, parseAction, resetKwargsSchema, wsFrameSchemas } from '.
 import { OpenEnvSession } from './openenv-session';
 import { describeErrors, pydanticErrors, type PydanticError } from './pydantic-errors';
 import type { ServerContext } from './server-context';
+import type { CapacityRefusal } from './session-capacity';
 import { errorFrame, runConnection, type FrameReply } from './websocket-connection';
 
 /**
@@ -16,11 +17,8 @@ import { errorFrame, runConnection, type FrameReply } from './websocket-connecti
  * WebSocket /mcp: bare JSON-RPC frames against one session per connection (§6).
  */
 
-function capacityFrame(active: number, max: number): Record<string, unknown> {
-  return errorFrame('CAPACITY_REACHED', `Server at capacity: ${active}/${max} sessions active. Cannot accept new connections.`, {
-    active_sessions: active,
-    max_sessions: max,
-  });
+function capacityFrame({ message, active_sessions, max_sessions }: CapacityRefusal): Record<string, unknown> {
+  return errorFrame('CAPACITY_REACHED', message, { active_sessions, max_sessions });
 }
 
 function validationFrame(message: string, errors: PydanticError[]): Record<string, unknown> {
@@ -115,7 +113,7 @@ export function jsonRpcWebSocketHandler(ctx: ServerContext) {
           return { jsonrpc: '2.0', id: null, error: { code: -32603, message: classifyFailure(error).message, data: null } };
         },
       },
-      (active, max) => ({ jsonrpc: '2.0', id: null, error: { code: -32000, message: `Server at capacity: ${active}/${max} sessions active.`, data: { active_sessions: active, max_sessions: max } } }),
+      ({ message, active_sessions, max_sessions }) => ({ jsonrpc: '2.0', id: null, error: { code: -32000, message, data: { active_sessions, max_sessions } } }),
     );
   };
 }

@@ -17,10 +17,12 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** The task of a reset (or session) that names none; default the registry's defaultTaskId(), as the reference. */
   defaultTaskId?: string;
-  /** Live WebSocket connections plus standard MCP sessions; default 100. */
+  /** Live WebSocket connections plus standard MCP sessions, all tenants together; default 100. */
   maxSessions?: number;
-  /** A standard MCP session idle this long is closed; default 30 minutes. */
-  mcpSessionIdleMs?: number;
+  /** The same, per tenant (at the limit, the tenant's oldest idle session makes room); default 32. */
+  maxSessionsPerTenant?: number;
+  /** A standard MCP session or WebSocket connection idle this long is closed; default 30 minutes. */
+  sessionIdleMs?: number;
   /**
    * Host header names accepted besides the loopback names (127.0.0.1, localhost, [::1]) on
    * the port a request arrives on: `name` (any port) or `name:port`. Default none.
@@ -46,7 +48,6 @@ export interface ServerContext {
   /** The Host and Origin headers the server answers besides its own (request-guard.ts). */
   allow: AllowLists;
   recent: RecentEpisodes;
-  mcpSessionIdleMs: number;
   standardMcpPath: string;
   version: string;
 }
@@ -54,7 +55,8 @@ export interface ServerContext {
 /** The wire limit of a JSON document (core's wire-limits.ts), unless configured otherwise. */
 export const DEFAULT_BODY_LIMIT = JSON_MAX_BYTES;
 export const DEFAULT_MAX_SESSIONS = 100;
-export const DEFAULT_MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
+export const DEFAULT_MAX_SESSIONS_PER_TENANT = 32;
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
 export const DEFAULT_STANDARD_MCP_PATH = '/mcp/v1';
 export const SERVER_VERSION = '0.1.0';
 
@@ -65,10 +67,13 @@ export function serverContext(options: ServerOptions): ServerContext {
     resolveTenant: options.tenantFromRequest ?? headerTenantResolver,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     defaultTaskId: options.defaultTaskId ?? defaultTaskId(),
-    capacity: new SessionCapacity(options.maxSessions ?? DEFAULT_MAX_SESSIONS),
+    capacity: new SessionCapacity({
+      max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      perTenant: options.maxSessionsPerTenant ?? DEFAULT_MAX_SESSIONS_PER_TENANT,
+      idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    }),
     allow: allowListsSchema.parse({ hosts: options.allowedHosts ?? [], origins: options.allowedOrigins ?? [] }),
     recent: new RecentEpisodes(),
-    mcpSessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_MS,
     standardMcpPath: options.standardMcpPath ?? DEFAULT_STANDARD_MCP_PATH,
     version: options.version ?? SERVER_VERSION,
   };

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { TenantId } from '../../episodes/src';
 import { classifyFailure } from './failure';
 import type { ServerContext } from './server-context';
+import type { CapacityRefusal, SessionLease } from './session-capacity';
 
 /** What a frame handler returns: a reply to send, or null for none (a `close` frame). */
 export type FrameReply = Record<string, unknown> | null;
@@ -19,8 +20,8 @@ export function errorFrame(code: string, message: string, extra: Record<string, 
 }
 
 /**
- * Runs one WebSocket session: takes a capacity slot (or answers CAPACITY_REACHED and
- * closes), resolves the tenant from the upgrade request (or answers SESSION_ERROR and
+ * Runs one WebSocket session: resolves the tenant from the upgrade request (or answers
+ * SESSION_ERROR and closes), takes a capacity slot for it (or answers CAPACITY_REACHED and
  * closes), then handles frames strictly in order with exactly one reply each. Listeners
  * are attached synchronously so that no frame is lost while the tenant resolves.
  */
@@ -29,7 +30,7 @@ export function runConnection(
   request: FastifyRequest,
   ctx: ServerContext,
   handlers: ConnectionHandlers,
-  capacityError: (active: number, max: number) => Record<string, unknown>,
+  capacityError: (refusal: CapacityRefusal) => Record<string, unknown>,
 ): void {
   // Every reply goes through here: a reply that cannot be serialized or sent closes this one socket, never the process.
   const send = (frame: Record<string, unknown>) => {
@@ -41,21 +42,13 @@ export function runConnection(
       closeOnFault(socket);
     }
   };
-  if (!ctx.capacity.acquire()) {
-    send(capacityError(ctx.capacity.activeSessions, ctx.capacity.max));
-    socket.close(1013, 'server at capacity');
-    return;
-  }
-  let released = false;
-  const release = () => {
-    if (!released) ctx.capacity.release();
-    released = true;
-  };
-  socket.on('close', release);
   socket.on('error', (error) => request.log.warn({ err: error }, 'WebSocket error'));
 
   const tenant = Promise.resolve().then(() => ctx.resolveTenant(request));
-  let queue: Promise<unknown> = tenant.catch((error) => {
+  let lease: SessionLease | null = null;
+  let queue: Promise<unknown> = tenant.then((owner) => {
+    lease = admitConnection(socket, owner, ctx, (refusal) => send(capacityError(refusal)));
+  }, (error) => {
     const failure = classifyFailure(error);
     send(errorFrame('SESSION_ERROR', failure.message));
     if (socket.readyState === socket.OPEN) socket.close(1008, 'no tenant');
@@ -65,10 +58,11 @@ export function runConnection(
     const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
     queue = queue
       .then(async () => {
-        if (socket.readyState !== socket.OPEN) return;
+        const slot = lease;
+        if (socket.readyState !== socket.OPEN || slot === null) return;
         let reply: FrameReply;
         try {
-          reply = await handlers.onFrame(text, await tenant);
+          reply = await slot.run(async () => handlers.onFrame(text, await tenant));
         } catch (error) {
           reply = handlers.onFault(error);
         }
@@ -89,4 +83,20 @@ function closeOnFault(socket: WebSocket): void {
   } catch {
     socket.terminate();
   }
+}
+
+/** Takes the tenant's session slot for this connection (which the capacity may close when idle), or refuses and closes it. */
+function admitConnection(socket: WebSocket, tenant: TenantId, ctx: ServerContext, refuse: (refusal: CapacityRefusal) => void): SessionLease | null {
+  const admission = ctx.capacity.admit(tenant, (reason) =>
+    socket.close(1001, reason === 'evicted' ? 'idle session closed to make room for another' : 'idle session expired'),
+  );
+  if (!admission.admitted) {
+    refuse(admission.refusal);
+    if (socket.readyState === socket.OPEN) socket.close(1013, 'at capacity');
+    return null;
+  }
+  const { lease } = admission;
+  if (socket.readyState === socket.CLOSED) lease.release();
+  else socket.on('close', () => lease.release());
+  return lease;
 }
