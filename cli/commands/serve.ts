@@ -6,6 +6,7 @@ import { StoredEpisodeService, sweepOrphanCheckpoints } from '../../layers/episo
 import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { UsageError, type CliCommand, type CliIO } from '../command';
+import { parseServeAccess, SERVE_ACCESS_OPTIONS, SERVE_ACCESS_OPTIONS_HELP, type ServeAccess, type ServeAccessValues } from '../serve-access-options';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 
 const HELP = `Usage: ml-trainer serve [--host 127.0.0.1] [--port 8000] [--state-dir <dir>] [options]
@@ -18,7 +19,8 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
   --host <address>         the address to listen on (default 127.0.0.1; 0.0.0.0 exposes it
-                           to the network: there is no authentication)
+                           to the network: there is no authentication; needs --allow-host)
+${SERVE_ACCESS_OPTIONS_HELP}
   --port <N>               the port (default 8000; 0 picks a free one)
   --state-dir <dir>        where episodes are stored (default: $ML_TRAINER_HOME/state, else
                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
@@ -30,7 +32,7 @@ ${TRAINING_OPTIONS_HELP}
 
 The tenant of a request is its x-tenant-id header (default "local").`;
 
-interface ServeValues extends TrainingOptionValues {
+interface ServeValues extends TrainingOptionValues, ServeAccessValues {
   host?: string;
   port?: string;
   'state-dir'?: string;
@@ -85,6 +87,8 @@ export interface ServeOptions {
   training: TrainingOptionValues;
   /** Log every request to stderr. */
   log: boolean;
+  /** Allowed hosts and origins, session limits (serve-access-options.ts). */
+  access: ServeAccess;
 }
 
 /** The command line as options; --json only changes how the URLs are printed. */
@@ -99,6 +103,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
       log: { type: 'boolean' },
       json: { type: 'boolean' },
       ...TRAINING_OPTIONS,
+      ...SERVE_ACCESS_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
@@ -109,13 +114,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
   if (values.trainer !== undefined && values.trainer !== 'tfjs' && values.trainer !== 'formula') {
     throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(values.trainer)}`);
   }
+  const host = values.host ?? '127.0.0.1';
   return {
     options: {
-      host: values.host ?? '127.0.0.1',
+      host,
       port: parsePort(values.port),
       stateDir: values['state-dir'] ?? values['data-dir-state'] ?? defaultStateDir(env),
       training: { 'data-dir': values['data-dir'], 'allow-unverified-data': values['allow-unverified-data'], trainer: values.trainer },
       log: values.log ?? false,
+      access: parseServeAccess(values, host),
     },
     json: values.json ?? false,
   };
@@ -151,7 +158,7 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
       },
     });
     // Without --log, errors are still logged: an internal error's answer says "the server log has the details".
-    app = createServer({ service, logger: { level: options.log ? 'info' : 'error', stream: io.stderr } });
+    app = createServer({ service, ...options.access, logger: { level: options.log ? 'info' : 'error', stream: io.stderr } });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app?.close().catch(() => undefined);

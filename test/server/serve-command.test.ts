@@ -83,6 +83,7 @@ describe('ml-trainer serve', () => {
       stateDir: '/srv/mlt/state',
       training: { 'data-dir': undefined, 'allow-unverified-data': undefined, trainer: undefined },
       log: false,
+      access: { allowedHosts: [], allowedOrigins: [] },
     });
     expect(defaultStateDir({ XDG_DATA_HOME: '/xdg' })).toBe('/xdg/ml-trainer/state');
     expect(() => parseServeArgs(['--port', 'eighty'], {})).toThrow(UsageError);
