@@ -83,4 +83,33 @@ describe('the single-flight lease of an episode item (EpisodeStore on dynalite)'
     expect(await store.releaseLease(TENANT, 'ep-lapse', 'crashed')).toBe(false);
     expect((await store.readLease(TENANT, 'ep-lapse'))!.lease!.holder).toBe('next');
   });
+
+  it('is renewed only by its holder while it is live: a lapsed or taken lease stays as it is', async () => {
+    const stored = episode('ep-renew');
+    await store.insert(store.prepare(stored));
+    await store.acquireLease(TENANT, 'ep-renew', 0, claim('holder-1'), 30_000);
+    clock.advance(20_000);
+    const renewed = await store.renewLease(TENANT, 'ep-renew', 'holder-1', 30_000);
+    expect(renewed).toEqual({ expires_at: new Date(clock().getTime() + 30_000).toISOString() });
+    // Renewed past the first expiry: still held, the version and the episode untouched.
+    clock.advance(20_000);
+    expect(await store.readLease(TENANT, 'ep-renew')).toEqual({ version: 0, lease: { ...claim('holder-1'), expires_at: renewed!.expires_at } });
+    expect(await store.acquireLease(TENANT, 'ep-renew', 0, claim('holder-2'), 30_000)).toHaveProperty('refused');
+    expect(await store.renewLease(TENANT, 'ep-renew', 'holder-2', 30_000)).toBeNull();
+    expect(await store.get(TENANT, 'ep-renew')).toEqual(stored);
+
+    // Renewals stop: it lapses, and its holder cannot revive it, neither before nor after another step takes it.
+    clock.advance(10_000);
+    expect(await store.renewLease(TENANT, 'ep-renew', 'holder-1', 30_000)).toBeNull();
+    expect(await store.readLease(TENANT, 'ep-renew')).toEqual({ version: 0, lease: null });
+    expect(await store.acquireLease(TENANT, 'ep-renew', 0, claim('holder-2'), 30_000)).toHaveProperty('acquired');
+    expect(await store.renewLease(TENANT, 'ep-renew', 'holder-1', 30_000)).toBeNull();
+    expect((await store.readLease(TENANT, 'ep-renew'))!.lease!.holder).toBe('holder-2');
+
+    // After a commit (the item replaced without a lease) a late renewal adds nothing back.
+    await store.commit(store.prepare({ ...stored, version: 1, commit_id: 'holder-2' }), 0);
+    expect(await store.renewLease(TENANT, 'ep-renew', 'holder-2', 30_000)).toBeNull();
+    expect(await store.readLease(TENANT, 'ep-renew')).toEqual({ version: 1, lease: null });
+    expect(await store.renewLease(TENANT, 'ep-missing', 'holder-2', 30_000)).toBeNull();
+  });
 });

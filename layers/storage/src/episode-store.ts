@@ -360,6 +360,34 @@ export class EpisodeStore {
     }
   }
 
+  /**
+   * Extends `holder`'s lease to durationMs from now (by this store's clock) if it still holds
+   * a live one: the heartbeat of an executing step. Null when it does not (released, replaced
+   * by a commit, lapsed, or taken by another step after it lapsed): a lapsed lease is void
+   * even if nobody took it yet, so the step must not count on it.
+   */
+  async renewLease(tenant: string, episodeId: string, holder: string, durationMs: number): Promise<{ expires_at: string } | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
+    const now = this.clock();
+    const expiresAt = new Date(now.getTime() + durationMs).toISOString();
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: episodeKey(tenant, episodeId),
+          UpdateExpression: 'SET #lease.#expires = :expires',
+          ConditionExpression: '#lease.#holder = :holder AND #lease.#expires > :now',
+          ExpressionAttributeNames: { '#lease': TABLE_LAYOUT.leaseAttribute, '#holder': 'holder', '#expires': 'expires_at' },
+          ExpressionAttributeValues: { ':holder': holder, ':now': now.toISOString(), ':expires': expiresAt },
+        }),
+      );
+      return { expires_at: expiresAt };
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
   /** The episode's version and live lease, reading only those (strongly consistent); null when the episode is gone. */
   async readLease(tenant: string, episodeId: string): Promise<EpisodeLeaseState | null> {
     if (!isValidId(tenant) || !isValidId(episodeId)) return null;
