@@ -56,6 +56,20 @@ describe('WebSocket frames nested 5000 deep', () => {
     client.close();
   });
 
+  it('an error frame repeats at most a bounded part of a long input (field value, frame type, method name)', async () => {
+    const long = 'z'.repeat(30_000);
+    const ws = await FrameClient.connect(`${server.wsBase}/ws`);
+    for (const frame of [{ type: 'reset', data: { seed: long } }, { type: long }, { type: 'mcp', data: { jsonrpc: '2.0', id: 1, method: long } }]) {
+      ws.sendRaw(JSON.stringify(frame));
+      expect(JSON.stringify(await ws.next()).length).toBeLessThan(1000);
+    }
+    ws.close();
+    const mcp = await FrameClient.connect(`${server.wsBase}/mcp`);
+    const unknownSession = await mcp.request({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { session_id: 's'.repeat(255), [long]: 1 } });
+    expect(JSON.stringify(unknownSession).length).toBeLessThan(1000);
+    mcp.close();
+  });
+
   it('a frame one level within the limit is parsed (then validated as usual)', async () => {
     const client = await FrameClient.connect(`${server.wsBase}/ws`);
     // frame > data > seed > JSON_MAX_DEPTH - 2 levels: exactly the limit.
