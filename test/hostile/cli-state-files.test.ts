@@ -45,12 +45,12 @@ async function directoryState(dir: string): Promise<string> {
 let caseNumber = 0;
 
 /** Copies the valid state directory, writes the episode.json text given, runs one step on it. */
-async function stepOn(episodeJson: string, iface: string, mustRefuse: boolean): Promise<void> {
+async function stepOn(episodeJson: string, iface: string, mustRefuse: boolean, edit?: string): Promise<void> {
   const dir = join(root, `case-${caseNumber++}`);
   await cp(valid, dir, { recursive: true });
   await writeFile(join(dir, 'episode.json'), episodeJson);
   const before = await directoryState(dir);
-  const request = `episode.json ${clip(episodeJson, 400)}`;
+  const request = edit === undefined ? `episode.json ${clip(episodeJson, 400)}` : `episode.json with ${edit}`;
   let outcome: CaseOutcome;
   try {
     const result = await runCli(['step', '--state-dir', dir, '--trainer', 'formula', '--json', '--action', '{"tool":"get_training_status"}']);
@@ -82,14 +82,14 @@ describe('hostile input: CLI state files (ml-trainer step --state-dir)', () => {
   it('an impossible record (steps over the limit, negative or fractional counts, a checkpoint outside the directory) is always refused', async () => {
     const record = saved.record as Record<string, HostileValue>;
     const impossible = fc.oneof(
-      fc.oneof(fc.integer({ min: 16, max: 1_000_000 }), fc.integer({ max: -1 }), fc.constantFrom(1.5, 2 ** 53, -0.5)).map((n) => ({ ...saved, record: { ...record, step_count: n } })),
-      fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(0.5, 1e308, 101)).map((n) => ({ ...saved, record: { ...record, budget_used: n } })),
-      fc.constantFrom('../outside.bin', '../valid/episode.json', '/etc/passwd', 'sub/../../x.bin', '..', '', '.').map((file) => ({ ...saved, checkpoint_file: file })),
-      fc.constantFrom<HostileValue>(null, 0, 'x', [], {}).map((v) => ({ ...saved, record: v })),
+      fc.oneof(fc.integer({ min: 16, max: 1_000_000 }), fc.integer({ max: -1 }), fc.constantFrom(1.5, 2 ** 53, -0.5)).map((n) => ({ edit: `record.step_count = ${n}`, episode: { ...saved, record: { ...record, step_count: n } } })),
+      fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(0.5, 1e308, 101)).map((n) => ({ edit: `record.budget_used = ${n}`, episode: { ...saved, record: { ...record, budget_used: n } } })),
+      fc.constantFrom('../outside.bin', '../valid/episode.json', '/etc/passwd', 'sub/../../x.bin', '..', '', '.').map((file) => ({ edit: `checkpoint_file = ${JSON.stringify(file)}`, episode: { ...saved, checkpoint_file: file } })),
+      fc.constantFrom<HostileValue>(null, 0, 'x', [], {}).map((v) => ({ edit: `record = ${JSON.stringify(v)}`, episode: { ...saved, record: v } })),
     );
     await holds(
-      fc.asyncProperty(impossible, async (episode) => {
-        await stepOn(toJsonText(episode), 'CLI impossible state files', true);
+      fc.asyncProperty(impossible, async ({ edit, episode }) => {
+        await stepOn(toJsonText(episode), 'CLI impossible state files', true, edit);
       }),
       settings(60),
     );

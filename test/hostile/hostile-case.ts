@@ -23,6 +23,22 @@ export function forgetStoredState(): void {
   knownState = null;
 }
 
+/** The last case run, named when the process turns out to have died after answering it. */
+let lastSummary = '(none yet)';
+
+/**
+ * A process that died after the last case's health request (e.g. while logging an error it
+ * had already answered): counted as that case's crash, restarted, reported.
+ */
+export async function reviveIfDead(iface: string, env: { server: ServerProcess }): Promise<void> {
+  if (!env.server.dead) return;
+  const outcome: CaseOutcome = { verdict: 'crashed', summary: `the process died after answering: ${lastSummary} | server stderr: ${clip(firstLines(env.server.stderrTail), 600)}` };
+  await env.server.restart();
+  knownState = null;
+  const problems = record(iface, outcome, false);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
 /**
  * Runs one case against the server process: the stored state before, the call, a health
  * request (a dead or wedged process is restarted and the case counted as a crash), the
@@ -33,6 +49,7 @@ export async function serverCase(
   env: { runtime: LocalRuntime; server: ServerProcess },
   call: () => Promise<CaseOutcome | null>,
 ): Promise<void> {
+  await reviveIfDead(iface, env);
   const before = knownState ?? (await storedState(env.runtime));
   env.server.stderrTail = '';
   let outcome = await call();
@@ -47,6 +64,7 @@ export async function serverCase(
   }
   // An accepted call may change state; only a rejected one is held to leaving it as it was.
   knownState = outcome.verdict === 'accepted' ? null : await storedState(env.runtime);
+  lastSummary = outcome.summary;
   const problems = record(iface, outcome, knownState !== null && before !== knownState);
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -41,13 +41,14 @@ const contentType = fc.constantFrom(
   'application/vnd.api+json',
 );
 
-/** Content types, tenants, origins, accepts, odd encodings, a large header; each may be absent. */
+/** Content types, tenants, origins, hosts (DNS rebinding), accepts, odd encodings, a large header; each may be absent. */
 const someHeaders = fc
   .record(
     {
       'content-type': contentType,
       'x-tenant-id': fc.oneof(fc.constantFrom('local', 'tenant-b', '', ' ', 'a'.repeat(300), '../x', 'ten ant', '__proto__'), fc.string({ unit: 'grapheme-ascii', maxLength: 20 })),
       origin: fc.constantFrom('http://127.0.0.1', 'http://evil.example', 'null', 'file://', ''),
+      host: fc.constantFrom('evil.example', 'localhost', '127.0.0.1', '[::1]', ''),
       accept: fc.constantFrom('application/json', 'text/event-stream', 'application/json, text/event-stream', '*/*', 'text/html', ''),
       'content-encoding': fc.constantFrom('gzip', 'identity', 'br'),
       'x-large': fc.constantFrom(300, 9_000).map((n) => 'h'.repeat(n)),

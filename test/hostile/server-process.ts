@@ -16,6 +16,11 @@ export class ServerProcess {
 
   constructor(private readonly runtime: LocalRuntime) {}
 
+  /** The process has exited (it may die after answering a case's health request). */
+  get dead(): boolean {
+    return this.exited;
+  }
+
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
   }

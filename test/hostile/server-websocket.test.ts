@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { clip, forgetStoredState, jsonRpcVerdict, serverCase } from './hostile-case';
+import { clip, forgetStoredState, jsonRpcVerdict, reviveIfDead, serverCase } from './hostile-case';
 import { hostileBodyText, type HostileValue } from './hostile-json';
 import { hostileServerForSuite, parseJson } from './server-process';
 import { countsReport, holds, settings, type CaseOutcome } from './tally';
@@ -118,6 +118,7 @@ describe('hostile input: local server, WebSocket frames', () => {
     try {
       await holds(
         fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), async (text) => {
+          await reviveIfDead('OpenEnv /ws', env);
           await connection.ensureOpen();
           await serverCase('OpenEnv /ws', env, async () => {
             const reply = await connection.send(text);
@@ -143,6 +144,7 @@ describe('hostile input: local server, WebSocket frames', () => {
     try {
       await holds(
         fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), async (text) => {
+          await reviveIfDead('WebSocket /mcp', env);
           await connection.ensureOpen();
           await serverCase('WebSocket /mcp', env, async () => {
             const reply = await connection.send(text);
