@@ -1,6 +1,7 @@
 import type { StepResult, ToolCall } from '../../layers/core/src';
 import { EpisodeServiceError, type StepView } from '../../layers/episodes/src/episode-service';
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
+import type { LeaseTimer } from '../../layers/episodes/src/lease-heartbeat';
 import { BlobStore, EpisodeStore, StorageError, checkpointPrefix, type CheckpointPointer, type PreparedEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { sequentialIds, steppingClock, testRuntime } from '../storage/helpers';
@@ -14,7 +15,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore; leaseMs?: number } = {}) {
+function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore; leaseMs?: number; leaseTimer?: LeaseTimer } = {}) {
   const trainers = options.trainers ?? instrumentedFactory();
   const service = new StoredEpisodeService({
     episodes: options.episodes ?? runtime.episodes,
@@ -23,6 +24,7 @@ function makeService(options: { trainers?: InstrumentedFactory; episodes?: Episo
     clock: steppingClock(),
     newId: sequentialIds(`t${Math.random().toString(36).slice(2, 8)}`),
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    ...(options.leaseTimer !== undefined ? { leaseTimer: options.leaseTimer } : {}),
   });
   return { service, trainers };
 }
@@ -264,8 +266,10 @@ describe('StoredEpisodeService', () => {
       }
     }
     const racing = new RacingBlobs(runtime.clients.s3, runtime.config.checkpointBucket);
-    // Only once the victim's lease has lapsed can another step run meanwhile (single flight): a 1 ms lease.
-    const { service: victim, trainers } = makeService({ checkpoints: racing, leaseMs: 1 });
+    // Only once the victim's lease has lapsed can another step run meanwhile (single flight): a 1 ms lease,
+    // never renewed (a stalled executor; a renewal would find it lapsed and fail the step itself).
+    const stalled: LeaseTimer = { every: () => () => undefined };
+    const { service: victim, trainers } = makeService({ checkpoints: racing, leaseMs: 1, leaseTimer: stalled });
     const episodeId = (await victim.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' })).episode_id;
     await victim.step({ tenant: 'tenant-a', episodeId, call: configure() });
     racing.armed = true;

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import type { Logger, TrainerFactory } from '../../core/src';
 import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
-import { DEFAULT_STEP_ROUTING } from './config';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
 
@@ -17,7 +16,11 @@ export interface TrainingRuntimeOptions {
   monotonicMs?: () => number;
   /** A running step cannot outlast the invocation by more than this (the deadline a poll reports against). */
   deadlineMarginMs?: number;
-  /** How long an executing step's lease lasts (default TRAINING_STEP_LEASE_MS). */
+  /**
+   * How long an executing step's lease lasts between renewals (default the stored service's
+   * DEFAULT_STEP_LEASE_MS): the invocation renews it while the step runs, so one that ends
+   * abruptly (timeout, crash) leaves a lease that lapses within this time.
+   */
   leaseMs?: number;
   logger?: Logger;
   count?: (metric: string, value?: number) => void;
@@ -28,13 +31,6 @@ export interface InvocationInfo {
   memoryLimitInMB: string | number;
   getRemainingTimeInMillis(): number;
 }
-
-/**
- * The lease of a step in the training Lambda: the function's timeout (15 min) plus a margin
- * (the api's runWithinMs), since Lambda ends an invocation at its timeout: a step still
- * holding its lease is still running, and a killed one's lease lapses soon after.
- */
-export const TRAINING_STEP_LEASE_MS = DEFAULT_STEP_ROUTING.runWithinMs;
 
 /**
  * What the training Lambda does with one step event: runs it through the stored service
@@ -65,7 +61,7 @@ export class TrainingRuntime {
       checkpoints: options.checkpoints,
       trainers: options.trainers,
       clock: this.clock,
-      leaseMs: options.leaseMs ?? TRAINING_STEP_LEASE_MS,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
   }

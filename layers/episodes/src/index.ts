@@ -4,6 +4,7 @@ export * from './deferred-step-service';
 export * from './episode-lookup';
 export * from './episode-service';
 export * from './lazy-trainer';
+export * from './lease-heartbeat';
 export * from './single-flight';
 export * from './step-executor';
 export * from './step-plan';

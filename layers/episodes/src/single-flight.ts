@@ -1,19 +1,9 @@
-import { listTaskModules, MAX_EPOCHS_PER_CALL } from '../../core/src';
+import type { Logger } from '../../core/src';
 import type { EpisodeLease, EpisodeLeaseState, EpisodeStore } from '../../storage/src';
 import { notFound, type EpisodeReader } from './episode-lookup';
 import { EpisodeServiceError, type StepRequest, type StepView } from './episode-service';
+import { holdingLease, type LeaseTimer } from './lease-heartbeat';
 import { planStep, type PlannedStep } from './step-plan';
-
-/**
- * How long a step's lease lasts unless its service says otherwise (the training Lambda
- * does: its timeout bounds a step there): twice the longest step, one run_epochs of
- * MAX_EPOCHS_PER_CALL epochs of the slowest task at its conservative Lambda estimate
- * (hard_cifar: 20 × 25 s, where 2 local cores take about 5 s an epoch), about 17 minutes.
- * Too short, a lease lapses under a step still running and lets a second execution in (it
- * then loses at the commit, so nothing breaks but the training is wasted); too long, an
- * episode whose executor crashed stays busy that long before a retry can run.
- */
-export const DEFAULT_STEP_LEASE_MS = 2 * MAX_EPOCHS_PER_CALL * Math.max(...listTaskModules().map((m) => m.estimates.lambda_seconds_per_epoch)) * 1000;
 
 /** A duplicate's polling of the item while the first call executes: bounded backoff. */
 const FIRST_POLL_MS = 50;
@@ -47,23 +37,39 @@ export async function claimEpisode(
   throw busyRefusal(state.lease, planned);
 }
 
+export interface SingleFlightOptions {
+  newHolder: () => string;
+  /** The lease's duration between renewals (DEFAULT_STEP_LEASE_MS unless a test needs another). */
+  leaseMs: number;
+  /** The renewals' timer (default: real intervals). */
+  leaseTimer?: LeaseTimer;
+  /** Where a renewal that failed or found the lease lost is logged. */
+  logger: Pick<Logger, 'warn'>;
+}
+
 /**
  * Single flight: plans the step and, when it must execute, runs `execute` holding the
- * episode's lease, so one execution per episode runs at a time. A duplicate of the
- * executing request waits for it and answers its stored result (the next plan replays
- * it); any other call is refused with episode_busy without running.
+ * episode's lease (renewed while it runs, lease-heartbeat.ts), so one execution per
+ * episode runs at a time. A duplicate of the executing request waits for it and answers
+ * its stored result (the next plan replays it); any other call is refused with
+ * episode_busy without running. `execute` must not commit once `leaseLost` is aborted.
  */
 export async function stepInSingleFlight(
-  episodes: Pick<EpisodeStore, 'acquireLease' | 'readLease'> & EpisodeReader,
+  episodes: Pick<EpisodeStore, 'acquireLease' | 'readLease' | 'renewLease'> & EpisodeReader,
   request: Pick<StepRequest, 'tenant' | 'episodeId' | 'call' | 'requestId'>,
-  options: { newHolder: () => string; leaseMs: number },
-  execute: (planned: PlannedStep, lease: EpisodeLease) => Promise<StepView>,
+  options: SingleFlightOptions,
+  execute: (planned: PlannedStep, lease: EpisodeLease, leaseLost: AbortSignal) => Promise<StepView>,
 ): Promise<StepView> {
   for (let claims = 1; ; claims++) {
     const plan = await planStep(episodes, request);
     if (plan.kind === 'answer') return plan.view;
     const claim = await claimEpisode(episodes, plan.step, options.newHolder(), options.leaseMs);
-    if (claim.kind === 'acquired') return execute(plan.step, claim.lease);
+    if (claim.kind === 'acquired') {
+      const { lease } = claim;
+      const target = { tenant: plan.step.episode.tenant, episodeId: plan.step.episode.episode_id, lease };
+      const heartbeat = { leaseMs: options.leaseMs, logger: options.logger, ...(options.leaseTimer ? { timer: options.leaseTimer } : {}) };
+      return holdingLease(episodes, target, heartbeat, (leaseLost) => execute(plan.step, lease, leaseLost));
+    }
     if (claim.kind === 'duplicate' && !(await waitForLeaseEnd(episodes, plan.step, claim.lease))) throw stillExecuting(plan.step);
     if (claims >= MAX_CLAIMS) throw stillExecuting(plan.step);
   }
@@ -105,8 +111,9 @@ export function busyRefusal(lease: EpisodeLease, planned: PlannedStep): EpisodeS
 /**
  * Waits while the same request executes elsewhere: polls the item's lease with a bounded
  * backoff until it is released, replaced, lapsed or the episode moved on, and at most until
- * `maxWaitMs` (default: the lease's expiry) has passed. True when the wait ended that way,
- * false when it gave up first (the lease is still held).
+ * `maxWaitMs` (default: the lease's expiry, pushed back as its holder renews it, so the wait
+ * lasts while the holder lives and ends soon after its renewals stop) has passed. True when
+ * the wait ended that way, false when it gave up first (the lease is still held).
  */
 export async function waitForLeaseEnd(
   episodes: LeaseReader,
@@ -116,11 +123,16 @@ export async function waitForLeaseEnd(
 ): Promise<boolean> {
   const { tenant, episode_id: episodeId, version } = planned.episode;
   // readLease reports a lapsed lease as gone by the store's clock; this bound, by the real one, only guards against a clock that never moves.
-  const giveUpAt = Date.now() + (options.maxWaitMs ?? Math.max(0, Date.parse(lease.expires_at) - Date.now()) + MAX_POLL_MS);
+  let giveUpAt = Date.now() + (options.maxWaitMs ?? Math.max(0, Date.parse(lease.expires_at) - Date.now()) + MAX_POLL_MS);
+  let expiresAt = Date.parse(lease.expires_at);
   for (let delay = FIRST_POLL_MS; Date.now() < giveUpAt; delay = Math.min(MAX_POLL_MS, delay * 2)) {
     await sleep(Math.min(delay, Math.max(1, giveUpAt - Date.now())));
     const state: EpisodeLeaseState | null = await episodes.readLease(tenant, episodeId);
     if (state === null || state.version !== version || state.lease?.holder !== lease.holder) return true;
+    const renewedTo = Date.parse(state.lease.expires_at);
+    // By how much the holder renewed (a difference, so the store's clock and ours need not agree).
+    if (options.maxWaitMs === undefined && renewedTo > expiresAt) giveUpAt += renewedTo - expiresAt;
+    expiresAt = Math.max(expiresAt, renewedTo);
   }
   return false;
 }

@@ -47,7 +47,8 @@ function roundSeconds(seconds: number): number {
 export class StepExecutor {
   constructor(private readonly options: StepExecutorOptions) {}
 
-  async execute(planned: PlannedStep, onEpoch?: StepRequest['onEpoch']): Promise<StepView> {
+  /** `leaseLost` (single flight): once aborted, the step ends with its reason before anything is written. */
+  async execute(planned: PlannedStep, onEpoch?: StepRequest['onEpoch'], leaseLost?: AbortSignal): Promise<StepView> {
     const { episode: current, requestId, callHash } = planned;
     const trained = await this.train(planned, onEpoch);
     const now = this.options.clock().toISOString();
@@ -81,6 +82,9 @@ export class StepExecutor {
     };
     // Size check before anything is written.
     const prepared = prepareEpisode(this.options.episodes, next);
+    // A step that lost its lease does not commit. Should the lease lapse after this check, the
+    // commit's condition on the version read still lets at most one of two steps commit.
+    leaseLost?.throwIfAborted();
 
     if (!unchanged) {
       try {

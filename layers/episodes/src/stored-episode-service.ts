@@ -3,7 +3,8 @@ import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore, type St
 import { DEFAULT_SWEEP_MIN_AGE_SECONDS, isOrphanCheckpoint } from './checkpoint-sweep';
 import { requireTenant } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
-import { DEFAULT_STEP_LEASE_MS, stepInSingleFlight } from './single-flight';
+import { DEFAULT_STEP_LEASE_MS, type LeaseTimer } from './lease-heartbeat';
+import { stepInSingleFlight } from './single-flight';
 import { StepExecutor } from './step-executor';
 import { storableId } from './stored-item';
 import { StoredEpisodeCatalog, type StoredEpisodeCatalogOptions } from './stored-episode-catalog';
@@ -12,8 +13,10 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
   trainers: TrainerFactory;
-  /** How long an executing step's lease lasts (default DEFAULT_STEP_LEASE_MS): at least the longest step, since a lapsed lease lets a second execution in. */
+  /** How long an executing step's lease lasts between renewals (default DEFAULT_STEP_LEASE_MS; its holder renews it every third of that). */
   leaseMs?: number;
+  /** The lease renewals' timer (default: real intervals; tests beat by hand). */
+  leaseTimer?: LeaseTimer;
   /**
    * Where best-effort clean-ups that failed are logged (an orphaned checkpoint stays until
    * sweepCheckpoints), and, at error level, an episode whose checkpoint is unavailable (on
@@ -31,7 +34,9 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
  *     a call after the episode ended answers episode_over (nothing stored);
  *  2b. take the episode's lease at the version read (single-flight.ts): while another step
  *     holds it, the same request waits for its result and any other call is refused with
- *     episode_busy, so one execution per episode runs at a time;
+ *     episode_busy, so one execution per episode runs at a time. The step renews the lease
+ *     while it runs (lease-heartbeat.ts), so a crashed executor's lapses within
+ *     DEFAULT_STEP_LEASE_MS; a step that finds it lost does not commit;
  *  3. fetch the checkpoint and verify its SHA-256, restore the trainer (a fresh one before
  *     the first step);
  *  4. run the call through the core's executeStep, save the trainer's checkpoint, dispose
@@ -61,12 +66,14 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
   private readonly checkpoints: BlobStore;
   private readonly executor: StepExecutor;
   private readonly leaseMs: number;
+  private readonly leaseTimer: LeaseTimer | undefined;
   private readonly logger: Pick<Logger, 'warn'>;
 
   constructor(options: StoredEpisodeServiceOptions) {
     super(options);
     this.checkpoints = options.checkpoints;
     this.leaseMs = options.leaseMs ?? DEFAULT_STEP_LEASE_MS;
+    this.leaseTimer = options.leaseTimer;
     this.logger = options.logger ?? console;
     this.executor = new StepExecutor({
       episodes: options.episodes,
@@ -78,12 +85,13 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
     });
   }
 
-  /** One step in single flight (single-flight.ts): executed holding the episode's lease, released if it fails. */
+  /** One step in single flight (single-flight.ts): executed holding the episode's lease (renewed meanwhile), released if it fails. */
   async step(request: StepRequest): Promise<StepView> {
-    return stepInSingleFlight(this.episodes, request, { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs }, async (planned, lease) => {
+    const singleFlight = { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs, logger: this.logger, ...(this.leaseTimer ? { leaseTimer: this.leaseTimer } : {}) };
+    return stepInSingleFlight(this.episodes, request, singleFlight, async (planned, lease, leaseLost) => {
       request.onExecuting?.();
       try {
-        return await this.executor.execute(planned, request.onEpoch);
+        return await this.executor.execute(planned, request.onEpoch, leaseLost);
       } catch (error) {
         // Conditional on holding it: after a commit (the item replaced without the lease) this removes nothing.
         await this.releaseQuietly(planned.episode, lease.holder);
