@@ -178,14 +178,14 @@ describe("fastify's own errors in the interface's body shape", () => {
     expect(answer.json).toEqual(restError('payload_too_large'));
   });
 
-  it('every 409 carries Retry-After: a REST tool rejection, an OpenEnv /step without an episode', async () => {
+  it('Retry-After only on a 409 that a retry can get past: not on a committed tool rejection, not on "reset first"', async () => {
     const created = await http('POST', `${server.base}/v1/episodes`, { task_id: 'easy_mnist' });
     const rejected = await http('POST', `${server.base}/v1/episodes/${created.json.episode_id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 1 } });
     expect(rejected.status).toBe(409);
-    expect(rejected.headers.get('retry-after')).toBe('1');
+    expect(rejected.headers.get('retry-after')).toBeNull();
     const noEpisode = await http('POST', `${server.base}/step`, { action: { type: 'call_tool', tool_name: 'get_training_status', arguments: {} } }, { 'x-tenant-id': 'nobody-yet' });
     expect(noEpisode.status).toBe(409);
-    expect(noEpisode.headers.get('retry-after')).toBe('1');
+    expect(noEpisode.headers.get('retry-after')).toBeNull();
     expect(noEpisode.json).toEqual({ detail: expect.stringMatching(/POST \/reset first/) });
   });
 

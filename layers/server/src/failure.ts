@@ -105,16 +105,25 @@ export function classifyFailure(error: unknown, bodyLimit?: number): Failure {
 const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /**
- * The Retry-After of a refusal every interface sends with 409 and 429: a 429 quota refusal
- * once the quota resets, any other 409 or 429 after a moment (re-read the episode, then retry);
- * and with a 503 dataset_unavailable, once the server tries the download again.
+ * The 409s that the same request, sent again a moment later, can get past: the episode was
+ * busy or changed under it. Other 409s are final for that request (a tool call the episode
+ * rejected is a committed step; `no_episode` needs a reset first), so they carry no Retry-After.
  */
-export function retryAfterSeconds(failure: Pick<Failure, 'status' | 'details'>, now: Date): number | undefined {
-  // A 503 dataset_unavailable: when the server next tries to download the dataset.
-  const nextAttemptAt = failure.status === 503 ? Date.parse(String(failure.details.next_attempt_at)) : NaN;
-  if (Number.isFinite(nextAttemptAt)) return Math.max(1, Math.ceil((nextAttemptAt - now.getTime()) / 1000));
-  if (failure.status !== 409 && failure.status !== 429) return undefined;
-  const resetsAt = Date.parse(String(failure.details.resets_at));
-  if (Number.isFinite(resetsAt)) return Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000));
-  return BUSY_RETRY_AFTER_SECONDS;
+const RETRYABLE_CONFLICTS = new Set(['episode_busy', 'in_progress', 'conflict']);
+
+/**
+ * The Retry-After every interface sends with a refusal that waiting can resolve: a 429 quota
+ * refusal once the quota resets (any other 429 after a moment); a 409 of a busy or changed
+ * episode after a moment (re-read the episode, then retry); a 503 dataset_unavailable once the
+ * server tries the download again. Undefined for everything else.
+ */
+export function retryAfterSeconds(failure: Pick<Failure, 'status' | 'code' | 'details'>, now: Date): number | undefined {
+  const secondsUntil = (iso: unknown) => {
+    const at = Date.parse(String(iso));
+    return Number.isFinite(at) ? Math.max(1, Math.ceil((at - now.getTime()) / 1000)) : undefined;
+  };
+  if (failure.status === 503) return secondsUntil(failure.details.next_attempt_at);
+  if (failure.status === 429) return secondsUntil(failure.details.resets_at) ?? BUSY_RETRY_AFTER_SECONDS;
+  if (failure.status === 409 && RETRYABLE_CONFLICTS.has(failure.code)) return BUSY_RETRY_AFTER_SECONDS;
+  return undefined;
 }

@@ -132,8 +132,7 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
     if (step.error === null) return step;
     const { code, message, ...detail } = step.error;
     const status = TOOL_ERROR_STATUS[code] ?? 422;
-    const retryAfter = retryAfterSeconds({ status, details: {} }, new Date());
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    // A committed step: sending the call again would spend another step, so no Retry-After.
     return reply.status(status).send(restError(status, code, message, { ...detail, step }).body);
   });
 }
