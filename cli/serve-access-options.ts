@@ -21,7 +21,8 @@ export const SERVE_ACCESS_OPTIONS = {
 
 const IDLE_MINUTES_DEFAULT = DEFAULT_SESSION_IDLE_MS / 60_000;
 
-export const SERVE_ACCESS_OPTIONS_HELP = `  --allow-host <name[:port]>  also answer requests addressed to this host name (repeatable);
+export const SERVE_ACCESS_OPTIONS_HELP = `  --allow-host <name[:port]>
+                           also answer requests addressed to this host name (repeatable);
                            by default only 127.0.0.1, localhost and [::1] on the server's port
                            are answered (a foreign Host header is refused with 403: DNS
                            rebinding). Required with a --host other than loopback

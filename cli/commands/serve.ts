@@ -20,8 +20,8 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 Options:
   --host <address>         the address to listen on (default 127.0.0.1; 0.0.0.0 exposes it
                            to the network: there is no authentication; needs --allow-host)
-${SERVE_ACCESS_OPTIONS_HELP}
   --port <N>               the port (default 8000; 0 picks a free one)
+${SERVE_ACCESS_OPTIONS_HELP}
   --state-dir <dir>        where episodes are stored (default: $ML_TRAINER_HOME/state, else
                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
                            (--data-dir-state is accepted as another name for it)
