@@ -11,13 +11,17 @@ import type { StepChildInput } from './step-child';
 
 const TENANT = 'tenant-k';
 const CHILD_SCRIPT = join(__dirname, 'step-child.ts');
-/** The child's epoch line on which the parent kills it. */
-const KILL_AT_EPOCH = 2;
+/** The child's epoch line on which the parent kills it: after more than one lease duration (renewed meanwhile). */
+const KILL_AT_EPOCH = 5;
 /** The child needs 10 × this to finish the step: ample margin for a parent slowed by load. */
 const EPOCH_DELAY_MS = 300;
 const CHILD_TIMEOUT_MS = 60_000;
-/** The child's lease: it outlasts the child's life, and the retry below waits for it to lapse. */
-const CHILD_LEASE_MS = 3_000;
+/**
+ * The child's lease, passed as production passes it (StoredEpisodeServiceOptions.leaseMs, as
+ * the training Lambda does): a test-sized DEFAULT_STEP_LEASE_MS. The child renews it while
+ * it lives; killed, it leaves a lease that lapses within this, and the retry below waits that long.
+ */
+const CHILD_LEASE_MS = 1_000;
 
 let runtime: LocalRuntime;
 const children = new Set<ChildProcess>();
@@ -113,6 +117,9 @@ describe('a step process killed mid-training', () => {
     expect(killed.killedAfter).toBeGreaterThanOrEqual(KILL_AT_EPOCH);
     expect(killed.killedAfter).toBeLessThan(10);
     expect(killed.lines.some((line) => line.startsWith('done'))).toBe(false);
+    // What the killed child left: no lease, or one its last renewal set to lapse within one lease duration.
+    const leftBehind = (await runtime.episodes.readLease(TENANT, disturbed))!.lease;
+    if (leftBehind !== null) expect(Date.parse(leftBehind.expires_at) - Date.now()).toBeLessThanOrEqual(CHILD_LEASE_MS);
 
     // The item is exactly as before: same version, record, usage, results and checkpoint pointer.
     const after = await runtime.episodes.get(TENANT, disturbed);
@@ -130,7 +137,10 @@ describe('a step process killed mid-training', () => {
 
     // The retry (same request_id) waits for the killed step's lease to lapse, then trains the whole step from the previous checkpoint.
     const epochsBefore = trainers.counts.trainEpoch;
+    const retryStarted = Date.now();
     const retried = await service.step({ tenant: TENANT, episodeId: disturbed, call: run(10), requestId });
+    // About one lease duration (a generous bound for a loaded machine), not the minutes a step-long lease took.
+    expect(Date.now() - retryStarted).toBeLessThan(CHILD_LEASE_MS + 10_000);
     expect(trainers.counts.trainEpoch - epochsBefore).toBe(10);
     expect(retried).toMatchObject({ episode_id: disturbed, version: 2, step: 2, error: null, replayed: false });
     const reference = await service.step({ tenant: TENANT, episodeId: undisturbed, call: run(10), requestId });

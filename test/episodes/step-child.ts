@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       episodes: storage.episodes,
       checkpoints: storage.checkpoints,
       trainers: slowFactory(input.epochDelayMs),
-      // The lease this killed process leaves behind lapses soon, so the parent's retry need not wait the default's minutes.
+      // The lease, renewed while this process lives; killed, it lapses within leaseMs (a test-sized default).
       leaseMs: input.leaseMs,
     });
     process.stdout.write('started\n');

@@ -1,5 +1,6 @@
 import type { TrainingStepEvent } from '../../layers/cloud/src/training-protocol';
 import { callSha256 } from '../../layers/episodes/src/call-identity';
+import { DEFAULT_STEP_LEASE_MS } from '../../layers/episodes/src/lease-heartbeat';
 import { gatedFactory, startCloud, testClock, type ApiAnswer, type Cloud } from './helpers';
 
 /**
@@ -102,6 +103,20 @@ describe('one execution per episode through the cloud app (synchronous steps)', 
     const usageAfter = await usageNow();
     expect(usageAfter.lambda_requests - usageBefore.lambda_requests).toBe(1);
     expect(usageAfter.epochs_trained - usageBefore.epochs_trained).toBe(3);
+  });
+
+  it("the training Lambda's lease is the short one its invocation renews: an invocation that ends abruptly leaves it for at most DEFAULT_STEP_LEASE_MS", async () => {
+    const id = await configuredEpisode();
+    gate.close();
+    const epochs = gate.counts.trainEpoch;
+    const request = cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'short-lease' } });
+    await until(() => gate.counts.trainEpoch > epochs, 'the step to train');
+    const { lease } = (await cloud.runtime.episodes.readLease('tenant-a', id))!;
+    expect(lease).toMatchObject({ request_id: 'short-lease' });
+    // By the store's (real) clock: not the function's 15-minute timeout plus a margin.
+    expect(Date.parse(lease!.expires_at) - Date.now()).toBeLessThanOrEqual(DEFAULT_STEP_LEASE_MS);
+    gate.open();
+    expect((await request).json).toMatchObject({ version: 2, replayed: false });
   });
 
   it('the training Lambda meters an invocation that executed, not a replay or a refusal', async () => {
