@@ -25,14 +25,18 @@ export const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', 
 const HOST_DESCRIPTION = 'a host name or address, optionally with :port (example.lan, 192.168.1.5:8000, [fd00::1])';
 const ORIGIN_DESCRIPTION = 'an origin: scheme://host[:port] with no path (https://app.example.com)';
 
-/** Parses `name` or `name:port` as a Host header carries it (lower-case, canonical); null if it is anything else. */
-function parseHostHeader(text: string): AllowedHost | null {
-  let url: URL;
+function parseUrl(text: string): URL | null {
   try {
-    url = new URL(`http://${text}`);
+    return new URL(text);
   } catch {
     return null;
   }
+}
+
+/** Parses `name` or `name:port` as a Host header carries it (lower-case, canonical); null if it is anything else. */
+function parseHostHeader(text: string): AllowedHost | null {
+  const url = parseUrl(`http://${text}`);
+  if (url === null) return null;
   const explicitPort = /:(\d+)$/.exec(text)?.[1];
   const canonical = explicitPort === undefined ? url.hostname : `${url.hostname}:${explicitPort}`;
   if (url.hostname === '' || canonical !== text.toLowerCase()) return null;
@@ -49,13 +53,9 @@ export const allowedHostSchema = z.string().transform((text, ctx) => {
 });
 
 export const allowedOriginSchema = z.string().transform((text, ctx) => {
-  let url: URL | null = null;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    url = null;
-  }
-  if (url === null || url.origin === 'null' || url.origin !== text.trim().replace(/\/$/, '').toLowerCase()) {
+  const trimmed = text.trim();
+  const url = parseUrl(trimmed);
+  if (url === null || url.origin === 'null' || url.origin !== trimmed.replace(/\/$/, '').toLowerCase()) {
     ctx.addIssue({ code: 'custom', message: `not ${ORIGIN_DESCRIPTION}: ${JSON.stringify(text)}` });
     return z.NEVER;
   }
@@ -90,12 +90,8 @@ export function isAllowedHost(header: string | undefined, localPort: number | un
  */
 export function isAllowedOrigin(origin: string, hostHeader: string | undefined, lists: AllowLists): boolean {
   if (lists.origins.includes(origin.toLowerCase())) return true;
-  if (hostHeader === undefined) return false;
-  try {
-    return new URL(origin).origin === new URL(`http://${hostHeader}`).origin;
-  } catch {
-    return false;
-  }
+  const own = hostHeader === undefined ? null : parseUrl(`http://${hostHeader}`);
+  return own !== null && parseUrl(origin)?.origin === own.origin;
 }
 
 /**
