@@ -141,13 +141,13 @@ describe('the lease of an executing step is renewed while it runs (heartbeat)', 
     expect(rival).toHaveProperty('acquired');
     await hand.beat();
     expect(hand.running).toBe(false);
-    expect(warnings).toEqual([expect.stringContaining('lost its lease')]);
 
     // The late step finishes training but commits nothing: the version alone would have let it in (the rival has not committed).
     gated.open();
     const outcome = await late.done;
     expect('error' in outcome && codeOf(outcome.error)).toBe('conflict');
     expect((outcome as { error: EpisodeServiceError }).error.details).toMatchObject({ episode_id: episodeId, reason: 'lease_lost' });
+    expect(warnings).toEqual([expect.stringContaining('lost its lease')]);
     expect(trainers.counts.trainEpoch).toBe(2);
     expect(trainers.counts.live).toBe(0);
     expect(await runtime.episodes.get(TENANT, episodeId)).toEqual(before);

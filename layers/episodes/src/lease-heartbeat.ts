@@ -39,7 +39,9 @@ type LeaseRenewer = Pick<EpisodeStore, 'renewLease'>;
  * Runs `work` holding the episode's lease: renews it every third of its duration while
  * `work` runs, and stops in any case when it ends. When a renewal finds the lease lost
  * (it lapsed, and maybe another step took it), the signal given to `work` is aborted with
- * a conflict: the step must not commit.
+ * a conflict: the step must not commit. That refusal is logged where `work` ends with it,
+ * not at the renewal: a renewal that fails because the step just committed (the commit
+ * removes the lease) or released it lost nothing.
  */
 export async function holdingLease<T>(
   episodes: LeaseRenewer,
@@ -50,6 +52,15 @@ export async function holdingLease<T>(
   const heartbeat = new LeaseHeartbeat(episodes, target, options);
   try {
     return await work(heartbeat.signal);
+  } catch (error) {
+    if (heartbeat.signal.aborted && error === heartbeat.signal.reason) {
+      options.logger.warn('An executing step lost its lease (it lapsed before a renewal) and did not commit', {
+        episode_id: target.episodeId,
+        holder: target.lease.holder,
+        request_id: target.lease.request_id,
+      });
+    }
+    throw error;
   } finally {
     await heartbeat.stop();
   }
@@ -99,15 +110,9 @@ class LeaseHeartbeat {
       this.options.logger.warn('Could not renew the lease of an executing step; retrying at the next beat', { episode_id: episodeId, error: String(error) });
       return;
     }
-    // Stopped meanwhile: the step committed (removing the lease) or released it; nothing was lost.
     if (renewed !== null || this.stopped) return;
     this.stopped = true;
     this.stopTimer();
-    this.options.logger.warn('An executing step lost its lease (it lapsed before a renewal); the step will not commit', {
-      episode_id: episodeId,
-      holder: lease.holder,
-      request_id: lease.request_id,
-    });
     this.controller.abort(leaseLost(episodeId));
   }
 }
