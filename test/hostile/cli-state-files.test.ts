@@ -75,7 +75,7 @@ describe('hostile input: CLI state files (ml-trainer step --state-dir)', () => {
       fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: fc.constant(null).chain(() => hostileBodyText(saved)) }, { weight: 1, arbitrary: hostileValue.map(toJsonText) }), async (text) => {
         await stepOn(text, 'CLI state files', false);
       }),
-      settings(120),
+      settings(200),
     );
   });
 

@@ -93,7 +93,7 @@ describe('hostile input: the cloud app (API Gateway events into the api Lambda)'
           if (problems.length > 0) throw new Error(problems.join('\n'));
         },
       ),
-      settings(150),
+      settings(250),
     );
   });
 });

@@ -75,7 +75,7 @@ describe('hostile input: local server, HTTP interfaces', () => {
           });
         },
       ),
-      settings(150),
+      settings(250),
     );
   });
 
@@ -104,7 +104,7 @@ describe('hostile input: local server, HTTP interfaces', () => {
           return httpOutcome(describeRequest(method, path, headers, body), answer, openEnvErrorShape);
         });
       }),
-      settings(150),
+      settings(250),
     );
   });
 
@@ -128,7 +128,7 @@ describe('hostile input: local server, HTTP interfaces', () => {
           return jsonRpcVerdict(answer.json, summary);
         });
       }),
-      settings(150),
+      settings(250),
     );
   });
 
@@ -172,7 +172,7 @@ describe('hostile input: local server, HTTP interfaces', () => {
           return verdicts.find((v) => v.verdict === 'server_error') ?? verdicts.find((v) => v.verdict === 'rejected') ?? { verdict: 'accepted', summary };
         });
       }),
-      settings(120),
+      settings(200),
     );
   });
 });

@@ -126,7 +126,7 @@ describe('hostile input: local server, WebSocket frames', () => {
             return openEnvFrameVerdict(reply, text, closeWasAsked);
           });
         }),
-        settings(150),
+        settings(250),
       );
     } finally {
       connection.close();
@@ -154,7 +154,7 @@ describe('hostile input: local server, WebSocket frames', () => {
             return jsonRpcVerdict(parseJson(reply.text), summary);
           });
         }),
-        settings(150),
+        settings(250),
       );
     } finally {
       connection.close();
