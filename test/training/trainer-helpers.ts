@@ -7,7 +7,7 @@ import { TOY_TASKS, toyTaskData } from './toy-data';
 export type ToyTask = (typeof TOY_TASKS)[number];
 
 /** A factory whose loader serves toy data of each task's shape, counting the loads. */
-export function toyFactory(train = 96, val = 64) {
+export function toyFactory(train = 96, val = 64, options: { yieldEveryMs?: number } = {}) {
   const loads: string[] = [];
   const cache = new Map<string, TaskData>();
   const factory = createTfjsTrainerFactory({
@@ -17,6 +17,7 @@ export function toyFactory(train = 96, val = 64) {
       if (!cache.has(spec.taskId)) cache.set(spec.taskId, toyTaskData(task.dataset, train, val, spec.seed));
       return cache.get(spec.taskId)!;
     },
+    ...options,
   });
   return { factory, loads };
 }

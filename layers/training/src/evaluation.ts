@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { EvalPassMetrics } from '../../core/src';
 import type { SplitTensors } from './data/split-tensors';
+import { EventLoopYield } from './event-loop-yield';
 import type { KernelChoice } from './layers/layer';
 import type { ModelState } from './model-state';
 import { softmaxCrossEntropy } from './ops/cross-entropy';
@@ -11,11 +12,12 @@ import { PassTotals } from './pass-totals';
  * batch size (the reference's val loader), dropout off and batch norm on its running
  * statistics; sample-weighted mean loss and accuracy.
  */
-export async function evaluate(model: ModelState, data: SplitTensors, kernels: KernelChoice): Promise<EvalPassMetrics> {
+export async function evaluate(model: ModelState, data: SplitTensors, kernels: KernelChoice, yieldEveryMs?: number): Promise<EvalPassMetrics> {
   const started = performance.now();
   const batchSize = 2 * model.config.batch_size;
   const totals = new PassTotals();
   const params = model.readParams();
+  const breather = new EventLoopYield(yieldEveryMs);
   try {
     for (let start = 0; start < data.count; start += batchSize) {
       const size = Math.min(batchSize, data.count - start);
@@ -33,6 +35,7 @@ export async function evaluate(model: ModelState, data: SplitTensors, kernels: K
         return { losses: softmaxCrossEntropy(logits, y).losses, logits, labels: y };
       });
       totals.add(out.losses, out.logits, out.labels);
+      await breather.maybe();
     }
     const { loss, accuracy } = await totals.means();
     return { loss, accuracy, seconds: (performance.now() - started) / 1000 };

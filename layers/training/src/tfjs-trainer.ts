@@ -18,6 +18,7 @@ export interface TrainerContext {
   modelKind: ModelKind;
   dataset: DatasetName;
   kernels: KernelChoice;
+  yieldEveryMs?: number;
   loadTaskData(): Promise<TaskData>;
 }
 
@@ -68,13 +69,14 @@ export class TfjsTrainer implements Trainer {
       augmentation: this.augmentation,
       rng: this.rng,
       kernels: this.context.kernels,
+      ...(this.context.yieldEveryMs === undefined ? {} : { yieldEveryMs: this.context.yieldEveryMs }),
     });
   }
 
   async evaluate(): Promise<EvalPassMetrics> {
     const model = this.requireModel();
     const data = await this.deviceData();
-    return evaluate(model, data.val, this.context.kernels);
+    return evaluate(model, data.val, this.context.kernels, this.context.yieldEveryMs);
   }
 
   async keepBestWeights(): Promise<void> {

@@ -4,6 +4,7 @@ import type { DatasetName } from '../../datasets/src';
 import { augmentBatch } from './augment/augmenter';
 import { Batch, EpochBatches } from './data/epoch-batches';
 import type { SplitTensors } from './data/split-tensors';
+import { EventLoopYield } from './event-loop-yield';
 import type { KernelChoice } from './layers/layer';
 import type { ModelState } from './model-state';
 import { softmaxCrossEntropy } from './ops/cross-entropy';
@@ -18,6 +19,8 @@ export interface TrainEpochInputs {
   augmentation: AugmentationSetting;
   rng: RngStreams;
   kernels: KernelChoice;
+  /** Let the event loop run after this much work (event-loop-yield.ts); default YIELD_EVERY_MS. */
+  yieldEveryMs?: number;
 }
 
 /**
@@ -31,8 +34,12 @@ export async function trainEpoch(inputs: TrainEpochInputs): Promise<TrainPassMet
   const order = inputs.rng.shuffler(inputs.data.count).nextEpochOrder();
   const batches = new EpochBatches(inputs.data, order, inputs.model.config.batch_size);
   const totals = new PassTotals();
+  const breather = new EventLoopYield(inputs.yieldEveryMs);
   try {
-    for (let i = 0; i < batches.count; i++) trainBatch(inputs, batches.take(), totals);
+    for (let i = 0; i < batches.count; i++) {
+      trainBatch(inputs, batches.take(), totals);
+      await breather.maybe();
+    }
     const { loss, accuracy } = await totals.means();
     return { loss, accuracy, seconds: (performance.now() - started) / 1000 };
   } finally {

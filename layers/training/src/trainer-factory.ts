@@ -18,6 +18,8 @@ export interface TfjsTrainerFactoryOptions {
    * (same values, faster). Default: where this TensorFlow library has them.
    */
   oneDnn?: boolean;
+  /** How much work a pass does before it lets the event loop run (event-loop-yield.ts); default YIELD_EVERY_MS. */
+  yieldEveryMs?: number;
 }
 
 /** Trainers for the registry's tasks on tfjs-node: each task's model kind on its dataset. */
@@ -30,6 +32,7 @@ export function createTfjsTrainerFactory(options: TfjsTrainerFactoryOptions): Tr
       modelKind: task.model_type,
       dataset: task.dataset_name,
       kernels: kernels(),
+      ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }),
       loadTaskData: () => options.loadTaskData(spec),
     };
   };
