@@ -71,10 +71,21 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-function urlsOf(app: FastifyInstance, host: string): ServeUrls {
+/** Addresses that bind every interface: no client can send a request to them. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * The URLs to show. A wildcard bind address is not a name clients use (and the server refuses
+ * Host headers it was not told about): the first --allow-host stands in for it.
+ */
+function urlsOf(app: FastifyInstance, host: string, allowedHosts: readonly string[]): ServeUrls {
   const address = app.server.address();
-  const port = address !== null && typeof address === 'object' ? address.port : 0;
-  const shown = host.includes(':') ? `[${host}]` : host;
+  return serveUrls(host, address !== null && typeof address === 'object' ? address.port : 0, allowedHosts);
+}
+
+export function serveUrls(host: string, port: number, allowedHosts: readonly string[]): ServeUrls {
+  const name = WILDCARD_HOSTS.has(host) ? (allowedHosts[0]?.replace(/:\d+$/, '') ?? '127.0.0.1') : host;
+  const shown = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
   const url = `http://${shown}:${port}`;
   const ws = url.replace(/^http/, 'ws');
   return { url, openenv: { http: url, ws: `${ws}/ws`, mcp: `${url}/mcp` }, mcp: `${url}${DEFAULT_STANDARD_MCP_PATH}`, rest: `${url}/v1` };
@@ -170,7 +181,7 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
   const data = await dataFolderOf(options.training, io.env);
   let closing: Promise<void> | null = null;
   return {
-    urls: urlsOf(server, options.host),
+    urls: urlsOf(server, options.host, options.access.allowedHosts ?? []),
     stateDir: options.stateDir,
     trainer: options.training.trainer ?? 'tfjs',
     data,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { UsageError, type CliIO } from '../../cli/command';
-import { parseServeArgs, runServe, serveCommand } from '../../cli/commands/serve';
+import { parseServeArgs, runServe, serveCommand, serveUrls } from '../../cli/commands/serve';
 import { rawRequest } from './raw-request';
 
 /** ml-trainer serve's --allow-host, --allow-origin and session limits (issue 12 items 2 and 6). */
@@ -82,5 +82,12 @@ describe('ml-trainer serve --allow-host', () => {
     expect((await rawRequest(port, { path: '/health', headers: { host: `other.lan:${port}` } })).status).toBe(403);
     stop();
     expect(await running).toBe(0);
+  });
+
+  it('the banner shows a name clients can use: a wildcard bind address is replaced by the first allowed host', () => {
+    expect(serveUrls('0.0.0.0', 8123, ['mybox.lan:9000', 'other.lan']).url).toBe('http://mybox.lan:8123');
+    expect(serveUrls('::', 8123, ['[fd00::1]']).openenv.ws).toBe('ws://[fd00::1]:8123/ws');
+    expect(serveUrls('127.0.0.1', 8123, []).rest).toBe('http://127.0.0.1:8123/v1');
+    expect(serveUrls('::1', 8123, []).url).toBe('http://[::1]:8123');
   });
 });
