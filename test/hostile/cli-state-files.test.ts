@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { runCli } from '../cli/cli-harness';
 import { clip } from './hostile-case';
 import { hostileBodyText, hostileValue, toJsonText, type HostileValue } from './hostile-json';
-import { countsReport, holds, record, settings, type CaseOutcome } from './tally';
+import { countsReport, holds, record, settings, track, type CaseOutcome } from './tally';
 
 /*
  * `ml-trainer step --state-dir` on hostile episode.json files (issue 12 item 10): the
@@ -73,7 +73,7 @@ describe('hostile input: CLI state files (ml-trainer step --state-dir)', () => {
   it('any episode.json: runs the step or exits 2 with a clear message, leaving a refused directory untouched', async () => {
     await holds(
       fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: fc.constant(null).chain(() => hostileBodyText(saved)) }, { weight: 1, arbitrary: hostileValue.map(toJsonText) }), async (text) => {
-        await stepOn(text, 'CLI state files', false);
+        await track(stepOn(text, 'CLI state files', false));
       }),
       settings(200),
     );
@@ -89,7 +89,7 @@ describe('hostile input: CLI state files (ml-trainer step --state-dir)', () => {
     );
     await holds(
       fc.asyncProperty(impossible, async ({ edit, episode }) => {
-        await stepOn(toJsonText(episode), 'CLI impossible state files', true, edit);
+        await track(stepOn(toJsonText(episode), 'CLI impossible state files', true, edit));
       }),
       settings(60),
     );

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { record, type CaseOutcome } from './tally';
+import { record, track, type CaseOutcome } from './tally';
 import { storedState, type RawAnswer, type ServerProcess } from './server-process';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
 
@@ -44,7 +44,11 @@ export async function reviveIfDead(iface: string, env: { server: ServerProcess }
  * request (a dead or wedged process is restarted and the case counted as a crash), the
  * stored state after. Throws (failing the property) with every problem the case shows.
  */
-export async function serverCase(
+export function serverCase(iface: string, env: { runtime: LocalRuntime; server: ServerProcess }, call: () => Promise<CaseOutcome | null>): Promise<void> {
+  return track(runServerCase(iface, env, call));
+}
+
+async function runServerCase(
   iface: string,
   env: { runtime: LocalRuntime; server: ServerProcess },
   call: () => Promise<CaseOutcome | null>,

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { clip, forgetStoredState, jsonRpcVerdict, reviveIfDead, serverCase } from './hostile-case';
 import { hostileBodyText, type HostileValue } from './hostile-json';
 import { hostileServerForSuite, parseJson } from './server-process';
-import { countsReport, holds, settings, type CaseOutcome } from './tally';
+import { countsReport, holds, settings, track, type CaseOutcome } from './tally';
 
 /*
  * The local server's WebSocket interfaces under hostile frames (issue 12 item 10): OpenEnv
@@ -103,6 +103,13 @@ function openEnvFrameVerdict(reply: Reply, sent: string, closeWasAsked: boolean)
   return { verdict: 'rejected', badShape: 'not an OpenEnv reply frame', summary };
 }
 
+/** One frame case: a dead server revived, the connection (re)opened, then the case itself. */
+async function frameCase(connection: Connection, iface: string, call: () => Promise<CaseOutcome>): Promise<void> {
+  await reviveIfDead(iface, env);
+  await connection.ensureOpen();
+  await serverCase(iface, env, call);
+}
+
 describe('hostile input: local server, WebSocket frames', () => {
   it('/ws: every frame kind (reset, step, state, close, mcp, unknown) with hostile contents', async () => {
     const connection = new Connection('/ws');
@@ -117,15 +124,12 @@ describe('hostile input: local server, WebSocket frames', () => {
     ];
     try {
       await holds(
-        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), async (text) => {
-          await reviveIfDead('OpenEnv /ws', env);
-          await connection.ensureOpen();
-          await serverCase('OpenEnv /ws', env, async () => {
+        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), (text) => track(frameCase(connection, 'OpenEnv /ws', async () => {
             const reply = await connection.send(text);
             const closeWasAsked = (parseJson(text) as { type?: unknown } | undefined)?.type === 'close';
             return openEnvFrameVerdict(reply, text, closeWasAsked);
-          });
-        }),
+          })),
+        ),
         settings(250),
       );
     } finally {
@@ -143,17 +147,14 @@ describe('hostile input: local server, WebSocket frames', () => {
     ];
     try {
       await holds(
-        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), async (text) => {
-          await reviveIfDead('WebSocket /mcp', env);
-          await connection.ensureOpen();
-          await serverCase('WebSocket /mcp', env, async () => {
+        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), (text) => track(frameCase(connection, 'WebSocket /mcp', async () => {
             const reply = await connection.send(text);
             const summary = `${clip(text, 300)} → ${reply.kind === 'frame' ? clip(reply.text, 300) : reply.kind === 'closed' ? `closed ${reply.code}` : 'no reply'}`;
             if (reply.kind === 'silent') return { verdict: 'server_error', summary: `no reply and no close within 10 s: ${summary}` };
             if (reply.kind === 'closed') return SOCKET_REFUSALS.has(reply.code) ? { verdict: 'rejected', summary } : { verdict: 'rejected', badShape: `socket closed with ${reply.code}`, summary };
             return jsonRpcVerdict(parseJson(reply.text), summary);
-          });
-        }),
+          })),
+        ),
         settings(250),
       );
     } finally {
