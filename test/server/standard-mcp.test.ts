@@ -145,12 +145,13 @@ describe('standard MCP behaviour', () => {
   });
 
   it('closes sessions left idle (a client gone without DELETE)', async () => {
-    const quick = await startServer({ sessionIdleMs: 50 });
+    // Long enough that a loaded machine cannot expire the session between initialize and its notification.
+    const quick = await startServer({ sessionIdleMs: 1_000 });
     try {
       const { client, transport } = await connect(quick);
       const sessionId = transport.sessionId!;
       await client.close();
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 2_500));
       const res = await fetch(`${quick.base}/mcp/v1`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
