@@ -1,4 +1,5 @@
-import { CoreError } from '../layers/core/src';
+import { CoreError, DatasetUnavailableError } from '../layers/core/src';
+import { DatasetError } from '../layers/datasets/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { agentCommand } from './commands/agent';
 import { benchCommand } from './commands/bench';
@@ -51,6 +52,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     if (e instanceof UsageError || e instanceof CoreError || isArgParseError(e)) {
       io.stderr.write(`ml-trainer ${name}: ${(e as Error).message}\n(see ml-trainer ${name} --help)\n`);
       return 2;
+    }
+    if (e instanceof DatasetUnavailableError || e instanceof DatasetError) {
+      // Not a fault of the program: the message names the dataset, the folder and how to get the files.
+      io.stderr.write(`ml-trainer ${name}: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }
