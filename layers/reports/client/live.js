@@ -101,7 +101,7 @@ export function startLiveEpisode(charts, eventsUrl, apiUrl) {
     const d = parse(/** @type {MessageEvent} */ (event).data);
     if (!d) return;
     if (d.ok) say(`Step ${d.step} (${d.tool}) done${d.done ? ': the episode has ended.' : '.'}`);
-    else if (d.error_code !== 'in_progress') say(`A ${d.tool} request failed (${d.error_code}).`);
+    else if (d.error_code !== 'in_progress') say(`A ${d.tool} request failed (${d.error_code})${d.error_message ? `: ${d.error_message}` : '.'}`);
     void refresh().then(() => charts.clearRun(Number(d.run)));
   });
   return source;
