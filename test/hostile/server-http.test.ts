@@ -84,6 +84,11 @@ describe('hostile input: local server, HTTP interfaces', () => {
       'episode.results[requestId] (layers/episodes/src/step-plan.ts) finds the prototype\'s member (counterexample: POST /v1/episodes/<new episode>/steps {"tool":"get_training_status","request_id":"constructor"})',
   );
 
+  it.todo(
+    'REST /v1: a HEAD request Node\'s parser refuses (headers over 16 KiB: 431) is answered with a body, which a HEAD response may not carry (the client reports "Data after Connection: close"; ' +
+      'found with HOSTILE_SEED=3: HEAD /v1/episodes?<10 KB query> with a 9 KB header)',
+  );
+
   it('OpenEnv HTTP /reset, /step, /state', async () => {
     const resetTemplate: Record<string, HostileValue> = { seed: 3, task_id: 'easy_mnist', episode_id: 'hostile-episode' };
     const stepBody = (): Record<string, HostileValue> => ({
@@ -131,6 +136,11 @@ describe('hostile input: local server, HTTP interfaces', () => {
       settings(250),
     );
   });
+
+  it.todo(
+    'standard MCP /mcp/v1: tools/call without params or with a non-string name answers JSON-RPC -32603 Internal error (the SDK\'s schema error) instead of -32602 Invalid params ' +
+      '(found with HOSTILE_SEED=777: {"jsonrpc":"2.0","id":1,"method":"tools/call"} in a live session)',
+  );
 
   it('standard MCP /mcp/v1: hostile messages inside and outside a session', async () => {
     const init = await rawHttp(env.server.base, {
