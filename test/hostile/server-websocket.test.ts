@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { clip, forgetStoredState, jsonRpcVerdict, reviveIfDead, serverCase } from './hostile-case';
+import { hostileHeaders } from './hostile-http';
 import { hostileBodyText, type HostileValue } from './hostile-json';
 import { hostileServerForSuite, parseJson } from './server-process';
 import { countsReport, holds, settings, track, type CaseOutcome } from './tally';
@@ -110,7 +111,52 @@ async function frameCase(connection: Connection, iface: string, call: () => Prom
   await serverCase(iface, env, call);
 }
 
+/** A WebSocket upgrade with the given headers: 101 (closed again at once) or the refusal's status and body. */
+function upgrade(path: string, headers: Record<string, string>): Promise<{ status: number; text: string; error?: string } | null> {
+  return new Promise((resolve) => {
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`ws://127.0.0.1:${env.server.port}${path}`, { headers });
+    } catch {
+      resolve(null); // a header the client will not send: not a case
+      return;
+    }
+    socket.on('open', () => {
+      socket.close();
+      resolve({ status: 101, text: '' });
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      response.on('error', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    socket.on('error', (error) => resolve({ status: 0, text: '', error: error.message }));
+  });
+}
+
 describe('hostile input: local server, WebSocket frames', () => {
+  it('/ws and WebSocket /mcp upgrades with hostile headers (origins, hosts, tenants, a large header)', async () => {
+    await holds(
+      fc.asyncProperty(fc.constantFrom('/ws', '/mcp'), hostileHeaders, (path, headers) =>
+        track(
+          serverCase('WebSocket upgrade', env, async () => {
+            const answer = await upgrade(path, headers);
+            if (answer === null) return null;
+            const summary = `upgrade ${path} ${clip(JSON.stringify(headers), 300)} → ${answer.status || answer.error} ${clip(answer.text, 300)}`;
+            if (answer.status === 101) return { verdict: 'accepted', summary };
+            if (answer.status === 0) return { verdict: 'rejected', badShape: `no HTTP answer (${answer.error})`, summary };
+            if (answer.status >= 500) return { verdict: 'server_error', summary };
+            const body = parseJson(answer.text) as Record<string, unknown> | undefined;
+            const shaped = body !== undefined && body !== null && typeof body === 'object' && ('detail' in body || 'error' in body);
+            return { verdict: 'rejected', summary, ...(shaped ? {} : { badShape: 'expected a JSON error body ({"detail"} or {"error"})' }) };
+          }),
+        ),
+      ),
+      settings(100),
+    );
+  });
+
   it('/ws: every frame kind (reset, step, state, close, mcp, unknown) with hostile contents', async () => {
     const connection = new Connection('/ws');
     const templates: Record<string, HostileValue>[] = [
