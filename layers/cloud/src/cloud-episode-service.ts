@@ -23,7 +23,7 @@ import {
   type TenantId,
   waitForLeaseEnd,
 } from '../../episodes/src';
-import type { EpisodeStore } from '../../storage/src';
+import { storedResultOf, type EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
 import { episodeQuotaExceeded, type EpisodeQuota } from './episode-quota';
 import { InvokedFunctionError, InvokeTimeoutError, type GradeInvoker, type TrainingInvoker } from './invokers';
@@ -209,7 +209,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
    */
   async pollStep(tenant: TenantId, episodeId: string, stepId: string): Promise<StepOutcome> {
     const episode = await loadEpisode(this.episodes, tenant, episodeId);
-    const stored = episode.results[stepId];
+    const stored = storedResultOf(episode, stepId);
     if (stored !== undefined) {
       const view = storedStepView(stored);
       // The first poll that sees the result removes the pending record; a step that ended the episode asks for its grade.

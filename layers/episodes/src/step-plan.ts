@@ -1,5 +1,5 @@
 import { episodeOverResult, REQUEST_ID_PATTERN, type ToolCall } from '../../core/src';
-import type { StoredEpisode, StoredStepResult } from '../../storage/src';
+import { storedResultOf, type StoredEpisode, type StoredStepResult } from '../../storage/src';
 import { callSha256 } from './call-identity';
 import { loadEpisode, requireTenant, type EpisodeReader } from './episode-lookup';
 import { EpisodeServiceError, stepView, type StepRequest, type StepView } from './episode-service';
@@ -56,7 +56,7 @@ function requireRequestId(requestId: unknown): void {
 /** The stored result of this request_id, or null when it has none; the same id with another call is a conflict. */
 export function replayOf(episode: StoredEpisode, requestId: string | undefined, callHash: string, call: ToolCall): StepView | null {
   if (requestId === undefined) return null;
-  const stored = episode.results[requestId];
+  const stored = storedResultOf(episode, requestId);
   if (stored === undefined) return null;
   if (stored.call_sha256 !== callHash) {
     throw new EpisodeServiceError(

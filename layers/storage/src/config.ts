@@ -58,7 +58,11 @@ export function createStorageClients(config: StorageConfig): StorageClients {
   }
   const dynamodb = new DynamoDBClient(dynamoConfig);
   const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
+    // convertClassInstanceToMap: the marshaller takes any object whose `constructor` is not
+    // Object for a class instance, and the results map is keyed by request_ids, which may
+    // spell "constructor". We store no class instances (binary values are Uint8Arrays,
+    // which it handles first), so this only lets such a key through.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     unmarshallOptions: { wrapNumbers: false },
   });
   const s3 = new S3Client(s3Config);

@@ -24,6 +24,15 @@ export interface StoredStepResult {
   view: string;
 }
 
+/**
+ * The stored result of a request_id, if the episode has one. Only the map's own entries
+ * count: a request_id may be any key-safe id, "constructor" or "toString" included, and a
+ * plain lookup would find Object.prototype's members there.
+ */
+export function storedResultOf(episode: Pick<StoredEpisode, 'results'>, requestId: string): StoredStepResult | undefined {
+  return Object.hasOwn(episode.results, requestId) ? episode.results[requestId] : undefined;
+}
+
 /** One episode as stored: the core's record plus everything the service keeps beside it. */
 export interface StoredEpisode {
   tenant: string;
