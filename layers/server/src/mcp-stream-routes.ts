@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { classifyFailure } from './failure';
@@ -43,6 +43,8 @@ export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext
   });
 
   async function serve(session: StreamSession, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const malformed = malformedToolCall(request.body);
+    if (malformed) return void reply.status(200).send(malformed);
     reply.hijack();
     await session.lease.run(() => session.transport.handleRequest(request.raw, reply.raw, request.body));
   }
@@ -102,4 +104,22 @@ export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext
       return rpcError(reply, 400, -32000, 'Bad Request: no valid mcp-session-id header; start a session with an initialize request.');
     },
   });
+}
+
+/**
+ * A tools/call whose params do not fit the protocol, answered -32602 Invalid params here: the
+ * SDK fails such a call in its own request parsing and answers -32603 Internal error, which
+ * tells a client the fault is ours. Checked with the SDK's own schema.
+ */
+function malformedToolCall(body: unknown): Record<string, unknown> | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const message = body as { method?: unknown; id?: unknown };
+  if (message.method !== 'tools/call' || message.id === undefined) return null;
+  const parsed = CallToolRequestSchema.safeParse(message);
+  if (parsed.success) return null;
+  return {
+    jsonrpc: '2.0',
+    id: message.id,
+    error: { code: -32602, message: 'Invalid params: tools/call needs params {"name": <tool name>, "arguments": {...}}.' },
+  };
 }
