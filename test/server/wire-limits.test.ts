@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { JSON_MAX_DEPTH, URL_MAX_LENGTH } from '../../layers/core/src';
@@ -257,5 +258,19 @@ describe("requests Node's HTTP parser refuses, in the interface's body shape", (
     expect(openEnv.status).toBe(431);
     expect(openEnv.json).toEqual({ detail: expect.any(String) });
     expect((await http('GET', `${server.base}/health`)).status).toBe(200);
+  });
+
+  it('a HEAD request refused by the HTTP parser gets the headers and no body (found by the hostile suite)', async () => {
+    const port = Number(new URL(server.base).port);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(`HEAD /v1/tasks?x=${'q'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+    expect(raw.endsWith('\r\n\r\n')).toBe(true);
   });
 });

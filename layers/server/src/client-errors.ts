@@ -20,9 +20,11 @@ export function clientErrorHandler(restPrefix: string) {
     const requestLine = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 64) : '';
     const isRest = new RegExp(`^[A-Z]+ ${restPrefix}([/? ]|$)`).test(requestLine);
     const body = JSON.stringify(isRest ? { error: { code, message, details: {} } } : { detail: message });
+    // A response to HEAD has the headers a GET would get and no body (RFC 9110 9.3.2).
+    const sent = requestLine.startsWith('HEAD ') ? '' : body;
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${sent}`,
     );
   };
 }
