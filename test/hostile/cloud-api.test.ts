@@ -41,14 +41,8 @@ function decodes(segment: string): boolean {
   }
 }
 
-/** Names Object.prototype has ("constructor", "toString", …, "__proto__"): the it.todo below. */
-function namesAPrototypeMember(segment: string): boolean {
-  return Object.getOwnPropertyNames(Object.prototype).includes(decodeURIComponent(segment));
-}
-
 const cloudPath = fc
   .tuple(fc.constantFrom('episodes', 'episode', 'steps', 'hostileEpisode', 'hostileSteps', 'stepPoll', 'usage', 'tasks', 'unknown'), hostileSegment.filter(decodes))
-  .filter(([route, segment]) => !(route === 'stepPoll' && namesAPrototypeMember(segment)))
   .map(([route, segment]) => {
     const paths: Record<string, string> = {
       episodes: '/v1/episodes',
@@ -82,13 +76,14 @@ describe('hostile input: the cloud app (API Gateway events into the api Lambda)'
         (method, path, queryParameters, headers, body, key) => track(cloudCase(method, path, queryParameters, headers, body, key)),
       ),
       settings(250),
+      // Found with the default seed: a step id naming an Object.prototype member was answered 500.
+      [
+        ['GET', `/v1/episodes/${episodeId}/steps/__proto__`, undefined, {}, undefined, 'tenant-a'],
+        ['GET', `/v1/episodes/${episodeId}/steps/constructor`, undefined, {}, undefined, 'tenant-a'],
+      ],
     );
   });
 
-  it.todo(
-    'GET /v1/episodes/{id}/steps/{step_id} with a step_id that names an Object.prototype member ("__proto__", "constructor", "toString") answers 500 internal_error ' +
-      '(counterexample: GET /v1/episodes/<a live episode>/steps/__proto__, key tenant-a): episode.results[stepId] finds the prototype\'s member; drop the filter namesAPrototypeMember when it holds',
-  );
 });
 
 /** One API Gateway event into the api Lambda, with the stored items read before and after. */

@@ -75,19 +75,10 @@ describe('hostile input: local server, HTTP interfaces', () => {
         },
       ),
       settings(250),
+      // Found with HOSTILE_SEED=3: a refused HEAD (headers over 16 KiB) was answered with a body.
+      [['HEAD', { route: 'episodes', path: `/v1/episodes?q=${'x'.repeat(10_000)}` }, { 'x-large': 'h'.repeat(9_000) }, undefined]],
     );
   });
-
-  it.todo(
-    'REST /v1 and the cloud app: a step whose request_id names an Object.prototype member ("constructor", "toString", "valueOf", "hasOwnProperty"; the request_id pattern accepts them) ' +
-      'is refused on a fresh episode with 409 conflict "request_id \\"constructor\\" was already used for a different call on this episode (step version undefined)": ' +
-      'episode.results[requestId] (layers/episodes/src/step-plan.ts) finds the prototype\'s member (counterexample: POST /v1/episodes/<new episode>/steps {"tool":"get_training_status","request_id":"constructor"})',
-  );
-
-  it.todo(
-    'REST /v1: a HEAD request Node\'s parser refuses (headers over 16 KiB: 431) is answered with a body, which a HEAD response may not carry (the client reports "Data after Connection: close"; ' +
-      'found with HOSTILE_SEED=3: HEAD /v1/episodes?<10 KB query> with a 9 KB header)',
-  );
 
   it('OpenEnv HTTP /reset, /step, /state', async () => {
     const resetTemplate: Record<string, HostileValue> = { seed: 3, task_id: 'easy_mnist', episode_id: 'hostile-episode' };
@@ -137,11 +128,6 @@ describe('hostile input: local server, HTTP interfaces', () => {
     );
   });
 
-  it.todo(
-    'standard MCP /mcp/v1: tools/call without params or with a non-string name answers JSON-RPC -32603 Internal error (the SDK\'s schema error) instead of -32602 Invalid params ' +
-      '(found with HOSTILE_SEED=777: {"jsonrpc":"2.0","id":1,"method":"tools/call"} in a live session)',
-  );
-
   it('standard MCP /mcp/v1: hostile messages inside and outside a session', async () => {
     const init = await rawHttp(env.server.base, {
       method: 'POST',
@@ -183,6 +169,8 @@ describe('hostile input: local server, HTTP interfaces', () => {
         });
       }),
       settings(200),
+      // Found with HOSTILE_SEED=777: tools/call without params was answered -32603 Internal error.
+      [['{"jsonrpc":"2.0","id":1,"method":"tools/call"}', sessionId, {}, 'POST']],
     );
   });
 });

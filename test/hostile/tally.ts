@@ -109,7 +109,8 @@ export function settings(numRuns: number, timeLimitMs = 5_000): Budget {
 }
 
 /**
- * fc.assert with a readable failure: the seed and path to replay it, the shrunk
+ * fc.assert with a readable failure (`examples`: counterexamples found before, run first
+ * whatever the seed): the seed and path to replay it, the shrunk
  * counterexample and the problem, each clipped (a case may hold 70 KB of text).
  */
 const inFlight = new Set<Promise<unknown>>();
@@ -120,8 +121,8 @@ export function track<T>(running: Promise<T>): Promise<T> {
   return running;
 }
 
-export async function holds<T extends unknown[]>(property: fc.IAsyncPropertyWithHooks<T>, budget: Budget): Promise<void> {
-  const details = await fc.check(property, { seed: SEED, numRuns: budget.numRuns, interruptAfterTimeLimit: budget.timeLimitMs, markInterruptAsFailure: false });
+export async function holds<T extends unknown[]>(property: fc.IAsyncPropertyWithHooks<T>, budget: Budget, examples: T[] = []): Promise<void> {
+  const details = await fc.check(property, { seed: SEED, numRuns: budget.numRuns, interruptAfterTimeLimit: budget.timeLimitMs, markInterruptAsFailure: false, examples });
   // The time limit abandons the running case's promise; let it finish before anything else runs.
   await Promise.allSettled(inFlight);
   inFlight.clear();
