@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 
 /** A response read with node:http, which (unlike fetch) lets a test send any Host header. */
 export interface RawResponse {
@@ -21,24 +21,12 @@ export interface RawRequest {
 export function rawRequest(port: number, req: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest({ agent: false, host: '127.0.0.1', port, method: req.method ?? 'GET', path: req.path, headers: req.headers ?? {} }, (res) => {
-      const done = (text: string) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      };
       if (req.headersOnly && res.statusCode === 200) {
         res.destroy();
-        done('');
+        resolve(responseOf(res, ''));
         return;
       }
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done(text));
+      readResponse(res, resolve);
     });
     outgoing.on('error', reject);
     outgoing.end(req.body);
@@ -62,21 +50,27 @@ export function rawUpgrade(port: number, path: string, headers: Record<string, s
       socket.destroy();
       resolve({ status: res.statusCode ?? 101, headers: res.headers, text: '', json: undefined });
     });
-    outgoing.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    outgoing.on('response', (res) => readResponse(res, resolve));
     outgoing.on('error', reject);
     outgoing.end();
   });
+}
+
+/** Reads a response's body to its end. */
+function readResponse(res: IncomingMessage, resolve: (response: RawResponse) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => (text += chunk));
+  res.on('end', () => resolve(responseOf(res, text)));
+}
+
+/** The response with its body as text and, when it is JSON, parsed. */
+function responseOf(res: IncomingMessage, text: string): RawResponse {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode ?? 0, headers: res.headers, text, json };
 }
