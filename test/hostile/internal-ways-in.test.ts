@@ -1,0 +1,139 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { UsageError } from '../../cli/command';
+import { parseServeArgs } from '../../cli/commands/serve';
+import { gradeEventSchema } from '../../functions/grade/handler';
+import {
+  autoSubmitEventSchema,
+  findEpisodesEventSchema,
+  InvalidEventError,
+  parseEvent,
+  parseTrainingEvent,
+  writeReportEventSchema,
+} from '../../layers/cloud/src';
+import { runCli } from '../cli/cli-harness';
+import { hostileValue, type HostileValue } from './hostile-json';
+import { countsReport, holds, record, settings, track } from './tally';
+
+/*
+ * The ways in that are not network interfaces (issue 12 item 10): the Lambda events Step
+ * Functions and the api send (a hand-made invocation can send anything), `ml-trainer serve`'s
+ * access options and `ml-trainer report`'s episode id. Each either accepts the input or
+ * refuses it with its own error (InvalidEventError / a malformed-event Error naming the event;
+ * a usage error, exit 2) with a bounded message, never an unexpected exception.
+ */
+
+afterAll(() => console.log(countsReport()));
+
+/** What a refusal may repeat of hostile input before it is unbounded echo. */
+const MESSAGE_MAX_CHARS = 2_000;
+
+function refusal(iface: string, error: unknown, expected: (e: unknown) => boolean): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const ok = expected(error) && message.length <= MESSAGE_MAX_CHARS;
+  const problems = record(iface, { verdict: ok ? 'rejected' : 'server_error', summary: message.slice(0, 200) }, false);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
+/** Any value, or a valid event with one field replaced by any value. */
+function aroundValid(valid: Record<string, HostileValue>): fc.Arbitrary<HostileValue> {
+  const mutated = fc.record({ key: fc.constantFrom(...Object.keys(valid)), value: hostileValue }).map(({ key, value }) => ({ ...valid, [key]: value }) as HostileValue);
+  return fc.oneof(hostileValue, mutated, fc.constant(valid as HostileValue));
+}
+
+const events: [string, (event: HostileValue) => unknown, fc.Arbitrary<HostileValue>][] = [
+  ['find-episodes event', (e) => parseEvent(findEpisodesEventSchema, e), aroundValid({ run_id: 'r', started_at: '2026-01-01T00:00:00Z', request: { trigger: 'schedule' } })],
+  ['auto-submit event', (e) => parseEvent(autoSubmitEventSchema, e), aroundValid({ run_id: 'r', tenant: 't', episode_id: 'e' })],
+  ['write-report event', (e) => parseEvent(writeReportEventSchema, e), aroundValid({ run_id: 'r', started_at: '2026-01-01T00:00:00Z', results: [] })],
+  ['grade event', (e) => parseEvent(gradeEventSchema, e), aroundValid({ source: 'api', tenant: 't', episode_id: 'e' })],
+];
+
+describe('Lambda events', () => {
+  it.each(events)('%s: accepted, or InvalidEventError with a bounded message', async (iface, parse, arbitrary) => {
+    await holds(
+      fc.asyncProperty(arbitrary, async (event) =>
+        track(
+          (async () => {
+            try {
+              parse(event);
+              record(iface, { verdict: 'accepted', summary: 'parsed' }, false);
+            } catch (error) {
+              refusal(iface, error, (e) => e instanceof InvalidEventError);
+            }
+          })(),
+        ),
+      ),
+      settings(200),
+    );
+  });
+
+  it('training step event: accepted, or "Malformed training event" with a bounded message', async () => {
+    const step = { kind: 'ml-trainer.step', version: 1, mode: 'sync', tenant: 't', episode_id: 'e', call: { tool: 'run_epochs', arguments: {} }, request_id: 'r', call_sha256: 'a'.repeat(64), requested_at: '2026-01-01T00:00:00Z' };
+    await holds(
+      fc.asyncProperty(aroundValid(step), async (event) =>
+        track(
+          (async () => {
+            try {
+              parseTrainingEvent(event);
+              record('training event', { verdict: 'accepted', summary: 'parsed' }, false);
+            } catch (error) {
+              refusal('training event', error, (e) => e instanceof Error && e.message.startsWith('Malformed training event'));
+            }
+          })(),
+        ),
+      ),
+      settings(200),
+    );
+  });
+});
+
+describe('CLI arguments', () => {
+  const hostileText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 400 }), fc.constantFrom('', '-', '--', '0.0.0.0', '[::1]', 'http://x', 'null', '*'));
+
+  it('ml-trainer serve access options: parsed, or a usage error', async () => {
+    const flag = fc.constantFrom('--allow-host', '--allow-origin', '--max-sessions', '--max-sessions-per-tenant', '--session-idle-minutes', '--host', '--port');
+    await holds(
+      fc.asyncProperty(fc.array(fc.tuple(flag, hostileText), { maxLength: 4 }), async (pairs) =>
+        track(
+          (async () => {
+            try {
+              parseServeArgs(pairs.flat(), {});
+              record('serve options', { verdict: 'accepted', summary: 'parsed' }, false);
+            } catch (error) {
+              const parseArgsError = (e: unknown) => String((e as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+              refusal('serve options', error, (e) => e instanceof UsageError || parseArgsError(e));
+            }
+          })(),
+        ),
+      ),
+      settings(300),
+    );
+  });
+
+  it('ml-trainer report <id>: an id naming no episode of the state dir: exit 2, and no file added or removed', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'hostile-report-'));
+    try {
+      // The first read lays out the embedded database's files; the cases compare against that.
+      expect((await runCli(['report', 'no-such-episode', '--state-dir', stateDir])).code).toBe(2);
+      await holds(
+        fc.asyncProperty(hostileText, async (id) =>
+          track(
+            (async () => {
+              const before = (await readdir(stateDir)).sort();
+              const r = await runCli(['report', id, '--state-dir', stateDir]);
+              const untouched = JSON.stringify((await readdir(stateDir)).sort()) === JSON.stringify(before);
+              const ok = r.code === 2 && !/\n\s+at /.test(r.stderr) && r.stderr.length <= MESSAGE_MAX_CHARS;
+              const problems = record('report ids', { verdict: ok ? 'rejected' : 'server_error', summary: `exit ${r.code}: ${r.stderr.slice(0, 200)}` }, !untouched);
+              if (problems.length > 0) throw new Error(problems.join('\n'));
+            })(),
+          ),
+        ),
+        settings(30, 30_000),
+      );
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
