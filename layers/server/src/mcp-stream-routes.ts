@@ -28,7 +28,7 @@ function rpcError(reply: FastifyReply, status: number, code: number, message: st
 }
 
 export async function standardMcpRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  useJsonBodies(app, ctx.bodyLimit);
+  useJsonBodies(app);
   const sessions = new Map<string, StreamSession>();
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

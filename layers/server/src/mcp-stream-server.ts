@@ -1,11 +1,12 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { describeTools, episodeSeedSchema, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
+import { describeTools, episodeSeedSchema, MAX_STEPS, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
 import type { StepView, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
 import { pydanticErrors, describeErrors } from './pydantic-errors';
+import { openApiSchema } from './openapi-schema';
 import type { ServerContext } from './server-context';
 
 /** The episode a standard MCP session plays (one at a time; start_episode starts the next). */
@@ -20,7 +21,7 @@ function startEpisodeDescription(): string {
   return (
     `Start a new episode (and leave the current one, if any): task_id is ${taskIdsInWords()}; ` +
     "seed is optional (default: the task's). Returns the episode id, the task and the first observation. " +
-    'Then call the training tools; the episode allows at most 15 tool calls and every call counts.'
+    `Then call the training tools; the episode allows at most ${MAX_STEPS} tool calls and every call counts.`
   );
 }
 
@@ -38,13 +39,11 @@ const startEpisodeArguments = z.object({ task_id: z.string(), seed: seedArgument
 const INSTRUCTIONS =
   'ML Training Optimizer environment. Call start_episode(task_id, seed?) first, then configure_training, ' +
   'run_epochs, adjust_learning_rate, toggle_augmentation, get_training_status as you see fit, and submit_model ' +
-  'to be graded. An episode allows at most 15 tool calls (every call counts, an invalid one too) and an epoch ' +
+  `to be graded. An episode allows at most ${MAX_STEPS} tool calls (every call counts, an invalid one too) and an epoch ` +
   'budget per task. Each result carries the reward of that step and whether the episode is done.';
 
 function jsonSchemaOf(schema: z.ZodType): Tool['inputSchema'] {
-  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
-  delete json.$schema;
-  return json as Tool['inputSchema'];
+  return openApiSchema(schema) as Tool['inputSchema'];
 }
 
 function listedTools(): Tool[] {

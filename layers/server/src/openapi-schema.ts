@@ -3,8 +3,8 @@ import { z } from 'zod';
 type JsonSchema = Record<string, unknown>;
 
 /**
- * A request schema as an OpenAPI 3.1 Schema Object: zod's JSON Schema 2020-12 (3.1's own
- * dialect) of what a client may send, so the document says what the routes parse.
+ * A request schema as JSON Schema 2020-12 of what a client may send (OpenAPI 3.1's own
+ * dialect, and MCP's tool input schemas): the documents say what the routes parse.
  */
 export function openApiSchema(schema: z.ZodType): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;

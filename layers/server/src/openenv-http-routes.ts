@@ -59,7 +59,7 @@ function openEnvErrorHandler(ctx: ServerContext) {
 }
 
 export async function openEnvHttpRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  useJsonBodies(app, ctx.bodyLimit);
+  useJsonBodies(app);
   app.setErrorHandler(openEnvErrorHandler(ctx));
 
   app.get('/health', async () => ({ status: 'healthy' }));

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { echoText } from '../../core/src';
 import { describeAllowedHosts, isAllowedHost, isAllowedOrigin, type AllowLists } from './allow-lists';
 import { HttpError } from './http-error';
 
@@ -9,15 +10,9 @@ import { HttpError } from './http-error';
  */
 export class RequestRefused extends HttpError {}
 
-/** How much of a refused header a message repeats (headers can be kilobytes long). */
-const ECHO_LIMIT = 100;
-
-function truncated(value: string): string {
-  return value.length > ECHO_LIMIT ? `${value.slice(0, ECHO_LIMIT)}…` : value;
-}
-
+/** A refused header as a message quotes it (headers can be kilobytes long: the core's echo cap). */
 function quoted(value: string): string {
-  return JSON.stringify(truncated(value));
+  return JSON.stringify(echoText(value));
 }
 
 function headerOf(request: FastifyRequest, name: string): string | undefined {
@@ -33,7 +28,7 @@ function hostRefused(host: string | undefined, lists: AllowLists, localPort: num
     `${named} is not allowed: this server answers ${describeAllowedHosts(lists, localPort)}. ` +
       'A name that resolves here only for a web page is how DNS rebinding attacks reach a local server. ' +
       'To accept another name, start the server with --allow-host <name[:port]> (ServerOptions.allowedHosts).',
-    { host: host === undefined ? null : truncated(host) },
+    { host: host === undefined ? null : echoText(host) },
   );
 }
 
@@ -43,7 +38,7 @@ function originRefused(origin: string): RequestRefused {
     'origin_not_allowed',
     `Origin ${quoted(origin)} is not allowed: only pages this server serves may call it, so that a web page on another site cannot drive it. ` +
       'To allow a page of another origin, start the server with --allow-origin <scheme://host[:port]> (ServerOptions.allowedOrigins).',
-    { origin: truncated(origin) },
+    { origin: echoText(origin) },
   );
 }
 

@@ -88,7 +88,7 @@ export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply):
 }
 
 export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promise<void> {
-  useJsonBodies(app, ctx.bodyLimit);
+  useJsonBodies(app);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendRestError(error, request, reply, ctx));
   app.setNotFoundHandler(sendRouteNotFound);
 
