@@ -23,7 +23,7 @@ import {
   type TenantId,
   waitForLeaseEnd,
 } from '../../episodes/src';
-import { storedResultOf, type EpisodeStore } from '../../storage/src';
+import { storedResultOf, type EpisodeLease, type EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
 import { episodeQuotaExceeded, type EpisodeQuota } from './episode-quota';
 import { InvokedFunctionError, InvokeTimeoutError, type GradeInvoker, type TrainingInvoker } from './invokers';
@@ -98,7 +98,7 @@ export interface CloudEpisodeServiceOptions {
  */
 export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService {
   /** Steps and polls only read episodes (and their leases): every step commits in the training Lambda. */
-  private readonly episodes: EpisodeReader & LeaseReader;
+  private readonly episodes: EpisodeReader & LeaseReader & Pick<EpisodeStore, 'getWithLease'>;
   private readonly catalog: StoredEpisodeCatalog;
   private readonly items: CloudItems;
   private readonly training: TrainingInvoker;
@@ -161,7 +161,18 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
   }
 
   async submitStep(request: StepRequest): Promise<StepOutcome> {
-    const plan = await planStep(this.episodes, request);
+    // One read of the item gives the plan its episode and single flight its lease (items are 17-60 KB).
+    let lease: EpisodeLease | null = null;
+    const plan = await planStep(
+      {
+        get: async (tenant, episodeId) => {
+          const read = await this.episodes.getWithLease(tenant, episodeId);
+          lease = read?.lease ?? null;
+          return read?.episode ?? null;
+        },
+      },
+      request,
+    );
     if (plan.kind === 'answer') return { kind: 'done', view: plan.view };
     const { episode, call, callHash, requestId } = plan.step;
     const { tenant, episode_id: episodeId } = episode;
@@ -175,7 +186,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
         return pendingOutcome(episodeId, existing);
       }
     }
-    const executed = await this.resultOfExecuting(request, plan.step);
+    const executed = await this.resultOfExecuting(request, plan.step, lease);
     if (executed !== null) return executed;
 
     const estimate = estimateStep(episode, call, this.routing);
@@ -315,9 +326,8 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
    * duplicate) its result is awaited and replayed, or its pending step answered. Null when
    * no step executes: invoke.
    */
-  private async resultOfExecuting(request: StepRequest, planned: PlannedStep): Promise<StepOutcome | null> {
+  private async resultOfExecuting(request: StepRequest, planned: PlannedStep, lease: EpisodeLease | null): Promise<StepOutcome | null> {
     const { tenant, episode_id: episodeId } = planned.episode;
-    const lease = (await this.episodes.readLease(tenant, episodeId))?.lease ?? null;
     if (lease === null) return null;
     if (!isSameRequest(lease, planned)) throw busyRefusal(lease, planned);
     const ended = await waitForLeaseEnd(this.episodes, planned, lease, { maxWaitMs: this.syncWaitMs() });

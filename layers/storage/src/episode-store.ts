@@ -416,9 +416,13 @@ export class EpisodeStore {
     );
     const item = output.Item;
     if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
-    const lease = (item.lease as EpisodeLease | undefined) ?? null;
-    const live = lease !== null && lease.expires_at > this.clock().toISOString();
-    return { version: item.version as number, lease: live ? lease : null };
+    return { version: item.version as number, lease: this.liveLease(item) };
+  }
+
+  /** The item's lease unless it has lapsed by the store's clock. */
+  private liveLease(item: Record<string, unknown>): EpisodeLease | null {
+    const lease = (item[TABLE_LAYOUT.leaseAttribute] as EpisodeLease | undefined) ?? null;
+    return lease !== null && lease.expires_at > this.clock().toISOString() ? lease : null;
   }
 
   /** The tenant's episode, or null (missing, another tenant's, or expired). Strongly consistent by default. */
@@ -434,6 +438,15 @@ export class EpisodeStore {
     const item = output.Item;
     if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
     return this.decode(item);
+  }
+
+  /** The episode and its live lease from one read of the item (readLease without a second read). */
+  async getWithLease(tenant: string, episodeId: string): Promise<{ episode: StoredEpisode; lease: EpisodeLease | null } | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
+    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId), ConsistentRead: true }));
+    const item = output.Item;
+    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
+    return { episode: this.decode(item), lease: this.liveLease(item) };
   }
 
   /** Removes an episode item (tests, administrative clean-up). */
