@@ -33,3 +33,16 @@ export class CoreError extends Error {
     return { code: this.code, message: this.message, ...this.detail };
   }
 }
+
+/**
+ * The environment's answer to a training tool on an episode whose stored trainer state
+ * cannot be loaded: a tool error (the call is a step like any other), naming the episode and
+ * what happened; get_training_status and submit_model do not need the trainer and still work.
+ */
+export function checkpointUnavailable(episodeId: string, reason: string): CoreError {
+  return new CoreError(
+    'checkpoint_unavailable',
+    `The checkpoint of episode ${episodeId} is unavailable (${reason}), so its model cannot be restored ` +
+      'and training tools cannot run. get_training_status works, and submit_model grades the metrics recorded so far.',
+  );
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CoreError, executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
+import { checkpointUnavailable, executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
 import {
   checkpointKey,
   isStorageError,
@@ -169,11 +169,7 @@ export class StepExecutor {
         key: episode.checkpoint!.key,
         reason: error.message,
       });
-      throw new CoreError(
-        'checkpoint_unavailable',
-        `The checkpoint of episode ${episode.episode_id} is unavailable (${error.message}), so its model cannot be restored ` +
-          'and training tools cannot run. get_training_status works, and submit_model grades the metrics recorded so far.',
-      );
+      throw checkpointUnavailable(episode.episode_id, error.message);
     }
   }
 

@@ -60,7 +60,7 @@ export interface StoredEpisode {
  * executor's lease lapses at expires_at.
  */
 export interface EpisodeLease {
-  /** The commit id the holder's commit will write: who holds the lease. */
+  /** Who holds the lease: an id the executing step draws for its claim (not its commit id); renewals and releases name it. */
   holder: string;
   /** The executing step's request_id (null without one): a duplicate waits for its result. */
   request_id: string | null;
