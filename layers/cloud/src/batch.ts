@@ -226,7 +226,7 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
 }
 
 /** Checkpoint objects a run examines at most; the next run continues where it stopped. */
-export const MAX_SWEPT_OBJECTS_PER_RUN = 5000;
+const MAX_SWEPT_OBJECTS_PER_RUN = 5000;
 
 export interface SweepRunDeps {
   episodes: EpisodeStore;

@@ -31,12 +31,12 @@ import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
 
-export function pollPath(episodeId: string, stepId: string): string {
+function pollPath(episodeId: string, stepId: string): string {
   return `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
 }
 
 /** The outcome of a step that was not answered synchronously: the step to poll. */
-export function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
+function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
   const pending: PendingStep = {
     step_id: status.step_id,
     status: status.state === 'running' ? 'running' : 'pending',

@@ -55,7 +55,7 @@ export interface StepRouting {
 }
 
 /** STEP_SECONDS_PER_EPOCH's defaults: each registered task's own estimate (its module's `estimates`). */
-export function defaultSecondsPerEpoch(): Record<TaskId, number> {
+function defaultSecondsPerEpoch(): Record<TaskId, number> {
   return Object.fromEntries(listTaskModules().map(({ definition, estimates }) => [definition.task_id, estimates.lambda_seconds_per_epoch]));
 }
 
@@ -78,7 +78,7 @@ export interface BatchSettings {
   maxEpisodesPerRun: number;
 }
 
-export const DEFAULT_BATCH_SETTINGS: BatchSettings = { abandonAfterHours: 24, maxEpisodesPerRun: 500 };
+const DEFAULT_BATCH_SETTINGS: BatchSettings = { abandonAfterHours: 24, maxEpisodesPerRun: 500 };
 
 /** Where write-report writes and what it prices and compares with. */
 export interface ReportSettings {
@@ -88,7 +88,7 @@ export interface ReportSettings {
   baselines: BaselineScores;
 }
 
-export const DEFAULT_REPORTS_PREFIX = 'reports/';
+const DEFAULT_REPORTS_PREFIX = 'reports/';
 
 export class CloudConfigError extends Error {
   override readonly name = 'CloudConfigError';
@@ -100,7 +100,7 @@ type Env = NodeJS.ProcessEnv;
  * The variables a schema names, validated; a failure names the variable, what it allows and
  * what it holds: `STEP_OVERHEAD_MS must be a number of at least 0, got "soon".`
  */
-export function settingsFromEnv<T>(schema: z.ZodType<T>, env: Env): T {
+function settingsFromEnv<T>(schema: z.ZodType<T>, env: Env): T {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

@@ -14,7 +14,7 @@ export interface ScoreComponent extends GradeDetailLabel {
 }
 
 /** The labels of the details the shared building blocks above produce. */
-export const GRADE_DETAIL_LABELS = {
+const GRADE_DETAIL_LABELS = {
   accuracy_score: 'Accuracy score',
   generalization_score: 'Generalisation score',
   efficiency_score: 'Efficiency score',

@@ -19,7 +19,7 @@ export interface LeaseTimer {
   every(ms: number, beat: () => Promise<void>): () => void;
 }
 
-export const realLeaseTimer: LeaseTimer = {
+const realLeaseTimer: LeaseTimer = {
   every(ms, beat) {
     const interval = setInterval(() => void beat(), ms);
     interval.unref?.();

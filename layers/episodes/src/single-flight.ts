@@ -20,7 +20,7 @@ export type Claim = { kind: 'acquired'; lease: EpisodeLease } | { kind: 'duplica
  * Takes the episode's lease for a planned step, at the version it was planned on. Another
  * step's live lease refuses it at once (busyRefusal); the same request's is a duplicate.
  */
-export async function claimEpisode(
+async function claimEpisode(
   episodes: Pick<EpisodeStore, 'acquireLease'>,
   planned: PlannedStep,
   holder: string,

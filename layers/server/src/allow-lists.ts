@@ -20,7 +20,7 @@ export interface AllowedHost {
 }
 
 /** The names a loopback request carries: URL.hostname's spelling (IPv6 in brackets). */
-export const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
 
 const HOST_DESCRIPTION = 'a host name or address, optionally with :port (example.lan, 192.168.1.5:8000, [fd00::1])';
 const ORIGIN_DESCRIPTION = 'an origin: scheme://host[:port] with no path (https://app.example.com)';

@@ -9,6 +9,4 @@ export {
 } from './server-context';
 export { DEFAULT_TENANT, headerTenantResolver, TENANT_HEADER, TenantError, type TenantResolver } from './tenant';
 export { START_EPISODE } from './mcp-stream-server';
-export { validationError } from './http-error';
-export { sendPending, type RestContext } from './rest-routes';
 export { allowedHostSchema, allowedOriginSchema, isLoopbackAddress } from './allow-lists';
