@@ -168,8 +168,7 @@ export const benchCommand: CliCommand = {
   async run(argv, io) {
     const options = parseBenchArgv(argv, io.env);
     // Loaded only here, after the option checks: it starts TensorFlow.
-    const { runBench, BenchSetupError } = await import('../../layers/bench/src');
-    const { PyTorchSetupError } = await import('../../layers/bench/src');
+    const { runBench, BenchSetupError, PyTorchSetupError } = await import('../../layers/bench/src');
     try {
       const report = await runBench({
         ...options,

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ID_PARAMETER_MAX_LENGTH } from '../../core/src';
 import { clientErrorHandler } from './client-errors';
 import { dashboardRoutes, withDashboard, type DashboardOptions } from './dashboard-routes';
-import { classifyFailure, retryAfterSeconds } from './failure';
+import { classifyFailure, setRetryAfter } from './failure';
 import { jsonRpcRoutes } from './json-rpc-routes';
 import { standardMcpRoutes } from './mcp-stream-routes';
 import { openEnvHttpRoutes } from './openenv-http-routes';
@@ -23,15 +23,14 @@ function isRestUrl(url: string): boolean {
 /**
  * An error no route's own handler answered (fastify's bad URL and URL length errors, faults
  * outside the plugins): the REST API's body under /v1, else FastAPI's `{"detail": ...}` as
- * OpenEnv answers; Retry-After on 409 and 429 either way.
+ * OpenEnv answers; Retry-After where waiting helps, either way.
  */
 function answerError(ctx: ServerContext) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (isRestUrl(request.url)) return sendRestError(error, request, reply, ctx);
     const failure = classifyFailure(error, ctx.bodyLimit);
     if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
-    const retryAfter = retryAfterSeconds(failure, new Date());
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    setRetryAfter(reply, failure);
     return reply.status(failure.status).send({ detail: failure.message });
   };
 }

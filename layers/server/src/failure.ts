@@ -127,3 +127,9 @@ export function retryAfterSeconds(failure: Pick<Failure, 'status' | 'code' | 'de
   if (failure.status === 409 && RETRYABLE_CONFLICTS.has(failure.code)) return BUSY_RETRY_AFTER_SECONDS;
   return undefined;
 }
+
+/** Sets Retry-After on an answer to `failure` where waiting helps (retryAfterSeconds). */
+export function setRetryAfter(reply: { header(name: string, value: string): unknown }, failure: Pick<Failure, 'status' | 'code' | 'details'>, now: Date = new Date()): void {
+  const seconds = retryAfterSeconds(failure, now);
+  if (seconds !== undefined) reply.header('retry-after', String(seconds));
+}

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { echoInput, idParameterSchema } from '../../core/src';
-import { classifyFailure, retryAfterSeconds } from './failure';
+import { classifyFailure, setRetryAfter } from './failure';
 import { HttpError } from './http-error';
 import { useJsonBodies } from './json-body';
 import { openApiDocument } from './openapi-document';
@@ -52,8 +52,7 @@ function openEnvErrorHandler(ctx: ServerContext) {
       ];
       return reply.status(422).send({ detail });
     }
-    const retryAfter = retryAfterSeconds(failure, new Date());
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    setRetryAfter(reply, failure);
     return reply.status(failure.status).send({ detail: failure.message });
   };
 }

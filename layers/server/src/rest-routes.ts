@@ -10,7 +10,7 @@ import {
   stepBodySchema as stepBody,
 } from '../../core/src';
 import type { DeferredStepService, EpisodeCatalog, EpisodeView, PendingStep } from '../../episodes/src';
-import { classifyFailure, retryAfterSeconds } from './failure';
+import { classifyFailure, setRetryAfter } from './failure';
 import { useJsonBodies } from './json-body';
 import { parseRequestPart } from './rest-request';
 import type { TenantResolver } from './tenant';
@@ -76,8 +76,7 @@ export function sendRestError(error: unknown, request: FastifyRequest, reply: Fa
   if (failure.kind === 'internal') request.log.error({ err: error }, 'request failed');
   const status = failure.kind === 'invalid' && failure.status === 422 ? 400 : failure.status;
   const { body } = restError(status, failure.code, failure.message, failure.details);
-  const retryAfter = retryAfterSeconds(failure, (ctx.clock ?? (() => new Date()))());
-  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  setRetryAfter(reply, failure, (ctx.clock ?? (() => new Date()))());
   return reply.status(status).send(body);
 }
 
