@@ -1,3 +1,4 @@
+import './node-compat'; // first: tfjs-node needs it on Node 23+ before it runs a kernel
 export { createTfjsTrainerFactory, type TfjsTrainerFactoryOptions } from './trainer-factory';
 export { TfjsTrainer } from './tfjs-trainer';
 export * from './without-tensorflow';
