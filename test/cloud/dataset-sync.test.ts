@@ -50,8 +50,9 @@ describe('datasets upload → S3 → training Lambda sync', () => {
     expect(isLoopbackEndpoint('https://s3.eu-west-1.amazonaws.com')).toBe(false);
     expect(isLoopbackEndpoint('http://minio.internal:9000')).toBe(false);
     expect(s3ClientConfig('http://127.0.0.1:1', {})).toMatchObject({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'S3RVER' } });
-    expect(s3ClientConfig('http://minio.internal:9000', { AWS_REGION: 'eu-west-1' })).toEqual({ region: 'eu-west-1', endpoint: 'http://minio.internal:9000' });
-    expect(s3ClientConfig(undefined, {})).toEqual({ region: 'us-east-1' });
+    expect(s3ClientConfig('http://minio.internal:9000', {}, 'eu-west-1')).toEqual({ region: 'eu-west-1', endpoint: 'http://minio.internal:9000' });
+    // No --region: none is set, the SDK resolves it (AWS_REGION, the profile's region; test/cli/datasets-upload-region.test.ts).
+    expect(s3ClientConfig(undefined, { AWS_REGION: 'eu-west-1' })).toEqual({});
   });
 
   it('uploads CIFAR-10 batches in multipart uploads, with the extraction record, under a prefix', async () => {
