@@ -1,0 +1,54 @@
+// `npm test [-- <jest arguments>]`: the typecheck and the jest suite on Node 22, the Lambda
+// runtime's line (the machine's own Node when it is 22 or newer, else the pinned release from
+// the npm registry, see node-runtime.mjs), and, on a full run, a smoke on Node 24 first: real
+// training, checkpoint, restore in a fresh process, bit-identical (tfjs-node needs our shim there).
+// The smoke runs before the suite so the suite's "tests: N passed, N failed" stays the last line.
+import { spawnSync } from 'node:child_process';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeOfLine } from './node-runtime.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+/** Train, checkpoint, resume (in-process and in a fresh process), through the CLI and the trainer; and the shim's own test. */
+const NODE24_SMOKE = ['test/training/reproducibility.test.ts', 'test/cli/run.test.ts', 'test/runtime/node-compat.test.ts'];
+
+/** This environment with `runtime`'s node first on PATH (npm, tsc and jest's children then run on it). */
+function envOn(runtime) {
+  const env = { ...process.env, PATH: `${dirname(runtime.node)}${delimiter}${process.env.PATH ?? ''}` };
+  // The machine's npm config points node-gyp at its own Node's headers: a native build would target the wrong ABI.
+  if (runtime.headers) env.npm_config_nodedir = runtime.headers;
+  return env;
+}
+
+function step(title, command, args, env) {
+  process.stdout.write(`\n== ${title}\n`);
+  const r = spawnSync(command, args, { cwd: ROOT, env, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function main(args) {
+  const smokeOnly = args[0] === '--node24-smoke';
+  const jestArgs = smokeOnly ? args.slice(1) : args;
+  const suiteNode = nodeOfLine(22);
+  const smokeNode = smokeOnly || jestArgs.length === 0 ? nodeOfLine(24) : null;
+  if (!smokeOnly) {
+    const typecheck = step(`typecheck on Node ${suiteNode.version}`, 'npm', ['run', '--silent', 'typecheck'], envOn(suiteNode));
+    if (typecheck !== 0) return typecheck;
+  }
+  if (smokeNode) {
+    const smoke = step(`smoke on Node ${smokeNode.version}: train, checkpoint, resume`, smokeNode.node, [JEST, ...NODE24_SMOKE], envOn(smokeNode));
+    if (smoke !== 0 || smokeOnly) return smoke;
+  } else {
+    process.stdout.write(`\n(the Node 24 smoke runs on a full \`npm test\` or with \`npm run test:node24\`; skipped with jest arguments)\n`);
+  }
+  return step(`jest on Node ${suiteNode.version}`, suiteNode.node, [JEST, ...jestArgs], envOn(suiteNode));
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`test: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
