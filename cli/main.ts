@@ -3,6 +3,7 @@ import { DatasetError } from '../layers/datasets/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { agentCommand } from './commands/agent';
 import { benchCommand } from './commands/bench';
+import { costCommand } from './commands/cost';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
 import { reportCommand } from './commands/report';
@@ -14,7 +15,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand, costCommand];
 }
 
 function overview(list: CliCommand[]): string {

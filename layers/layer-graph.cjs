@@ -23,7 +23,7 @@ const LAYERS = {
 const ENTRIES = {
   functions: ['core', 'datasets', 'storage', 'cloud', 'runtime'],
   infra: ['core', 'storage', 'cloud'],
-  cli: ['core', 'testing', 'datasets', 'storage', 'episodes', 'runtime', 'agent', 'reports', 'server', 'bench'],
+  cli: ['core', 'testing', 'datasets', 'storage', 'episodes', 'runtime', 'agent', 'reports', 'server', 'cloud', 'bench'],
 };
 
 /**
