@@ -161,10 +161,19 @@ function markDiverged(model: ModelProgress, trainLoss: number): void {
   model.diverged_train_loss = Number.isFinite(trainLoss) ? trainLoss : null;
 }
 
-const runEpochs: Handler<'run_epochs'> = async (record, args, trainer, options) => {
+/**
+ * How many epochs a run_epochs call trains on this record: 0 when the model has diverged
+ * or the budget is spent. Throws not_configured before the first configuration.
+ */
+function epochsToTrain(record: EpisodeRecord, args: ToolArguments<'run_epochs'>): number {
   requireConfig(record, 'run_epochs');
+  if (record.model.diverged) return 0;
   const requested = Math.min(MAX_EPOCHS_PER_CALL, Math.max(1, args.num_epochs));
-  const epochs = Math.min(requested, remainingBudget(record));
+  return Math.min(requested, remainingBudget(record));
+}
+
+const runEpochs: Handler<'run_epochs'> = async (record, args, trainer, options) => {
+  const epochs = epochsToTrain(record, args);
   const model = record.model;
   if (model.diverged) {
     return {
@@ -288,6 +297,23 @@ async function runTool(record: EpisodeRecord, call: ToolCall, trainer: Trainer, 
   assertToolName(tool);
   const args = parseToolArguments(tool, call.arguments);
   return (HANDLERS[tool] as Handler<typeof tool>)(record, args, trainer, options);
+}
+
+/**
+ * Whether executing this call on this record makes a pass over the training data
+ * (Trainer.trainEpoch / evaluate): a run_epochs call with valid arguments on an active,
+ * configured episode with a live model and unspent budget. Every other call (a rejected one
+ * included) touches the trainer at most through calls a RecordingTrainer can keep
+ * (trainer-operations.ts). The cloud routes by this, and only this, decision.
+ */
+export function needsTrainingData(record: EpisodeRecord, call: ToolCall): boolean {
+  if (record.status !== 'active' || call.tool !== 'run_epochs') return false;
+  try {
+    return epochsToTrain(record, parseToolArguments('run_epochs', call.arguments)) > 0;
+  } catch (error) {
+    if (error instanceof CoreError) return false;
+    throw error;
+  }
 }
 
 function loggedArguments(args: unknown): unknown {

@@ -17,6 +17,7 @@ export * from './score-components';
 export * from './tasks';
 export * from './tool-arguments';
 export * from './tool-catalogue';
+export * from './trainer-operations';
 export * from './trainer-port';
 export * from './training-config';
 export * from './wire-contract';

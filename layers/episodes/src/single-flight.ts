@@ -3,7 +3,7 @@ import type { EpisodeLease, EpisodeLeaseState, EpisodeStore } from '../../storag
 import { notFound, type EpisodeReader } from './episode-lookup';
 import { EpisodeServiceError, type StepRequest, type StepView } from './episode-service';
 import { holdingLease, type LeaseTimer } from './lease-heartbeat';
-import { planStep, type PlannedStep } from './step-plan';
+import { planStep, type PlannedStep, type StepPlan } from './step-plan';
 
 /** A duplicate's polling of the item while the first call executes: bounded backoff. */
 const FIRST_POLL_MS = 50;
@@ -59,9 +59,11 @@ export async function stepInSingleFlight(
   request: Pick<StepRequest, 'tenant' | 'episodeId' | 'call' | 'requestId'>,
   options: SingleFlightOptions,
   execute: (planned: PlannedStep, lease: EpisodeLease, leaseLost: AbortSignal) => Promise<StepView>,
+  /** A plan of this request the caller made from a fresh read: used for the first claim instead of reading again. */
+  firstPlan?: StepPlan,
 ): Promise<StepView> {
   for (let claims = 1; ; claims++) {
-    const plan = await planStep(episodes, request);
+    const plan = claims === 1 && firstPlan !== undefined ? firstPlan : await planStep(episodes, request);
     if (plan.kind === 'answer') return plan.view;
     const claim = await claimEpisode(episodes, plan.step, options.newHolder(), options.leaseMs);
     if (claim.kind === 'acquired') {

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { checkpointUnavailable, executeStep, type EpochProgress, type Logger, type StepResult, type TrainerFactory } from '../../core/src';
+import {
+  checkpointUnavailable,
+  executeStep,
+  needsTrainingData,
+  RecordingTrainer,
+  replayTrainerOperations,
+  type EpochProgress,
+  type Logger,
+  type StepResult,
+  type TrainerFactory,
+  type TrainerOperation,
+} from '../../core/src';
 import {
   checkpointKey,
   isStorageError,
@@ -19,18 +30,28 @@ export interface StepExecutorOptions {
   episodes: EpisodeStore;
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
-  trainers: TrainerFactory;
+  trainers: StepTrainers;
   clock: () => Date;
   newId: () => string;
   /** Without an error level, errors go to console.error: they are never silent. */
   logger: Pick<Logger, 'warn'> & Partial<Pick<Logger, 'error'>>;
 }
 
+/**
+ * Where a step's trainer calls go: to real trainers (restored from the checkpoint, the
+ * pending operations replayed), or 'record': kept as the item's pending operations for the
+ * next step that trains (the cloud's api function, which never loads TensorFlow). Only
+ * steps for which the core's needsTrainingData is false may execute with 'record'.
+ */
+export type StepTrainers = TrainerFactory | 'record';
+
 /** What training one step produced, before anything is written. */
 interface TrainedStep {
   result: StepResult;
   /** The trainer's new checkpoint; null when the step never needed the trainer (the stored one stays). */
   checkpoint: { bytes: Uint8Array; sha256: string } | null;
+  /** The trainer calls pending after the step (none once a checkpoint was saved). */
+  trainerOps: readonly TrainerOperation[];
   epochs: number;
   seconds: number;
 }
@@ -68,6 +89,7 @@ export class StepExecutor {
       updated_at: now,
       record: trained.result.record,
       checkpoint: pointer,
+      trainer_ops: trained.trainerOps,
       usage: {
         steps: current.usage.steps + 1,
         epochs_trained: current.usage.epochs_trained + trained.epochs,
@@ -109,8 +131,11 @@ export class StepExecutor {
    * checkpoint is loaded only if the call needs the trainer. A trainer fault propagates
    * with nothing written.
    */
-  private async train({ episode, call }: PlannedStep, onEpoch: StepRequest['onEpoch']): Promise<TrainedStep> {
-    const trainer = this.lazyTrainer(episode);
+  private async train(planned: PlannedStep, onEpoch: StepRequest['onEpoch']): Promise<TrainedStep> {
+    const trainers = this.options.trainers;
+    if (trainers === 'record') return this.record(planned);
+    const { episode, call } = planned;
+    const trainer = this.lazyTrainer(episode, trainers);
     let epochs = 0;
     let seconds = 0;
     let result: StepResult;
@@ -137,17 +162,37 @@ export class StepExecutor {
       }
     }
     const checkpoint = bytes === null ? null : { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
-    return { result, checkpoint, epochs, seconds };
+    return { result, checkpoint, trainerOps: checkpoint === null ? (episode.trainer_ops ?? []) : [], epochs, seconds };
   }
 
-  /** The episode's trainer, restored from its checkpoint on first use. */
-  private lazyTrainer(episode: StoredEpisode): LazyTrainer {
+  /** The step on a RecordingTrainer: its trainer calls join the pending ones, the checkpoint stays (a misrouted training call throws). */
+  private async record({ episode, call }: PlannedStep): Promise<TrainedStep> {
+    if (needsTrainingData(episode.record, call)) {
+      // Routed before another step changed the episode (a configuration committed meanwhile): nothing ran.
+      throw new EpisodeServiceError('conflict', `Episode ${episode.episode_id} changed while this step was routed; nothing ran. Send it again.`, {
+        episode_id: episode.episode_id,
+        version: episode.version,
+      });
+    }
+    const recorder = new RecordingTrainer(episode.trainer_ops ?? []);
+    const result = await executeStep(episode.record, call, recorder);
+    return { result, checkpoint: null, trainerOps: recorder.pending, epochs: 0, seconds: 0 };
+  }
+
+  /** The episode's trainer, restored from its checkpoint (or created) on first use, with the pending trainer calls replayed on it. */
+  private lazyTrainer(episode: StoredEpisode, trainers: TrainerFactory): LazyTrainer {
     const spec = { taskId: episode.record.task_id, seed: episode.record.seed };
     return new LazyTrainer({
-      build: async () =>
-        episode.checkpoint === null
-          ? this.options.trainers.create(spec)
-          : this.options.trainers.restore(spec, await this.loadAvailableCheckpoint(episode)),
+      build: async () => {
+        const trainer = episode.checkpoint === null ? await trainers.create(spec) : await trainers.restore(spec, await this.loadAvailableCheckpoint(episode));
+        try {
+          await replayTrainerOperations(trainer, episode.trainer_ops ?? []);
+        } catch (error) {
+          trainer.dispose();
+          throw error;
+        }
+        return trainer;
+      },
     });
   }
 

@@ -5,14 +5,16 @@ import { requireTenant } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
 import { DEFAULT_STEP_LEASE_MS, type LeaseTimer } from './lease-heartbeat';
 import { stepInSingleFlight } from './single-flight';
-import { StepExecutor } from './step-executor';
+import { StepExecutor, type StepTrainers } from './step-executor';
+import type { StepPlan } from './step-plan';
 import { storableId } from './stored-item';
 import { StoredEpisodeCatalog, type StoredEpisodeCatalogOptions } from './stored-episode-catalog';
 
 export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions {
   /** The checkpoint bucket. */
   checkpoints: BlobStore;
-  trainers: TrainerFactory;
+  /** Real trainers, or 'record' (StepTrainers: the trainer calls are kept on the item for the next step that trains). */
+  trainers: StepTrainers;
   /** How long an executing step's lease lasts between renewals (default DEFAULT_STEP_LEASE_MS; its holder renews it every third of that). */
   leaseMs?: number;
   /** The lease renewals' timer (default: real intervals; tests beat by hand). */
@@ -38,7 +40,8 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
  *     while it runs (lease-heartbeat.ts), so a crashed executor's lapses within
  *     DEFAULT_STEP_LEASE_MS; a step that finds it lost does not commit;
  *  3. fetch the checkpoint and verify its SHA-256, restore the trainer (a fresh one before
- *     the first step);
+ *     the first step) and replay the item's pending trainer calls on it (trainer_ops, left
+ *     by steps that ran with trainers 'record'); all of this only once the call needs it;
  *  4. run the call through the core's executeStep, save the trainer's checkpoint, dispose
  *     the trainer (a trainer fault propagates here with nothing written);
  *  5. build the new item and check its size (refused before anything is written);
@@ -85,8 +88,12 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
     });
   }
 
-  /** One step in single flight (single-flight.ts): executed holding the episode's lease (renewed meanwhile), released if it fails. */
-  async step(request: StepRequest): Promise<StepView> {
+  /**
+   * One step in single flight (single-flight.ts): executed holding the episode's lease
+   * (renewed meanwhile), released if it fails. `plan`: this request's plan, made by the
+   * caller from a fresh read (saves reading the item again).
+   */
+  async step(request: StepRequest, plan?: StepPlan): Promise<StepView> {
     const singleFlight = { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs, logger: this.logger, ...(this.leaseTimer ? { leaseTimer: this.leaseTimer } : {}) };
     return stepInSingleFlight(this.episodes, request, singleFlight, async (planned, lease, leaseLost) => {
       request.onExecuting?.();
@@ -97,7 +104,7 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
         await this.releaseQuietly(planned.episode, lease.holder);
         throw error;
       }
-    });
+    }, plan);
   }
 
   private async releaseQuietly(episode: StoredEpisode, holder: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseEpisodeRecord, type EpisodeRecord } from '../../core/src';
+import { parseEpisodeRecord, trainerOperationsSchema, type EpisodeRecord, type TrainerOperation } from '../../core/src';
 import type { CheckpointPointer } from './blob-store';
 import { isConditionFailure, StorageError } from './errors';
 import { DYNAMODB_ITEM_LIMIT_BYTES, estimateItemBytes } from './item-size';
@@ -45,6 +45,12 @@ export interface StoredEpisode {
   record: EpisodeRecord;
   /** The trainer checkpoint after the last committed step; null before the first. */
   checkpoint: CheckpointPointer | null;
+  /**
+   * Trainer calls made since the checkpoint by steps that ran without a trainer (the cloud's
+   * api function): the trainer's state is the checkpoint with these replayed in order.
+   * Absent: none.
+   */
+  trainer_ops?: readonly TrainerOperation[];
   usage: StoredUsage;
   /** request_id → stored result of the step it committed. */
   results: Record<string, StoredStepResult>;
@@ -216,6 +222,7 @@ export class EpisodeStore {
       // The record as JSON text: exact, and immune to DynamoDB's limits on nesting and empty names.
       record: JSON.stringify(record),
       checkpoint: episode.checkpoint,
+      ...(episode.trainer_ops !== undefined && episode.trainer_ops.length > 0 ? { trainer_ops: JSON.stringify(episode.trainer_ops) } : {}),
       usage: episode.usage,
       results: encodeResults(episode.results),
       commit_id: episode.commit_id,
@@ -649,6 +656,7 @@ export class EpisodeStore {
       updated_at: item.updated_at as string,
       record: decodeRecord(item),
       checkpoint: (item.checkpoint as CheckpointPointer | null | undefined) ?? null,
+      trainer_ops: decodeTrainerOps(item),
       usage: item.usage as StoredUsage,
       results: decodeResults(item.results as Record<string, StoredResultAttribute> | undefined),
       commit_id: item.commit_id as string,
@@ -710,6 +718,20 @@ function decodeRecord(item: Record<string, unknown>): EpisodeRecord {
     return parseEpisodeRecord(JSON.parse(item.record));
   } catch (e) {
     throw new StorageError('invalid_item', `Episode item ${String(item.pk)} holds no valid episode record: ${(e as Error).message}`, {
+      tenant: item.tenant,
+      episode_id: item.episode_id,
+    });
+  }
+}
+
+/** The item's pending trainer operations (JSON text, like the record), parsed with the core's schema and bound on every read. */
+function decodeTrainerOps(item: Record<string, unknown>): TrainerOperation[] {
+  if (item.trainer_ops === undefined) return [];
+  try {
+    if (typeof item.trainer_ops !== 'string') throw new Error(`the trainer_ops attribute is a ${typeof item.trainer_ops}, not JSON text`);
+    return trainerOperationsSchema.parse(JSON.parse(item.trainer_ops));
+  } catch (e) {
+    throw new StorageError('invalid_item', `Episode item ${String(item.pk)} holds no valid pending trainer operations: ${(e as Error).message}`, {
       tenant: item.tenant,
       episode_id: item.episode_id,
     });

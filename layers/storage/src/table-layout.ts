@@ -31,6 +31,8 @@ export const EPISODE_ITEM_ATTRIBUTES = [
   'expires_at',
   'record',
   'checkpoint',
+  // Trainer calls recorded since the checkpoint (absent: none); the next training step replays and clears them.
+  'trainer_ops',
   'usage',
   'results',
   'commit_id',
