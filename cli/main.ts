@@ -4,6 +4,7 @@ import { UsageError, type CliCommand, type CliIO } from './command';
 import { agentCommand } from './commands/agent';
 import { benchCommand } from './commands/bench';
 import { costCommand } from './commands/cost';
+import { cloudCommand } from './commands/cloud';
 import { datasetsCommand } from './commands/datasets';
 import { gradeCommand } from './commands/grade';
 import { reportCommand } from './commands/report';
@@ -15,7 +16,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand, costCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand, cloudCommand, costCommand];
 }
 
 function overview(list: CliCommand[]): string {

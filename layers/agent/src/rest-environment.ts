@@ -89,7 +89,7 @@ export interface RestAnswer {
   location?: string;
 }
 
-type Attempt = ({ kind: 'ok' } & RestAnswer) | { kind: 'retry'; reason: string; inProgress: boolean; retryAfterMs?: number };
+type Attempt = ({ kind: 'ok' } & RestAnswer) | { kind: 'retry'; reason: string; inProgress: boolean; retryAfterMs?: number; status?: number; errorCode?: string };
 
 /** The 202 answer of a step that runs asynchronously (the cloud API). */
 interface PendingAnswer {
@@ -183,7 +183,7 @@ export class RestEnvironment implements AgentEnvironment {
         throw new AgentEnvironmentError(
           'unavailable',
           `${spec.method} ${spec.path} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
-          { attempts: attempt },
+          { attempts: attempt, ...(outcome.status === undefined ? {} : { status: outcome.status }), ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }) },
         );
       }
       const jittered = Math.round(delay * (1 + Math.random() * 0.25));
@@ -235,7 +235,7 @@ export class RestEnvironment implements AgentEnvironment {
       });
     }
     if (apiError?.code === 'in_progress') {
-      return { kind: 'retry', reason: `the request is still executing (${apiError.message})`, inProgress: true };
+      return { kind: 'retry', reason: `the request is still executing (${apiError.message})`, inProgress: true, status: response.status, errorCode: apiError.code };
     }
     if (response.status >= 500 || response.status === 429) {
       return {
@@ -243,6 +243,8 @@ export class RestEnvironment implements AgentEnvironment {
         reason: `HTTP ${response.status}${apiError ? ` ${apiError.code}: ${apiError.message}` : ''}`,
         inProgress: false,
         retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        status: response.status,
+        ...(apiError ? { errorCode: apiError.code } : {}),
       };
     }
     // A tool call the environment rejected is still a committed step: the server says so with a 4xx carrying it.
