@@ -6,7 +6,17 @@
  */
 
 import { z } from 'zod';
-import { integerIn, numberAmong, numberIn, oneOf, optional, orNone, rangeOf, textMatching, trueOrFalse, withDefault, type ValueRange } from './context-values';
+import { integerIn, noteOf, numberAmong, numberIn, oneOf, optional, orNone, rangeOf, textMatching, trueOrFalse, withDefault, withNote, type ValueRange } from './context-values';
+import {
+  CONCURRENCY_QUOTA_NOTE,
+  LAMBDA_MAX_MEMORY_MB,
+  LAMBDA_MAX_VCPUS,
+  LAMBDA_MB_PER_VCPU,
+  MEMORY_QUOTA_NOTE,
+  minimumMemoryForVcpus,
+  vcpusFor,
+} from './lambda-limits';
+import { TRAINING_IMAGE_BUILD_ARGS } from './paths';
 
 export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
 export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
@@ -15,9 +25,25 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
+/**
+ * The training Lambda's default memory. It must deploy on a brand-new account (at most
+ * NEW_ACCOUNT_MAX_MEMORY_MB, infra/lambda-limits.ts) and give the default thread count its
+ * vCPUs (2 at 3008 MB). The cost model (layers/cloud/src/cost-model*.ts) is to pick it.
+ */
+export const DEFAULT_TRAINING_MEMORY_MB = 3008;
+
+/** TensorFlow's threads in the training Lambda by default (intra- and inter-op). */
+export const DEFAULT_TRAINING_THREADS = 2;
+
 export interface TrainingConfig {
-  /** Memory of the training Lambda in MB; vCPUs scale with it (6 vCPUs at 10240). */
+  /** Memory of the training Lambda in MB; vCPUs scale with it (one per 1769 MB, 6 at 10240). */
   memoryMb: number;
+  /**
+   * TensorFlow's intra- and inter-op thread counts (TF_NUM_INTRAOP_THREADS,
+   * TF_NUM_INTEROP_THREADS): pinned, so that a model's numerics do not change with the
+   * memory size (the CNNs split their sums by thread); at most the vCPUs memoryMb gives.
+   */
+  threads: number;
   /** /tmp size in MB: datasets and decoded subsets are cached there. */
   ephemeralStorageMb: number;
   /** Reserved concurrency of the training Lambda; undefined = unreserved (shares the account pool). */
@@ -30,6 +56,8 @@ export interface TrainingConfig {
   tfjsNodeCdnStorage: string | undefined;
   /** Build the image with `--network host` (a mirror on the build machine's loopback interface). */
   imageBuildHostNetwork: boolean;
+  /** Further build arguments of the image (base images, mirrors), by name: TRAINING_IMAGE_BUILD_ARGS only. */
+  imageBuildArgs: Record<string, string>;
 }
 
 export interface ApiConfig {
@@ -96,6 +124,8 @@ export interface DeploymentConfig {
   prefix: string;
   /** Keep table, buckets and log groups when the stacks are deleted. */
   retainData: boolean;
+  /** CloudFormation termination protection of the data stack (then `cdk destroy` refuses to delete it). */
+  terminationProtection: boolean;
   /** Table and bucket encryption: AWS-managed keys, or one customer-managed KMS key (rotated yearly). */
   dataEncryption: DataEncryption;
   /** CloudWatch Logs retention of every log group, in days (a CloudWatch-supported value). */
@@ -122,6 +152,7 @@ export interface DeploymentConfig {
 export const DEFAULT_CONFIG: DeploymentConfig = {
   prefix: 'MlTrainerEnv',
   retainData: true,
+  terminationProtection: false,
   dataEncryption: 'aws-managed',
   logRetentionDays: 30,
   logLevel: 'INFO',
@@ -131,13 +162,15 @@ export const DEFAULT_CONFIG: DeploymentConfig = {
   checkpointNoncurrentDays: 7,
   accessLogExpirationDays: 365,
   training: {
-    memoryMb: 10240,
+    memoryMb: DEFAULT_TRAINING_MEMORY_MB,
+    threads: DEFAULT_TRAINING_THREADS,
     ephemeralStorageMb: 4096,
-    reservedConcurrency: 10,
+    reservedConcurrency: undefined,
     asyncRetryAttempts: 0,
     maxEventAgeMinutes: 60,
     tfjsNodeCdnStorage: undefined,
     imageBuildHostNetwork: false,
+    imageBuildArgs: {},
   },
   api: {
     stageName: 'prod',
@@ -182,6 +215,7 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 export const CONTEXT_KEYS = {
   prefix: 'stack name prefix',
   retainData: 'keep table, buckets and log groups on stack deletion (true/false)',
+  terminationProtection: 'termination protection of the data stack (true/false)',
   dataEncryption: 'table and bucket encryption keys',
   logRetentionDays: 'CloudWatch Logs retention in days',
   logLevel: 'LOG_LEVEL of every function',
@@ -191,12 +225,14 @@ export const CONTEXT_KEYS = {
   checkpointNoncurrentDays: 'noncurrent checkpoint versions expire after N days',
   accessLogExpirationDays: 'server access logs expire after N days',
   trainingMemoryMb: 'training Lambda memory in MB',
+  trainingThreads: "TensorFlow's intra- and inter-op threads in the training Lambda",
   trainingEphemeralStorageMb: 'training Lambda /tmp size in MB',
   trainingReservedConcurrency: 'reserved concurrency of the training Lambda',
   trainingAsyncRetryAttempts: 'Lambda retries of a failed async step',
   trainingMaxEventAgeMinutes: 'max wait of an async step for a free Lambda, in minutes',
   tfjsNodeCdnStorage: 'libtensorflow mirror for the image build (else env TFJS_NODE_CDN_STORAGE)',
   trainingImageBuildHostNetwork: 'build the training image with --network host (mirror on loopback)',
+  trainingImageBuildArgs: 'NAME=VALUE,… build arguments of the training image (base images, mirrors)',
   apiStageName: 'API Gateway stage name',
   apiRateLimit: 'default usage plan: requests/s per key',
   apiBurstLimit: 'default usage plan: burst per key',
@@ -236,10 +272,20 @@ export class ConfigError extends Error {
 
 const d = DEFAULT_CONFIG;
 
+const BUILD_ARG_PAIR = `(${TRAINING_IMAGE_BUILD_ARGS.join('|')})=[^,\\s]+`;
+const BUILD_ARGS_PATTERN = new RegExp(`^${BUILD_ARG_PAIR}(,${BUILD_ARG_PAIR})*$`);
+
+/** `A=x,B=y` → {A: 'x', B: 'y'} (the text matched BUILD_ARGS_PATTERN). */
+function buildArgsOf(text: string | undefined): Record<string, string> {
+  if (text === undefined) return {};
+  return Object.fromEntries(text.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+}
+
 /** How each context key is read: its schema (which says what it expects) and its default. */
 const CONTEXT_SETTINGS = {
   prefix: withDefault(textMatching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a stack name prefix (letters, digits, hyphens; starts with a letter)'), d.prefix),
   retainData: withDefault(trueOrFalse, d.retainData),
+  terminationProtection: withDefault(trueOrFalse, d.terminationProtection),
   dataEncryption: withDefault(oneOf(DATA_ENCRYPTIONS, (s) => s.toLowerCase()), d.dataEncryption),
   logRetentionDays: withDefault(numberAmong(LOG_RETENTION_DAYS), d.logRetentionDays as (typeof LOG_RETENTION_DAYS)[number]),
   logLevel: withDefault(oneOf(LOG_LEVELS, (s) => s.toUpperCase()), d.logLevel),
@@ -248,13 +294,16 @@ const CONTEXT_SETTINGS = {
   checkpointExpirationDays: withDefault(integerIn(1, 3650), d.checkpointExpirationDays),
   checkpointNoncurrentDays: withDefault(integerIn(1, 3650), d.checkpointNoncurrentDays),
   accessLogExpirationDays: withDefault(integerIn(1, 3650), d.accessLogExpirationDays),
-  trainingMemoryMb: withDefault(integerIn(4096, 10240), d.training.memoryMb),
+  trainingMemoryMb: withDefault(withNote(integerIn(LAMBDA_MB_PER_VCPU, LAMBDA_MAX_MEMORY_MB), MEMORY_QUOTA_NOTE), d.training.memoryMb),
+  trainingThreads: withDefault(integerIn(1, LAMBDA_MAX_VCPUS), d.training.threads),
   trainingEphemeralStorageMb: withDefault(integerIn(512, 10240), d.training.ephemeralStorageMb),
-  trainingReservedConcurrency: withDefault(orNone(integerIn(1, 1000)), d.training.reservedConcurrency),
+  // Unreserved by default (d.training.reservedConcurrency): not given means none.
+  trainingReservedConcurrency: optional(withNote(orNone(integerIn(1, 1000)), CONCURRENCY_QUOTA_NOTE)),
   trainingAsyncRetryAttempts: withDefault(integerIn(0, 2), d.training.asyncRetryAttempts),
   trainingMaxEventAgeMinutes: withDefault(integerIn(1, 360), d.training.maxEventAgeMinutes),
   tfjsNodeCdnStorage: optional(textMatching(/^https?:\/\/\S+$/, 'an http(s) URL')),
   trainingImageBuildHostNetwork: withDefault(trueOrFalse, d.training.imageBuildHostNetwork),
+  trainingImageBuildArgs: optional(textMatching(BUILD_ARGS_PATTERN, `NAME=VALUE pairs separated by commas, NAME one of ${TRAINING_IMAGE_BUILD_ARGS.join(', ')}`)),
   apiStageName: withDefault(textMatching(/^[A-Za-z0-9_]{1,128}$/, 'a stage name (letters, digits, underscores)'), d.api.stageName),
   apiRateLimit: withDefault(numberIn(1, 10000), d.api.rateLimit),
   apiBurstLimit: withDefault(integerIn(1, 5000), d.api.burstLimit),
@@ -307,6 +356,18 @@ const CONTEXT_SCHEMA = z
       return `apiBurstLimit (${s.apiBurstLimit}) must be at least apiRateLimit (${s.apiRateLimit})`;
     },
   })
+  .refine((s) => s.trainingThreads <= vcpusFor(s.trainingMemoryMb), {
+    path: ['trainingThreads'],
+    when: eachValid('trainingMemoryMb', 'trainingThreads'),
+    error: ({ input }) => {
+      const s = input as ContextSettings;
+      return (
+        `trainingThreads (${s.trainingThreads}) must not exceed the vCPUs trainingMemoryMb (${s.trainingMemoryMb}) gives: ` +
+        `Lambda gives one vCPU per ${LAMBDA_MB_PER_VCPU} MB, so ${vcpusFor(s.trainingMemoryMb)} here; ` +
+        `set -c trainingThreads=${vcpusFor(s.trainingMemoryMb)} or -c trainingMemoryMb=${minimumMemoryForVcpus(s.trainingThreads)} or more`
+      );
+    },
+  })
   .refine((s) => s.checkpointExpirationDays >= s.episodeRetentionDays, {
     path: ['checkpointExpirationDays'],
     when: eachValid('episodeRetentionDays', 'checkpointExpirationDays'),
@@ -324,7 +385,8 @@ function problemsOf(error: z.ZodError, given: Record<ContextKey, unknown>): stri
   const problems = error.issues.map((issue) => {
     if (issue.code === 'custom') return issue.message;
     const key = issue.path[0] as ContextKey;
-    return `${key} must be ${CONTEXT_SETTINGS[key].description}, got ${JSON.stringify(given[key])}`;
+    const note = noteOf(CONTEXT_SETTINGS[key]);
+    return `${key} must be ${CONTEXT_SETTINGS[key].description}, got ${JSON.stringify(given[key])}${note ? `. ${note}` : ''}`;
   });
   return [...new Set(problems)];
 }
@@ -333,6 +395,7 @@ function deploymentConfig(s: ContextSettings, env: NodeJS.ProcessEnv): Deploymen
   return {
     prefix: s.prefix,
     retainData: s.retainData,
+    terminationProtection: s.terminationProtection,
     dataEncryption: s.dataEncryption,
     logRetentionDays: s.logRetentionDays,
     logLevel: s.logLevel,
@@ -343,12 +406,14 @@ function deploymentConfig(s: ContextSettings, env: NodeJS.ProcessEnv): Deploymen
     accessLogExpirationDays: s.accessLogExpirationDays,
     training: {
       memoryMb: s.trainingMemoryMb,
+      threads: s.trainingThreads,
       ephemeralStorageMb: s.trainingEphemeralStorageMb,
       reservedConcurrency: s.trainingReservedConcurrency,
       asyncRetryAttempts: s.trainingAsyncRetryAttempts,
       maxEventAgeMinutes: s.trainingMaxEventAgeMinutes,
       tfjsNodeCdnStorage: s.tfjsNodeCdnStorage ?? (env.TFJS_NODE_CDN_STORAGE?.trim() || undefined),
       imageBuildHostNetwork: s.trainingImageBuildHostNetwork,
+      imageBuildArgs: buildArgsOf(s.trainingImageBuildArgs),
     },
     api: {
       stageName: s.apiStageName,

@@ -33,6 +33,20 @@ export function withDefault<T extends z.ZodType>(schema: T, fallback: z.output<T
   return z.preprocess((value) => notGivenAsUndefined(value) ?? fallback, schema).meta({ ...schema.meta() });
 }
 
+/**
+ * `schema` with a note for its error message: what a value runs into beyond the range
+ * (a quota, say). The note travels with the schema through withDefault and optional.
+ */
+export function withNote<T extends z.ZodType>(schema: T, note: string) {
+  return schema.meta({ ...schema.meta(), note });
+}
+
+/** The note withNote attached to a schema (or what wraps it), if any. */
+export function noteOf(schema: z.ZodType): string | undefined {
+  const note = schema.meta()?.note;
+  return typeof note === 'string' ? note : undefined;
+}
+
 /** The value, or undefined when it is not given. */
 export function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess(notGivenAsUndefined, schema.optional()).meta({ ...schema.meta() });

@@ -36,6 +36,13 @@ export const TRAINING_IMAGE_CONTEXT_EXCLUDES = [
   'layers/*/bench',
 ] as const;
 
+/**
+ * The training image's build arguments an operator may set through CDK context
+ * (trainingImageBuildArgs; TFJS_NODE_CDN_STORAGE has its own key): the base images and the
+ * mirrors of an air-gapped build. The Dockerfile declares each (a test checks it).
+ */
+export const TRAINING_IMAGE_BUILD_ARGS = ['BASE_IMAGE', 'BUILD_BASE_IMAGE', 'NPM_REGISTRY', 'TFJS_BINDING_HOST_MIRROR', 'NODEJS_HEADERS_DIR'] as const;
+
 export function repoPath(relative: string): string {
   return path.join(REPO_ROOT, relative);
 }

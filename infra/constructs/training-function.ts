@@ -48,6 +48,7 @@ export class TrainingFunction extends lambda.DockerImageFunction {
         // The Lambda home directory is read-only.
         ML_TRAINER_DATA_DIR: '/tmp/ml-trainer/datasets',
         XDG_CACHE_HOME: '/tmp',
+        ...tensorflowThreads(training),
       },
       onFailure: new destinations.SqsDestination(props.failures.queue),
       retryAttempts: training.asyncRetryAttempts,
@@ -56,14 +57,27 @@ export class TrainingFunction extends lambda.DockerImageFunction {
   }
 }
 
-/** The image build: the libtensorflow mirror and host networking only when configured. */
+/**
+ * TensorFlow's thread pools, pinned: TensorFlow reads both variables once, when tfjs-node
+ * loads. Without them it sizes its pools by the vCPUs, which grow with the memory, and the
+ * CNNs split their sums by thread: a step's numerics would change with trainingMemoryMb.
+ */
+function tensorflowThreads(training: TrainingConfig): Record<string, string> {
+  return { TF_NUM_INTRAOP_THREADS: String(training.threads), TF_NUM_INTEROP_THREADS: String(training.threads) };
+}
+
+/** The image build: the mirrors, base images and host networking only when configured. */
 function imageOptions(training: TrainingConfig): lambda.AssetImageCodeProps {
+  const buildArgs = {
+    ...training.imageBuildArgs,
+    ...(training.tfjsNodeCdnStorage ? { TFJS_NODE_CDN_STORAGE: training.tfjsNodeCdnStorage } : {}),
+  };
   return {
     file: TRAINING_DOCKERFILE,
     platform: Platform.LINUX_AMD64,
     exclude: [...TRAINING_IMAGE_CONTEXT_EXCLUDES],
     ignoreMode: IgnoreMode.DOCKER,
-    ...(training.tfjsNodeCdnStorage ? { buildArgs: { TFJS_NODE_CDN_STORAGE: training.tfjsNodeCdnStorage } } : {}),
+    ...(Object.keys(buildArgs).length > 0 ? { buildArgs } : {}),
     ...(training.imageBuildHostNetwork ? { networkMode: NetworkMode.HOST } : {}),
   };
 }

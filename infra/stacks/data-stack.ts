@@ -26,7 +26,8 @@ export class DataStack extends Stack {
   readonly dataKey: kms.Key | undefined;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
-    super(scope, id, { terminationProtection: props.config.retainData, ...props });
+    // Opt-in: a protected stack makes `cdk destroy --all` fail (retainData already keeps the data).
+    super(scope, id, { terminationProtection: props.config.terminationProtection, ...props });
     const { config } = props;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, LOG_RETENTION_DAYS, configFromContext, contextKeyRange, type ContextKey } from '../../infra/config';
+import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, DEFAULT_TRAINING_MEMORY_MB, LOG_RETENTION_DAYS, configFromContext, contextKeyRange, type ContextKey } from '../../infra/config';
+import { CONCURRENCY_QUOTA_NOTE, MEMORY_QUOTA_NOTE, NEW_ACCOUNT_MAX_MEMORY_MB, vcpusFor } from '../../infra/lambda-limits';
 import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const fromMap = (values: Partial<Record<ContextKey, unknown>>) => (key: ContextKey) => values[key];
@@ -58,7 +59,7 @@ describe('configFromContext', () => {
     try {
       configFromContext(
         fromMap({
-          trainingMemoryMb: '2048',
+          trainingMemoryMb: '1024',
           trainingEphemeralStorageMb: 'lots',
           logRetentionDays: '10',
           dataEncryption: 'none',
@@ -153,8 +154,8 @@ describe('configFromContext: the context schema', () => {
     ).toEqual([
       'retainData must be true or false, got 1',
       'logLevel must be one of DEBUG, INFO, WARN, ERROR, got "loud"',
-      'trainingMemoryMb must be an integer in [4096, 10240], got 5000.5',
-      'trainingReservedConcurrency must be an integer in [1, 1000], or none, got "abc"',
+      `trainingMemoryMb must be an integer in [1769, 10240], got 5000.5. ${MEMORY_QUOTA_NOTE}`,
+      `trainingReservedConcurrency must be an integer in [1, 1000], or none, got "abc". ${CONCURRENCY_QUOTA_NOTE}`,
       'tfjsNodeCdnStorage must be an http(s) URL, got "ftp://x"',
       'apiRateLimit must be a number in [1, 10000], got "fast"',
       'batchEnabled must be true or false, got "yes"',
@@ -164,10 +165,46 @@ describe('configFromContext: the context schema', () => {
 
   test('the rules across settings are reported together with the other problems', () => {
     expect(problemsOf({ trainingMemoryMb: 5000.5, apiRateLimit: '2.5', apiBurstLimit: '2', episodeRetentionDays: 60, checkpointExpirationDays: 30 })).toEqual([
-      'trainingMemoryMb must be an integer in [4096, 10240], got 5000.5',
+      `trainingMemoryMb must be an integer in [1769, 10240], got 5000.5. ${MEMORY_QUOTA_NOTE}`,
       'apiBurstLimit (2) must be at least apiRateLimit (2.5)',
       'checkpointExpirationDays (30) must be at least episodeRetentionDays (60): a live episode must not lose its checkpoint',
     ]);
+  });
+
+  test('the defaults deploy on a brand-new account: memory within its quota, nothing reserved, no termination protection', () => {
+    expect(DEFAULT_CONFIG.training.memoryMb).toBe(DEFAULT_TRAINING_MEMORY_MB);
+    expect(DEFAULT_TRAINING_MEMORY_MB).toBeLessThanOrEqual(NEW_ACCOUNT_MAX_MEMORY_MB);
+    expect(DEFAULT_CONFIG.training.reservedConcurrency).toBeUndefined();
+    expect(DEFAULT_CONFIG.terminationProtection).toBe(false);
+    expect(DEFAULT_CONFIG.training.threads).toBeLessThanOrEqual(vcpusFor(DEFAULT_TRAINING_MEMORY_MB));
+  });
+
+  test('memory from 1769 MB (one vCPU) up, with one thread there; the errors name the quotas', () => {
+    expect(configFromContext(fromMap({ trainingMemoryMb: '1769', trainingThreads: '1' }), {}).training).toMatchObject({ memoryMb: 1769, threads: 1 });
+    expect(problemsOf({ trainingMemoryMb: 1768 })[0]).toContain("the quota 'Lambda function memory'");
+    expect(problemsOf({ trainingMemoryMb: 12000 })[0]).toContain('new accounts are limited to 3008 MB per function');
+    expect(problemsOf({ trainingReservedConcurrency: -1 })[0]).toContain("the account's 'Concurrent executions' quota, which must stay >= 100 unreserved");
+  });
+
+  test('threads: 1-6 and no more than the vCPUs the memory gives (one per 1769 MB), the message says what to set', () => {
+    expect(problemsOf({ trainingMemoryMb: 1769 })).toEqual([
+      'trainingThreads (2) must not exceed the vCPUs trainingMemoryMb (1769) gives: Lambda gives one vCPU per 1769 MB, so 1 here; set -c trainingThreads=1 or -c trainingMemoryMb=1770 or more',
+    ]);
+    expect(configFromContext(fromMap({ trainingMemoryMb: 1770 }), {}).training.threads).toBe(2);
+    expect(problemsOf({ trainingThreads: 6, trainingMemoryMb: 10240 })).toEqual([]);
+    expect(problemsOf({ trainingThreads: 7 })).toEqual(['trainingThreads must be an integer in [1, 6], got 7']);
+    expect(problemsOf({ trainingThreads: 4 })[0]).toMatch(/so 2 here; set -c trainingThreads=2 or -c trainingMemoryMb=5308 or more/);
+  });
+
+  test('image build arguments: NAME=VALUE pairs of the names the Dockerfile declares', () => {
+    const config = configFromContext(fromMap({ trainingImageBuildArgs: 'NPM_REGISTRY=http://npm.internal/,NODEJS_HEADERS_DIR=/opt/node' }), {});
+    expect(config.training.imageBuildArgs).toEqual({ NPM_REGISTRY: 'http://npm.internal/', NODEJS_HEADERS_DIR: '/opt/node' });
+    expect(problemsOf({ trainingImageBuildArgs: 'FOO=bar' })[0]).toMatch(/^trainingImageBuildArgs must be NAME=VALUE pairs separated by commas, NAME one of BASE_IMAGE, /);
+    expect(problemsOf({ trainingImageBuildArgs: 'NPM_REGISTRY=' })).toHaveLength(1);
+  });
+
+  test('termination protection is an opt-in', () => {
+    expect(configFromContext(fromMap({ terminationProtection: 'true' }), {}).terminationProtection).toBe(true);
   });
 
   test('a rule across settings is not checked against a default that stands in for an invalid value', () => {
@@ -190,6 +227,8 @@ describe('a customised deployment (customer-managed key, WAF, no reserved concur
         trainingEphemeralStorageMb: '2048',
         tfjsNodeCdnStorage: 'http://127.0.0.1:8111/',
         trainingImageBuildHostNetwork: 'true',
+        trainingImageBuildArgs: 'NPM_REGISTRY=http://127.0.0.1:4873/',
+        terminationProtection: 'true',
         wafWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/ml-trainer/abc',
         apiCloudWatchRole: 'false',
         apiQuotaLimit: '500',
@@ -222,7 +261,8 @@ describe('a customised deployment (customer-managed key, WAF, no reserved concur
       ([id, b]) => [id.replace(/[0-9A-F]{8}$/, ''), b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm],
     );
     expect(Object.fromEntries(algorithms)).toEqual({ AccessLogs: 'AES256', Datasets: 'aws:kms', Checkpoints: 'aws:kms', Reports: 'aws:kms' });
-    expect(synth.stacks.data.terminationProtection).toBe(false);
+    // Termination protection asked for (it is independent of retainData).
+    expect(synth.stacks.data.terminationProtection).toBe(true);
   });
 
   test('functions may use the key (explicit actions only)', () => {
@@ -238,7 +278,10 @@ describe('a customised deployment (customer-managed key, WAF, no reserved concur
     expect(training!.Properties.ReservedConcurrentExecutions).toBeUndefined();
     const manifest = JSON.parse(fs.readFileSync(path.join(synth.outdir, `${synth.stacks.compute.artifactId}.assets.json`), 'utf8'));
     const [image] = Object.values(manifest.dockerImages) as any[];
-    expect(image.source).toMatchObject({ dockerBuildArgs: { TFJS_NODE_CDN_STORAGE: 'http://127.0.0.1:8111/' }, networkMode: 'host' });
+    expect(image.source).toMatchObject({
+      dockerBuildArgs: { TFJS_NODE_CDN_STORAGE: 'http://127.0.0.1:8111/', NPM_REGISTRY: 'http://127.0.0.1:4873/' },
+      networkMode: 'host',
+    });
   });
 
   test('api: WAF associated, no account-level CloudWatch role, quota per month', () => {

@@ -47,8 +47,8 @@ describe('stack split', () => {
     expect(deps(observability)).toEqual([api.stackName, batch.stackName, compute.stackName].sort());
   });
 
-  test('the data stack is termination-protected and keeps its resources by default', () => {
-    expect(synth.stacks.data.terminationProtection).toBe(true);
+  test('the data stack keeps its resources by default, and is not termination-protected (cdk destroy --all works)', () => {
+    for (const name of STACK_NAMES) expect({ name, protected: synth.stacks[name].terminationProtection }).toEqual({ name, protected: false });
     const t = synth.templates.data;
     for (const type of ['AWS::DynamoDB::Table', 'AWS::S3::Bucket']) {
       for (const r of Object.values(resourcesOf(t, type))) expect(r.DeletionPolicy).toBe('Retain');
@@ -164,7 +164,7 @@ describe('data', () => {
 });
 
 describe('compute', () => {
-  test('training: container image, x86_64, memory, 15 min timeout, /tmp size, reserved concurrency, tracing', () => {
+  test('training: container image, x86_64, memory, 15 min timeout, /tmp size, no reserved concurrency, tracing, pinned threads', () => {
     const t = synth.templates.compute;
     const images = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).filter((f) => f.Properties.PackageType === 'Image');
     expect(images).toHaveLength(1);
@@ -175,14 +175,18 @@ describe('compute', () => {
       MemorySize: d.training.memoryMb,
       Timeout: 900,
       EphemeralStorage: { Size: d.training.ephemeralStorageMb },
-      ReservedConcurrentExecutions: d.training.reservedConcurrency,
       TracingConfig: { Mode: 'Active' },
+    });
+    expect(training.ReservedConcurrentExecutions).toBeUndefined();
+    expect(training.Environment.Variables).toMatchObject({
+      TF_NUM_INTRAOP_THREADS: String(d.training.threads),
+      TF_NUM_INTEROP_THREADS: String(d.training.threads),
     });
     expect(training.Runtime).toBeUndefined();
     expect(training.Code.ImageUri).toBeDefined();
     expect(training.Environment.Variables).toMatchObject({ ML_TRAINER_DATA_DIR: '/tmp/ml-trainer/datasets', XDG_CACHE_HOME: '/tmp' });
-    expect(d.training.memoryMb).toBeGreaterThanOrEqual(4096);
-    expect(d.training.memoryMb).toBeLessThanOrEqual(10240);
+    expect(d.training.memoryMb).toBeGreaterThanOrEqual(1769);
+    expect(d.training.memoryMb).toBeLessThanOrEqual(3008);
   });
 
   test('the training image asset is the Dockerfile, built for linux/amd64, no build args unless a mirror is given', () => {
@@ -500,7 +504,8 @@ describe('observability', () => {
     }
     for (const q of ['TrainingFailures', 'GradeFailures', 'ScheduleFailures']) expect(names).toContain(`${d.prefix}-${q}-dlq-depth`);
     expect(names).toEqual(expect.arrayContaining([`${d.prefix}-Api-5xx`, `${d.prefix}-Api-latency-p95`, `${d.prefix}-Batch-failed`]));
-    expect(alarms).toHaveLength(6 * 2 + 3 + 1 + 3);
+    expect(names).toContain(`${d.prefix}-Training-async-event-age`);
+    expect(alarms).toHaveLength(6 * 2 + 3 + 1 + 3 + 1);
     const [topicId] = Object.keys(resourcesOf(t, 'AWS::SNS::Topic'));
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
 
@@ -509,7 +514,30 @@ describe('observability', () => {
     const dlq = alarms.find((a) => a.AlarmName === `${d.prefix}-TrainingFailures-dlq-depth`)!;
     expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 });
     const throttles = alarms.find((a) => a.AlarmName === `${d.prefix}-Training-throttles`)!;
-    expect(throttles).toMatchObject({ MetricName: 'Throttles', Statistic: 'Sum' });
+    // Sustained throttling only: a burst is Lambda queueing asynchronous steps, as designed.
+    expect(throttles).toMatchObject({ MetricName: 'Throttles', Statistic: 'Sum', Period: 300, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    const age = alarms.find((a) => a.AlarmName === `${d.prefix}-Training-async-event-age`)!;
+    expect(age).toMatchObject({ MetricName: 'AsyncEventAge', Statistic: 'Maximum', Threshold: (d.training.maxEventAgeMinutes * 60_000) / 2 });
+  });
+
+  test("the Api-5xx alarm counts API Gateway's 5xx minus the api's deliberate 503s (Http503, its own metric)", () => {
+    const alarm = Object.values(resourcesOf(synth.templates.observability, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .find((a) => a.AlarmName === `${d.prefix}-Api-5xx`)!;
+    const queries = alarm.Metrics as any[];
+    const expression = queries.find((q) => q.Expression)!;
+    expect(expression).toMatchObject({ Expression: 'FILL(all5xx, 0) - FILL(deliberate503, 0)', ReturnData: true });
+    const byId = Object.fromEntries(queries.filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat]));
+    expect(byId.all5xx).toMatchObject({ Metric: { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' }, Stat: 'Sum', Period: 300 });
+    expect(byId.deliberate503).toEqual({
+      Metric: { MetricName: 'Http503', Namespace: d.metricsNamespace, Dimensions: [{ Name: 'service', Value: 'ml-trainer-api' }] },
+      Stat: 'Sum',
+      Period: 300,
+    });
+    // The api Lambda publishes that metric under that service name.
+    const api = Object.values(resourcesOf(synth.templates.api, 'AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ml-trainer-api');
+    expect(api!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(d.metricsNamespace);
+    expect(fs.readFileSync(path.join(__dirname, '../../functions/api/handler.ts'), 'utf8')).toMatch(/statusCode === 503 \? 'Http503'/);
   });
 
   test('a dashboard and a TLS-only alarm topic', () => {
