@@ -68,7 +68,7 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
     obs.invocation('api', context, async () => {
       proxy ??= build();
       const result = await proxy(event, context);
-      obs.count(`Http${Math.floor(result.statusCode / 100)}xx`);
+      obs.count(result.statusCode === 503 ? 'Http503' : `Http${Math.floor(result.statusCode / 100)}xx`); // 503s are deliberate (Retry-After): the Api5xx alarm leaves them out
       return result;
     });
 }

@@ -76,9 +76,12 @@ export class NodeServiceFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's own metrics. */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: NodeServiceFunctionProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
     const basics = new FunctionBasics(this, 'Basics', { config: props.config, description: props.description });
     this.role = basics.role;
     this.logGroup = basics.logGroup;

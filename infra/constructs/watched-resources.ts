@@ -14,6 +14,8 @@ export interface WatchedResources {
   /** Every dead-letter queue, by name. */
   deadLetterQueues: readonly (readonly [string, DeadLetterQueue])[];
   api: apigateway.RestApiBase;
+  /** Where the api Lambda's own metrics are (Powertools: its namespace, dimension `service`). */
+  apiMetrics: { namespace: string; service: string };
   /** The batch grading state machine. */
   batchRuns: sfn.IStateMachine;
 }
@@ -23,6 +25,21 @@ export const FIVE_MINUTES = Duration.minutes(5);
 /** p95 Duration of the training Lambda over 15 minutes: the step-latency alarm's metric, also drawn on the dashboard. */
 export function trainingStepP95(training: lambda.IFunction): cloudwatch.IMetric {
   return training.metricDuration({ period: Duration.minutes(15), statistic: cloudwatch.Stats.p(95) });
+}
+
+/**
+ * The 503s the api Lambda answered on purpose (`Http503`, functions/api/handler.ts): capacity
+ * refusals (training_busy) and missing data (dataset_unavailable, checkpoint_unavailable),
+ * each with Retry-After. API Gateway's 5XXError counts them too.
+ */
+export function deliberate503s(watched: Pick<WatchedResources, 'apiMetrics'>): cloudwatch.IMetric {
+  return new cloudwatch.Metric({
+    namespace: watched.apiMetrics.namespace,
+    metricName: 'Http503',
+    dimensionsMap: { service: watched.apiMetrics.service },
+    period: FIVE_MINUTES,
+    statistic: cloudwatch.Stats.SUM,
+  });
 }
 
 /** Messages waiting in a dead-letter queue (its depth). */

@@ -41,7 +41,7 @@ export class ObservabilityStack extends Stack {
       watched,
       topic: this.alarmTopic,
       prefix: config.prefix,
-      thresholds: config.alarms,
+      thresholds: { ...config.alarms, trainingMaxEventAgeMinutes: config.training.maxEventAgeMinutes },
     }).all;
     this.dashboard = new OperationsDashboard(this, 'Dashboard', { dashboardName: `${config.prefix}-operations`, watched, alarms: this.alarms });
 
@@ -50,7 +50,7 @@ export class ObservabilityStack extends Stack {
   }
 }
 
-function watchedResources({ compute, api, batch }: ObservabilityStackProps): WatchedResources {
+function watchedResources({ config, compute, api, batch }: ObservabilityStackProps): WatchedResources {
   return {
     functions: [
       ['Training', compute.trainingFunction],
@@ -67,6 +67,7 @@ function watchedResources({ compute, api, batch }: ObservabilityStackProps): Wat
       ['ScheduleFailures', batch.scheduleFailures],
     ],
     api: api.api,
+    apiMetrics: { namespace: config.metricsNamespace, service: api.apiFunction.serviceName },
     batchRuns: batch.stateMachine,
   };
 }

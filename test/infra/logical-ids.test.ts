@@ -46,7 +46,7 @@ const LOGICAL_IDS: Partial<Record<StackName, string[]>> = {
     'AlarmTopicD01E77F9', 'AlarmTopicPolicy309DB5F8', 'Api5xx3D9EE91A', 'ApiErrors8A265993', 'ApiLatencyE391D2FB', 'ApiThrottles506DAF1E',
     'AutoSubmitErrors8666A153', 'AutoSubmitThrottlesF9F048A3', 'BatchFailedFEC8E792', 'Dashboard9E4231ED', 'FindEpisodesErrorsE7F3692C',
     'FindEpisodesThrottles646DD75E', 'GradeErrorsABED73CE', 'GradeFailuresDepth2F686FCD', 'GradeThrottlesCEB2A57E',
-    'ScheduleFailuresDepthDC26704A', 'TrainingErrorsEE40C8C4', 'TrainingFailuresDepth3A2A8599', 'TrainingStepLatencyB46B6342',
+    'ScheduleFailuresDepthDC26704A', 'TrainingErrorsEE40C8C4', 'TrainingAsyncEventAgeA18C6076', 'TrainingFailuresDepth3A2A8599', 'TrainingStepLatencyB46B6342',
     'TrainingThrottles89DD9FCC', 'WriteReportErrorsAAF429B6', 'WriteReportThrottles98091B8D',
   ],
 };
