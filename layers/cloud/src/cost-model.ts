@@ -1,4 +1,4 @@
-import { MAX_EPOCHS_PER_CALL, type TaskModule } from '../../core/src';
+import { MAX_EPOCHS_PER_CALL, MAX_STEPS, type TaskModule } from '../../core/src';
 import { DEFAULT_STEP_LEASE_MS, LEASE_RENEWALS_PER_DURATION } from '../../episodes/src';
 import { DEFAULT_STEP_ROUTING } from './config';
 import type { CostMeasurements, TaskCostMeasurement } from './cost-measurements';
@@ -52,18 +52,23 @@ export function epochSecondsAt(measurement: TaskCostMeasurement, memoryMb: numbe
   return measurement.epoch_s[threads]! * cpuSlowdown(memoryMb, threads);
 }
 
+/** Calls of an episode that do not train: configure_training first, submit last. */
+export const NON_TRAINING_STEPS = 2;
+
 /**
  * Epochs per step of a full-budget episode, as the baseline agent plays the task's plan
  * (layers/agent/src/policies/baseline.ts): use_whole_budget in MAX_EPOCHS_PER_CALL chunks;
  * stop_after_best 10, then up to 20 until 20 epochs are left, then 5s; guard_the_gap 4, then
- * 2s (it alternates 1-3 near the top); train_in_chunks 10s.
+ * 2s (it alternates 1-3 near the top); train_in_chunks 10s. An episode has MAX_STEPS calls
+ * (configure and submit among them), so a chunk grows when the plan's would not reach the
+ * end of the budget in the steps left.
  */
 export function episodeSteps(task: Pick<TaskModule, 'definition' | 'baseline'>): number[] {
-  const budget = task.definition.max_epochs;
   const steps: number[] = [];
-  let left = budget;
+  let left = task.definition.max_epochs;
   const take = (epochs: number) => {
-    const n = Math.max(1, Math.min(left, MAX_EPOCHS_PER_CALL, epochs));
+    const stepsLeft = Math.max(1, MAX_STEPS - NON_TRAINING_STEPS - steps.length);
+    const n = Math.min(left, MAX_EPOCHS_PER_CALL, Math.max(1, epochs, Math.ceil(left / stepsLeft)));
     steps.push(n);
     left -= n;
   };
@@ -87,7 +92,7 @@ export interface CostAssumptions {
   apiRequestSeconds: number;
   /** The api function's cold start, once per episode (issue 13 measured 0.8-1.5 s). */
   apiColdStartSeconds: number;
-  /** Requests besides training steps and polls: create, configure, submit. */
+  /** Requests besides training steps and polls: create, configure, submit (NON_TRAINING_STEPS + the creation). */
   otherRequestsPerEpisode: number;
   /** Cold starts of the training function per episode (a new container for each episode: the upper case). */
   trainingColdStartsPerEpisode: number;
@@ -95,7 +100,11 @@ export interface CostAssumptions {
   s3BytesPerSecond: number;
   /** One DynamoDB call from a Lambda. */
   dynamoCallSeconds: number;
-  /** The episode item at the first and at the last step (issue 13: 17-60 KB), growing linearly in between. */
+  /**
+   * The episode item at the first training step and at the end, growing linearly in between:
+   * measured 3.4-4.5 KB and 12.1-16.6 KB (test/cloud/cost-model-item-size.test.ts keeps these
+   * bounds true). Issue 13's 17-60 KB is a maximal episode's (large logged arguments).
+   */
   itemKb: { first: number; last: number };
   /** Synchronous steps: the api waits for steps expected within this (SYNC_STEP_BUDGET_MS). */
   syncBudgetSeconds: number;
@@ -115,7 +124,7 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   trainingColdStartsPerEpisode: 1,
   s3BytesPerSecond: 80e6,
   dynamoCallSeconds: 0.015,
-  itemKb: { first: 17, last: 60 },
+  itemKb: { first: 5, last: 17 },
   syncBudgetSeconds: DEFAULT_STEP_ROUTING.syncBudgetMs / 1000,
   leaseRenewSeconds: DEFAULT_STEP_LEASE_MS / LEASE_RENEWALS_PER_DURATION / 1000,
   pollFirstSeconds: 1,
