@@ -20,8 +20,13 @@ export interface TableAccess {
   key?: kms.IKey;
 }
 
-const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
+const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'] as const;
+
+/** A DynamoDB item action this module grants. */
+export type TableAction = (typeof TABLE_READ_ACTIONS)[number] | (typeof TABLE_WRITE_ACTIONS)[number];
+
+const isWrite = (action: TableAction): boolean => (TABLE_WRITE_ACTIONS as readonly string[]).includes(action);
 
 export function allowTableRead(grantee: iam.IGrantable, access: TableAccess): void {
   addTableStatements(grantee, access, TABLE_READ_ACTIONS);
@@ -33,11 +38,22 @@ export function allowTableReadWrite(grantee: iam.IGrantable, access: TableAccess
   if (access.key) allowKeyUse(grantee, access.key, 'readwrite');
 }
 
-function addTableStatements(grantee: iam.IGrantable, access: TableAccess, actions: string[]): void {
+/**
+ * Exactly `actions` on the table, for a grantee whose code makes only these calls (the
+ * indexes, if any, may be queried: give Query then); the key for reading, and for writing
+ * when an action writes.
+ */
+export function allowTableActions(grantee: iam.IGrantable, access: TableAccess, actions: readonly TableAction[]): void {
+  addTableStatements(grantee, access, actions);
+  if (access.key) allowKeyUse(grantee, access.key, actions.some(isWrite) ? 'readwrite' : 'read');
+}
+
+function addTableStatements(grantee: iam.IGrantable, access: TableAccess, actions: readonly TableAction[]): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions, resources: [access.table.tableArn] }),
+    new iam.PolicyStatement({ actions: [...actions], resources: [access.table.tableArn] }),
   );
   if (access.indexes.length > 0) {
+    if (!actions.includes('dynamodb:Query')) throw new Error('Indexes are only queried: grant dynamodb:Query with them.');
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],

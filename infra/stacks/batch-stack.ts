@@ -8,7 +8,7 @@ import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
 import { BatchSchedule } from '../constructs/batch-schedule';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
-import { allowObjectsListDelete, allowObjectsReadWrite, allowTableReadWrite } from '../constructs/permissions';
+import { allowObjectsListDelete, allowObjectsWrite, allowTableActions, type TableAction } from '../constructs/permissions';
 import { NodeServiceFunction } from '../constructs/service-function';
 import { VendedLogGroup } from '../constructs/vended-log-group';
 import { HANDLER_ENTRIES } from '../paths';
@@ -23,6 +23,23 @@ export interface BatchStackProps extends StackProps {
 
 /** The batch run may not take longer than this (then it fails and the next run picks up). */
 export const BATCH_TIMEOUT = Duration.hours(6);
+
+/**
+ * What each batch function's code calls on the table, and nothing more (functions/batch/*,
+ * layers/cloud/src/batch.ts and grading.ts, the stores they use). A call added there
+ * needs its action here; the tested-as-deployed suite (test/infra/deployed*) catches one missing.
+ */
+export const BATCH_TABLE_ACTIONS = {
+  // batch state (GetItem); the tenant registry (Query on the table); ended episodes (gsi_ended)
+  // and each tenant's idle active ones (gsi_tenant) (Query on the indexes). Reads only.
+  findEpisodes: ['dynamodb:GetItem', 'dynamodb:Query'],
+  // the episode (GetItem), its conditional commit on the version read (PutItem), the
+  // auto_submitted_by note (UpdateItem).
+  autoSubmit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // metering of the graded episodes (BatchGetItem); batch state and the sweep's episode reads
+  // (GetItem); the run window and the sweep cursor (UpdateItem).
+  writeReport: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+} as const satisfies Record<string, readonly TableAction[]>;
 
 /** The Lambdas of the batch run's own steps (grading is the compute stack's grade Lambda). */
 export interface BatchFunctions {
@@ -89,7 +106,11 @@ export class BatchStack extends Stack {
       timeout: Duration.minutes(5),
       environment: { ...storageEnv, ABANDON_AFTER_HOURS: abandonAfter, MAX_EPISODES_PER_RUN: String(config.batch.maxEpisodesPerRun) },
     });
-    allowTableReadWrite(findEpisodes.role, data.tableAccess([TABLE_LAYOUT.indexes.ended.name, TABLE_LAYOUT.indexes.byTenant.name]));
+    allowTableActions(
+      findEpisodes.role,
+      data.tableAccess([TABLE_LAYOUT.indexes.ended.name, TABLE_LAYOUT.indexes.byTenant.name]),
+      BATCH_TABLE_ACTIONS.findEpisodes,
+    );
 
     const autoSubmit = new NodeServiceFunction(this, 'AutoSubmit', {
       config,
@@ -100,7 +121,7 @@ export class BatchStack extends Stack {
       timeout: Duration.minutes(2),
       environment: { ...storageEnv, ABANDON_AFTER_HOURS: abandonAfter },
     });
-    allowTableReadWrite(autoSubmit.role, data.tableAccess());
+    allowTableActions(autoSubmit.role, data.tableAccess(), BATCH_TABLE_ACTIONS.autoSubmit);
 
     const writeReport = new NodeServiceFunction(this, 'WriteReport', {
       config,
@@ -121,8 +142,9 @@ export class BatchStack extends Stack {
         PRICE_LAMBDA_REQUEST_USD: String(config.prices.lambdaRequestUsd),
       },
     });
-    allowTableReadWrite(writeReport.role, data.tableAccess([TABLE_LAYOUT.indexes.ended.name]));
-    allowObjectsReadWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
+    allowTableActions(writeReport.role, data.tableAccess(), BATCH_TABLE_ACTIONS.writeReport);
+    // It writes the report and the leaderboard (lib-storage's Upload: PutObject, multipart for large bodies) and reads nothing back.
+    allowObjectsWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
     // The orphan-checkpoint sweep (sweepRunCheckpoints): lists the checkpoints and deletes the orphans.
     allowObjectsListDelete(writeReport.role, data.bucketAccess(data.checkpointsBucket), CHECKPOINTS_PREFIX);
 

@@ -1,3 +1,4 @@
+import { BATCH_TABLE_ACTIONS } from '../../infra/stacks/batch-stack';
 import { nagAnnotations, resourcesOf, synthesize, SKIP_BUNDLING, type Synthesized } from './synth';
 
 /**
@@ -33,4 +34,47 @@ test('write-report may list the checkpoint bucket and delete under checkpoints/ 
 test('find-episodes and auto-submit get nothing of the checkpoint bucket', () => {
   expect(onCheckpoints(statementsOf('FindEpisodes'))).toEqual([]);
   expect(onCheckpoints(statementsOf('AutoSubmit'))).toEqual([]);
+});
+
+/**
+ * Issue 13: each batch function holds only the DynamoDB and S3 actions its code calls
+ * (BATCH_TABLE_ACTIONS says which call needs which); pinned here, action by action.
+ */
+describe('batch IAM: the calls made, nothing more', () => {
+  const tableActions = (rolePrefix: string) =>
+    [...new Set(actionsOf(statementsOf(rolePrefix)).filter((a: string) => a.startsWith('dynamodb:')))].sort();
+  const s3Actions = (rolePrefix: string, bucket: string) =>
+    [...new Set(actionsOf(statementsOf(rolePrefix).filter((s) => JSON.stringify(s.Resource).includes(bucket))))].sort();
+
+  test.each([
+    ['FindEpisodes', ['dynamodb:GetItem', 'dynamodb:Query']],
+    ['AutoSubmit', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
+    ['WriteReport', ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']],
+  ])('%s: %j on the table', (role, actions) => {
+    expect(tableActions(role)).toEqual(actions);
+    const key = role.charAt(0).toLowerCase() + role.slice(1);
+    expect([...BATCH_TABLE_ACTIONS[key as keyof typeof BATCH_TABLE_ACTIONS]].sort()).toEqual(actions);
+  });
+
+  test('no batch function may delete items or write in batches', () => {
+    for (const role of ['FindEpisodes', 'AutoSubmit', 'WriteReport']) {
+      expect(tableActions(role)).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
+      expect(tableActions(role)).not.toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem']));
+    }
+  });
+
+  test('only find-episodes queries, and only its two indexes', () => {
+    const indexStatements = (role: string) => statementsOf(role).filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+    const [query] = indexStatements('FindEpisodes');
+    expect(query.Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi_ended.*\/index\/gsi_tenant|\/index\/gsi_tenant.*\/index\/gsi_ended/);
+    expect(indexStatements('AutoSubmit')).toEqual([]);
+    expect(indexStatements('WriteReport')).toEqual([]);
+  });
+
+  test('write-report writes reports and reads none back; the others get nothing of the reports bucket', () => {
+    expect(s3Actions('WriteReport', 'Reports')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(s3Actions('FindEpisodes', 'Reports')).toEqual([]);
+    expect(s3Actions('AutoSubmit', 'Reports')).toEqual([]);
+  });
 });
