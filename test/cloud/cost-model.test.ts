@@ -12,6 +12,7 @@ import {
   epochSecondsAt,
   evaluateCosts,
   itemKbAt,
+  memoryNeededMb,
   pollsDuring,
   recommendedTrainingMemoryMb,
   recommendedTrainingThreads,
@@ -172,5 +173,10 @@ describe('cost model: the pick', () => {
     const none = evaluateCosts({ ...options, maxStepSeconds: 60 }, slow, [toyTask]);
     expect(none.pick).toBeNull();
     expect(none.no_pick).toMatch(/keeps a 20-epoch step of every task within 60 s/);
+    // A step that needs 2 GB (1.5 × its 1400-MiB peak RSS) rules out 1769 MB whatever it costs.
+    const big: CostMeasurements = { ...toyMeasurements, tasks: { toy: { ...toyMeasurement, peak_rss_bytes: 1400 * 2 ** 20 } } };
+    expect(memoryNeededMb(big.tasks.toy!)).toBe(2100);
+    expect(evaluateCosts({ ...options, maxStepSeconds: 900 }, big, [toyTask]).pick).toMatchObject({ memory_mb: 3538 });
+    expect(evaluateCosts({ ...options, maxStepSeconds: 900 }, toyMeasurements, [toyTask]).pick).toMatchObject({ memory_mb: 1769 });
   });
 });

@@ -22,8 +22,8 @@ import { type CostPrices, type LambdaArchitecture, US_EAST_1_PRICES } from './co
  * The cost model over a grid of training memories and pinned thread counts, and the pick:
  * the (memory, threads) of the one training function that minimises the summed cost of one
  * full-budget episode of every task, subject to the latency bound (a step of
- * MAX_EPOCHS_PER_CALL epochs of any task, cold start included, within maxStepSeconds) and
- * to memory from one vCPU (the MLP's thread needs a whole one) up to pickMaxMemoryMb (new
+ * MAX_EPOCHS_PER_CALL epochs of any task, cold start included, within maxStepSeconds), to
+ * memory that holds every task's step (memoryNeededMb), and to memory from one vCPU (the MLP's thread needs a whole one) up to pickMaxMemoryMb (new
  * accounts' quota). Ties go to the smaller memory, then to fewer threads.
  */
 
@@ -96,6 +96,14 @@ export interface CostReport {
   per_task: { task: string; memory_mb: number; threads: ThreadCount; total_usd: number }[];
 }
 
+/** Memory over a step's measured peak RSS: the runtime, checkpoint buffers and a second copy of the data while a step restores. */
+export const MEMORY_HEADROOM = 1.5;
+
+/** The least memory a task's step fits in: its peak RSS (a fresh `ml-trainer run`, bench) × MEMORY_HEADROOM. */
+export function memoryNeededMb(m: CostMeasurements['tasks'][string]): number {
+  return Math.ceil((m.peak_rss_bytes / 2 ** 20) * MEMORY_HEADROOM);
+}
+
 function boundStepSeconds(task: CostedTask, measurements: CostMeasurements, memoryMb: number, threads: ThreadCount, a: CostAssumptions): number {
   const m = measurements.tasks[task.definition.task_id]!;
   const trainThreads = trainingThreads(m, threads);
@@ -150,7 +158,8 @@ export function evaluateCosts(
     options.threads.map((threads) => ({ memory_mb, threads, rows: tasks.map((t) => costRow(t, measurements, options, memory_mb, threads)) })),
   );
   const inRange = (c: Candidate) => c.memory_mb >= options.pickMinMemoryMb && c.memory_mb <= options.pickMaxMemoryMb;
-  const withinBound = (rows: CostRow[]) => rows.every((r) => r.bound_step_s <= options.maxStepSeconds);
+  const fits = (row: CostRow) => row.memory_mb >= memoryNeededMb(measurements.tasks[row.task]!);
+  const withinBound = (rows: CostRow[]) => rows.every((r) => r.bound_step_s <= options.maxStepSeconds && fits(r));
   const best = cheapest(candidates.filter((c) => inRange(c) && withinBound(c.rows)));
   const per_task = tasks.flatMap((t) => {
     const own = candidates.map((c) => ({ ...c, rows: c.rows.filter((r) => r.task === t.definition.task_id) }));
@@ -166,7 +175,7 @@ export function evaluateCosts(
     measurements: { measured_at: measurements.measured_at, machine: measurements.machine, load_average: measurements.load_average, batch_size: measurements.batch_size },
     rows: candidates.flatMap((c) => c.rows),
     pick: best ? pickOf(best) : null,
-    ...(best ? {} : { no_pick: `no memory in ${options.pickMinMemoryMb}-${options.pickMaxMemoryMb} MB among ${options.memoriesMb.join(', ')} keeps a ${MAX_EPOCHS_PER_CALL}-epoch step of every task within ${options.maxStepSeconds} s` }),
+    ...(best ? {} : { no_pick: `no memory in ${options.pickMinMemoryMb}-${options.pickMaxMemoryMb} MB among ${options.memoriesMb.join(', ')} keeps a ${MAX_EPOCHS_PER_CALL}-epoch step of every task within ${options.maxStepSeconds} s and holds its peak RSS × ${MEMORY_HEADROOM}` }),
     per_task,
   };
 }

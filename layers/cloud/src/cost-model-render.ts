@@ -1,5 +1,5 @@
 import { MAX_EPOCHS_PER_CALL } from '../../core/src';
-import type { CostReport, CostRow } from './cost-model-pick';
+import { type CostReport, type CostRow, MEMORY_HEADROOM } from './cost-model-pick';
 
 /**
  * The cost table as Markdown (the README shows exactly this text; a test keeps them equal):
@@ -40,7 +40,9 @@ export function renderCostTable(report: CostReport): string {
 }
 
 export function pickLine(report: CostReport): string {
-  const bound = `a ${MAX_EPOCHS_PER_CALL}-epoch step of every task, cold start included, within ${report.max_step_seconds} s; memory ${report.pick_memory_range_mb[0]}-${report.pick_memory_range_mb[1]} MB`;
+  const bound =
+    `a ${MAX_EPOCHS_PER_CALL}-epoch step of every task, cold start included, within ${report.max_step_seconds} s; ` +
+    `memory ${report.pick_memory_range_mb[0]}-${report.pick_memory_range_mb[1]} MB and at least ${MEMORY_HEADROOM} × a step's peak RSS`;
   if (report.pick === null) return `No pick: ${report.no_pick} (bound: ${bound}).`;
   const p = report.pick;
   const targets = p.targets.map((t) => `${t.task} ${usd(t.total_usd)} ${t.met ? '≤' : '>'} ${usd(t.target_usd)}${t.met ? '' : ' (MISSED)'}`).join(', ');
