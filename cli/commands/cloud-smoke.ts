@@ -17,8 +17,8 @@ export const CLOUD_SMOKE_DETAILS = `smoke  the post-deploy check of a deployed s
        episode's HTML report here. Each check is printed as it ends, then a pass/fail summary
        with the elapsed time. A failed check ends the run and says what to do next.
        Exit code 0: every check passed; 1: a check failed; 2: bad usage.
-       It creates one real episode (it counts against the tenant's episode quota) and costs a
-       few cents at most.
+       It creates one real episode (it counts against the tenant's episode quota); its AWS
+       usage is a few seconds of training, well under a cent.
 
 Options (smoke):
   --url <url>        the API's base URL: the ApiUrl output of the api stack (with its stage,

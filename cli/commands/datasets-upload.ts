@@ -25,7 +25,8 @@ Options (upload):
   --bucket <name>   the datasets bucket (required); checked (HeadBucket) before anything is uploaded
   --region <r>      its region (default: the AWS SDK's own resolution: AWS_REGION, else the
                     region of the profile in ~/.aws/config (AWS_PROFILE, else default));
-                    the region and bucket used are printed first
+                    the region and bucket used are printed first. With a loopback
+                    --endpoint and no region anywhere, us-east-1 (s3rver ignores it)
   --prefix <p>      key prefix inside the bucket (default none; the training Lambda reads DATA_PREFIX)
   --endpoint <url>  an S3-compatible endpoint instead of AWS. On a loopback host (localhost,
                     127.0.0.0/8, ::1: a local s3rver) the client uses path-style addressing,
