@@ -198,21 +198,19 @@ export class Deployment {
     return r.fn;
   }
 
-  /** Invokes a function's process as Lambda does (Event: in the background; settle() awaits it). */
+  /** Invokes a function's process as Lambda does (an Event invocation runs in the background; settle() awaits every one). */
   invoke(name: string, event: unknown, type = 'RequestResponse'): Promise<InvocationOutcome> {
     const r = this.running.get(name)!;
     const run = r.process.invoke(event, { functionName: r.fn.name, functionArn: r.fn.arn, memoryMb: r.fn.memoryMb, timeoutMs: r.fn.timeoutMs }).then((outcome) => {
       this.invocations.push({ function: name, type, outcome });
       return outcome;
     });
-    if (type === 'Event') {
-      this.inflight.add(run);
-      void run.finally(() => this.inflight.delete(run));
-    }
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
     return run;
   }
 
-  /** Waits until no asynchronous invocation is running (new ones started meanwhile included). */
+  /** Waits until no invocation is running (asynchronous ones, and synchronous ones whose caller stopped waiting; new ones included). */
   async settle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
@@ -261,7 +259,7 @@ export class Deployment {
     this.endpoints.push(endpoint);
     const lambda = new LambdaClient({ region: LOCAL_REGION, endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
-      return await runExecution(definition, JSON.parse(target.Input ?? '{}'), {
+      const run = await runExecution(definition, JSON.parse(target.Input ?? '{}'), {
         name: randomUUID(),
         startTime,
         stateMachineArn: target.Arn,
@@ -275,6 +273,7 @@ export class Deployment {
           return JSON.parse(text);
         },
       });
+      return { ...run, definition };
     } finally {
       lambda.destroy();
     }

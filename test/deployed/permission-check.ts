@@ -47,6 +47,15 @@ export function deniedCalls(model: TemplateModel, calls: RecordedCall[]): Denied
   return denied;
 }
 
+/** One line per caller and action: how many distinct resources were denied, and the first one with its request. */
 export function describeDenied(denied: Denied[]): string {
-  return denied.map((d) => `${d.caller}: ${d.action} on ${d.resource} (${d.request}) is not allowed by its role${d.unevaluated ? `; not evaluated: ${d.unevaluated.join(', ')}` : ''}`).join('\n');
+  const groups = new Map<string, Denied[]>();
+  for (const d of denied) groups.set(`${d.caller}: ${d.action}`, [...(groups.get(`${d.caller}: ${d.action}`) ?? []), d]);
+  return [...groups]
+    .map(([key, list]) => {
+      const first = list[0]!;
+      const where = list.length === 1 ? `on ${first.resource}` : `on ${list.length} resources, e.g. ${first.resource}`;
+      return `${key} ${where} (${first.request}) is not allowed by its role${first.unevaluated ? `; not evaluated: ${first.unevaluated.join(', ')}` : ''}`;
+    })
+    .join('\n');
 }

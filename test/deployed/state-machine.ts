@@ -209,3 +209,12 @@ export async function runExecution(
   const output = await runMachine(definition, input, context, options.invoke, trace);
   return { output, trace };
 }
+
+/** The paths (as the trace names them) of every Task state of a definition, Map processors included. */
+export function taskStates(machine: Json, prefix = ''): string[] {
+  return Object.entries(machine.States as Record<string, Json>).flatMap(([name, state]) => {
+    if (state.Type === 'Task') return [`${prefix}${name}`];
+    const processor = state.ItemProcessor ?? state.Iterator;
+    return state.Type === 'Map' && processor ? taskStates(processor, `${prefix}${name}/`) : [];
+  });
+}
