@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileSystem, IgnoreMode } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
-import { HANDLER_ENTRIES, REPO_ROOT, TRAINING_DOCKERFILE, TRAINING_IMAGE_CONTEXT_EXCLUDES } from '../../infra/paths';
+import { HANDLER_ENTRIES, REPO_ROOT, TRAINING_DOCKERFILE, TRAINING_IMAGE_BUILD_ARGS, TRAINING_IMAGE_CONTEXT_EXCLUDES } from '../../infra/paths';
 
 /**
  * There is no Docker engine here, so the image is checked by emulation: the build context is
@@ -47,8 +47,9 @@ function parseDockerfile(text: string): { globalArgs: Record<string, string | un
       stages.push({ base, name: as?.toUpperCase() === 'AS' ? name : undefined, instructions: [] });
     } else if (stages.length === 0) {
       if (upper === 'ARG') {
-        const [name = '', value] = args.split('=');
-        globalArgs[name] = value;
+        const at = args.indexOf('=');
+        const [name, value] = at === -1 ? [args, undefined] : [args.slice(0, at), args.slice(at + 1)];
+        globalArgs[name] = value === undefined ? undefined : expand(value, globalArgs);
       }
     } else {
       stages[stages.length - 1]!.instructions.push({ keyword: upper, args });
@@ -94,28 +95,69 @@ afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
+const stageNamed = (name: string): BuildStage => dockerfile.stages.find((s) => s.name === name)!;
+const finalStage = (): BuildStage => dockerfile.stages[dockerfile.stages.length - 1]!;
+const runs = (stage: BuildStage): string[] => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+
 describe('functions/training/Dockerfile', () => {
-  test('two stages on public.ecr.aws/lambda/nodejs:22: a build stage and the runtime image', () => {
-    expect(dockerfile.stages).toHaveLength(2);
-    for (const stage of dockerfile.stages) expect(expand(stage.base, dockerfile.globalArgs)).toBe('public.ecr.aws/lambda/nodejs:22');
-    expect(dockerfile.stages[0]!.name).toBe('build');
+  test('every stage on public.ecr.aws/lambda/nodejs:22 pinned by digest: deps, build and the runtime image', () => {
+    expect(dockerfile.stages.map((s) => s.name)).toEqual(['deps', 'build', undefined]);
+    for (const stage of dockerfile.stages) {
+      expect(expand(stage.base, dockerfile.globalArgs)).toMatch(/^public\.ecr\.aws\/lambda\/nodejs:22@sha256:[0-9a-f]{64}$/);
+    }
+    // One digest, said once: the build stages default to the runtime's base image.
+    expect(dockerfileText.match(/@sha256:/g)).toHaveLength(1);
+  });
+
+  test('the final image takes node_modules from the production-only install and the bundle from the build stage', () => {
+    const deps = runs(stageNamed('deps'));
+    const install = deps.find((r) => r.includes('npm ci'))!;
+    expect(install).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(install).toContain('npm rebuild @tensorflow/tfjs-node');
+    // The stage with the dev dependencies only bundles; nothing of its node_modules ships.
+    expect(runs(stageNamed('build')).find((r) => r.includes('npm ci'))).not.toContain('--omit=dev');
+    const copies = finalStage().instructions.filter((i) => i.keyword === 'COPY').map((i) => copyArgs(i.args));
+    const nodeModules = copies.filter((c) => c.sources.some((s) => s.endsWith('node_modules')));
+    expect(nodeModules.map((c) => c.from)).toEqual(['deps']);
+    expect(copies.filter((c) => c.from === 'build').flatMap((c) => c.sources)).toEqual(['/build/dist/functions/training/']);
   });
 
   test('TFJS_NODE_CDN_STORAGE is a build ARG without default, declared before the install and unset when empty', () => {
-    const build = dockerfile.stages[0]!.instructions;
-    const argAt = build.findIndex((i) => i.keyword === 'ARG' && i.args === 'TFJS_NODE_CDN_STORAGE');
-    const installAt = build.findIndex((i) => i.keyword === 'RUN' && i.args.includes('npm ci'));
+    const deps = stageNamed('deps').instructions;
+    const argAt = deps.findIndex((i) => i.keyword === 'ARG' && i.args === 'TFJS_NODE_CDN_STORAGE');
+    const installAt = deps.findIndex((i) => i.keyword === 'RUN' && i.args.includes('npm ci'));
     expect(argAt).toBeGreaterThanOrEqual(0);
     expect(installAt).toBeGreaterThan(argAt);
-    const install = build[installAt]!.args;
-    expect(install).toMatch(/if \[ -z "\$\{TFJS_NODE_CDN_STORAGE\}" \]; then unset TFJS_NODE_CDN_STORAGE; fi/);
-    expect(install).toContain('npm rebuild @tensorflow/tfjs-node');
-    // The final stage holds the production dependencies only.
-    expect(build.some((i) => i.keyword === 'RUN' && i.args.includes('npm prune --omit=dev'))).toBe(true);
+    expect(deps[installAt]!.args).toMatch(/if \[ -z "\$\{TFJS_NODE_CDN_STORAGE\}" \]; then unset TFJS_NODE_CDN_STORAGE; fi/);
   });
 
-  test('every COPY source of the build stage is in the staged context', () => {
-    for (const copy of dockerfile.stages[0]!.instructions.filter((i) => i.keyword === 'COPY')) {
+  test('an air-gapped build: every build argument CDK may pass is declared, and each mirror reaches its tool before the install', () => {
+    const declared = new Set([
+      ...Object.keys(dockerfile.globalArgs),
+      ...dockerfile.stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]!)),
+    ]);
+    for (const name of [...TRAINING_IMAGE_BUILD_ARGS, 'TFJS_NODE_CDN_STORAGE']) expect({ name, declared: declared.has(name) }).toEqual({ name, declared: true });
+    const install = runs(stageNamed('deps')).find((r) => r.includes('npm ci'))!;
+    const before = (setting: string) => install.indexOf(setting) >= 0 && install.indexOf(setting) < install.indexOf('npm ci');
+    // npm's registry, node-pre-gyp's binding host (or a build from source), node-gyp's headers.
+    for (const setting of ['npm_config_registry="${NPM_REGISTRY}"', 'npm_config_tfjs_binding_binary_host_mirror="${TFJS_BINDING_HOST_MIRROR}"', 'npm_config_build_from_source=true', 'npm_config_nodedir="${NODEJS_HEADERS_DIR}"']) {
+      expect({ setting, before: before(setting) }).toEqual({ setting, before: true });
+    }
+    // The toolchain comes from dnf only when the build base image lacks it.
+    expect(runs(stageNamed('deps'))[0]).toMatch(/^\(command -v python3 .*\) >\/dev\/null\s+\|\| \(dnf install -y/);
+    // node-pre-gyp reads <module_name>_binary_host_mirror: the name must be tfjs-node's module name.
+    const tfjsPackage = JSON.parse(fs.readFileSync(require.resolve('@tensorflow/tfjs-node/package.json'), 'utf8')) as { binary: { module_name: string } };
+    expect(tfjsPackage.binary.module_name).toBe('tfjs_binding');
+  });
+
+  test('infra/README.md says how to update the digest and documents every build argument', () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'infra/README.md'), 'utf8');
+    expect(readme).toContain('docker buildx imagetools inspect public.ecr.aws/lambda/nodejs:22');
+    for (const name of [...TRAINING_IMAGE_BUILD_ARGS, 'TFJS_NODE_CDN_STORAGE']) expect({ name, documented: readme.includes(`| \`${name}\` |`) }).toEqual({ name, documented: true });
+  });
+
+  test('every COPY source of the build stages is in the staged context', () => {
+    for (const copy of dockerfile.stages.slice(0, -1).flatMap((s) => s.instructions).filter((i) => i.keyword === 'COPY')) {
       const { from, sources } = copyArgs(copy.args);
       expect(from).toBeUndefined();
       for (const source of sources) expect({ source, staged: fs.existsSync(path.join(context, source)) }).toEqual({ source, staged: true });
@@ -125,7 +167,7 @@ describe('functions/training/Dockerfile', () => {
   });
 
   test("the build stage's bundle command, run on the staged context, produces what the final stage copies and CMD names", () => {
-    const build = dockerfile.stages[0]!;
+    const build = stageNamed('build');
     const workdir = build.instructions.find((i) => i.keyword === 'WORKDIR')!.args;
     const inBuild = (p: string) => path.join(buildDir, path.posix.relative(workdir, path.posix.resolve(workdir, p)));
     // Replay the COPY instructions into the directory standing for WORKDIR.
@@ -143,17 +185,17 @@ describe('functions/training/Dockerfile', () => {
     // `npm ci` leaves node_modules in WORKDIR; the repository's stands in for it.
     fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(buildDir, 'node_modules'), 'dir');
     const bundleRun = build.instructions.find((i) => i.keyword === 'RUN' && i.args.includes('bundle-functions.mjs'))!;
-    const bundleCommand = bundleRun.args.split('&&')[0]!.trim();
+    const bundleCommand = bundleRun.args.trim();
     expect(bundleCommand).toMatch(/^node infra\/bundle-functions\.mjs training\b/);
     execSync(bundleCommand, { cwd: buildDir, stdio: 'pipe' });
 
-    // Final stage: COPY --from=build sources exist; replay them into LAMBDA_TASK_ROOT.
-    const final = dockerfile.stages[1]!;
+    // Final stage: COPY --from sources exist; replay them into LAMBDA_TASK_ROOT.
+    const final = finalStage();
     const copies = final.instructions.filter((i) => i.keyword === 'COPY').map((i) => copyArgs(i.args));
     expect(copies.length).toBeGreaterThanOrEqual(2);
     const vars = { LAMBDA_TASK_ROOT };
     for (const { from, sources, dest } of copies) {
-      expect(from).toBe('build');
+      expect(['deps', 'build']).toContain(from);
       for (const source of sources) {
         expect(source.startsWith(`${workdir}/`)).toBe(true);
         const produced = inBuild(source);
