@@ -6,9 +6,12 @@ import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**
  * The api Lambda: API Gateway REST proxy events → the REST API /v1 (layers/cloud/src/api-app.ts:
- * the local server's REST routes plus usage and step polling). Steps execute in the
- * training Lambda (synchronously when short, asynchronously when long); an ended episode
- * is handed to the grade Lambda. Everything is built on the first invocation.
+ * the local server's REST routes plus usage and step polling). A step that trains (run_epochs)
+ * executes in the training Lambda (synchronously when short, asynchronously when long);
+ * every other step (status, configuration, learning rate, augmentation, submission, any
+ * rejected call) executes and commits here, its trainer calls left on the item for the next
+ * training step (CloudEpisodeService). An ended episode is handed to the grade Lambda.
+ * Everything is built on the first invocation.
  */
 export interface ApiHandlerDeps {
   storage: Storage;
@@ -39,6 +42,7 @@ export function createApiHandler(deps: ApiHandlerDeps | ((obs: Observability) =>
     );
     const service = new CloudEpisodeService({
       episodes: d.storage.episodes,
+      checkpoints: d.storage.checkpoints,
       items,
       training: d.training,
       grade: d.grade,

@@ -5,17 +5,23 @@ import { itemsOf, lazyTrainerFactory, Observability, S3DatasetSync, traceStorage
 import { type DatasetCatalog, resolveDataDir } from '../../layers/datasets/src';
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
-/** When this module was loaded: the first invocation's billed time includes the container's initialisation. */
+/**
+ * Milliseconds from the process's start to this module's load: the container's INIT phase
+ * (runtime start, the bundle's imports), which Lambda bills with the first invocation.
+ */
 const moduleLoadedAt = performance.now();
 
 /**
  * The training Lambda (container image): executes one step of an episode (the event the api
  * Lambda sends, layers/cloud/src/training-protocol.ts) with the stored service and the real
  * tfjs-node trainer, and answers the step view (a synchronous invocation) or just stores it
- * (an asynchronous one). Nothing heavy happens at cold start: tfjs-node is imported the
- * first time a step actually needs a trainer (a status query, a learning-rate change or a
- * submission never does), and a dataset is copied from the datasets bucket into
- * ML_TRAINER_DATA_DIR (/tmp) the first time a step trains on it.
+ * (an asynchronous one). The api sends it only steps that train (run_epochs); the trainer
+ * calls other steps recorded on the item are replayed first. Nothing heavy happens at cold
+ * start: tfjs-node is imported the first time a step actually needs a trainer (a replay or
+ * a refusal never does), and a dataset is copied from the datasets bucket into
+ * ML_TRAINER_DATA_DIR (/tmp) the first time a step trains on it. Both happen inside that
+ * step's invocation, so its metered duration includes them; the container's INIT phase is
+ * metered with its first invocation (TrainingRuntime).
  */
 export interface TrainingHandlerDeps {
   storage: Storage;
@@ -31,6 +37,8 @@ export interface TrainingHandlerDeps {
   trainers?: TrainerFactory;
   clock?: () => Date;
   monotonicMs?: () => number;
+  /** The container's initialisation to meter with its first invocation (default: this module's load time since the process started; 0 with an injected monotonicMs). */
+  initMs?: number;
 }
 
 export type TrainingHandler = (event: unknown, context: Context) => Promise<TrainingStepResponse>;
@@ -83,7 +91,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observa
         logger,
         count: (metric, value) => obs.count(metric, value),
       },
-      d.monotonicMs ? 0 : performance.now() - moduleLoadedAt,
+      d.initMs ?? (d.monotonicMs ? 0 : moduleLoadedAt),
     );
   };
   return (event: unknown, context: Context) =>

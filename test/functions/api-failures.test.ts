@@ -19,10 +19,13 @@ describe('api Lambda: training failures', () => {
     const handler = createApiHandler({ storage: runtime, training, grade: null, env: {} });
     const call = async (method: string, path: string, body?: unknown) => {
       const raw = await handler(apiGatewayEvent(method, path, { body }), lambdaContext({ functionName: 'api', timeoutMs: 29_000 }));
-      return { status: raw.statusCode, json: JSON.parse(raw.body) };
+      return { status: raw.statusCode, headers: (raw.headers ?? {}) as Record<string, string>, json: JSON.parse(raw.body) };
     };
     const created = await call('POST', '/v1/episodes', { task_id: 'easy_mnist' });
-    return { call, id: created.json.episode_id as string };
+    const id = created.json.episode_id as string;
+    // Configured in the api Lambda: only a step that trains reaches the training function.
+    expect((await call('POST', `/v1/episodes/${id}/steps`, { tool: 'configure_training', arguments: {} })).status).toBe(200);
+    return { call, id };
   }
 
   it('answers 500 internal_error, without internals, when the training function fails', async () => {
@@ -30,7 +33,7 @@ describe('api Lambda: training failures', () => {
       throw new Error('Runtime.OutOfMemory: secret internals');
     });
     const { call, id } = await withTraining(failing);
-    const answer = await call('POST', `/v1/episodes/${id}/steps`, { tool: 'get_training_status' });
+    const answer = await call('POST', `/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 1 } });
     expect(answer.status).toBe(500);
     expect(answer.json.error.code).toBe('internal_error');
     expect(JSON.stringify(answer.json)).not.toContain('secret');
@@ -46,8 +49,9 @@ describe('api Lambda: training failures', () => {
       },
     };
     const { call, id } = await withTraining(throttled);
-    const answer = await call('POST', `/v1/episodes/${id}/steps`, { tool: 'get_training_status', request_id: 'r-1' });
+    const answer = await call('POST', `/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'r-1' });
     expect(answer.status).toBe(503);
-    expect(answer.json.error).toMatchObject({ code: 'training_busy', details: { step_id: 'r-1' } });
+    expect(answer.json.error).toMatchObject({ code: 'training_busy', details: { step_id: 'r-1', reason: 'throttled' } });
+    expect(answer.headers['retry-after']).toBe('5');
   });
 });

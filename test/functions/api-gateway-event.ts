@@ -9,7 +9,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 export function apiGatewayEvent(
   method: string,
   path: string,
-  options: { body?: unknown; apiKeyId?: string | null; query?: Record<string, string>; headers?: Record<string, string> } = {},
+  options: { body?: unknown; apiKeyId?: string | null; query?: Record<string, string>; headers?: Record<string, string>; requestTimeEpoch?: number } = {},
 ): APIGatewayProxyEvent {
   const resource = path
     .replace(/^\/v1\/episodes\/[^/]+\/steps\/[^/]+$/, '/v1/episodes/{episode_id}/steps/{step_id}')
@@ -70,7 +70,7 @@ export function apiGatewayEvent(
       path: `/prod${path}`,
       stage: 'prod',
       requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
+      requestTimeEpoch: options.requestTimeEpoch ?? Date.now(),
       resourceId: 'res123',
       resourcePath: resource,
     },

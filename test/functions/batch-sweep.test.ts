@@ -26,6 +26,8 @@ describe('batch run: the orphan-checkpoint sweep', () => {
     const created = await cloud.api('POST', '/v1/episodes', { body: { task_id: 'easy_mnist' } });
     const id = created.json.episode_id as string;
     await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'configure_training', arguments: {} } });
+    // The first checkpoint is written by the first training step (configure_training only records the build in the api).
+    await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { tool: 'run_epochs', arguments: { num_epochs: 1 } } });
     referenced = (await runtime.checkpoints.listAll(CHECKPOINTS_PREFIX)).find((o) => o.key.includes(`/${id}/`))!.key;
     const tenant = referenced.split('/')[1]!;
     // What a training invocation killed between its upload and its commit leaves behind.

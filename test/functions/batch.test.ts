@@ -105,9 +105,10 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
     expect(report.leaderboards.easy_mnist.map((e: any) => e.episode_id)).toEqual([ids.submittedA, ids.submittedB]); // 10 epochs beat 4
     expect(report.leaderboards.easy_mnist[0]).toMatchObject({ rank: 1, tenant: 'tenant-a', epochs: 10, ended: 'submitted', grade_matches: true });
     expect(report.leaderboards.hard_cifar).toEqual([expect.objectContaining({ rank: 1, episode_id: ids.abandonedB, ended: 'auto_submitted', epochs: 6 })]);
-    // Cost: the per-episode price plus the training Lambda's metering (250 ms × 10 GB per invocation in these tests).
+    // Cost: the per-episode price plus the training Lambda's metering (250 ms × 10 GB per invocation in these tests):
+    // one invocation, its run_epochs step (configure and submit execute in the api Lambda).
     const costA = report.leaderboards.easy_mnist[0].cost_usd;
-    expect(costA).toBeCloseTo(0.1 + 3 * 2.5 * 0.0000166667 + 3 * 0.0000002, 6);
+    expect(costA).toBeCloseTo(0.1 + 1 * 2.5 * 0.0000166667 + 1 * 0.0000002, 6);
     expect(report.unranked).toEqual([expect.objectContaining({ status: 'error', episode_id: 'ep-x' })]);
 
     const headOf = await runtime.reports.head(written.leaderboard_key);

@@ -148,6 +148,8 @@ export interface CloudOptions {
   runtime?: LocalRuntime;
   /** Holds asynchronous training invocations until released (see QueuedInvoker). */
   queueAsync?: boolean;
+  /** What the api Lambda invokes the training Lambda through, around the in-process one (e.g. one that refuses). */
+  wrapTraining?: (inner: TrainingInvoker) => TrainingInvoker;
 }
 
 /**
@@ -172,7 +174,7 @@ export async function startCloud(options: CloudOptions = {}) {
   const queue = options.queueAsync ? new QueuedInvoker(training) : null;
   const apiHandler = createApiHandler({
     storage: runtime,
-    training: queue ?? training,
+    training: options.wrapTraining ? options.wrapTraining(queue ?? training) : (queue ?? training),
     grade,
     env: apiEnv,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -181,7 +183,15 @@ export async function startCloud(options: CloudOptions = {}) {
   async function api(
     method: string,
     path: string,
-    opts: { body?: unknown; apiKeyId?: string | null; query?: Record<string, string>; headers?: Record<string, string>; timeoutMs?: number } = {},
+    opts: {
+      body?: unknown;
+      apiKeyId?: string | null;
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      timeoutMs?: number;
+      /** When API Gateway received the request (default now): an earlier time is a cold start or a slow client already spent. */
+      requestTimeEpoch?: number;
+    } = {},
   ): Promise<ApiAnswer> {
     const event = apiGatewayEvent(method, path, opts);
     const raw = await apiHandler(event, lambdaContext({ functionName: 'api', memoryMb: 1024, timeoutMs: opts.timeoutMs ?? options.apiTimeoutMs ?? 29_000 }));

@@ -205,6 +205,7 @@ describe('one execution per episode through the cloud app (asynchronous steps)',
       if (done.status !== 200) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(done!.json).toMatchObject({ version: 2, error: null });
-    expect(gate.counts.create + gate.counts.restore).toBe(2);
+    // One trainer in all: the configuration ran in the api (recorded), the long step built the model and trained.
+    expect(gate.counts).toMatchObject({ create: 1, restore: 0 });
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '../../server/src/rest';
 import { isValidId } from '../../storage/src';
 import { withInvocationDeadline, type CloudEpisodeService } from './cloud-episode-service';
+import { requestTimeLeft } from './request-time-left';
 import type { UsageReport } from './metering';
 import type { FastifyLoggerFacade } from './powertools';
 
@@ -138,14 +139,14 @@ export type ApiGatewayHandler = (event: APIGatewayProxyEvent, context: Context) 
 /**
  * The app as an API Gateway (REST, proxy integration) handler. Query parameters are taken
  * single-valued (API Gateway's queryStringParameters: the last value of a repeated one), as
- * the routes validate scalars; the Lambda's remaining time bounds synchronous steps.
+ * the routes validate scalars; what is left of the request's time (requestTimeLeft: the
+ * Lambda's remaining time and API Gateway's 29 s since the request arrived) bounds synchronous steps.
  */
 export function apiGatewayHandler(app: FastifyInstance): ApiGatewayHandler {
   const proxy = awsLambdaFastify<APIGatewayProxyEvent>(app, { decorateRequest: true, serializeLambdaArguments: false });
   return async (event, context) => {
     const single: APIGatewayProxyEvent = { ...event, multiValueQueryStringParameters: null };
-    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : () => 29_000;
-    const result = await withInvocationDeadline(remaining, () => proxy(single, context));
+    const result = await withInvocationDeadline(requestTimeLeft(event, context), () => proxy(single, context));
     return result as APIGatewayProxyResult;
   };
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { createEpisode as createEpisodeRecord, type Logger } from '../../core/src';
+import { createEpisode as createEpisodeRecord, needsTrainingData, type Logger } from '../../core/src';
 import {
   busyRefusal,
   EpisodeServiceError,
@@ -10,6 +10,7 @@ import {
   stepNotFound,
   storedStepView,
   StoredEpisodeCatalog,
+  StoredEpisodeService,
   type DeferredStepService,
   type EpisodeCatalog,
   type EpisodeReader,
@@ -19,14 +20,15 @@ import {
   type PendingStep,
   type PlannedStep,
   type StepOutcome,
+  type StepPlan,
   type StepRequest,
   type TenantId,
   waitForLeaseEnd,
 } from '../../episodes/src';
-import { storedResultOf, type EpisodeLease, type EpisodeStore } from '../../storage/src';
+import { storedResultOf, type BlobStore, type EpisodeLease, type EpisodeStore } from '../../storage/src';
 import type { StepRouting } from './config';
 import { episodeQuotaExceeded, type EpisodeQuota } from './episode-quota';
-import { InvokedFunctionError, InvokeTimeoutError, type GradeInvoker, type TrainingInvoker } from './invokers';
+import { InvokedFunctionError, InvokeTimeoutError, isInvokeRefusal, isThrottled, type GradeInvoker, type TrainingInvoker } from './invokers';
 import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
@@ -55,8 +57,13 @@ export function withInvocationDeadline<T>(remainingMs: () => number, fn: () => P
   return invocation.run({ remainingMs }, fn);
 }
 
+/** How long a caller refused because the training function is throttled or refused the invoke should wait (Retry-After). */
+export const TRAINING_RETRY_AFTER_MS = 5_000;
+
 export interface CloudEpisodeServiceOptions {
   episodes: EpisodeStore;
+  /** The checkpoint bucket, as the stored service takes it; steps executed in the api only record trainer calls and never touch it. */
+  checkpoints: BlobStore;
   items: CloudItems;
   training: TrainingInvoker;
   /** Invoked (asynchronously) when a step ends an episode; null: nobody is told (the batch run grades it). */
@@ -74,7 +81,7 @@ export interface CloudEpisodeServiceOptions {
 
 /**
  * The episodes and steps of the api Lambda. Episodes are created, read and listed directly
- * (StoredEpisodeCatalog over DynamoDB); steps execute in the training Lambda:
+ * (StoredEpisodeCatalog over DynamoDB); steps execute here or in the training Lambda:
  *
  * 1. The step is planned from the episode item alone (planStep, which only reads): what it
  *    answers without training is answered here exactly as the stored service would
@@ -82,10 +89,17 @@ export interface CloudEpisodeServiceOptions {
  *    reused for another call, `episode_over` after the end). Only a step that must execute
  *    goes on.
  * 1b. Single flight: while another step executes on the episode (holds its lease), the call
- *    is refused with `episode_busy` without invoking anything; a duplicate of the executing
- *    request waits for its result (or answers its pending step). The training Lambda takes
- *    the lease itself (StoredEpisodeService), so a race past this check still executes once.
- * 2. Its duration is estimated (run_epochs: epochs × seconds per epoch); within
+ *    is refused with `episode_busy` without invoking anything (naming the running step to
+ *    poll); a duplicate of the executing request waits for its result (or answers its
+ *    pending step). Whoever executes takes the lease itself (StoredEpisodeService), so a race
+ *    past this check still executes once.
+ * 1c. A step that makes no pass over the training data (the core's needsTrainingData: every
+ *    call but a run_epochs that trains, rejected calls included) executes here, through the
+ *    stored service with trainers 'record': same lease, same conditional commit; its trainer
+ *    calls (building or reconfiguring the model, augmentation) are stored on the item as
+ *    pending operations that the next training step replays before it trains. Nothing is
+ *    invoked, TensorFlow is never loaded, and long steps of other episodes cannot delay it.
+ * 2. A run_epochs that trains: its duration is estimated (run_epochs: epochs × seconds per epoch); within
  *    SYNC_STEP_BUDGET_MS the training Lambda is invoked synchronously and its step view
  *    is the outcome, else it is invoked asynchronously with the step recorded as pending,
  *    and the outcome is pending, naming the step to poll. A synchronous step that outlives
@@ -97,9 +111,11 @@ export interface CloudEpisodeServiceOptions {
  * replays instead of executing twice).
  */
 export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService {
-  /** Steps and polls only read episodes (and their leases): every step commits in the training Lambda. */
+  /** Steps that train and polls only read episodes (and their leases); the others commit through `here`. */
   private readonly episodes: EpisodeReader & LeaseReader & Pick<EpisodeStore, 'getWithLease'>;
   private readonly catalog: StoredEpisodeCatalog;
+  /** Steps that need no training data, executed here (1c). */
+  private readonly here: StoredEpisodeService;
   private readonly items: CloudItems;
   private readonly training: TrainingInvoker;
   private readonly grade: GradeInvoker | null;
@@ -118,6 +134,14 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     this.clock = options.clock ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
     this.catalog = new StoredEpisodeCatalog({ episodes: options.episodes, clock: this.clock, ...(options.newId ? { newId: options.newId } : {}) });
+    this.here = new StoredEpisodeService({
+      episodes: options.episodes,
+      checkpoints: options.checkpoints,
+      trainers: 'record',
+      clock: this.clock,
+      ...(options.newId ? { newId: options.newId } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
 
   async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
@@ -174,6 +198,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
       request,
     );
     if (plan.kind === 'answer') return { kind: 'done', view: plan.view };
+    if (!needsTrainingData(plan.step.episode.record, plan.step.call)) return this.executeHere(request, plan, lease);
     const { episode, call, callHash, requestId } = plan.step;
     const { tenant, episode_id: episodeId } = episode;
     const stepId = requestId ?? `step-${this.newId()}`;
@@ -215,6 +240,20 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
   }
 
   /**
+   * A step that needs no training data, executed and committed here (1c). Single flight as
+   * for any step; a plan made without a lease to respect goes to the stored service as it is
+   * (one read of the item per step). A duplicate whose first call ended uncommitted is
+   * routed again from scratch: the episode may have changed meanwhile.
+   */
+  private async executeHere(request: StepRequest, plan: Extract<StepPlan, { kind: 'execute' }>, lease: EpisodeLease | null): Promise<StepOutcome> {
+    if (lease !== null) return (await this.resultOfExecuting(request, plan.step, lease)) ?? this.submitStep(request);
+    const view = await this.here.step(request, plan);
+    this.options.count?.('StepsInApi');
+    if (view.done && view.grade !== null && !view.replayed) await this.requestGrade(plan.step.episode.tenant, plan.step.episode.episode_id);
+    return { kind: 'done', view };
+  }
+
+  /**
    * A step by its id (the request_id): the stored result once committed (read from the
    * episode item, nothing executes), pending while it runs, or the reason it failed.
    */
@@ -248,19 +287,27 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     } catch (error) {
       if (error instanceof InvokeTimeoutError) return this.outlived(event);
       if (error instanceof InvokedFunctionError) this.options.count?.('StepFailures');
-      if ((error as { name?: string })?.name === 'TooManyRequestsException') {
-        // The training Lambda's reserved concurrency is exhausted: nothing ran.
-        this.options.count?.('StepsThrottled');
-        throw new EpisodeServiceError('training_busy', 'Every training worker is busy; send the step again shortly (the same request_id is safe).', {
-          step_id: event.request_id,
-        });
-      }
+      // The training Lambda refused the invocation (its concurrency exhausted, …): nothing ran.
+      if (isThrottled(error)) throw this.trainingRefused(event, error);
       throw error;
     }
     this.options.count?.('StepsSync');
     const view = unwrapTrainingResponse(response);
     if (view.done && view.grade !== null && !view.replayed) await this.requestGrade(event.tenant, event.episode_id);
     return { kind: 'done', view };
+  }
+
+  /** 503 training_busy (with Retry-After) for an invocation Lambda refused: nothing ran, nothing is pending. */
+  private trainingRefused(event: TrainingStepEvent, error: unknown): EpisodeServiceError {
+    const throttled = isThrottled(error);
+    this.options.count?.(throttled ? 'StepsThrottled' : 'StepsRefused');
+    this.options.logger?.warn('the training function refused the invocation', { step_id: event.request_id, mode: event.mode, error: String(error) });
+    const why = throttled ? 'Every training worker is busy' : `The training function refused the invocation (${(error as { name?: string })?.name ?? 'Error'})`;
+    return new EpisodeServiceError('training_busy', `${why}; nothing ran. Send the step again shortly (the same request_id is safe).`, {
+      step_id: event.request_id,
+      reason: throttled ? 'throttled' : 'invoke_refused',
+      next_attempt_at: new Date(this.clock().getTime() + TRAINING_RETRY_AFTER_MS).toISOString(),
+    });
   }
 
   /** The api stopped waiting for a synchronous step: it is recorded as pending (unless it failed already) and polled. */
@@ -313,6 +360,12 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     try {
       await this.training.invokeAsync({ ...event, mode: 'async', start_by: startBy });
     } catch (error) {
+      if (isInvokeRefusal(error)) {
+        // Nothing was queued: the step is not pending, and the same request may simply be sent again.
+        await this.items.steps.withdrawPending(event.tenant, base);
+        throw this.trainingRefused(event, error);
+      }
+      // Unknown outcome (the invocation may have been queued): a poll reports the failure, a late start cannot commit past it unseen.
       await this.items.steps.markFailed(event.tenant, base, { kind: 'internal', code: 'invoke_failed', message: 'The training function could not be invoked.' });
       throw error;
     }
@@ -329,7 +382,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
   private async resultOfExecuting(request: StepRequest, planned: PlannedStep, lease: EpisodeLease | null): Promise<StepOutcome | null> {
     const { tenant, episode_id: episodeId } = planned.episode;
     if (lease === null) return null;
-    if (!isSameRequest(lease, planned)) throw busyRefusal(lease, planned);
+    if (!isSameRequest(lease, planned)) throw busyAnswer(lease, planned);
     const ended = await waitForLeaseEnd(this.episodes, planned, lease, { maxWaitMs: this.syncWaitMs() });
     const replan = await planStep(this.episodes, request);
     if (replan.kind === 'answer') return { kind: 'done', view: replan.view };
@@ -374,6 +427,25 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     if (!current) return fallback;
     return Math.max(1, current.remainingMs() - this.routing.syncInvokeMarginMs);
   }
+}
+
+/**
+ * episode_busy (or the request_id conflict) of single flight, naming the step that runs: an
+ * agent can poll it, or read the last committed state with GET /v1/episodes/{id} (not a
+ * step). A call during a running step is refused rather than answered from the last
+ * committed record, because every call on an active episode is a step of it (counted,
+ * rewarded, replayable by its request_id) and the running step commits over that record.
+ */
+function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceError {
+  const refusal = busyRefusal(lease, planned);
+  if (refusal.code !== 'episode_busy' || lease.request_id === null) return refusal;
+  const poll = pollPath(planned.episode.episode_id, lease.request_id);
+  return new EpisodeServiceError(
+    'episode_busy',
+    `${refusal.message} The running step ${JSON.stringify(lease.request_id)} answers at GET ${poll}; ` +
+      `GET /v1/episodes/${encodeURIComponent(planned.episode.episode_id)} reads the last committed state without taking a step.`,
+    { ...refusal.details, running_step_id: lease.request_id, poll },
+  );
 }
 
 /** Whether the core would create this episode (task and seed valid): only such a request takes a quota slot. */

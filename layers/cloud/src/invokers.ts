@@ -47,6 +47,34 @@ export class InvokedFunctionError extends Error {
   }
 }
 
+/** Lambda did not accept an asynchronous invocation (it answered, but not 202): nothing was queued. */
+export class InvokeRefusedError extends Error {
+  override readonly name = 'InvokeRefusedError';
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Whether an invocation certainly did not start: Lambda answered with an error (throttling,
+ * a quota, a missing permission or function) or a status other than 202. A network failure
+ * or a timeout is not a refusal: the invocation may have been accepted.
+ */
+export function isInvokeRefusal(error: unknown): boolean {
+  if (error instanceof InvokeRefusedError) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 400;
+}
+
+/** Lambda refused the invocation for lack of concurrency (or its own rate limits). */
+export function isThrottled(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown }; statusCode?: unknown } | null;
+  return e?.name === 'TooManyRequestsException' || e?.name === 'EC2ThrottledException' || e?.$metadata?.httpStatusCode === 429 || e?.statusCode === 429;
+}
+
 function isAbort(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name;
   return name === 'AbortError' || name === 'TimeoutError';
@@ -90,7 +118,7 @@ export class LambdaInvoker implements TrainingInvoker, GradeInvoker {
     const output = await this.client.send(
       new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }),
     );
-    if (output.StatusCode !== 202) throw new Error(`Queueing an invocation of ${this.functionName} answered HTTP ${output.StatusCode}.`);
+    if (output.StatusCode !== 202) throw new InvokeRefusedError(`Queueing an invocation of ${this.functionName} answered HTTP ${output.StatusCode}.`, output.StatusCode);
   }
 }
 

@@ -209,6 +209,29 @@ export class StepStatusStore extends TableItems {
     );
   }
 
+  /**
+   * Removes a pending record this attempt wrote (same requested_at) and nothing else, when
+   * the invocation it announced was refused: the step never started, so a poll must not
+   * report it pending. True when it removed it.
+   */
+  async withdrawPending(tenant: string, status: Pick<StepStatus, 'episode_id' | 'step_id' | 'requested_at'>): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: stepKey(tenant, status.episode_id, status.step_id),
+          ConditionExpression: '#state = :pending AND requested_at = :requested',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':requested': status.requested_at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /** Removes the record of a step whose result is stored; true for the caller that removed it. */
   async complete(tenant: string, episodeId: string, stepId: string): Promise<boolean> {
     if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return false;

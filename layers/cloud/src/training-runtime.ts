@@ -36,9 +36,10 @@ export interface InvocationInfo {
  * What the training Lambda does with one step event: runs it through the stored service
  * (single flight, request_id replay, checkpoint in S3), keeps the step's record current for
  * polls (running, or failed with the reason), and meters an invocation that executed the
- * step on the episode: memory × billed duration, the first metered invocation of a
- * container including its initialisation (Lambda bills the INIT phase too). A replay or a
- * refusal executed nothing and is not metered.
+ * step on the episode: memory × billed duration. The first invocation of a container is
+ * metered with its initialisation (Lambda bills the INIT phase too), whatever it did; the
+ * lazy loading of tfjs-node and the dataset copy happen inside a step, so they are in its
+ * duration. Any later replay or refusal executed nothing and is not metered.
  */
 export class TrainingRuntime {
   private readonly service: StoredEpisodeService;
@@ -78,6 +79,7 @@ export class TrainingRuntime {
       requested_at: event.requested_at,
     };
     let executed = false;
+    let episodeExists = true;
     try {
       if (event.mode === 'async') {
         if (event.start_by !== undefined && Date.parse(event.start_by) < this.clock().getTime()) {
@@ -103,14 +105,16 @@ export class TrainingRuntime {
     } catch (error) {
       if (error instanceof EpisodeServiceError) {
         // The episode is gone: nothing to record (its items share its key).
-        if (error.code !== 'not_found') await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
+        episodeExists = error.code !== 'not_found';
+        if (episodeExists) await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
         return serviceErrorResponse(error);
       }
       this.options.count?.('StepFaults');
       await this.fail(event, base, { kind: 'internal', code: 'training_error', message: 'The training function failed while executing the step.' });
       throw error;
     } finally {
-      if (executed) await this.meter(event, invocation, this.monotonicMs() - started + this.takeInitMs());
+      // The container's initialisation is metered with the invocation that paid it, even one that executed nothing.
+      if (executed || (this.pendingInitMs > 0 && episodeExists)) await this.meter(event, invocation, this.monotonicMs() - started + this.takeInitMs());
     }
   }
 

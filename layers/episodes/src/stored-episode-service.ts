@@ -1,4 +1,4 @@
-import type { Logger, TrainerFactory } from '../../core/src';
+import type { Logger } from '../../core/src';
 import { checkpointPrefix, isValidId, type BlobStore, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 import { DEFAULT_SWEEP_MIN_AGE_SECONDS, isOrphanCheckpoint } from './checkpoint-sweep';
 import { requireTenant } from './episode-lookup';
@@ -143,7 +143,7 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
 /** The service over a Storage (the local runtime, or createStorageFromEnv in a Lambda). */
 export function createStoredEpisodeService(
   storage: { episodes: EpisodeStore; checkpoints: BlobStore },
-  trainers: TrainerFactory,
+  trainers: StepTrainers,
   options: Omit<StoredEpisodeServiceOptions, 'episodes' | 'checkpoints' | 'trainers'> = {},
 ): StoredEpisodeService {
   return new StoredEpisodeService({ ...options, episodes: storage.episodes, checkpoints: storage.checkpoints, trainers });
