@@ -10,8 +10,8 @@ import { integerIn, noteOf, numberAmong, numberIn, oneOf, optional, orNone, rang
 import {
   CONCURRENCY_QUOTA_NOTE,
   LAMBDA_MAX_MEMORY_MB,
-  LAMBDA_MAX_VCPUS,
-  LAMBDA_MB_PER_VCPU,
+  MAX_VCPUS,
+  MB_PER_VCPU,
   MEMORY_QUOTA_NOTE,
   minimumMemoryForVcpus,
   vcpusFor,
@@ -27,7 +27,7 @@ export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
 /**
  * The training Lambda's default memory. It must deploy on a brand-new account (at most
- * NEW_ACCOUNT_MAX_MEMORY_MB, infra/lambda-limits.ts) and give the default thread count its
+ * NEW_ACCOUNT_MEMORY_LIMIT_MB, infra/lambda-limits.ts) and give the default thread count its
  * vCPUs (2 at 3008 MB). The cost model (layers/cloud/src/cost-model*.ts) is to pick it.
  */
 export const DEFAULT_TRAINING_MEMORY_MB = 3008;
@@ -294,8 +294,8 @@ const CONTEXT_SETTINGS = {
   checkpointExpirationDays: withDefault(integerIn(1, 3650), d.checkpointExpirationDays),
   checkpointNoncurrentDays: withDefault(integerIn(1, 3650), d.checkpointNoncurrentDays),
   accessLogExpirationDays: withDefault(integerIn(1, 3650), d.accessLogExpirationDays),
-  trainingMemoryMb: withDefault(withNote(integerIn(LAMBDA_MB_PER_VCPU, LAMBDA_MAX_MEMORY_MB), MEMORY_QUOTA_NOTE), d.training.memoryMb),
-  trainingThreads: withDefault(integerIn(1, LAMBDA_MAX_VCPUS), d.training.threads),
+  trainingMemoryMb: withDefault(withNote(integerIn(MB_PER_VCPU, LAMBDA_MAX_MEMORY_MB), MEMORY_QUOTA_NOTE), d.training.memoryMb),
+  trainingThreads: withDefault(integerIn(1, MAX_VCPUS), d.training.threads),
   trainingEphemeralStorageMb: withDefault(integerIn(512, 10240), d.training.ephemeralStorageMb),
   // Unreserved by default (d.training.reservedConcurrency): not given means none.
   trainingReservedConcurrency: optional(withNote(orNone(integerIn(1, 1000)), CONCURRENCY_QUOTA_NOTE)),
@@ -363,7 +363,7 @@ const CONTEXT_SCHEMA = z
       const s = input as ContextSettings;
       return (
         `trainingThreads (${s.trainingThreads}) must not exceed the vCPUs trainingMemoryMb (${s.trainingMemoryMb}) gives: ` +
-        `Lambda gives one vCPU per ${LAMBDA_MB_PER_VCPU} MB, so ${vcpusFor(s.trainingMemoryMb)} here; ` +
+        `Lambda gives one vCPU per ${MB_PER_VCPU} MB, so ${vcpusFor(s.trainingMemoryMb)} here; ` +
         `set -c trainingThreads=${vcpusFor(s.trainingMemoryMb)} or -c trainingMemoryMb=${minimumMemoryForVcpus(s.trainingThreads)} or more`
       );
     },

@@ -1,23 +1,15 @@
 /**
- * AWS Lambda's limits and quotas that decide whether a configuration deploys, as AWS
- * documents them (Lambda quotas; "Lambda function memory" and "Concurrent executions" in
- * Service Quotas). The configuration's ranges and error messages are built from these.
+ * AWS Lambda's limits and quotas that decide whether a configuration deploys (Lambda quotas;
+ * "Lambda function memory" and "Concurrent executions" in Service Quotas). Memory and vCPU
+ * facts are the cost model's (layers/cloud/src/cost-model.ts); the configuration's ranges
+ * and error messages are built from them and from what this file adds.
  */
+import { LAMBDA_MEMORY_RANGE_MB, MAX_VCPUS, MB_PER_VCPU, NEW_ACCOUNT_MEMORY_LIMIT_MB } from '../layers/cloud/src';
+
+export { MAX_VCPUS, MB_PER_VCPU, NEW_ACCOUNT_MEMORY_LIMIT_MB };
 
 /** The most memory a function may have once the account's quota allows it. */
-export const LAMBDA_MAX_MEMORY_MB = 10240;
-
-/**
- * What new and low-quota accounts may give one function until AWS raises the quota
- * "Lambda function memory": a deployment that asks for more fails on such an account.
- */
-export const NEW_ACCOUNT_MAX_MEMORY_MB = 3008;
-
-/** Lambda gives one vCPU's worth of CPU per 1769 MB (6 vCPUs at 10240 MB). */
-export const LAMBDA_MB_PER_VCPU = 1769;
-
-/** The most vCPUs a function gets (at 10240 MB). */
-export const LAMBDA_MAX_VCPUS = 6;
+export const LAMBDA_MAX_MEMORY_MB = LAMBDA_MEMORY_RANGE_MB.max;
 
 /**
  * Lambda keeps this many executions of the account's "Concurrent executions" quota
@@ -27,18 +19,18 @@ export const MIN_UNRESERVED_CONCURRENCY = 100;
 
 /** The vCPUs a function of this memory size runs on (partly, for the last one). */
 export function vcpusFor(memoryMb: number): number {
-  return Math.min(LAMBDA_MAX_VCPUS, Math.ceil(memoryMb / LAMBDA_MB_PER_VCPU));
+  return Math.min(MAX_VCPUS, Math.ceil(memoryMb / MB_PER_VCPU));
 }
 
 /** The least memory that gives `vcpus` vCPUs (vcpusFor(minimumMemoryForVcpus(n)) = n). */
 export function minimumMemoryForVcpus(vcpus: number): number {
-  return (vcpus - 1) * LAMBDA_MB_PER_VCPU + 1;
+  return (vcpus - 1) * MB_PER_VCPU + 1;
 }
 
 /** Appended to errors about the training memory: which quota a larger value runs into. */
 export const MEMORY_QUOTA_NOTE =
-  `Lambda allows up to ${LAMBDA_MAX_MEMORY_MB} MB, but new accounts are limited to ${NEW_ACCOUNT_MAX_MEMORY_MB} MB per function ` +
-  `until AWS raises the quota 'Lambda function memory' (Service Quotas > AWS Lambda); below ${LAMBDA_MB_PER_VCPU} MB ` +
+  `Lambda allows up to ${LAMBDA_MAX_MEMORY_MB} MB, but new accounts are limited to ${NEW_ACCOUNT_MEMORY_LIMIT_MB} MB per function ` +
+  `until AWS raises the quota 'Lambda function memory' (Service Quotas > AWS Lambda); below ${MB_PER_VCPU} MB ` +
   'a function gets less than one vCPU and training slows in proportion.';
 
 /** Appended to errors about reserved concurrency: which quota a reservation takes from. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, DEFAULT_TRAINING_MEMORY_MB, LOG_RETENTION_DAYS, configFromContext, contextKeyRange, type ContextKey } from '../../infra/config';
-import { CONCURRENCY_QUOTA_NOTE, MEMORY_QUOTA_NOTE, NEW_ACCOUNT_MAX_MEMORY_MB, vcpusFor } from '../../infra/lambda-limits';
+import { CONCURRENCY_QUOTA_NOTE, MEMORY_QUOTA_NOTE, NEW_ACCOUNT_MEMORY_LIMIT_MB, vcpusFor } from '../../infra/lambda-limits';
 import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const fromMap = (values: Partial<Record<ContextKey, unknown>>) => (key: ContextKey) => values[key];
@@ -173,7 +173,7 @@ describe('configFromContext: the context schema', () => {
 
   test('the defaults deploy on a brand-new account: memory within its quota, nothing reserved, no termination protection', () => {
     expect(DEFAULT_CONFIG.training.memoryMb).toBe(DEFAULT_TRAINING_MEMORY_MB);
-    expect(DEFAULT_TRAINING_MEMORY_MB).toBeLessThanOrEqual(NEW_ACCOUNT_MAX_MEMORY_MB);
+    expect(DEFAULT_TRAINING_MEMORY_MB).toBeLessThanOrEqual(NEW_ACCOUNT_MEMORY_LIMIT_MB);
     expect(DEFAULT_CONFIG.training.reservedConcurrency).toBeUndefined();
     expect(DEFAULT_CONFIG.terminationProtection).toBe(false);
     expect(DEFAULT_CONFIG.training.threads).toBeLessThanOrEqual(vcpusFor(DEFAULT_TRAINING_MEMORY_MB));

@@ -1,4 +1,4 @@
-import { NEW_ACCOUNT_MAX_MEMORY_MB } from '../../infra/lambda-limits';
+import { NEW_ACCOUNT_MEMORY_LIMIT_MB } from '../../infra/lambda-limits';
 import { STACK_NAMES, resourcesOf, synthesize, type Synthesized } from './synth';
 
 /**
@@ -17,11 +17,11 @@ afterAll(() => synth?.cleanup());
 const everyResource = (type: string) =>
   STACK_NAMES.flatMap((stack) => Object.entries(resourcesOf(synth.templates[stack], type)).map(([id, r]) => ({ stack, id, props: r.Properties })));
 
-test(`every function has at most ${NEW_ACCOUNT_MAX_MEMORY_MB} MB`, () => {
+test(`every function has at most ${NEW_ACCOUNT_MEMORY_LIMIT_MB} MB`, () => {
   const functions = everyResource('AWS::Lambda::Function');
   expect(functions.length).toBeGreaterThanOrEqual(6);
   // Lambda's default memory (128 MB) applies where none is set.
-  const over = functions.filter((f) => (f.props.MemorySize ?? 128) > NEW_ACCOUNT_MAX_MEMORY_MB).map((f) => `${f.stack}/${f.id}: ${f.props.MemorySize}`);
+  const over = functions.filter((f) => (f.props.MemorySize ?? 128) > NEW_ACCOUNT_MEMORY_LIMIT_MB).map((f) => `${f.stack}/${f.id}: ${f.props.MemorySize}`);
   expect(over).toEqual([]);
 });
 
