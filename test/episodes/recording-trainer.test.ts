@@ -88,7 +88,7 @@ describe("the stored service with trainers 'record'", () => {
     const training = createStoredEpisodeService(runtime, factory);
     expect((await step(run(2), training)).error).toBeNull();
     stored = (await runtime.episodes.get('t1', episode.episode_id))!;
-    expect(stored.trainer_ops).toEqual([]);
+    expect(stored.trainer_ops).toBeUndefined();
     expect(stored.checkpoint).not.toBeNull();
     expect(factory.counts).toMatchObject({ create: 1, restore: 0, trainEpoch: 2 });
   });

@@ -83,13 +83,14 @@ export class StepExecutor {
     const pointer: CheckpointPointer = unchanged
       ? current.checkpoint!
       : { key: checkpointKey(current.tenant, current.episode_id, saved.sha256, commitId), sha256: saved.sha256, size: saved.bytes.byteLength };
+    const { trainer_ops: _replaced, ...kept } = current;
     const next: StoredEpisode = {
-      ...current,
+      ...kept,
+      ...(trained.trainerOps.length > 0 ? { trainer_ops: trained.trainerOps } : {}),
       version,
       updated_at: now,
       record: trained.result.record,
       checkpoint: pointer,
-      trainer_ops: trained.trainerOps,
       usage: {
         steps: current.usage.steps + 1,
         epochs_trained: current.usage.epochs_trained + trained.epochs,

@@ -656,7 +656,7 @@ export class EpisodeStore {
       updated_at: item.updated_at as string,
       record: decodeRecord(item),
       checkpoint: (item.checkpoint as CheckpointPointer | null | undefined) ?? null,
-      trainer_ops: decodeTrainerOps(item),
+      ...decodeTrainerOps(item),
       usage: item.usage as StoredUsage,
       results: decodeResults(item.results as Record<string, StoredResultAttribute> | undefined),
       commit_id: item.commit_id as string,
@@ -724,12 +724,16 @@ function decodeRecord(item: Record<string, unknown>): EpisodeRecord {
   }
 }
 
-/** The item's pending trainer operations (JSON text, like the record), parsed with the core's schema and bound on every read. */
-function decodeTrainerOps(item: Record<string, unknown>): TrainerOperation[] {
-  if (item.trainer_ops === undefined) return [];
+/**
+ * The item's pending trainer operations (JSON text, like the record), parsed with the core's
+ * schema and bound on every read; none (the attribute absent) reads as no field at all.
+ */
+function decodeTrainerOps(item: Record<string, unknown>): Pick<StoredEpisode, 'trainer_ops'> {
+  if (item.trainer_ops === undefined) return {};
   try {
     if (typeof item.trainer_ops !== 'string') throw new Error(`the trainer_ops attribute is a ${typeof item.trainer_ops}, not JSON text`);
-    return trainerOperationsSchema.parse(JSON.parse(item.trainer_ops));
+    const operations = trainerOperationsSchema.parse(JSON.parse(item.trainer_ops));
+    return operations.length > 0 ? { trainer_ops: operations } : {};
   } catch (e) {
     throw new StorageError('invalid_item', `Episode item ${String(item.pk)} holds no valid pending trainer operations: ${(e as Error).message}`, {
       tenant: item.tenant,
