@@ -1,6 +1,7 @@
 import { stepRoutingFromEnv } from '../../layers/cloud/src/config';
 import { estimateStep } from '../../layers/cloud/src/step-estimate';
 import { createStorageFromEnv, STORAGE_ENV, type Storage } from '../../layers/storage/src';
+import { apiGatewayEvent } from '../functions/api-gateway-event';
 import { synthesize, type Synthesized } from '../infra/synth';
 import { uploadMnist } from './datasets-fixture';
 import { Deployment } from './deployment';
@@ -68,7 +69,7 @@ describe('the synthesized app, run as deployed', () => {
     await d.settle();
 
     const gradings = d.invocations.filter((i) => i.function === grade);
-    expect(gradings.map((i) => i.outcome)).toEqual([{ ok: true, result: expect.objectContaining({ episode_id: syncEpisode, status: 'graded' }) }]);
+    expect(gradings.map((i) => [i.type, i.outcome])).toEqual([['Event', { ok: true, result: expect.objectContaining({ episode_id: syncEpisode, status: 'graded' }) }]]);
     const trainingCalls = d.invocations.filter((i) => i.function === training);
     expect(trainingCalls.length).toBeGreaterThan(0);
     expect(trainingCalls.every((i) => i.type === 'RequestResponse')).toBe(true);
@@ -151,7 +152,7 @@ describe('the synthesized app, run as deployed', () => {
   it('reports a variable the template no longer sets when the function needs it (TRAINING_FUNCTION_NAME removed from the api)', async () => {
     const apiOnly = await Deployment.start(model, { only: (fn) => fn.name === api, editEnv: (_fn, env) => delete env.TRAINING_FUNCTION_NAME });
     try {
-      const answer = await apiOnly.invoke(api, (await import('../functions/api-gateway-event')).apiGatewayEvent('POST', '/v1/episodes', { body: { task_id: 'easy_mnist' }, apiKeyId: TENANT }));
+      const answer = await apiOnly.invoke(api, apiGatewayEvent('POST', '/v1/episodes', { body: { task_id: 'easy_mnist' }, apiKeyId: TENANT }));
       expect(answer.ok).toBe(false);
       expect((await apiOnly.missingEnv()).map((f) => [f.function, f.variable])).toEqual([[api, 'TRAINING_FUNCTION_NAME']]);
     } finally {

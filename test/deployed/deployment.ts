@@ -51,8 +51,13 @@ interface Running {
 
 const SANDBOX_TMP = '/tmp';
 
-/** Read by the node binary itself (https://nodejs.org/api/cli.html#environment-variables), not through process.env. */
+/**
+ * Variables consumed outside JavaScript, which the runner cannot see being read: the node
+ * binary's own (https://nodejs.org/api/cli.html#environment-variables) and TensorFlow's
+ * (TF_*, read by libtensorflow with getenv when tfjs-node loads, e.g. the thread pools).
+ */
 const NODE_RUNTIME_VARIABLES = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_PATH', 'UV_THREADPOOL_SIZE', 'TZ']);
+const consumedOutsideJavaScript = (name: string) => NODE_RUNTIME_VARIABLES.has(name) || name.startsWith('TF_');
 
 /** What the Lambda runtime sets besides the function's own variables (credentials: the local servers'). */
 function runtimeEnv(fn: DeployedFunction, taskRoot: string, handler: string, home: string): Record<string, string> {
@@ -298,15 +303,15 @@ export class Deployment {
   }
 
   /**
-   * Variables the template sets that a function's code never read (so far; Node's own
-   * variables, which the runtime consumes before any code runs, aside): a setting the code
-   * ignores, e.g. one renamed on one side only. Only meaningful once the function has run.
+   * Variables the template sets that a function's code never read (so far; those consumed
+   * outside JavaScript aside): a setting the code ignores, e.g. one renamed on one side only.
+   * Only meaningful once the function has run.
    */
   async unreadEnv(): Promise<{ function: string; variable: string }[]> {
     const out: { function: string; variable: string }[] = [];
     for (const [name, r] of this.running) {
       const reads = new Set(await r.process.envReads());
-      for (const variable of Object.keys(r.fn.env)) if (!reads.has(variable) && !NODE_RUNTIME_VARIABLES.has(variable)) out.push({ function: name, variable });
+      for (const variable of Object.keys(r.fn.env)) if (!reads.has(variable) && !consumedOutsideJavaScript(variable)) out.push({ function: name, variable });
     }
     return out;
   }
