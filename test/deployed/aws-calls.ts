@@ -19,7 +19,7 @@ export interface HttpRequestSummary {
   body: Buffer;
 }
 
-export type Service = 'dynamodb' | 's3' | 'lambda';
+export type Service = 'dynamodb' | 's3' | 'lambda' | 'states';
 
 export function serviceOf(request: HttpRequestSummary): Service {
   const target = request.headers['x-amz-target'];

@@ -130,8 +130,8 @@ export class Deployment {
   ) {}
 
   /**
-   * Starts the deployment. `edit` changes the resolved environment of a function before it
-   * starts (a test removes a variable); `only` starts just these functions (by physical name).
+   * Starts the deployment. `editEnv` changes a function's resolved environment before it
+   * starts (a test removes a variable); `only` picks the functions to start.
    */
   static async start(model: TemplateModel, options: { only?: (fn: DeployedFunction) => boolean; editEnv?: (fn: DeployedFunction, env: Record<string, string>) => void } = {}): Promise<Deployment> {
     const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'mlt-deployed-'));
@@ -256,7 +256,7 @@ export class Deployment {
     const target = this.model.resolve(schedule.stack, schedule.resource.Properties!.Target) as { Arn: string; Input?: string };
     const machine = this.model.findByPhysical('AWS::StepFunctions::StateMachine', target.Arn);
     if (!machine) throw new Error(`${scheduleName}: its target ${target.Arn} is not a state machine of the templates`);
-    this.calls.push({ caller: scheduleName, service: 'lambda', action: 'states:StartExecution', resource: target.Arn, request: 'Scheduler target' });
+    this.calls.push({ caller: scheduleName, service: 'states', action: 'states:StartExecution', resource: target.Arn, request: 'Scheduler target' });
     const props = this.model.resolve(machine.stack, machine.resource.Properties!) as { DefinitionString?: string; Definition?: unknown };
     const definition = props.Definition ?? JSON.parse(String(props.DefinitionString));
     const caller = this.model.physicalName(machine);
