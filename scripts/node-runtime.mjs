@@ -9,7 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The pinned release of each supported line; `integrity` is the registry's sha512 of its tarball. */
+/** The line the suite runs on: the Lambdas' runtime (infra NODE_RUNTIME, the training image's base). */
+export const SUITE_LINE = 22;
+/** The newer supported line, where a smoke trains, checkpoints and resumes. */
+export const SMOKE_LINE = 24;
+
+/** The pinned release of each supported line (package.json engines names the same lines); `integrity` is the registry's sha512 of its tarball. */
 export const PINNED_NODE = {
   22: { version: '22.23.5', integrity: 'sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==' },
   24: { version: '24.22.3', integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==' },

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeOfLine } from './node-runtime.mjs';
+import { nodeOfLine, SMOKE_LINE, SUITE_LINE } from './node-runtime.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
@@ -31,8 +31,8 @@ function step(title, command, args, env) {
 function main(args) {
   const smokeOnly = args[0] === '--node24-smoke';
   const jestArgs = smokeOnly ? args.slice(1) : args;
-  const suiteNode = nodeOfLine(22);
-  const smokeNode = smokeOnly || jestArgs.length === 0 ? nodeOfLine(24) : null;
+  const suiteNode = nodeOfLine(SUITE_LINE);
+  const smokeNode = smokeOnly || jestArgs.length === 0 ? nodeOfLine(SMOKE_LINE) : null;
   if (!smokeOnly) {
     const typecheck = step(`typecheck on Node ${suiteNode.version}`, 'npm', ['run', '--silent', 'typecheck'], envOn(suiteNode));
     if (typecheck !== 0) return typecheck;
