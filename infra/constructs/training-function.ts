@@ -1,9 +1,10 @@
-import { Duration, IgnoreMode, Size } from 'aws-cdk-lib';
+import { Annotations, Duration, IgnoreMode, Size } from 'aws-cdk-lib';
 import { NetworkMode, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig, TrainingConfig } from '../config';
+import { CONCURRENCY_QUOTA_NOTE, MEMORY_QUOTA_NOTE, NEW_ACCOUNT_MEMORY_LIMIT_MB } from '../lambda-limits';
 import { REPO_ROOT, TRAINING_DOCKERFILE, TRAINING_IMAGE_CONTEXT_EXCLUDES } from '../paths';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { commonEnvironment, type FunctionBasics } from './service-function';
@@ -54,6 +55,20 @@ export class TrainingFunction extends lambda.DockerImageFunction {
       retryAttempts: training.asyncRetryAttempts,
       maxEventAge: Duration.minutes(training.maxEventAgeMinutes),
     });
+    warnOfQuotas(this, training);
+  }
+}
+
+/**
+ * Settings the account's quotas may refuse at deploy time (the synth cannot know them): a
+ * warning at synth says which quota, before CloudFormation fails halfway through.
+ */
+function warnOfQuotas(scope: Construct, training: TrainingConfig): void {
+  if (training.memoryMb > NEW_ACCOUNT_MEMORY_LIMIT_MB) {
+    Annotations.of(scope).addWarningV2('ml-trainer:memory-quota', `trainingMemoryMb is ${training.memoryMb}. ${MEMORY_QUOTA_NOTE}`);
+  }
+  if (training.reservedConcurrency !== undefined) {
+    Annotations.of(scope).addWarningV2('ml-trainer:concurrency-quota', `trainingReservedConcurrency is ${training.reservedConcurrency}. ${CONCURRENCY_QUOTA_NOTE}`);
   }
 }
 

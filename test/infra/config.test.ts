@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { CONTEXT_KEYS, ConfigError, DEFAULT_CONFIG, DEFAULT_TRAINING_MEMORY_MB, LOG_RETENTION_DAYS, configFromContext, contextKeyRange, type ContextKey } from '../../infra/config';
 import { CONCURRENCY_QUOTA_NOTE, MEMORY_QUOTA_NOTE, NEW_ACCOUNT_MEMORY_LIMIT_MB, vcpusFor } from '../../infra/lambda-limits';
 import { SKIP_BUNDLING, resourcesOf, synthesize, type Synthesized } from './synth';
@@ -270,6 +270,13 @@ describe('a customised deployment (customer-managed key, WAF, no reserved concur
     const kms = (policy![1].Properties.PolicyDocument.Statement as any[]).filter((s) => JSON.stringify(s.Action).includes('kms:'));
     expect(kms.length).toBeGreaterThan(0);
     for (const s of kms) for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+  });
+
+  test('a memory above the new-account quota is a synth warning that names the quota', () => {
+    const warnings = Annotations.fromStack(synth.stacks.compute).findWarning('*', Match.stringLikeRegexp("quota 'Lambda function memory'"));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]!.entry.data)).toContain('trainingMemoryMb is 4096');
+    expect(Annotations.fromStack(synth.stacks.compute).findWarning('*', Match.stringLikeRegexp('Concurrent executions'))).toEqual([]);
   });
 
   test('training: memory, /tmp, no reserved concurrency; image built with the mirror and host network', () => {

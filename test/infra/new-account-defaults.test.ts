@@ -1,3 +1,4 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { NEW_ACCOUNT_MEMORY_LIMIT_MB } from '../../infra/lambda-limits';
 import { STACK_NAMES, resourcesOf, synthesize, type Synthesized } from './synth';
 
@@ -44,4 +45,9 @@ test('no global secondary index projects ALL attributes', () => {
   const indexes = tables.flatMap((t) => (t.props.GlobalSecondaryIndexes ?? []) as { IndexName: string; Projection: { ProjectionType: string } }[]);
   expect(indexes.length).toBeGreaterThanOrEqual(1);
   expect(indexes.filter((i) => i.Projection.ProjectionType === 'ALL').map((i) => i.IndexName)).toEqual([]);
+});
+
+test('no quota warning at the defaults (they fit a new account)', () => {
+  const quotaWarnings = STACK_NAMES.flatMap((name) => Annotations.fromStack(synth.stacks[name]).findWarning('*', Match.stringLikeRegexp('Lambda function memory|Concurrent executions')));
+  expect(quotaWarnings).toEqual([]);
 });
