@@ -30,10 +30,9 @@ function step(title, command, args, env) {
 
 function main(args) {
   const smokeOnly = args[0] === '--node24-smoke';
-  const jestArgs = smokeOnly ? args.slice(1) : args;
-  const suiteNode = nodeOfLine(SUITE_LINE);
-  const smokeNode = smokeOnly || jestArgs.length === 0 ? nodeOfLine(SMOKE_LINE) : null;
-  if (!smokeOnly) {
+  const suiteNode = smokeOnly ? null : nodeOfLine(SUITE_LINE);
+  const smokeNode = smokeOnly || args.length === 0 ? nodeOfLine(SMOKE_LINE) : null;
+  if (suiteNode) {
     const typecheck = step(`typecheck on Node ${suiteNode.version}`, 'npm', ['run', '--silent', 'typecheck'], envOn(suiteNode));
     if (typecheck !== 0) return typecheck;
   }
@@ -43,7 +42,7 @@ function main(args) {
   } else {
     process.stdout.write(`\n(the Node 24 smoke runs on a full \`npm test\` or with \`npm run test:node24\`; skipped with jest arguments)\n`);
   }
-  return step(`jest on Node ${suiteNode.version}`, suiteNode.node, [JEST, ...jestArgs], envOn(suiteNode));
+  return step(`jest on Node ${suiteNode.version}`, suiteNode.node, [JEST, ...args], envOn(suiteNode));
 }
 
 try {
