@@ -41,9 +41,16 @@ export interface ApiAnswer {
   json: any;
 }
 
+/**
+ * A function's containers: like Lambda, one invocation at a time per process; an invocation
+ * that finds every process busy gets a new one (a cold start), so in-process state is never
+ * shared between concurrent invocations.
+ */
 interface Running {
   fn: DeployedFunction;
-  process: FunctionProcess;
+  processes: FunctionProcess[];
+  busy: Set<FunctionProcess>;
+  coldStart: () => Promise<FunctionProcess>;
   endpoint: RecordingEndpoint;
   /** Variables set in the process: the template's and the runtime's. */
   set: Set<string>;
@@ -182,8 +189,8 @@ export class Deployment {
     const env = { ...sandboxed(fn.env, path.join(home, 'tmp')) };
     editEnv?.(fn, env);
     const full = { ...env, ...runtimeEnv(fn, code.cwd, code.handler, home), ...endpointEnv(endpoint.url) };
-    const proc = await FunctionProcess.start(fn.name, code.bundle, code.handler, full, code.cwd);
-    this.running.set(fn.name, { fn, process: proc, endpoint, set: new Set(Object.keys(full)) });
+    const coldStart = () => FunctionProcess.start(fn.name, code.bundle, code.handler, full, code.cwd);
+    this.running.set(fn.name, { fn, processes: [await coldStart()], busy: new Set(), coldStart, endpoint, set: new Set(Object.keys(full)) });
   }
 
   private dockerfileOf(fn: DeployedFunction): string {
@@ -206,13 +213,28 @@ export class Deployment {
   /** Invokes a function's process as Lambda does (an Event invocation runs in the background; settle() awaits every one). */
   invoke(name: string, event: unknown, type = 'RequestResponse'): Promise<InvocationOutcome> {
     const r = this.running.get(name)!;
-    const run = r.process.invoke(event, { functionName: r.fn.name, functionArn: r.fn.arn, memoryMb: r.fn.memoryMb, timeoutMs: r.fn.timeoutMs }).then((outcome) => {
-      this.invocations.push({ function: name, type, outcome });
-      return outcome;
+    const run = this.container(r).then(async (container) => {
+      try {
+        const outcome = await container.invoke(event, { functionName: r.fn.name, functionArn: r.fn.arn, memoryMb: r.fn.memoryMb, timeoutMs: r.fn.timeoutMs });
+        this.invocations.push({ function: name, type, outcome });
+        return outcome;
+      } finally {
+        r.busy.delete(container);
+      }
     });
     this.inflight.add(run);
     void run.finally(() => this.inflight.delete(run));
     return run;
+  }
+
+  private async container(r: Running): Promise<FunctionProcess> {
+    let container = r.processes.find((p) => !r.busy.has(p));
+    if (!container) {
+      container = await r.coldStart();
+      r.processes.push(container);
+    }
+    r.busy.add(container);
+    return container;
   }
 
   /** Waits until no invocation is running (asynchronous ones, and synchronous ones whose caller stopped waiting; new ones included). */
@@ -291,7 +313,7 @@ export class Deployment {
   async missingEnv(): Promise<EnvFinding[]> {
     const findings: EnvFinding[] = [];
     for (const [name, r] of this.running) {
-      const unset = (await r.process.envReads()).filter((v) => !r.set.has(v));
+      const unset = (await this.envReads(r)).filter((v) => !r.set.has(v));
       for (const failed of this.invocations.filter((i) => i.function === name && !i.outcome.ok)) {
         const message = failed.outcome.ok ? '' : `${failed.outcome.errorType}: ${failed.outcome.errorMessage}`;
         for (const variable of unset.filter((v) => new RegExp(`\\b${v}\\b`).test(message))) {
@@ -310,10 +332,19 @@ export class Deployment {
   async unreadEnv(): Promise<{ function: string; variable: string }[]> {
     const out: { function: string; variable: string }[] = [];
     for (const [name, r] of this.running) {
-      const reads = new Set(await r.process.envReads());
+      const reads = new Set(await this.envReads(r));
       for (const variable of Object.keys(r.fn.env)) if (!reads.has(variable) && !consumedOutsideJavaScript(variable)) out.push({ function: name, variable });
     }
     return out;
+  }
+
+  private async envReads(r: Running): Promise<string[]> {
+    return [...new Set((await Promise.all(r.processes.map((p) => p.envReads()))).flat())];
+  }
+
+  /** How many processes (containers) each function has needed so far. */
+  containers(): Record<string, number> {
+    return Object.fromEntries([...this.running].map(([name, r]) => [name, r.processes.length]));
   }
 
   failedInvocations(): Invocation[] {
@@ -325,12 +356,12 @@ export class Deployment {
   }
 
   logs(name: string, lines = 40): string {
-    return this.running.get(name)?.process.logs(lines) ?? '';
+    return (this.running.get(name)?.processes ?? []).map((p) => p.logs(lines)).join('\n');
   }
 
   async close(): Promise<void> {
     await this.settle().catch(() => undefined);
-    await Promise.all([...this.running.values()].map((r) => r.process.stop()));
+    await Promise.all([...this.running.values()].flatMap((r) => r.processes.map((p) => p.stop())));
     await Promise.all(this.endpoints.map((e) => e.close()));
     await this.runtime.close();
     fs.rmSync(this.sandbox, { recursive: true, force: true });

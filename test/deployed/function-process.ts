@@ -68,6 +68,7 @@ export class FunctionProcess {
 
   /** The environment variables the function's code has read so far. */
   envReads(): Promise<string[]> {
+    if (this.exited) return Promise.resolve([]);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, (message) => {
