@@ -17,6 +17,7 @@ import {
   vcpusFor,
 } from './lambda-limits';
 import { TRAINING_IMAGE_BUILD_ARGS } from './paths';
+import { recommendedTrainingMemoryMb, recommendedTrainingThreads } from '../layers/cloud/src';
 
 export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
 export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
@@ -26,14 +27,13 @@ export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
 /**
- * The training Lambda's default memory. It must deploy on a brand-new account (at most
- * NEW_ACCOUNT_MEMORY_LIMIT_MB, infra/lambda-limits.ts) and give the default thread count its
- * vCPUs (2 at 3008 MB). The cost model (layers/cloud/src/cost-model*.ts) is to pick it.
+ * The training Lambda's default memory and TensorFlow threads (intra- and inter-op): what the
+ * cost model picks (`ml-trainer cost`, layers/cloud/src/cost-model-pick.ts): the cheapest
+ * full-budget episode of every task whose 20-epoch step fits its latency bound, within what a
+ * brand-new account may deploy (at most NEW_ACCOUNT_MEMORY_LIMIT_MB, infra/lambda-limits.ts).
  */
-export const DEFAULT_TRAINING_MEMORY_MB = 3008;
-
-/** TensorFlow's threads in the training Lambda by default (intra- and inter-op). */
-export const DEFAULT_TRAINING_THREADS = 2;
+export const DEFAULT_TRAINING_MEMORY_MB = recommendedTrainingMemoryMb();
+export const DEFAULT_TRAINING_THREADS: number = recommendedTrainingThreads();
 
 export interface TrainingConfig {
   /** Memory of the training Lambda in MB; vCPUs scale with it (one per 1769 MB, 6 at 10240). */

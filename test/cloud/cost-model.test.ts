@@ -180,3 +180,16 @@ describe('cost model: the pick', () => {
     expect(evaluateCosts({ ...options, maxStepSeconds: 900 }, toyMeasurements, [toyTask]).pick).toMatchObject({ memory_mb: 1769 });
   });
 });
+
+describe('cost model: the step estimates of the task modules', () => {
+  it('keep every measured task\'s estimate at least 1.2 × its modelled epoch at the default memory and threads', () => {
+    // The api routes a step sync or async by the module's estimate until the episode has measured
+    // its own epochs (layers/cloud/src/step-estimate.ts): an estimate below the real time would
+    // send long steps down the synchronous path.
+    for (const [taskId, measurement] of Object.entries(COST_MEASUREMENTS.tasks)) {
+      const modelled = epochSecondsAt(measurement, recommendedTrainingMemoryMb(), recommendedTrainingThreads());
+      const estimate = getTaskModule(taskId).estimates.lambda_seconds_per_epoch;
+      expect([taskId, estimate >= 1.2 * modelled]).toEqual([taskId, true]);
+    }
+  });
+});

@@ -37,7 +37,7 @@ describe('step duration estimate', () => {
 
   it('counts the epochs the core will train (clamped to 1..20 and to the budget) at the task rate, plus the first data load', () => {
     const e = episode('hard_cifar', configured);
-    expect(estimateStep(e, { tool: 'run_epochs', arguments: { num_epochs: 2 } }, routing)).toEqual({ ms: 1000 + 5000 + 2 * 25_000, epochs: 2, secondsPerEpoch: 25, basis: 'configured' });
+    expect(estimateStep(e, { tool: 'run_epochs', arguments: { num_epochs: 2 } }, routing)).toEqual({ ms: 1000 + 5000 + 2 * 9_500, epochs: 2, secondsPerEpoch: 9.5, basis: 'configured' });
     expect(estimateStep(e, { tool: 'run_epochs', arguments: { num_epochs: 50 } }, routing).epochs).toBe(20);
     expect(estimateStep(e, { tool: 'run_epochs' }, routing).epochs).toBe(10); // the tool's default
     e.record.budget_used = 57;
@@ -56,7 +56,7 @@ describe('step duration estimate', () => {
 describe('cloud configuration from the environment', () => {
   it('reads the routing and prices, with defaults for what is unset', () => {
     const r = stepRoutingFromEnv({ SYNC_STEP_BUDGET_MS: '20000', STEP_SECONDS_PER_EPOCH: 'hard_cifar=30', TRAINING_MEMORY_MB: '8192' });
-    expect(r).toMatchObject({ syncBudgetMs: 20000, trainingMemoryMb: 8192, secondsPerEpoch: { easy_mnist: 1.5, medium_fashion: 6, hard_cifar: 30 } });
+    expect(r).toMatchObject({ syncBudgetMs: 20000, trainingMemoryMb: 8192, secondsPerEpoch: { easy_mnist: 0.25, medium_fashion: 2.5, hard_cifar: 30 } });
     expect(parseSecondsPerEpoch('{"medium_fashion": 4}').medium_fashion).toBe(4);
     expect(pricesFromEnv({ PRICE_PER_EPISODE_USD: '0.25' })).toEqual({ perEpisodeUsd: 0.25, lambdaGbSecondUsd: 0.0000166667, lambdaRequestUsd: 0.0000002 });
   });

@@ -187,13 +187,13 @@ describe('configFromContext: the context schema', () => {
   });
 
   test('threads: 1-6 and no more than the vCPUs the memory gives (one per 1769 MB), the message says what to set', () => {
-    expect(problemsOf({ trainingMemoryMb: 1769 })).toEqual([
+    expect(problemsOf({ trainingMemoryMb: 1769, trainingThreads: 2 })).toEqual([
       'trainingThreads (2) must not exceed the vCPUs trainingMemoryMb (1769) gives: Lambda gives one vCPU per 1769 MB, so 1 here; set -c trainingThreads=1 or -c trainingMemoryMb=1770 or more',
     ]);
-    expect(configFromContext(fromMap({ trainingMemoryMb: 1770 }), {}).training.threads).toBe(2);
+    expect(configFromContext(fromMap({ trainingMemoryMb: 1770, trainingThreads: 2 }), {}).training.threads).toBe(2);
     expect(problemsOf({ trainingThreads: 6, trainingMemoryMb: 10240 })).toEqual([]);
     expect(problemsOf({ trainingThreads: 7 })).toEqual(['trainingThreads must be an integer in [1, 6], got 7']);
-    expect(problemsOf({ trainingThreads: 4 })[0]).toMatch(/so 2 here; set -c trainingThreads=2 or -c trainingMemoryMb=5308 or more/);
+    expect(problemsOf({ trainingThreads: 4, trainingMemoryMb: 3008 })[0]).toMatch(/so 2 here; set -c trainingThreads=2 or -c trainingMemoryMb=5308 or more/);
   });
 
   test('image build arguments: NAME=VALUE pairs of the names the Dockerfile declares', () => {

@@ -57,5 +57,5 @@ export const easyMnist: TaskModule<'easy_mnist'> = {
     },
     measured_score: 0.9999,
   },
-  estimates: { lambda_seconds_per_epoch: 1.5 },
+  estimates: { lambda_seconds_per_epoch: 0.25 },
 };

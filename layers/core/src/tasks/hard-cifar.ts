@@ -75,5 +75,5 @@ export const hardCifar: TaskModule<'hard_cifar'> = {
     },
     measured_score: 0.9803,
   },
-  estimates: { lambda_seconds_per_epoch: 25 },
+  estimates: { lambda_seconds_per_epoch: 9.5 },
 };

@@ -69,5 +69,5 @@ export const mediumFashion: TaskModule<'medium_fashion'> = {
     },
     measured_score: 0.8506,
   },
-  estimates: { lambda_seconds_per_epoch: 6 },
+  estimates: { lambda_seconds_per_epoch: 2.5 },
 };

@@ -49,7 +49,9 @@ export interface BaselineHints {
 /** What the cloud deployment expects of a task before it has measured anything itself. */
 export interface TaskEstimates {
   /**
-   * Estimated wall-clock seconds of one epoch in the training Lambda (10,240 MB). The api
+   * Estimated wall-clock seconds of one epoch in the training Lambda at its default memory and
+   * threads (the cost model's pick: its measured epoch with a margin; a test in
+   * test/cloud/cost-model.test.ts keeps the estimate above the modelled time). The api
    * Lambda routes a step sync or async by it until the episode has measured its own epochs
    * (layers/cloud/src/step-estimate.ts); STEP_SECONDS_PER_EPOCH overrides it.
    */
