@@ -17,7 +17,7 @@ import {
   vcpusFor,
 } from './lambda-limits';
 import { TRAINING_IMAGE_BUILD_ARGS } from './paths';
-import { recommendedTrainingMemoryMb, recommendedTrainingThreads } from '../layers/cloud/src';
+import { DEFAULT_PRICES, recommendedTrainingMemoryMb, recommendedTrainingThreads } from '../layers/cloud/src';
 
 export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
 export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
@@ -185,11 +185,8 @@ export const DEFAULT_CONFIG: DeploymentConfig = {
     wafWebAclArn: undefined,
     cloudWatchRole: true,
   },
-  prices: {
-    perEpisodeUsd: 0.1,
-    lambdaGbSecondUsd: 0.0000166667,
-    lambdaRequestUsd: 0.0000002,
-  },
+  // The handlers' own defaults (layers/cloud/src/config.ts): the same prices wherever the env leaves one unset.
+  prices: { ...DEFAULT_PRICES },
   batch: {
     schedule: 'cron(0 3 * * ? *)',
     timeZone: 'Etc/UTC',

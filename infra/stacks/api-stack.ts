@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { API_FUNCTION_MEMORY_MB } from '../../layers/cloud/src';
 import { TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { addApiRoutes } from '../constructs/api-routes';
@@ -50,7 +51,7 @@ export class ApiStack extends Stack {
       entry: HANDLER_ENTRIES.api,
       description: 'ml-trainer-env api: the REST API /v1 (episodes, steps, usage, tools, tasks)',
       serviceName: 'ml-trainer-api',
-      memorySize: 1024,
+      memorySize: API_FUNCTION_MEMORY_MB,
       // API Gateway stops waiting after 29 s; a longer-running api Lambda would only burn money.
       timeout: Duration.seconds(29),
       environment: {

@@ -17,6 +17,9 @@ export interface Prices {
 
 export const DEFAULT_PRICES: Prices = { perEpisodeUsd: 0.1, lambdaGbSecondUsd: 0.0000166667, lambdaRequestUsd: 0.0000002 };
 
+/** The api Lambda's memory: the CDK app deploys it so, and the cost model bills its GB-seconds by it. */
+export const API_FUNCTION_MEMORY_MB = 1024;
+
 /** The baseline agent's score per task, shown on the batch leaderboard for reference (BASELINE_SCORES); a task not listed has none. */
 export type BaselineScores = Record<TaskId, number>;
 

@@ -1,6 +1,6 @@
 import { MAX_EPOCHS_PER_CALL, MAX_STEPS, type TaskModule } from '../../core/src';
 import { DEFAULT_STEP_LEASE_MS, LEASE_RENEWALS_PER_DURATION } from '../../episodes/src';
-import { DEFAULT_STEP_ROUTING } from './config';
+import { API_FUNCTION_MEMORY_MB, DEFAULT_STEP_ROUTING } from './config';
 import type { CostMeasurements, TaskCostMeasurement } from './cost-measurements';
 import { type CostPrices, gbSecondUsd, type LambdaArchitecture } from './cost-model-prices';
 
@@ -117,7 +117,7 @@ export interface CostAssumptions {
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
-  apiMemoryMb: 1024,
+  apiMemoryMb: API_FUNCTION_MEMORY_MB,
   apiRequestSeconds: 0.1,
   apiColdStartSeconds: 1.2,
   otherRequestsPerEpisode: 3,
