@@ -67,9 +67,9 @@ describe('ml-trainer datasets upload (through the CLI entry point)', () => {
   it('prints its usage and options with the datasets help', async () => {
     const r = await runCli(['datasets', 'upload', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ml-trainer datasets upload --bucket <bucket> [--prefix P] [--endpoint URL]');
+    expect(r.stdout).toContain('ml-trainer datasets upload --bucket <bucket> [--region R] [--prefix P] [--endpoint URL]');
     expect(r.stdout).toMatch(/^upload {2}copies the verified local dataset files into the datasets bucket/m);
-    expect(r.stdout).toMatch(/^ {2}--bucket <name> {3}the datasets bucket \(required\)$/m);
+    expect(r.stdout).toMatch(/^ {2}--bucket <name> {3}the datasets bucket \(required\); checked \(HeadBucket\)/m);
     expect(r.stdout).toContain('ml-trainer datasets fetch --dataset');
     expect(r.stderr).toBe('');
   });
@@ -84,8 +84,14 @@ describe('ml-trainer datasets upload (through the CLI entry point)', () => {
   });
 
   it('exits 2 on an unknown option', async () => {
+    const r = await runCli(['datasets', 'upload', '--bucket', 'my-bucket', '--regoin', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ml-trainer datasets: Unknown option '--regoin'/);
+  });
+
+  it('exits 2 on a region that is not one, naming the form', async () => {
     const r = await runCli(['datasets', 'upload', '--bucket', 'my-bucket', '--region', 'x']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ml-trainer datasets: Unknown option '--region'/);
+    expect(r.stderr).toMatch(/^ml-trainer datasets: --region "x" is not an AWS region such as eu-west-1/);
   });
 });
