@@ -8,7 +8,7 @@ describe('cloud settings from the environment', () => {
     expect(episodeQuotaFromEnv({})).toBe(0);
     expect(reportSettingsFromEnv({}).prefix).toBe('reports/');
     expect(reportSettingsFromEnv({ REPORTS_PREFIX: '' }).prefix).toBe('');
-    expect(parseSecondsPerEpoch(' easy_mnist = 2 , hard_cifar=3')).toEqual({ easy_mnist: 2, medium_fashion: 6, hard_cifar: 3 });
+    expect(parseSecondsPerEpoch(' easy_mnist = 2 , hard_cifar=3')).toEqual({ easy_mnist: 2, medium_fashion: 2.5, hard_cifar: 3 });
     expect(requiredEnv({ GRADE_FUNCTION_NAME: ' grade ' }, 'GRADE_FUNCTION_NAME')).toBe('grade');
   });
 
