@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { getTask, type Trainer, type TrainerFactory } from '../../layers/core/src';
+import type { TrainerFactory } from '../../layers/core/src';
 import type { DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { TINY_IDX_TRAIN } from '../datasets/helpers/tiny-datasets';
+import { tinyIdxTrainerFactory } from '../datasets/helpers/tiny-trainers';
 import { startCloud, type Cloud } from '../functions/helpers';
 
 /**
@@ -28,38 +28,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/**
- * The real tfjs trainers on the tiny IDX split (50 training images): rows 0..39 train,
- * 40..49 validate (the task's 4000/1000 subset does not fit), loaded from the Lambda's data
- * directory after the handler synced it from the bucket.
- */
+/** The real tfjs trainers on the tiny IDX files the handler synced from the bucket into the Lambda's data directory. */
 function tinyDataTrainers(catalog: DatasetCatalog, calls: Gateway['trainerCalls']) {
-  return async ({ dataDir }: { dataDir: string }): Promise<TrainerFactory> => {
-    const { createTfjsTrainerFactory } = await import('../../layers/training/src/trainer-factory');
-    const { loadTaskData } = await import('../../layers/datasets/src/task-data-loader');
-    const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-    const real = createTfjsTrainerFactory({
-      loadTaskData: (spec) =>
-        loadTaskData({
-          dataset: getTask(spec.taskId).dataset_name,
-          trainIndices: rows(0, TINY_IDX_TRAIN - 10),
-          valIndices: rows(TINY_IDX_TRAIN - 10, TINY_IDX_TRAIN),
-          dataDir,
-          catalog,
-          cacheDir: null,
-        }),
-    });
-    return {
-      async create(spec): Promise<Trainer> {
-        calls.create++;
-        return real.create(spec);
-      },
-      async restore(spec, checkpoint): Promise<Trainer> {
-        calls.restore++;
-        return real.restore(spec, checkpoint);
-      },
-    };
-  };
+  return async ({ dataDir }: { dataDir: string }): Promise<TrainerFactory> => tinyIdxTrainerFactory(dataDir, { catalog, calls });
 }
 
 function apiGatewayFront(cloud: Cloud, keys: Record<string, string>): FastifyInstance {

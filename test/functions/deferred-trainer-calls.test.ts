@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { getTask, replayTrainerOperations, type Trainer, type TrainerFactory, type ToolCall } from '../../layers/core/src';
+import { replayTrainerOperations, type Trainer, type TrainerFactory, type ToolCall } from '../../layers/core/src';
 import { createStoredEpisodeService, type StoredEpisodeService } from '../../layers/episodes/src';
 import type { StoredEpisode } from '../../layers/storage/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { tempDir, TINY_IDX_TRAIN, tinyCatalog, writeTinyIdx } from '../datasets/helpers/tiny-datasets';
+import { tempDir, writeTinyIdx } from '../datasets/helpers/tiny-datasets';
+import { tinyIdxTrainerFactory } from '../datasets/helpers/tiny-trainers';
 import { startCloud, type Cloud } from './helpers';
 
 /**
@@ -38,25 +39,7 @@ const SCRIPT: ToolCall[] = [
 const TRAINING_STEPS = 3;
 
 function tinyMnistFactory(dataDir: string): TrainerFactory {
-  const catalog = tinyCatalog();
-  const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-  let real: TrainerFactory | undefined;
-  const load = async (): Promise<TrainerFactory> => {
-    const { createTfjsTrainerFactory } = await import('../../layers/training/src/trainer-factory');
-    const { loadTaskData } = await import('../../layers/datasets/src/task-data-loader');
-    real ??= createTfjsTrainerFactory({
-      loadTaskData: (spec) =>
-        loadTaskData({
-          dataset: getTask(spec.taskId).dataset_name,
-          trainIndices: rows(0, TINY_IDX_TRAIN - 10),
-          valIndices: rows(TINY_IDX_TRAIN - 10, TINY_IDX_TRAIN),
-          dataDir,
-          catalog,
-          cacheDir: null,
-        }),
-    });
-    return real;
-  };
+  const real = tinyIdxTrainerFactory(dataDir);
   const fixedTime = (inner: Trainer): Trainer => ({
     buildModel: (c) => inner.buildModel(c),
     applyConfig: (c, o) => inner.applyConfig(c, o),
@@ -68,8 +51,8 @@ function tinyMnistFactory(dataDir: string): TrainerFactory {
     dispose: () => inner.dispose(),
   });
   return {
-    create: async (spec) => fixedTime(await (await load()).create(spec)),
-    restore: async (spec, checkpoint) => fixedTime(await (await load()).restore(spec, checkpoint)),
+    create: async (spec) => fixedTime(await real.create(spec)),
+    restore: async (spec, checkpoint) => fixedTime(await real.restore(spec, checkpoint)),
   };
 }
 

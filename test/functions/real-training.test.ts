@@ -1,11 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDatasetsUpload } from '../../cli/commands/datasets-upload';
-import { getTask, type Trainer, type TrainerFactory } from '../../layers/core/src';
+import type { TrainerFactory } from '../../layers/core/src';
 import type { DatasetCatalog } from '../../layers/datasets/src/dataset-catalog';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { captureIO } from '../datasets/helpers/capture-io';
-import { tempDir, TINY_IDX_TRAIN, tinyCatalog, writeTinyIdx } from '../datasets/helpers/tiny-datasets';
+import { tempDir, tinyCatalog, writeTinyIdx } from '../datasets/helpers/tiny-datasets';
+import { tinyIdxTrainerFactory } from '../datasets/helpers/tiny-trainers';
 import { startCloud, type Cloud } from './helpers';
 
 /**
@@ -35,30 +36,7 @@ describe('real training through the Lambdas, on tiny official-format data in s3r
     writeTinyIdx(localData, 'mnist', true);
     const loadTrainerFactory = async ({ dataDir }: { dataDir: string }): Promise<TrainerFactory> => {
       counts.factoryLoads++;
-      const { createTfjsTrainerFactory } = await import('../../layers/training/src/trainer-factory');
-      const { loadTaskData } = await import('../../layers/datasets/src/task-data-loader');
-      const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-      const real = createTfjsTrainerFactory({
-        loadTaskData: (spec) =>
-          loadTaskData({
-            dataset: getTask(spec.taskId).dataset_name,
-            trainIndices: rows(0, TINY_IDX_TRAIN - 10),
-            valIndices: rows(TINY_IDX_TRAIN - 10, TINY_IDX_TRAIN),
-            dataDir,
-            catalog,
-            cacheDir: null,
-          }),
-      });
-      return {
-        async create(spec): Promise<Trainer> {
-          counts.create++;
-          return real.create(spec);
-        },
-        async restore(spec, checkpoint): Promise<Trainer> {
-          counts.restore++;
-          return real.restore(spec, checkpoint);
-        },
-      };
+      return tinyIdxTrainerFactory(dataDir, { catalog, calls: counts });
     };
     cloud = await startCloud({
       runtime,
