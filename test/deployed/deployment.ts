@@ -51,6 +51,8 @@ interface Running {
   processes: FunctionProcess[];
   busy: Set<FunctionProcess>;
   coldStart: () => Promise<FunctionProcess>;
+  /** The cold start of this function with other variables of its own (updateEnvironment). */
+  withEnv: (own: Record<string, string>) => () => Promise<FunctionProcess>;
   endpoint: RecordingEndpoint;
   /** Variables set in the process: the template's and the runtime's. */
   set: Set<string>;
@@ -186,11 +188,14 @@ export class Deployment {
     const code = fn.code.kind === 'image' ? await buildImageFunction(fn.code.dir, this.dockerfileOf(fn)) : { bundle: path.join(fn.code.dir, `${fn.handler.split('.')[0]}.js`), handler: fn.handler, cwd: fn.code.dir };
     const home = path.join(this.sandbox, fn.name);
     fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
-    const env = { ...sandboxed(fn.env, path.join(home, 'tmp')) };
-    editEnv?.(fn, env);
-    const full = { ...env, ...runtimeEnv(fn, code.cwd, code.handler, home), ...endpointEnv(endpoint.url) };
-    const coldStart = () => FunctionProcess.start(fn.name, code.bundle, code.handler, full, code.cwd);
-    this.running.set(fn.name, { fn, processes: [await coldStart()], busy: new Set(), coldStart, endpoint, set: new Set(Object.keys(full)) });
+    const full = (own: Record<string, string>) => {
+      const env = { ...sandboxed(own, path.join(home, 'tmp')) };
+      editEnv?.(fn, env);
+      return { ...env, ...runtimeEnv(fn, code.cwd, code.handler, home), ...endpointEnv(endpoint.url) };
+    };
+    const withEnv = (own: Record<string, string>) => () => FunctionProcess.start(fn.name, code.bundle, code.handler, full(own), code.cwd);
+    const coldStart = withEnv(fn.env);
+    this.running.set(fn.name, { fn, processes: [await coldStart()], busy: new Set(), coldStart, withEnv, endpoint, set: new Set(Object.keys(full(fn.env))) });
   }
 
   private dockerfileOf(fn: DeployedFunction): string {
@@ -340,6 +345,21 @@ export class Deployment {
 
   private async envReads(r: Running): Promise<string[]> {
     return [...new Set((await Promise.all(r.processes.map((p) => p.envReads()))).flat())];
+  }
+
+  /**
+   * Changes a function's environment as `aws lambda update-function-configuration` would:
+   * its running containers are retired (after their invocations end) and the next
+   * invocation cold-starts with the new variables. The template's own are kept otherwise.
+   */
+  async updateEnvironment(name: string, edit: (env: Record<string, string>) => void): Promise<void> {
+    const r = this.running.get(name)!;
+    await this.settle();
+    await Promise.all(r.processes.map((p) => p.stop()));
+    r.processes = [];
+    r.fn = { ...r.fn, env: { ...r.fn.env } };
+    edit(r.fn.env);
+    r.coldStart = r.withEnv(r.fn.env);
   }
 
   /** How many processes (containers) each function has needed so far. */
