@@ -77,7 +77,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps | ((obs: Observa
           return factory;
         },
         beforeData: async (spec) => {
-          await sync.ensure(getTask(spec.taskId).dataset_name);
+          await sync.ensureAvailable(getTask(spec.taskId).dataset_name);
         },
       });
     return new TrainingRuntime(

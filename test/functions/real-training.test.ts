@@ -129,4 +129,23 @@ describe('real training through the Lambdas, on tiny official-format data in s3r
     expect(usage.json.usage).toMatchObject({ steps: 4, epochs_trained: 2, lambda_requests: 1 });
     expect(usage.json.usage.lambda_gb_seconds).toBeCloseTo(2.5, 6);
   });
+
+  it('answers a training step whose dataset is not in the bucket 503 dataset_unavailable, naming the upload, and commits nothing', async () => {
+    const created = await cloud.api('POST', '/v1/episodes', { body: { task_id: 'medium_fashion' } });
+    const episode = created.json.episode_id;
+    expect((await cloud.api('POST', `/v1/episodes/${episode}/steps`, { body: { tool: 'configure_training', arguments: { batch_size: 32 } } })).status).toBe(200);
+    const before = (await cloud.api('GET', `/v1/episodes/${episode}`)).json;
+    const trained = await cloud.api('POST', `/v1/episodes/${episode}/steps`, { body: { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'no-data-1' } });
+    expect(trained.status).toBe(503);
+    expect(trained.json.error).toMatchObject({
+      code: 'dataset_unavailable',
+      details: { dataset: 'fashion_mnist', data_dir: `s3://${runtime.config.dataBucket}/fashion_mnist/`, next_attempt_at: null },
+    });
+    expect(trained.json.error.message).toContain(`ml-trainer datasets upload --bucket ${runtime.config.dataBucket} --dataset fashion_mnist`);
+    // The step by its id answers the same, and the episode is as it was: a later retry (after the upload) trains.
+    const polled = await cloud.api('GET', `/v1/episodes/${episode}/steps/no-data-1`);
+    expect({ status: polled.status, code: polled.json.error.code }).toEqual({ status: 503, code: 'dataset_unavailable' });
+    const after = (await cloud.api('GET', `/v1/episodes/${episode}`)).json;
+    expect(after.record).toEqual(before.record);
+  });
 });

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { createEpisode as createEpisodeRecord, needsTrainingData, type Logger } from '../../core/src';
+import { createEpisode as createEpisodeRecord, DatasetUnavailableError, needsTrainingData, type Logger } from '../../core/src';
 import {
   busyRefusal,
   EpisodeServiceError,
@@ -459,7 +459,11 @@ function isCreatable(input: { taskId: string; seed?: number }): boolean {
 }
 
 /** What a poll (or a retried POST) answers for a step that did not commit: what the synchronous call would have. */
-function failureAnswer(status: Pick<StepStatus, 'step_id' | 'tool'>, failure: StepFailure | undefined): EpisodeServiceError {
+function failureAnswer(status: Pick<StepStatus, 'step_id' | 'tool'>, failure: StepFailure | undefined): EpisodeServiceError | DatasetUnavailableError {
+  if (failure?.kind === 'dataset_unavailable') {
+    const detail = failure.details as DatasetUnavailableError['detail'] | undefined;
+    return new DatasetUnavailableError(failure.message, detail ?? { dataset: 'unknown', data_dir: 'the datasets bucket', next_attempt_at: null });
+  }
   if (failure?.kind === 'service') {
     const code = failure.code as EpisodeServiceError['code'];
     return new EpisodeServiceError(code, failure.message, failure.details ?? {});

@@ -2,8 +2,9 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CIFAR_PROVENANCE_FILE, CIFAR_RECORD_BYTES, type DatasetCatalog, DatasetError, datasetFolder, type DatasetName, type DatasetSpec, findOfficialFile, getDatasetSpec, howToGetGoodCopy, OFFICIAL_CATALOG, readCifarProvenance, readMaybeGzip, temporaryPathFor, trainFileNames, verifyContent } from '../../datasets/src';
+import { CIFAR_PROVENANCE_FILE, CIFAR_RECORD_BYTES, type DatasetCatalog, DatasetError, type DatasetErrorCode, datasetFolder, type DatasetName, type DatasetSpec, findOfficialFile, getDatasetSpec, howToGetGoodCopy, OFFICIAL_CATALOG, readCifarProvenance, readMaybeGzip, temporaryPathFor, trainFileNames, verifyContent } from '../../datasets/src';
 import type { BlobStore } from '../../storage/src';
+import { DatasetUnavailableError } from '../../core/src';
 
 /**
  * Copies a dataset's training files from the datasets bucket into the local data directory
@@ -41,6 +42,9 @@ export interface DatasetSyncResult {
   downloaded: string[];
 }
 
+/** DatasetError codes that mean the bucket holds no usable copy (an upload fixes them). */
+const BUCKET_DATA_PROBLEMS: ReadonlySet<DatasetErrorCode> = new Set(['missing_file', 'corrupt_file', 'checksum_mismatch', 'unverified']);
+
 export class S3DatasetSync {
   private readonly done = new Map<DatasetName, Promise<DatasetSyncResult>>();
   private readonly catalog: DatasetCatalog;
@@ -50,6 +54,25 @@ export class S3DatasetSync {
     this.catalog = options.catalog ?? OFFICIAL_CATALOG;
     const prefix = options.prefix ?? '';
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  }
+
+  /**
+   * ensure, with a dataset the bucket cannot provide (a file missing, not the official bytes,
+   * not well formed) answered as the Trainer port's DatasetUnavailableError: the interfaces
+   * render it 503 dataset_unavailable with the message, which names the upload command.
+   * Other failures (S3, the disk) stay faults.
+   */
+  async ensureAvailable(dataset: DatasetName): Promise<DatasetSyncResult> {
+    try {
+      return await this.ensure(dataset);
+    } catch (error) {
+      if (!(error instanceof DatasetError) || !BUCKET_DATA_PROBLEMS.has(error.code)) throw error;
+      throw new DatasetUnavailableError(error.message, {
+        dataset,
+        data_dir: `s3://${this.options.blobs.bucket}/${this.prefix}${dataset}/`,
+        next_attempt_at: null,
+      });
+    }
   }
 
   /** Makes the dataset's training files present and verified (at most one sync per dataset at a time; a failure is retried next call). */

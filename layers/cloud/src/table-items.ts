@@ -72,7 +72,8 @@ export type StepState = 'pending' | 'running' | 'failed';
 
 /** Why a step did not commit: a refusal of the service (what a synchronous call would have answered), a fault, or time. */
 export interface StepFailure {
-  kind: 'service' | 'internal' | 'not_started' | 'timed_out';
+  /** dataset_unavailable: details are the DatasetUnavailableError's detail. */
+  kind: 'service' | 'internal' | 'not_started' | 'timed_out' | 'dataset_unavailable';
   code: string;
   message: string;
   details?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { echoJson, isWithinJsonDepth, JSON_MAX_DEPTH, type ToolCall } from '../../core/src';
+import { DatasetUnavailableError, echoJson, isWithinJsonDepth, JSON_MAX_DEPTH, type ToolCall } from '../../core/src';
 import { EPISODE_SERVICE_ERROR_CODES, EpisodeServiceError, type StepView } from '../../episodes/src';
 
 /**
@@ -38,11 +38,21 @@ export type TrainingStepResponse =
   | { ok: true; view: StepView }
   | { ok: false; error: { code: EpisodeServiceError['code']; message: string; details: Record<string, unknown> } }
   /** An asynchronous step that waited in Lambda's queue past its start_by: not executed (recorded as failed). */
-  | { ok: false; skipped: 'not_started' };
+  | { ok: false; skipped: 'not_started' }
+  /** The task's dataset is not in the datasets bucket (or not the official bytes): nothing was committed. */
+  | { ok: false; unavailable: { message: string; detail: DatasetUnavailableError['detail'] } };
 
 const serviceRefusal = z.object({
   ok: z.literal(false),
   error: z.object({ code: z.enum(EPISODE_SERVICE_ERROR_CODES), message: z.unknown(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+const datasetUnavailable = z.object({
+  ok: z.literal(false),
+  unavailable: z.object({
+    message: z.string(),
+    detail: z.object({ dataset: z.string(), data_dir: z.string(), next_attempt_at: z.string().nullable() }),
+  }),
 });
 
 /** Checks an incoming event; a malformed one is an error (it can only come from a bug or a hand-made invocation). */
@@ -59,10 +69,16 @@ export function serviceErrorResponse(error: EpisodeServiceError): TrainingStepRe
   return { ok: false, error: { code: error.code, message: error.message, details: error.details } };
 }
 
-/** The step view, or the service's refusal rethrown as the same EpisodeServiceError. */
+export function datasetUnavailableResponse(error: DatasetUnavailableError): TrainingStepResponse {
+  return { ok: false, unavailable: { message: error.message, detail: error.detail } };
+}
+
+/** The step view, or the service's refusal rethrown as the same EpisodeServiceError (a missing dataset as the DatasetUnavailableError). */
 export function unwrapTrainingResponse(response: unknown): StepView {
   const r = response as TrainingStepResponse | null;
   if (r && r.ok === true && r.view && typeof r.view === 'object') return r.view;
+  const unavailable = datasetUnavailable.safeParse(response);
+  if (unavailable.success) throw new DatasetUnavailableError(unavailable.data.unavailable.message, unavailable.data.unavailable.detail);
   const refusal = serviceRefusal.safeParse(response);
   if (refusal.success) {
     const { code, message, details } = refusal.data.error;

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger, TrainerFactory } from '../../core/src';
+import { DatasetUnavailableError, type Logger, type TrainerFactory } from '../../core/src';
 import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
-import { parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
+import { datasetUnavailableResponse, parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
 
 export interface TrainingRuntimeOptions {
   episodes: EpisodeStore;
@@ -108,6 +108,11 @@ export class TrainingRuntime {
         episodeExists = error.code !== 'not_found';
         if (episodeExists) await this.fail(event, base, { kind: 'service', code: error.code, message: error.message, details: error.details });
         return serviceErrorResponse(error);
+      }
+      if (error instanceof DatasetUnavailableError) {
+        this.options.count?.('StepsDatasetUnavailable');
+        await this.fail(event, base, { kind: 'dataset_unavailable', code: error.code, message: error.message, details: { ...error.detail } });
+        return datasetUnavailableResponse(error);
       }
       this.options.count?.('StepFaults');
       await this.fail(event, base, { kind: 'internal', code: 'training_error', message: 'The training function failed while executing the step.' });
