@@ -8,6 +8,7 @@ import type { TrainingStepEvent } from '../../layers/cloud/src/training-protocol
 import type { Trainer, TrainerFactory } from '../../layers/core/src';
 import { formulaTrainerFactory } from '../../layers/testing/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { callSha256 } from '../../layers/episodes/src/call-identity';
 import { apiGatewayEvent } from './api-gateway-event';
 
 export { apiGatewayEvent };
@@ -221,3 +222,18 @@ export async function startCloud(options: CloudOptions = {}) {
 }
 
 export type Cloud = Awaited<ReturnType<typeof startCloud>>;
+
+/** A synchronous training event for `call`, as the api Lambda sends it (for tests that invoke the training Lambda directly). */
+export function syncTrainingEvent(tenant: string, episodeId: string, call: { tool: string; arguments: Record<string, unknown> }, requestId: string): TrainingStepEvent {
+  return {
+    kind: 'ml-trainer.step',
+    version: 1,
+    mode: 'sync',
+    tenant,
+    episode_id: episodeId,
+    call,
+    request_id: requestId,
+    call_sha256: callSha256(call),
+    requested_at: new Date().toISOString(),
+  };
+}

@@ -1,7 +1,5 @@
 import { lambdaContext } from '../../layers/cloud/src/invokers';
-import type { TrainingStepEvent } from '../../layers/cloud/src/training-protocol';
-import { callSha256 } from '../../layers/episodes/src/call-identity';
-import { startCloud, type Cloud } from './helpers';
+import { startCloud, syncTrainingEvent, type Cloud } from './helpers';
 
 /**
  * The training Lambda's cold start is metered: the container's INIT phase (billed by Lambda
@@ -51,17 +49,7 @@ describe('a cold start whose invocation executes nothing', () => {
     const call = { tool: 'configure_training', arguments: {} };
     expect((await cloud.api('POST', `/v1/episodes/${id}/steps`, { body: { ...call, request_id: 'c-1' } })).status).toBe(200);
     // A retried delivery of an already committed step: the training Lambda replays it.
-    const event: TrainingStepEvent = {
-      kind: 'ml-trainer.step',
-      version: 1,
-      mode: 'sync',
-      tenant: 'tenant-a',
-      episode_id: id,
-      call,
-      request_id: 'c-1',
-      call_sha256: callSha256(call),
-      requested_at: new Date().toISOString(),
-    };
+    const event = syncTrainingEvent('tenant-a', id, call, 'c-1');
     const context = () => lambdaContext({ functionName: 'training', memoryMb: 2048 });
     expect(await cloud.trainingHandler(event, context())).toMatchObject({ ok: true, view: { replayed: true } });
     expect((await cloud.api('GET', '/v1/usage')).json.usage).toMatchObject({ lambda_requests: 1, lambda_billed_ms: 900 + 250 });

@@ -1,7 +1,5 @@
-import type { TrainingStepEvent } from '../../layers/cloud/src/training-protocol';
-import { callSha256 } from '../../layers/episodes/src/call-identity';
 import { DEFAULT_STEP_LEASE_MS } from '../../layers/episodes/src/lease-heartbeat';
-import { gatedFactory, startCloud, testClock, type ApiAnswer, type Cloud } from './helpers';
+import { gatedFactory, startCloud, syncTrainingEvent, testClock, type ApiAnswer, type Cloud } from './helpers';
 
 /**
  * Single flight through the cloud app (api Lambda → training Lambda, in process on
@@ -124,17 +122,7 @@ describe('one execution per episode through the cloud app (synchronous steps)', 
     gate.open();
     const before = await usageNow();
     const call = { tool: 'run_epochs', arguments: { num_epochs: 1 } };
-    const event: TrainingStepEvent = {
-      kind: 'ml-trainer.step',
-      version: 1,
-      mode: 'sync',
-      tenant: 'tenant-a',
-      episode_id: id,
-      call,
-      request_id: 'direct-1',
-      call_sha256: callSha256(call),
-      requested_at: new Date().toISOString(),
-    };
+    const event = syncTrainingEvent('tenant-a', id, call, 'direct-1');
     expect(await cloud.training.invokeSync(event, { timeoutMs: 60_000 })).toMatchObject({ ok: true, view: { version: 2, replayed: false } });
     expect(await cloud.training.invokeSync(event, { timeoutMs: 60_000 })).toMatchObject({ ok: true, view: { version: 2, replayed: true } });
     // Another step holds the lease (as if it had just started elsewhere): this one is refused without training.
