@@ -57,7 +57,7 @@ interface SmokeRequest {
   json: boolean;
 }
 
-function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeRequest {
+export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeRequest {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {

@@ -188,7 +188,7 @@ interface UploadRequest {
   json: boolean;
 }
 
-function parseUploadArgs(argv: string[], env: NodeJS.ProcessEnv): UploadRequest {
+export function parseUploadArgs(argv: string[], env: NodeJS.ProcessEnv): UploadRequest {
   const { values } = parseArgs({
     args: argv,
     options: {

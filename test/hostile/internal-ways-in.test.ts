@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { UsageError } from '../../cli/command';
+import { parseSmokeArgs } from '../../cli/commands/cloud-smoke';
+import { parseCostArgv } from '../../cli/commands/cost';
+import { parseUploadArgs } from '../../cli/commands/datasets-upload';
 import { parseServeArgs } from '../../cli/commands/serve';
 import { gradeEventSchema } from '../../functions/grade/handler';
 import {
@@ -11,8 +14,11 @@ import {
   InvalidEventError,
   parseEvent,
   parseTrainingEvent,
+  unwrapTrainingResponse,
   writeReportEventSchema,
 } from '../../layers/cloud/src';
+import { DatasetUnavailableError } from '../../layers/core/src';
+import { EpisodeServiceError } from '../../layers/episodes/src';
 import { runCli } from '../cli/cli-harness';
 import { hostileValue, type HostileValue } from './hostile-json';
 import { countsReport, holds, record, settings, track } from './tally';
@@ -20,7 +26,8 @@ import { countsReport, holds, record, settings, track } from './tally';
 /*
  * The ways in that are not network interfaces (issue 12 item 10): the Lambda events Step
  * Functions and the api send (a hand-made invocation can send anything), `ml-trainer serve`'s
- * access options and `ml-trainer report`'s episode id. Each either accepts the input or
+ * access options, `ml-trainer report`'s episode id, the options of `cost`, `cloud smoke` and
+ * `datasets upload`, and the training Lambda's answer as the api reads it. Each either accepts the input or
  * refuses it with its own error (InvalidEventError / a malformed-event Error naming the event;
  * a usage error, exit 2) with a bounded message, never an unexpected exception.
  */
@@ -87,6 +94,35 @@ describe('Lambda events', () => {
       settings(200),
     );
   });
+
+  it("training Lambda's answer, as the api reads it: a step view, or the refusal / dataset_unavailable / malformed-answer error with a bounded message", async () => {
+    const view = { episode_id: 'e', version: 1, done: false };
+    const answers = fc.oneof(
+      aroundValid({ ok: true, view }),
+      aroundValid({ ok: false, error: { code: 'conflict', message: 'm', details: {} } }),
+      aroundValid({ ok: false, unavailable: { message: 'm', detail: { dataset: 'mnist', data_dir: 's3://b/mnist/', next_attempt_at: null } } }),
+    );
+    await holds(
+      fc.asyncProperty(answers, async (answer) =>
+        track(
+          (async () => {
+            try {
+              const read = unwrapTrainingResponse(answer);
+              const ok = typeof read === 'object' && read !== null && (answer as { ok?: unknown })?.ok === true;
+              record('training answer', { verdict: ok ? 'accepted' : 'server_error', summary: 'a step view' }, false);
+            } catch (error) {
+              refusal(
+                'training answer',
+                error,
+                (e) => e instanceof EpisodeServiceError || e instanceof DatasetUnavailableError || (e instanceof Error && e.message.startsWith('The training Lambda answered something')),
+              );
+            }
+          })(),
+        ),
+      ),
+      settings(200),
+    );
+  });
 });
 
 describe('CLI arguments', () => {
@@ -104,6 +140,32 @@ describe('CLI arguments', () => {
             } catch (error) {
               const parseArgsError = (e: unknown) => String((e as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
               refusal('serve options', error, (e) => e instanceof UsageError || parseArgsError(e));
+            }
+          })(),
+        ),
+      ),
+      settings(300),
+    );
+  });
+
+  const usageRefusal = (e: unknown) => e instanceof UsageError || String((e as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  // Each after the options it requires, so that the hostile ones are what decides.
+  const parsers: [string, fc.Arbitrary<string>, (argv: string[]) => unknown][] = [
+    ['cost options', fc.constantFrom('--memory', '--threads', '--task', '--arch', '--price', '--max-step-seconds', '--pick-max-memory', '--json', '--bogus'), (argv) => parseCostArgv(argv, {})],
+    ['cloud smoke options', fc.constantFrom('--url', '--api-key', '--out', '--epochs', '--wait', '--json', '--bogus'), (argv) => parseSmokeArgs(['--url', 'https://a1b2.execute-api.eu-west-1.amazonaws.com/prod', '--api-key', 'k', ...argv], {})],
+    ['datasets upload options', fc.constantFrom('--bucket', '--region', '--prefix', '--endpoint', '--dataset', '--data-dir', '--json', '--bogus'), (argv) => parseUploadArgs(['--bucket', 'my-datasets', ...argv], {})],
+  ];
+
+  it.each(parsers)('ml-trainer %s: parsed, or a usage error', async (iface, flag, parse) => {
+    await holds(
+      fc.asyncProperty(fc.array(fc.tuple(flag, hostileText), { maxLength: 4 }), async (pairs) =>
+        track(
+          (async () => {
+            try {
+              parse(pairs.flat());
+              record(iface, { verdict: 'accepted', summary: 'parsed' }, false);
+            } catch (error) {
+              refusal(iface, error, usageRefusal);
             }
           })(),
         ),
