@@ -1,4 +1,4 @@
-import { getTaskModule, MAX_EPOCHS_PER_CALL, parseToolArguments, remainingBudget, type ToolCall } from '../../core/src';
+import { epochsThisCallTrains, getTaskModule, type ToolCall } from '../../core/src';
 import type { StoredEpisode } from '../../storage/src';
 import type { StepRouting } from './config';
 
@@ -18,8 +18,8 @@ const MEASURED_SAFETY = 1.25;
 /**
  * How long executing this call on this episode should take: the fixed overhead of a step
  * (restore, checkpoint, commit; a cold start), plus for run_epochs the epochs it will
- * actually train (the core's clamping: 1..20, the unspent budget, nothing without a
- * configuration or after divergence) times seconds per epoch (this episode's measured
+ * actually train (the core's epochsThisCallTrains: 1..20, the unspent budget, nothing without
+ * a configuration or after divergence) times seconds per epoch (this episode's measured
  * rate once it has trained, else the task's configured rate), plus the dataset load when
  * the episode has not trained yet.
  */
@@ -28,7 +28,7 @@ export function estimateStep(episode: StoredEpisode, call: ToolCall, routing: St
   const measured = episode.usage.epochs_trained > 0 ? episode.usage.training_seconds / episode.usage.epochs_trained : null;
   const secondsPerEpoch = measured !== null ? measured * MEASURED_SAFETY : configuredSecondsPerEpoch(record.task_id, routing);
   const basis = measured !== null ? 'measured' : 'configured';
-  const epochs = epochsToTrain(episode, call);
+  const epochs = epochsThisCallTrains(record, call);
   const dataLoad = epochs > 0 && episode.usage.epochs_trained === 0 ? routing.dataLoadMs : 0;
   return { ms: Math.round(routing.overheadMs + dataLoad + epochs * secondsPerEpoch * 1000), epochs, secondsPerEpoch, basis };
 }
@@ -36,17 +36,4 @@ export function estimateStep(episode: StoredEpisode, call: ToolCall, routing: St
 /** The setting for this task, else (a task registered after the settings were read) its module's estimate. */
 function configuredSecondsPerEpoch(taskId: string, routing: StepRouting): number {
   return routing.secondsPerEpoch[taskId] ?? getTaskModule(taskId).estimates.lambda_seconds_per_epoch;
-}
-
-function epochsToTrain(episode: StoredEpisode, call: ToolCall): number {
-  const record = episode.record;
-  if (record.status !== 'active' || call.tool !== 'run_epochs') return 0;
-  if (record.config === null || record.schedule === null || record.model.diverged) return 0;
-  let requested: number;
-  try {
-    requested = parseToolArguments('run_epochs', call.arguments).num_epochs;
-  } catch {
-    return 0; // invalid arguments: the core rejects the call without training
-  }
-  return Math.min(Math.min(MAX_EPOCHS_PER_CALL, Math.max(1, requested)), remainingBudget(record));
 }

@@ -300,6 +300,21 @@ async function runTool(record: EpisodeRecord, call: ToolCall, trainer: Trainer, 
 }
 
 /**
+ * How many epochs executing this call on this record trains: run_epochs' own clamping (1 to
+ * MAX_EPOCHS_PER_CALL, the unspent budget), 0 for any other call, a call the core rejects
+ * (bad arguments, no configuration), an ended episode or a diverged model.
+ */
+export function epochsThisCallTrains(record: EpisodeRecord, call: ToolCall): number {
+  if (record.status !== 'active' || call.tool !== 'run_epochs') return 0;
+  try {
+    return epochsToTrain(record, parseToolArguments('run_epochs', call.arguments));
+  } catch (error) {
+    if (error instanceof CoreError) return 0;
+    throw error;
+  }
+}
+
+/**
  * Whether executing this call on this record makes a pass over the training data
  * (Trainer.trainEpoch / evaluate): a run_epochs call with valid arguments on an active,
  * configured episode with a live model and unspent budget. Every other call (a rejected one
@@ -307,13 +322,7 @@ async function runTool(record: EpisodeRecord, call: ToolCall, trainer: Trainer, 
  * (trainer-operations.ts). The cloud routes by this, and only this, decision.
  */
 export function needsTrainingData(record: EpisodeRecord, call: ToolCall): boolean {
-  if (record.status !== 'active' || call.tool !== 'run_epochs') return false;
-  try {
-    return epochsToTrain(record, parseToolArguments('run_epochs', call.arguments)) > 0;
-  } catch (error) {
-    if (error instanceof CoreError) return false;
-    throw error;
-  }
+  return epochsThisCallTrains(record, call) > 0;
 }
 
 function loggedArguments(args: unknown): unknown {
