@@ -1,4 +1,4 @@
-import type { EpochProgress, Grade, Observation, TaskDefinition, ToolDescription } from '../../core/src';
+import type { AgentLabel, EpochProgress, Grade, Observation, TaskDefinition, ToolDescription } from '../../core/src';
 
 /** What the agent knows about the task it plays (the catalogue entry `reset` returns). */
 export type TaskInfo = Pick<
@@ -31,8 +31,10 @@ export interface ToolOutcome {
 }
 
 export interface CallOptions {
-  /** Called after every trained epoch, where the environment can report it (in-process only). */
+  /** Called after every trained epoch, where the environment can report it. */
   onEpoch?: (progress: EpochProgress) => void;
+  /** The agent's short reason for the call, stored with the step (cut to STEP_REASON_MAX_LENGTH). */
+  reason?: string;
 }
 
 /** One episode being played. */
@@ -55,8 +57,8 @@ export interface AgentEnvironment {
   readonly description: string;
   /** The tools with their descriptions and JSON Schemas (listing them is not a step). */
   listTools(): Promise<ToolDescription[]>;
-  /** Starts an episode of a task (seed: the task's own by default). */
-  startEpisode(input: { taskId: string; seed?: number }): Promise<EpisodeSession>;
+  /** Starts an episode of a task (seed: the task's own by default), labelled with who plays it. */
+  startEpisode(input: { taskId: string; seed?: number; agent?: AgentLabel }): Promise<EpisodeSession>;
 }
 
 export type AgentEnvironmentErrorCode =

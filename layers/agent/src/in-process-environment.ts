@@ -1,9 +1,11 @@
 import {
+  boundedReason,
   buildObservation,
   createEpisode,
   describeTools,
   executeStep,
   getTask,
+  type AgentLabel,
   type EpisodeRecord,
   type ToolDescription,
   type Trainer,
@@ -26,9 +28,9 @@ export class InProcessEnvironment implements AgentEnvironment {
     return describeTools();
   }
 
-  async startEpisode(input: { taskId: string; seed?: number }): Promise<EpisodeSession> {
+  async startEpisode(input: { taskId: string; seed?: number; agent?: AgentLabel }): Promise<EpisodeSession> {
     const task = getTask(input.taskId);
-    const record = createEpisode(task.task_id, input.seed);
+    const record = createEpisode(task.task_id, input.seed, input.agent);
     const trainer = await this.factory.create({ taskId: record.task_id, seed: record.seed });
     this.episodes += 1;
     return new InProcessSession(`local-${this.episodes}`, record, trainer);
@@ -61,7 +63,9 @@ class InProcessSession implements EpisodeSession {
   async call(tool: string, args?: unknown, options: CallOptions = {}): Promise<ToolOutcome> {
     if (this.closed) throw new Error(`episode ${this.episodeId}: the session is closed`);
     // A trainer fault propagates and leaves the record as it was.
-    const result = await executeStep(this.record, { tool, arguments: args }, this.trainer, { onEpoch: options.onEpoch });
+    const reason = boundedReason(options.reason);
+    const call = { tool, arguments: args, ...(reason === undefined ? {} : { reason }) };
+    const result = await executeStep(this.record, call, this.trainer, { onEpoch: options.onEpoch });
     this.record = result.record;
     return {
       step: result.record.step_count,

@@ -1,7 +1,7 @@
-import { pythonRound, type EpochProgress, type Grade, type Observation, type ToolCall } from '../../core/src';
+import { pythonRound, type AgentLabel, type EpochProgress, type Grade, type Observation, type ToolCall } from '../../core/src';
 import type { AgentEnvironment, EpisodeSession, ToolOutcome } from './environment';
 import { epochsUsed, readObservation } from './observation-view';
-import type { Policy } from './policy';
+import type { ModelUsage, Policy } from './policy';
 
 /** One played step, as progress displays and summaries see it. */
 export interface PlayedStep {
@@ -17,6 +17,8 @@ export interface PlayOptions {
   policy: Policy;
   taskId: string;
   seed?: number;
+  /** Who plays, stored with the episode (default: the policy's name and model). */
+  agent?: AgentLabel;
   onStart?: (session: EpisodeSession) => void;
   onStep?: (step: PlayedStep) => void;
   /** Per-epoch progress, where the environment reports it (in-process). */
@@ -30,6 +32,9 @@ export interface EpisodeResult {
   task_id: string;
   seed: number;
   policy: string;
+  agent: AgentLabel;
+  /** What the policy spent on its model, for a policy that calls one. */
+  model_usage?: ModelUsage;
   /** How the episode ended: submitted by the policy, auto-submitted at the step limit, or ended elsewhere. */
   status: 'submitted' | 'auto_submitted' | 'ended';
   /** Null only when the episode ended without this client seeing its grade. */
@@ -46,7 +51,8 @@ export interface EpisodeResult {
 export async function playEpisode(options: PlayOptions): Promise<EpisodeResult> {
   const { environment, policy } = options;
   const tools = await environment.listTools();
-  const session = await environment.startEpisode({ taskId: options.taskId, seed: options.seed });
+  const agentLabel = options.agent ?? defaultAgentLabel(policy);
+  const session = await environment.startEpisode({ taskId: options.taskId, seed: options.seed, agent: agentLabel });
   try {
     options.onStart?.(session);
     const agent = await policy.start({
@@ -64,7 +70,7 @@ export async function playEpisode(options: PlayOptions): Promise<EpisodeResult> 
     const turnLimit = session.maxSteps + 3;
     for (let turn = 0; turn < turnLimit && !last?.done; turn++) {
       const decision = await agent.next(last);
-      const outcome = await session.call(decision.call.tool, decision.call.arguments, { onEpoch: options.onEpoch });
+      const outcome = await session.call(decision.call.tool, decision.call.arguments, { onEpoch: options.onEpoch, reason: decision.reason });
       observation = readObservation(outcome.data, observation);
       const played: PlayedStep = { call: decision.call, reason: decision.reason, outcome, observation };
       history.push(played);
@@ -79,6 +85,8 @@ export async function playEpisode(options: PlayOptions): Promise<EpisodeResult> 
       task_id: session.task.task_id,
       seed: session.seed,
       policy: policy.name,
+      agent: agentLabel,
+      ...(agent.usage ? { model_usage: agent.usage() } : {}),
       status,
       grade,
       total_reward: pythonRound(history.reduce((sum, s) => sum + s.outcome.reward, 0), 4),
@@ -91,4 +99,9 @@ export async function playEpisode(options: PlayOptions): Promise<EpisodeResult> 
   } finally {
     await session.close();
   }
+}
+
+/** The label an episode gets when the caller gives none: the policy's name and its model. */
+export function defaultAgentLabel(policy: Policy): AgentLabel {
+  return { policy: policy.name, ...(policy.model === undefined ? {} : { model: policy.model }) };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentLabelSchema, stepReasonSchema } from './agent-label';
 import { CoreError } from './core-error';
 import { findTaskModule, taskIdSchema } from './tasks/registry';
 import { LR_SCHEDULES, trainingConfigSchema } from './training-config';
@@ -55,6 +56,8 @@ const stepLogEntrySchema = z.object({
   epochs_trained: count,
   /** Which model the step acted on (see generation). */
   model_generation: count,
+  /** The agent's short reason for the call, when it gave one. */
+  reason: stepReasonSchema.optional(),
 });
 
 const gradeSchema = z.object({ score: finite, details: z.record(z.string(), finite) });
@@ -68,6 +71,8 @@ export const episodeRecordSchema = z.object({
   schema_version: z.literal(EPISODE_SCHEMA_VERSION),
   task_id: taskIdSchema,
   seed: count,
+  /** Who plays the episode, as given when it was created (absent: unlabelled). */
+  agent: agentLabelSchema.optional(),
   status: z.enum(['active', 'submitted', 'auto_submitted']),
   step_count: count,
   max_steps: count,

@@ -1,3 +1,4 @@
+import { AGENT_POLICY_MAX_LENGTH, agentLabelSchema, boundedReason, type AgentLabel } from './agent-label';
 import { CoreError, type CoreErrorInfo } from './core-error';
 import { freshModelProgress, MAX_STEPS, EPISODE_SCHEMA_VERSION, type EpisodeRecord, type ModelProgress } from './episode-record';
 import { gradeEpisode } from './grade-episode';
@@ -15,6 +16,8 @@ import { episodeSeedSchema, SEED_MAX } from './wire-contract';
 export interface ToolCall {
   tool: string;
   arguments?: unknown;
+  /** The agent's short reason, stored with the step (not part of the call's identity). */
+  reason?: string;
 }
 
 /** Reported after every epoch a step trains, for progress displays. */
@@ -69,8 +72,8 @@ const LOGGED_ARGUMENTS_LIMIT = 2048;
 const LOGGED_TOOL_NAME_LIMIT = 128;
 const DIVERGENCE_LOSS_LIMIT = 100;
 
-/** A new episode of this task, before its first step. */
-export function createEpisode(taskId: string, seed?: number): EpisodeRecord {
+/** A new episode of this task, before its first step, labelled with who plays it where that is given. */
+export function createEpisode(taskId: string, seed?: number, agent?: AgentLabel): EpisodeRecord {
   const task = getTask(taskId);
   const episodeSeed = seed ?? task.seed;
   if (!episodeSeedSchema.safeParse(episodeSeed).success) {
@@ -78,10 +81,12 @@ export function createEpisode(taskId: string, seed?: number): EpisodeRecord {
       field: 'seed',
     });
   }
+  const label = agent === undefined ? undefined : parseAgentLabel(agent);
   return {
     schema_version: EPISODE_SCHEMA_VERSION,
     task_id: task.task_id,
     seed: episodeSeed,
+    ...(label === undefined ? {} : { agent: label }),
     status: 'active',
     step_count: 0,
     max_steps: MAX_STEPS,
@@ -93,6 +98,18 @@ export function createEpisode(taskId: string, seed?: number): EpisodeRecord {
     steps: [],
     grade: null,
   };
+}
+
+function parseAgentLabel(agent: unknown): AgentLabel {
+  const parsed = agentLabelSchema.safeParse(agent);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = ['agent', ...issue.path].join('.');
+  throw new CoreError(
+    'invalid_arguments',
+    `${field}: ${issue.message}. An agent label is {policy (1-${AGENT_POLICY_MAX_LENGTH} chars), model?, version?} without control characters.`,
+    { field },
+  );
 }
 
 /** NaN, infinite, or a mean training loss above 100. */
@@ -401,6 +418,7 @@ export async function executeStep(
     error,
     epochs_trained: (effect.extra?.epochs_just_trained as number | undefined) ?? 0,
     model_generation: next.model.generation,
+    ...storedReason(call.reason),
   });
   const autoSubmitted = next.status === 'auto_submitted';
   const data: Record<string, unknown> = {
@@ -420,4 +438,10 @@ export async function executeStep(
     done: next.status !== 'active',
     grade,
   };
+}
+
+/** Interfaces refuse an over-long reason; here a reason from any caller is bounded, never refused (it is not part of the call). */
+function storedReason(reason: unknown): { reason?: string } {
+  const text = typeof reason === 'string' ? boundedReason(reason) : undefined;
+  return text === undefined ? {} : { reason: text };
 }

@@ -1,3 +1,4 @@
+export * from './agent-label';
 export * from './convergence';
 export * from './core-error';
 export * from './echoed-input';

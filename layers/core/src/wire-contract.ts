@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentLabelSchema, stepReasonSchema } from './agent-label';
 import { KEY_SAFE_ID_MAX_LENGTH, KEY_SAFE_ID_PATTERN } from './key-safe-id';
 
 /**
@@ -40,6 +41,7 @@ export const createEpisodeBodySchema = z
   .object({
     task_id: z.string().min(1).max(TASK_ID_MAX_LENGTH),
     seed: episodeSeedSchema.optional(),
+    agent: agentLabelSchema.optional(),
   })
   .strict();
 
@@ -48,6 +50,7 @@ export const stepBodySchema = z
     tool: z.string().min(1).max(TOOL_NAME_MAX_LENGTH),
     arguments: z.record(z.string(), z.unknown()).optional(),
     request_id: z.string().min(1).max(REQUEST_ID_MAX_LENGTH).regex(REQUEST_ID_PATTERN).optional(),
+    reason: stepReasonSchema.optional(),
   })
   .strict();
 
