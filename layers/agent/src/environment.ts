@@ -1,4 +1,4 @@
-import type { AgentLabel, EpochProgress, Grade, Observation, TaskDefinition, ToolDescription } from '../../core/src';
+import type { AgentLabel, EpisodeRecord, EpochProgress, Grade, Observation, TaskDefinition, ToolDescription } from '../../core/src';
 
 /** What the agent knows about the task it plays (the catalogue entry `reset` returns). */
 export type TaskInfo = Pick<
@@ -47,6 +47,8 @@ export interface EpisodeSession {
   readonly initialObservation: Observation;
   /** Executes one tool call; every call while the episode is active is a step. */
   call(tool: string, args?: unknown, options?: CallOptions): Promise<ToolOutcome>;
+  /** The episode's record as it stands (full histories, steps with their reasons): what evals and reports read. */
+  readRecord(): Promise<EpisodeRecord>;
   /** Frees what the session holds (a trainer); the episode itself is not changed. */
   close(): Promise<void>;
 }

@@ -78,6 +78,10 @@ class InProcessSession implements EpisodeSession {
     };
   }
 
+  async readRecord(): Promise<EpisodeRecord> {
+    return structuredClone(this.record);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { buildObservation, createEpisode, type EpisodeRecord, type Observation, type ToolDescription } from '../../core/src';
-import { AgentEnvironmentError, type AgentEnvironment, type EpisodeSession, type TaskInfo, type ToolError, type ToolOutcome } from './environment';
+import { boundedReason, buildObservation, createEpisode, parseEpisodeRecord, type AgentLabel, type EpisodeRecord, type Observation, type ToolDescription } from '../../core/src';
+import { AgentEnvironmentError, type AgentEnvironment, type CallOptions, type EpisodeSession, type TaskInfo, type ToolError, type ToolOutcome } from './environment';
 import { knownTaskInfo } from './task-info';
 
 export interface RetryPolicy {
@@ -145,9 +145,10 @@ export class RestEnvironment implements AgentEnvironment {
     return list as ToolDescription[];
   }
 
-  async startEpisode(input: { taskId: string; seed?: number }): Promise<EpisodeSession> {
+  async startEpisode(input: { taskId: string; seed?: number; agent?: AgentLabel }): Promise<EpisodeSession> {
     const payload: Record<string, unknown> = { task_id: input.taskId };
     if (input.seed !== undefined) payload.seed = input.seed;
+    if (input.agent !== undefined) payload.agent = input.agent;
     // Creating is not idempotent: a retry after a lost answer may leave an unused episode behind.
     const body = (await this.request({ method: 'POST', path: '/v1/episodes', body: payload, finalErrorCodes: ['episode_quota_exceeded'] })) as Record<string, unknown> | null;
     const episodeId = body?.episode_id;
@@ -355,14 +356,15 @@ class RestSession implements EpisodeSession {
     this.initialObservation = initialObservationOf(record, task.task_id, seed);
   }
 
-  async call(tool: string, args?: unknown): Promise<ToolOutcome> {
+  async call(tool: string, args?: unknown, options: CallOptions = {}): Promise<ToolOutcome> {
     const requestId = this.env.requestId();
     const path = `/v1/episodes/${encodeURIComponent(this.episodeId)}/steps`;
     const requestedAt = this.env.clock();
+    const reason = boundedReason(options.reason);
     const answer = await this.env.send({
       method: 'POST',
       path,
-      body: { tool, arguments: args ?? {}, request_id: requestId },
+      body: { tool, arguments: args ?? {}, request_id: requestId, ...(reason === undefined ? {} : { reason }) },
       requestId,
     });
     // 202: the server runs the step asynchronously; poll it until it is done.
@@ -384,6 +386,16 @@ class RestSession implements EpisodeSession {
       grade: (body.grade ?? null) as ToolOutcome['grade'],
       replayed: body.replayed === true,
     };
+  }
+
+  async readRecord(): Promise<EpisodeRecord> {
+    const path = `/v1/episodes/${encodeURIComponent(this.episodeId)}`;
+    const body = (await this.env.request({ method: 'GET', path })) as { record?: unknown } | null;
+    try {
+      return parseEpisodeRecord(body?.record);
+    } catch (e) {
+      throw new AgentEnvironmentError('bad_response', `GET ${path}: the answer's record is not an episode record (${(e as Error).message})`);
+    }
   }
 
   async close(): Promise<void> {}
