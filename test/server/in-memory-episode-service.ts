@@ -141,6 +141,7 @@ function summary(e: Stored): EpisodeSummary {
     step_count: e.record.step_count,
     best_val_accuracy: e.record.model.best_val_accuracy,
     score: e.record.grade?.score ?? null,
+    agent: e.record.agent ?? null,
     version: e.version,
     created_at: e.created_at,
     updated_at: e.updated_at,

@@ -115,6 +115,28 @@ describe('index projections on dynalite (INCLUDE, as the CDK table)', () => {
     await store.delete('tenant-p', 'ep-p-active');
   });
 
+  it("the tenant index carries the agent label; an item without one (unlabelled, or written before labels) lists as null", async () => {
+    const store = runtime.episodes;
+    const labelled = episode('ep-p-labelled', false);
+    labelled.record = createEpisode('medium_fashion', 7, { policy: 'llm', model: 'gpt-4o-mini', version: 'v3' });
+    const unlabelled = { ...episode('ep-p-unlabelled', false), created_at: '2030-01-02T00:00:00.000Z' };
+    await store.insert(store.prepare(labelled));
+    await store.insert(store.prepare(unlabelled));
+    expect(store.prepare(unlabelled).item).not.toHaveProperty('agent');
+    const { byTenant } = TABLE_LAYOUT.indexes;
+    const rows = await rawIndexRows(byTenant.name, byTenant.partitionKey.name, 'tenant-p');
+    expect(rows.find((r) => r.episode_id === 'ep-p-labelled')?.agent).toEqual({ policy: 'llm', model: 'gpt-4o-mini', version: 'v3' });
+
+    const { items } = await store.listByTenant('tenant-p');
+    expect(items.map((s) => [s.episode_id, s.agent])).toEqual([
+      ['ep-p-labelled', { policy: 'llm', model: 'gpt-4o-mini', version: 'v3' }],
+      ['ep-p-unlabelled', null],
+    ]);
+    expect(items[0]).toEqual(storedEpisodeSummary(labelled));
+    await store.delete('tenant-p', 'ep-p-labelled');
+    await store.delete('tenant-p', 'ep-p-unlabelled');
+  });
+
   it('the end-time index carries what the batch run reads, the auto-submission note included', async () => {
     const store = runtime.episodes;
     const ended = episode('ep-p-ended', true);

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseEpisodeRecord, trainerOperationsSchema, type EpisodeRecord, type TrainerOperation } from '../../core/src';
+import { agentLabelSchema, parseEpisodeRecord, trainerOperationsSchema, type AgentLabel, type EpisodeRecord, type TrainerOperation } from '../../core/src';
 import type { CheckpointPointer } from './blob-store';
 import { isConditionFailure, StorageError } from './errors';
 import { DYNAMODB_ITEM_LIMIT_BYTES, estimateItemBytes } from './item-size';
@@ -92,6 +92,8 @@ export interface StoredEpisodeSummary {
   step_count: number;
   best_val_accuracy: number;
   score: number | null;
+  /** Who played it (the record's label); null when unlabelled. */
+  agent: AgentLabel | null;
   /** Optimistic-locking version: +1 per committed step. */
   version: number;
   created_at: string;
@@ -110,6 +112,7 @@ export function storedEpisodeSummary(episode: StoredEpisode): StoredEpisodeSumma
     step_count: record.step_count,
     best_val_accuracy: record.model.best_val_accuracy,
     score: record.grade?.score ?? null,
+    agent: record.agent ?? null,
     version: episode.version,
     created_at: episode.created_at,
     updated_at: episode.updated_at,
@@ -214,10 +217,13 @@ export class EpisodeStore {
     if (!isValidId(episode.episode_id)) throw new StorageError('invalid_key', `Invalid episode id ${JSON.stringify(episode.episode_id)}.`);
     const record = episode.record;
     const updated = new Date(episode.updated_at);
+    const { agent, ...summary } = storedEpisodeSummary(episode);
     const item: EpisodeItem = {
       ...episodeKey(episode.tenant, episode.episode_id),
       item_schema: ITEM_SCHEMA,
-      ...storedEpisodeSummary(episode),
+      ...summary,
+      // Sparse: an unlabelled episode's item has no agent attribute, like the items written before labels.
+      ...(agent === null ? {} : { agent }),
       expires_at: Math.floor(updated.getTime() / 1000) + this.retentionSeconds,
       // The record as JSON text: exact, and immune to DynamoDB's limits on nesting and empty names.
       record: JSON.stringify(record),
@@ -674,6 +680,7 @@ export class EpisodeStore {
       step_count: row.step_count as number,
       best_val_accuracy: row.best_val_accuracy as number,
       score: (row.score as number | null | undefined) ?? null,
+      agent: decodeAgent(row.agent),
       version: row.version as number,
       created_at: row.created_at as string,
       updated_at: row.updated_at as string,
@@ -740,6 +747,16 @@ function decodeTrainerOps(item: Record<string, unknown>): Pick<StoredEpisode, 't
       episode_id: item.episode_id,
     });
   }
+}
+
+/**
+ * The projected agent label: absent (unlabelled, or an item written before labels) reads as
+ * null, and so does a damaged one, so one bad item never breaks a tenant's listing (its
+ * record, read on its own, is still refused by decodeRecord).
+ */
+function decodeAgent(attribute: unknown): AgentLabel | null {
+  const parsed = agentLabelSchema.safeParse(attribute);
+  return parsed.success ? parsed.data : null;
 }
 
 function nextDay(day: string): string {

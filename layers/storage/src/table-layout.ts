@@ -25,6 +25,8 @@ export const EPISODE_ITEM_ATTRIBUTES = [
   'step_count',
   'best_val_accuracy',
   'score',
+  // Who played (the record's agent label, a map; absent on unlabelled and older episodes): listings group by it.
+  'agent',
   'version',
   'created_at',
   'updated_at',
@@ -81,6 +83,7 @@ const byTenantIndex = {
     'updated_at',
     'expires_at',
     'usage',
+    'agent',
   ],
 } as const satisfies IndexLayout;
 
