@@ -96,6 +96,17 @@ export function formatUsd(value: number | null | undefined): string {
   return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
 }
 
+/** A difference: +0.0123, −0.0123 (a true minus sign), ±0. */
+export function formatSigned(value: number): string {
+  const text = formatNumber(Math.abs(value));
+  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : '±0';
+}
+
+/** A fragment id from any text (task ids in a page's anchors). */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'task';
+}
+
 /** A date-time as `2024-05-01 12:34:56 UTC` (stable across machines: no locale). */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -223,6 +234,10 @@ tr.discarded td{color:var(--muted)}
 tr.best td{font-weight:600}
 tr.error td.tool{color:var(--bad)}
 td.args{min-width:14rem;max-width:28rem;overflow-wrap:anywhere}
+td.reason{min-width:14rem;max-width:32rem;overflow-wrap:anywhere}
+td.reason details{margin:0;border:none;padding:0}
+td.reason summary{font-weight:400;padding:0}
+.reason-text{white-space:pre-wrap;margin:.25rem 0 0}
 td.notes{min-width:20rem}
 details{margin:.75rem 0;border:1px solid var(--line);border-radius:6px;padding:.25rem .75rem}
 details[open]{padding-bottom:.75rem}

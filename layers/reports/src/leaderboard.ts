@@ -1,6 +1,6 @@
 import { getTask, listTasks, type EpisodeRecord } from '../../core/src';
 import type { EpisodeUsage } from '../../episodes/src';
-import { formatNumber, formatPercent, formatSeconds, formatTime, formatUsd, html, renderPage, tableRegion, type SafeHtml } from './html';
+import { formatNumber, formatPercent, formatSeconds, formatSigned as signed, formatTime, formatUsd, html, renderPage, slug, tableRegion, type SafeHtml } from './html';
 
 /**
  * The leaderboard: per task, episodes ranked by score, with the score distribution and the
@@ -226,15 +226,6 @@ export function safeHref(href: string | null | undefined): string | null {
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'task';
-}
-
-function signed(value: number): string {
-  const text = formatNumber(Math.abs(value));
-  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : '±0';
 }
 
 /** The histogram as inline SVG (no script): bars per score bin and the baseline's score as a dashed line. */
