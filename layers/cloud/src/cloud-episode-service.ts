@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { createEpisode as createEpisodeRecord, DatasetUnavailableError, needsTrainingData, type Logger } from '../../core/src';
+import { boundedReason, createEpisode as createEpisodeRecord, DatasetUnavailableError, needsTrainingData, type Logger, type ToolCall } from '../../core/src';
 import {
   busyRefusal,
   EpisodeServiceError,
@@ -14,6 +14,7 @@ import {
   type DeferredStepService,
   type EpisodeCatalog,
   type EpisodeReader,
+  type CreateEpisodeInput,
   type EpisodeSummary,
   type EpisodeView,
   type LeaseReader,
@@ -22,6 +23,7 @@ import {
   type StepOutcome,
   type StepPlan,
   type StepRequest,
+  stepPollPath,
   type TenantId,
   waitForLeaseEnd,
 } from '../../episodes/src';
@@ -33,18 +35,17 @@ import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
 
-function pollPath(episodeId: string, stepId: string): string {
-  return `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
-}
-
 /** The outcome of a step that was not answered synchronously: the step to poll. */
-function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
+function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at' | 'progress'>): StepOutcome {
   const pending: PendingStep = {
     step_id: status.step_id,
-    status: status.state === 'running' ? 'running' : 'pending',
-    poll: pollPath(episodeId, status.step_id),
+    // A synchronous step the api stopped waiting for stays `pending` in its item, yet one that reports epochs runs.
+    status: status.state === 'running' || status.progress !== undefined ? 'running' : 'pending',
+    poll: stepPollPath(episodeId, status.step_id),
     requested_at: status.requested_at,
     deadline_at: status.deadline_at,
+    // The epochs the training Lambda finished so far (step-progress-writer.ts).
+    ...(status.progress === undefined ? {} : { progress: status.progress }),
   };
   return { kind: 'pending', pending };
 }
@@ -144,11 +145,11 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
     });
   }
 
-  async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
+  async createEpisode(input: CreateEpisodeInput): Promise<EpisodeView> {
     // The batch run looks for abandoned episodes tenant by tenant: the tenant is known before its first episode exists.
     await this.items.tenants.touch(input.tenant);
     const quota = this.options.quota;
-    // A request the core refuses (unknown task, bad seed) is answered as before and takes no slot.
+    // A request the core refuses (unknown task, bad seed, bad agent label) is answered as before and takes no slot.
     if (quota === undefined || !isCreatable(input)) return this.catalog.createEpisode(input);
     const reservation = await quota.reserve(input.tenant);
     if (reservation.kind === 'exceeded') {
@@ -222,7 +223,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
       mode: 'sync',
       tenant,
       episode_id: episodeId,
-      call: { tool: call.tool, arguments: call.arguments ?? {} },
+      call: trainingCall(call),
       request_id: stepId,
       call_sha256: callHash,
       requested_at: requestedAt,
@@ -439,7 +440,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
 function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceError {
   const refusal = busyRefusal(lease, planned);
   if (refusal.code !== 'episode_busy' || lease.request_id === null) return refusal;
-  const poll = pollPath(planned.episode.episode_id, lease.request_id);
+  const poll = stepPollPath(planned.episode.episode_id, lease.request_id);
   return new EpisodeServiceError(
     'episode_busy',
     `${refusal.message} The running step ${JSON.stringify(lease.request_id)} answers at GET ${poll}; ` +
@@ -449,9 +450,15 @@ function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceEr
 }
 
 /** Whether the core would create this episode (task and seed valid): only such a request takes a quota slot. */
-function isCreatable(input: { taskId: string; seed?: number }): boolean {
+/** The call as the training Lambda receives it: the reason goes along (bounded as the core stores it), so the step it commits carries it. */
+function trainingCall(call: ToolCall): ToolCall {
+  const reason = typeof call.reason === 'string' ? boundedReason(call.reason) : undefined;
+  return { tool: call.tool, arguments: call.arguments ?? {}, ...(reason === undefined ? {} : { reason }) };
+}
+
+function isCreatable(input: Pick<CreateEpisodeInput, 'taskId' | 'seed' | 'agent'>): boolean {
   try {
-    createEpisodeRecord(input.taskId, input.seed);
+    createEpisodeRecord(input.taskId, input.seed, input.agent);
     return true;
   } catch {
     return false;

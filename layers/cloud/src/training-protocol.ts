@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetUnavailableError, echoJson, isWithinJsonDepth, JSON_MAX_DEPTH, type ToolCall } from '../../core/src';
+import { DatasetUnavailableError, echoJson, isWithinJsonDepth, JSON_MAX_DEPTH, STEP_REASON_MAX_LENGTH, stepReasonSchema, type ToolCall } from '../../core/src';
 import { EPISODE_SERVICE_ERROR_CODES, EpisodeServiceError, type StepView } from '../../episodes/src';
 
 /**
@@ -21,7 +21,12 @@ const trainingStepEvent = z.object({
   call: z
     .custom<ToolCall>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'call must be {tool, arguments}')
     // As every way in: hashing or validating a call nested deeper would overflow the stack.
-    .refine((value) => isWithinJsonDepth(value), `call is nested deeper than the limit of ${JSON_MAX_DEPTH} levels`),
+    .refine((value) => isWithinJsonDepth(value), `call is nested deeper than the limit of ${JSON_MAX_DEPTH} levels`)
+    // The agent's reason travels with the call so the training Lambda stores it with the step (bounded as on every way in).
+    .refine((value) => stepReasonSchema.optional().safeParse(value.reason).success, {
+      message: `call.reason must be text of at most ${STEP_REASON_MAX_LENGTH} characters without control characters other than newline and tab`,
+      path: ['reason'],
+    }),
   /** Always set: the client's request_id, or one the api generated (the step id a poll names). */
   request_id: nonEmpty,
   /** SHA-256 of the canonical call (callSha256), for the step records. */

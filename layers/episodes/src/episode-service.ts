@@ -1,4 +1,4 @@
-import type { CoreErrorInfo, EpisodeRecord, EpochProgress, Grade, StepResult, ToolCall } from '../../core/src';
+import type { AgentLabel, CoreErrorInfo, EpisodeRecord, EpochProgress, Grade, StepResult, ToolCall } from '../../core/src';
 import type { StoredEpisodeSummary } from '../../storage/src';
 
 /** Who owns an episode. Every operation is scoped to one tenant; another tenant's episode does not exist for it. */
@@ -53,6 +53,7 @@ export function stepView(episodeId: string, version: number, result: StepResult)
 export interface StepRequest {
   tenant: TenantId;
   episodeId: string;
+  /** The call; its `reason` is stored with the step (a replayed request_id keeps the first execution's). */
   call: ToolCall;
   /** Repeating a request_id returns the first execution's stored result. */
   requestId?: string;
@@ -62,8 +63,16 @@ export interface StepRequest {
 }
 
 /** Episodes created, read and listed: what every interface needs besides steps. */
+/** What creates an episode: its task, seed and who plays it (the label is validated by the core). */
+export interface CreateEpisodeInput {
+  tenant: TenantId;
+  taskId: string;
+  seed?: number;
+  agent?: AgentLabel;
+}
+
 export interface EpisodeCatalog {
-  createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView>;
+  createEpisode(input: CreateEpisodeInput): Promise<EpisodeView>;
   getEpisode(tenant: TenantId, episodeId: string): Promise<EpisodeView>;
   listEpisodes(tenant: TenantId, options?: { limit?: number; cursor?: string }): Promise<{ items: EpisodeSummary[]; cursor: string | null }>;
 }

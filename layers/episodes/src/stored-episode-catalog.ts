@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CoreError, createEpisode } from '../../core/src';
 import { isStorageError, storedEpisodeSummary, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 import { loadEpisode, requireTenant } from './episode-lookup';
-import { EpisodeServiceError, type EpisodeCatalog, type EpisodeSummary, type EpisodeView, type TenantId } from './episode-service';
+import { EpisodeServiceError, type CreateEpisodeInput, type EpisodeCatalog, type EpisodeSummary, type EpisodeView, type TenantId } from './episode-service';
 import { prepareEpisode, storableId } from './stored-item';
 
 export interface StoredEpisodeCatalogOptions {
@@ -25,11 +25,11 @@ export class StoredEpisodeCatalog implements EpisodeCatalog {
     this.newId = options.newId ?? randomUUID;
   }
 
-  async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
+  async createEpisode(input: CreateEpisodeInput): Promise<EpisodeView> {
     requireTenant(input.tenant);
     let record;
     try {
-      record = createEpisode(input.taskId, input.seed);
+      record = createEpisode(input.taskId, input.seed, input.agent);
     } catch (error) {
       if (error instanceof CoreError) throw new EpisodeServiceError('invalid_request', error.message, { ...error.toInfo() });
       throw error;
