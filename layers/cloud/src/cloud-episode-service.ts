@@ -23,7 +23,6 @@ import {
   type StepOutcome,
   type StepPlan,
   type StepRequest,
-  stepPollPath,
   type TenantId,
   waitForLeaseEnd,
 } from '../../episodes/src';
@@ -35,17 +34,18 @@ import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
 
+function pollPath(episodeId: string, stepId: string): string {
+  return `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
+}
+
 /** The outcome of a step that was not answered synchronously: the step to poll. */
-function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at' | 'progress'>): StepOutcome {
+function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
   const pending: PendingStep = {
     step_id: status.step_id,
-    // A synchronous step the api stopped waiting for stays `pending` in its item, yet one that reports epochs runs.
-    status: status.state === 'running' || status.progress !== undefined ? 'running' : 'pending',
-    poll: stepPollPath(episodeId, status.step_id),
+    status: status.state === 'running' ? 'running' : 'pending',
+    poll: pollPath(episodeId, status.step_id),
     requested_at: status.requested_at,
     deadline_at: status.deadline_at,
-    // The epochs the training Lambda finished so far (step-progress-writer.ts).
-    ...(status.progress === undefined ? {} : { progress: status.progress }),
   };
   return { kind: 'pending', pending };
 }
@@ -440,7 +440,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
 function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceError {
   const refusal = busyRefusal(lease, planned);
   if (refusal.code !== 'episode_busy' || lease.request_id === null) return refusal;
-  const poll = stepPollPath(planned.episode.episode_id, lease.request_id);
+  const poll = pollPath(planned.episode.episode_id, lease.request_id);
   return new EpisodeServiceError(
     'episode_busy',
     `${refusal.message} The running step ${JSON.stringify(lease.request_id)} answers at GET ${poll}; ` +
@@ -449,13 +449,13 @@ function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceEr
   );
 }
 
-/** Whether the core would create this episode (task and seed valid): only such a request takes a quota slot. */
 /** The call as the training Lambda receives it: the reason goes along (bounded as the core stores it), so the step it commits carries it. */
 function trainingCall(call: ToolCall): ToolCall {
   const reason = typeof call.reason === 'string' ? boundedReason(call.reason) : undefined;
   return { tool: call.tool, arguments: call.arguments ?? {}, ...(reason === undefined ? {} : { reason }) };
 }
 
+/** Whether the core would create this episode (task, seed and agent label valid): only such a request takes a quota slot. */
 function isCreatable(input: Pick<CreateEpisodeInput, 'taskId' | 'seed' | 'agent'>): boolean {
   try {
     createEpisodeRecord(input.taskId, input.seed, input.agent);
