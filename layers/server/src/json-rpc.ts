@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { echoText, episodeSeedSchema, idParameterSchema, parseJsonWithLimits } from '../../core/src';
+import { agentLabelSchema, echoText, episodeSeedSchema, idParameterSchema, parseJsonWithLimits, stepReasonSchema } from '../../core/src';
 import type { EpisodeService, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -78,11 +78,16 @@ const envelopeSchema = z
 /** A session is an episode: its id is an episode id as a client names it. */
 const sessionParam = idParameterSchema;
 
+/** MCP's request metadata; `reason` (ours) is the agent's reason for the call, stored with the step. */
+const callMeta = z.object({ reason: stepReasonSchema.optional() }).passthrough();
+
 const paramSchemas = {
   'tools/list': z.object({ session_id: sessionParam.optional() }).passthrough(),
-  'tools/call': z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional(), session_id: sessionParam.optional() }).passthrough(),
+  'tools/call': z
+    .object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional(), session_id: sessionParam.optional(), _meta: callMeta.optional() })
+    .passthrough(),
   'openenv/session/create': z
-    .object({ task_id: z.string().optional(), seed: episodeSeedSchema.optional() })
+    .object({ task_id: z.string().optional(), seed: episodeSeedSchema.optional(), agent: agentLabelSchema.optional() })
     .passthrough(),
   'openenv/session/close': z.object({ session_id: sessionParam }).passthrough(),
 } as const;
@@ -164,7 +169,8 @@ async function toolsCall(params: z.output<(typeof paramSchemas)['tools/call']>, 
     );
   }
   try {
-    return callToolResult(await session.callTool(params.name, params.arguments ?? {}));
+    const reason = params._meta?.reason;
+    return callToolResult(await session.callTool(params.name, params.arguments ?? {}, reason === undefined ? {} : { reason }));
   } catch (e) {
     throw failureToJsonRpc(e, ctx, params.session_id);
   }
@@ -180,10 +186,15 @@ async function sessionCreate(params: z.output<(typeof paramSchemas)['openenv/ses
     }
     const taskId = params.task_id ?? ctx.defaultTaskId;
     if (ws) {
-      await ws.reset({ task_id: taskId, seed: params.seed ?? null });
+      await ws.reset({ task_id: taskId, seed: params.seed ?? null, agent: params.agent ?? null });
       return { session_id: ws.episodeId, ...episodeStart(await ctx.service.getEpisode(tenant, ws.requireEpisode())) };
     }
-    const view = await ctx.service.createEpisode({ tenant, taskId, ...(params.seed === undefined ? {} : { seed: params.seed }) });
+    const view = await ctx.service.createEpisode({
+      tenant,
+      taskId,
+      ...(params.seed === undefined ? {} : { seed: params.seed }),
+      ...(params.agent === undefined ? {} : { agent: params.agent }),
+    });
     return { session_id: view.episode_id, ...episodeStart(view) };
   } catch (e) {
     throw failureToJsonRpc(e, ctx);

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { describeTools, episodeSeedSchema, MAX_STEPS, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
+import { agentLabelSchema, describeTools, episodeSeedSchema, MAX_STEPS, STEP_REASON_MAX_LENGTH, stepReasonSchema, taskIds, taskIdsInWords, type EpochProgress } from '../../core/src';
 import type { StepView, TenantId } from '../../episodes/src';
 import { episodeStart } from './episode-start';
 import { classifyFailure } from './failure';
@@ -20,21 +20,26 @@ export const START_EPISODE = 'start_episode';
 function startEpisodeDescription(): string {
   return (
     `Start a new episode (and leave the current one, if any): task_id is ${taskIdsInWords()}; ` +
-    "seed is optional (default: the task's). Returns the episode id, the task and the first observation. " +
+    "seed is optional (default: the task's); agent, optional, says who plays ({policy, model?, version?}). " +
+    'Returns the episode id, the task and the first observation. ' +
     `Then call the training tools; the episode allows at most ${MAX_STEPS} tool calls and every call counts.`
   );
 }
 
 const seedArgument = episodeSeedSchema.optional().describe("The episode seed: an integer ≥ 0 (default: the task's seed).");
+const agentArgument = agentLabelSchema.optional().describe('Who plays the episode: {policy, model?, version?}, stored with it and shown in reports.');
+
+/** A tool call's reason travels in the request's `_meta` (the tool schemas mirror the original environment's). */
+const callMetaSchema = z.object({ reason: stepReasonSchema.optional() }).passthrough();
 
 /** For the listed JSON Schema: the task ids the registry knows now, as an enum. */
 function startEpisodeListedSchema() {
   const ids = taskIds() as [string, ...string[]];
-  return z.object({ task_id: z.enum(ids).describe(`The task: ${taskIdsInWords()}.`), seed: seedArgument }).strict();
+  return z.object({ task_id: z.enum(ids).describe(`The task: ${taskIdsInWords()}.`), seed: seedArgument, agent: agentArgument }).strict();
 }
 
 /** For parsing: any task_id string, so that the environment itself says which ones exist. */
-const startEpisodeArguments = z.object({ task_id: z.string(), seed: seedArgument }).strict();
+const startEpisodeArguments = z.object({ task_id: z.string(), seed: seedArgument, agent: agentArgument }).strict();
 
 const INSTRUCTIONS =
   'ML Training Optimizer environment. Call start_episode(task_id, seed?) first, then configure_training, ' +
@@ -105,6 +110,7 @@ export function buildMcpServer(ctx: ServerContext, state: McpEpisodeState, log: 
           tenant: state.tenant,
           taskId: parsed.data.task_id,
           ...(parsed.data.seed === undefined ? {} : { seed: parsed.data.seed }),
+          ...(parsed.data.agent === undefined ? {} : { agent: parsed.data.agent }),
         });
         state.episodeId = view.episode_id;
         return result({ ...episodeStart(view) }, false);
@@ -115,6 +121,15 @@ export function buildMcpServer(ctx: ServerContext, state: McpEpisodeState, log: 
     if (state.episodeId === null) {
       return errorResult(`No episode yet: call ${START_EPISODE} (task_id, seed?) first.`, { code: 'no_episode' });
     }
+    const meta = callMetaSchema.safeParse(request.params._meta ?? {});
+    if (!meta.success) {
+      // Refused before the environment sees the call: nothing ran, the step is not spent.
+      return errorResult(
+        `_meta.reason must be text of at most ${STEP_REASON_MAX_LENGTH} characters without control characters other than newline and tab; nothing ran. Send the call again with a shorter reason or none.`,
+        { code: 'invalid_request', field: '_meta.reason' },
+      );
+    }
+    const reason = meta.data.reason;
     const progressToken = extra._meta?.progressToken;
     const onEpoch =
       progressToken === undefined
@@ -130,7 +145,7 @@ export function buildMcpServer(ctx: ServerContext, state: McpEpisodeState, log: 
       const step = await ctx.service.step({
         tenant: state.tenant,
         episodeId: state.episodeId,
-        call: { tool: name, arguments: args },
+        call: { tool: name, arguments: args, ...(reason === undefined ? {} : { reason }) },
         ...(onEpoch === undefined ? {} : { onEpoch }),
       });
       return stepResult(step);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { episodeSeedSchema, ID_PARAMETER_MAX_LENGTH, idParameterSchema } from '../../core/src';
+import { agentLabelSchema, episodeSeedSchema, ID_PARAMETER_MAX_LENGTH, idParameterSchema, stepReasonSchema } from '../../core/src';
 
 /**
  * The OpenEnv request shapes (pydantic models in the Python reference), as zod schemas.
@@ -13,16 +13,26 @@ const OPENENV_REQUEST_ID_MAX_LENGTH = 255;
 
 export const listToolsActionSchema = z.object({ type: z.literal('list_tools'), metadata: metadata.optional() }).strict();
 
+/**
+ * A call's metadata: free-form as in OpenEnv, except `reason`, the agent's reason for the call
+ * (for clients whose action model forbids extra keys, as OpenEnv's CallToolAction does).
+ */
+const callMetadata = z.object({ reason: stepReasonSchema.optional() }).passthrough();
+
 export const callToolActionSchema = z
   .object({
     type: z.literal('call_tool').optional(),
     tool_name: z.string(),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    metadata: metadata.optional(),
+    /** Ours: the agent's short reason, stored with the step (not part of the call's identity). */
+    reason: stepReasonSchema.optional(),
+    metadata: callMetadata.optional(),
   })
   .strict();
 
-export type OpenEnvAction = { type: 'list_tools' } | { type: 'call_tool'; tool_name: string; arguments: Record<string, unknown> };
+export type OpenEnvAction =
+  | { type: 'list_tools' }
+  | { type: 'call_tool'; tool_name: string; arguments: Record<string, unknown>; reason?: string };
 
 /**
  * The discriminator of §4.2: `type` list_tools → ListToolsAction; anything else is
@@ -36,11 +46,13 @@ export function parseAction(value: unknown): { success: true; action: OpenEnvAct
   }
   const parsed = callToolActionSchema.safeParse(value);
   if (!parsed.success) return { success: false, error: parsed.error };
-  return { success: true, action: { type: 'call_tool', tool_name: parsed.data.tool_name, arguments: parsed.data.arguments ?? {} } };
+  const { tool_name, arguments: args, reason = parsed.data.metadata?.reason } = parsed.data;
+  return { success: true, action: { type: 'call_tool', tool_name, arguments: args ?? {}, ...(reason === undefined ? {} : { reason }) } };
 }
 
 /**
- * Reset keyword arguments. seed and episode_id as ResetRequest has them; task_id is ours.
+ * Reset keyword arguments. seed and episode_id as ResetRequest has them; task_id and agent
+ * (who plays: {policy, model?, version?}) are ours.
  * Other keys are ignored, as OpenEnv drops kwargs the environment's reset does not take.
  */
 export const resetKwargsSchema = z
@@ -48,6 +60,7 @@ export const resetKwargsSchema = z
     seed: episodeSeedSchema.nullable().optional(),
     episode_id: z.string().max(ID_PARAMETER_MAX_LENGTH).nullable().optional(),
     task_id: z.string().nullable().optional(),
+    agent: agentLabelSchema.nullable().optional(),
   })
   .passthrough();
 

@@ -28,12 +28,13 @@ export class OpenEnvSession {
     public episodeId: string | null = null,
   ) {}
 
-  /** Starts a new episode (task_id, default the configured one; seed, default the task's). */
+  /** Starts a new episode (task_id, default the configured one; seed, default the task's; agent, who plays it). */
   async reset(kwargs: ResetKwargs): Promise<ObservationEnvelope> {
     const view = await this.service.createEpisode({
       tenant: this.tenant,
       taskId: kwargs.task_id ?? this.defaultTaskId,
       ...(kwargs.seed === undefined || kwargs.seed === null ? {} : { seed: kwargs.seed }),
+      ...(kwargs.agent === undefined || kwargs.agent === null ? {} : { agent: kwargs.agent }),
     });
     this.episodeId = view.episode_id;
     this.done = false;
@@ -44,17 +45,20 @@ export class OpenEnvSession {
 
   async step(action: OpenEnvAction, requestId?: string): Promise<ObservationEnvelope> {
     if (action.type === 'list_tools') return { observation: { tools: openEnvTools() }, reward: 0, done: this.done };
-    const step = await this.callTool(action.tool_name, action.arguments, requestId);
+    const step = await this.callTool(action.tool_name, action.arguments, {
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(action.reason === undefined ? {} : { reason: action.reason }),
+    });
     return { observation: callToolObservation(step), reward: step.reward, done: step.done };
   }
 
-  /** One tool call on this session's episode: a step. */
-  async callTool(tool: string, args: Record<string, unknown>, requestId?: string): Promise<StepView> {
+  /** One tool call on this session's episode: a step (with the agent's reason, where it gave one). */
+  async callTool(tool: string, args: Record<string, unknown>, options: { requestId?: string; reason?: string } = {}): Promise<StepView> {
     const step = await this.service.step({
       tenant: this.tenant,
       episodeId: this.requireEpisode(),
-      call: { tool, arguments: args },
-      ...(requestId === undefined ? {} : { requestId }),
+      call: { tool, arguments: args, ...(options.reason === undefined ? {} : { reason: options.reason }) },
+      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
     });
     this.done = step.done;
     return step;

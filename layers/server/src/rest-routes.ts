@@ -97,7 +97,12 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
   app.post('/episodes', async (request, reply) => {
     const body = parseRequestPart(createEpisodeBody, request.body, 'body');
     const tenant = await ctx.resolveTenant(request);
-    const view = await ctx.service.createEpisode({ tenant, taskId: body.task_id, ...(body.seed === undefined ? {} : { seed: body.seed }) });
+    const view = await ctx.service.createEpisode({
+      tenant,
+      taskId: body.task_id,
+      ...(body.seed === undefined ? {} : { seed: body.seed }),
+      ...(body.agent === undefined ? {} : { agent: body.agent }),
+    });
     return reply.status(201).header('location', `/v1/episodes/${encodeURIComponent(view.episode_id)}`).send(episodeBody(view));
   });
 
@@ -123,7 +128,7 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
     const outcome = await ctx.steps.submitStep({
       tenant,
       episodeId: id,
-      call: { tool: body.tool, arguments: body.arguments ?? {} },
+      call: { tool: body.tool, arguments: body.arguments ?? {}, ...(body.reason === undefined ? {} : { reason: body.reason }) },
       ...(body.request_id === undefined ? {} : { requestId: body.request_id }),
     });
     if (outcome.kind === 'pending') return sendPending(reply, outcome.pending);
