@@ -1,41 +1,15 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { buildEpisodeReport, renderEpisodeReportHtml } from '../../layers/reports/src';
 import { http, startServer, type RunningServer } from '../server/harness';
+import { ARTIFACTS, CHROMIUM, describeBrowser, LAUNCH_ARGS, watch } from './chromium';
 import { DIVERGED_SCRIPT, finalRecord, INJECTION, MAIN_SCRIPT, slowTrainerFactory } from './helpers';
 
-/*
- * The dashboard and the report in a real headless Chromium (Debian's /usr/bin/chromium, or
- * ML_TRAINER_CHROMIUM). Without it these tests are skipped, loudly. Screenshots go to
- * test-artifacts/reports/.
- */
-const CHROMIUM = process.env.ML_TRAINER_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    `\n${'*'.repeat(78)}\n*** BROWSER TESTS SKIPPED: no Chromium at ${CHROMIUM}.\n*** Install it (apt-get install chromium) or set ML_TRAINER_CHROMIUM.\n${'*'.repeat(78)}\n`,
-  );
-}
-const describeBrowser = haveChromium ? describe : describe.skip;
-
-const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'reports');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/* The dashboard and the report in a real headless Chromium (see chromium.ts). */
 const EPOCH_DELAY_MS = 200;
 // Functions given to waitForFunction run in the page: they reach its document as (globalThis as any).document,
 // since this project compiles without the DOM library.
-
-
-/** Console errors, page errors and failed requests of a page: a test expects none. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  return problems;
-}
 
 async function storedServiceWithSlowTrainer(delayMs: number) {
   const { startLocalRuntime } = await import('../../layers/storage/src/local-runtime');
