@@ -5,12 +5,23 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedReply {
   /** Answer this HTTP error instead of a completion. */
   status?: number;
+  /** The error body's code and message (default: a server_error naming the status). */
+  error?: { code?: string; message?: string; type?: string };
+  /** Extra response headers (Retry-After, retry-after-ms). */
+  headers?: Record<string, string>;
+  /** Close the connection without answering (a network error). */
+  hangUp?: boolean;
   content?: string | null;
+  refusal?: string;
   tool_calls?: { name: string; arguments: string }[];
+  /** The completion's usage (default 10 prompt and 5 completion tokens). */
+  usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
 export interface ChatRequest {
   headers: IncomingHttpHeaders;
+  /** When it arrived (Date.now()). */
+  receivedAt: number;
   body: {
     model: string;
     messages: { role: string; content?: unknown; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }[];
@@ -40,16 +51,21 @@ export class FakeOpenAiServer {
         res.end(JSON.stringify({ error: { message: 'not found' } }));
         return;
       }
-      const request: ChatRequest = { headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+      const request: ChatRequest = { headers: req.headers, receivedAt: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
       this.requests.push(request);
       const index = this.calls++;
       const reply =
         typeof this.script === 'function'
           ? this.script(request, index)
           : (this.script[index] ?? { tool_calls: [{ name: 'submit_model', arguments: '{}' }] });
+      if (reply.hangUp) {
+        req.socket.destroy();
+        return;
+      }
       if (reply.status !== undefined) {
-        res.writeHead(reply.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: `scripted failure ${reply.status}`, type: 'server_error', code: null } }));
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+        const error = { message: `scripted failure ${reply.status}`, type: 'server_error', code: null, ...reply.error };
+        res.end(JSON.stringify({ error }));
         return;
       }
       const toolCalls = (reply.tool_calls ?? []).map((c, i) => ({
@@ -57,7 +73,7 @@ export class FakeOpenAiServer {
         type: 'function',
         function: { name: c.name, arguments: c.arguments },
       }));
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(200, { 'content-type': 'application/json', ...reply.headers });
       res.end(
         JSON.stringify({
           id: `chatcmpl-${index}`,
@@ -67,12 +83,12 @@ export class FakeOpenAiServer {
           choices: [
             {
               index: 0,
-              message: { role: 'assistant', content: reply.content ?? null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+              message: { role: 'assistant', content: reply.content ?? null, refusal: reply.refusal ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
               finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
               logprobs: null,
             },
           ],
-          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+          usage: usageOf(reply),
         }),
       );
     });
@@ -90,3 +106,8 @@ export class FakeOpenAiServer {
 
 /** A call as the script writes it. */
 export const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: JSON.stringify(args) });
+
+function usageOf(reply: ScriptedReply) {
+  const { prompt_tokens, completion_tokens } = reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 };
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
