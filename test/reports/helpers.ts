@@ -1,9 +1,9 @@
-import { createEpisode, executeStep, type EpisodeRecord, type ToolCall, type Trainer, type TrainerFactory } from '../../layers/core/src';
+import { createEpisode, executeStep, type AgentLabel, type EpisodeRecord, type ToolCall, type Trainer, type TrainerFactory } from '../../layers/core/src';
 import { FormulaTrainer, formulaTrainerFactory } from '../../layers/testing/src';
 
-/** Plays tool calls on a fresh episode with the formula trainer; returns the record after each step. */
-export async function play(calls: ToolCall[], taskId = 'easy_mnist', seed?: number): Promise<EpisodeRecord[]> {
-  let record = createEpisode(taskId, seed);
+/** Plays tool calls on a fresh episode (labelled with `agent` where given) with the formula trainer; returns the record after each step. */
+export async function play(calls: ToolCall[], taskId = 'easy_mnist', seed?: number, agent?: AgentLabel): Promise<EpisodeRecord[]> {
+  let record = createEpisode(taskId, seed, agent);
   const trainer = FormulaTrainer.fresh({ taskId: record.task_id, seed: record.seed });
   const records: EpisodeRecord[] = [];
   for (const call of calls) {
@@ -13,8 +13,8 @@ export async function play(calls: ToolCall[], taskId = 'easy_mnist', seed?: numb
   return records;
 }
 
-export async function finalRecord(calls: ToolCall[], taskId = 'easy_mnist'): Promise<EpisodeRecord> {
-  const records = await play(calls, taskId);
+export async function finalRecord(calls: ToolCall[], taskId = 'easy_mnist', agent?: AgentLabel): Promise<EpisodeRecord> {
+  const records = await play(calls, taskId, undefined, agent);
   return records[records.length - 1]!;
 }
 

@@ -1,4 +1,5 @@
 import { CLIENT_SCRIPT, UPLOT_CSS } from '../generated/assets';
+import { UNLABELLED_AGENT } from '../../core/src';
 import type { EpisodeReport, TimelineEntry } from './episode-report';
 import {
   compactJson,
@@ -36,6 +37,7 @@ export function renderEpisodeReportHtml(report: EpisodeReport, options: EpisodeR
 <header>
   <h1>${report.task.name} <span class="muted">episode report</span></h1>
   <p class="subtitle">${subtitle(report)}</p>
+  ${agentLine(report)}
   ${options.links && options.links.length > 0 ? html`<p>${options.links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}"${l.download ? raw(' download') : ''}>${l.label}</a>`)}</p>` : ''}
 </header>
 <div id="episode-overview">${renderEpisodeOverview(report)}</div>
@@ -64,6 +66,18 @@ function subtitle(report: EpisodeReport): SafeHtml {
   if (report.created_at) parts.push(html`started ${formatTime(report.created_at)}`);
   if (report.updated_at) parts.push(html`updated ${formatTime(report.updated_at)}`);
   return html`${parts.map((p, i) => html`${i > 0 ? ' · ' : ''}${p}`)}`;
+}
+
+/** Who played: the label's key (what the leaderboard groups by) and its parts. */
+function agentLine(report: EpisodeReport): SafeHtml {
+  const agent = report.agent;
+  if (agent === null) return html`<p class="agent" id="episode-agent">Agent <strong>${UNLABELLED_AGENT}</strong> <small class="muted">(started without an agent label)</small></p>`;
+  const parts = [
+    html`policy <code>${agent.policy}</code>`,
+    agent.model === undefined ? null : html`model <code>${agent.model}</code>`,
+    agent.version === undefined ? null : html`version <code>${agent.version}</code>`,
+  ].filter((p) => p !== null);
+  return html`<p class="agent" id="episode-agent">Agent <strong>${agent.key}</strong> <small class="muted">(${parts.map((p, i) => html`${i > 0 ? ' · ' : ''}${p}`)})</small></p>`;
 }
 
 export function statusBadge(status: EpisodeReport['status'], diverged = false): SafeHtml {
@@ -168,17 +182,33 @@ function resultCell(entry: TimelineEntry): SafeHtml {
   return html`<strong>${entry.error.code}</strong>: ${entry.error.message}`;
 }
 
+/** Reasons longer than this, or of more lines, are folded behind their first words. */
+const REASON_FOLD_LENGTH = 160;
+const REASON_FOLD_LINES = 3;
+const REASON_PREVIEW_LENGTH = 100;
+
+/** The agent's reason: short ones as they are, long ones folded in a <details> (its id keeps it open across live refreshes). */
+function reasonCell(entry: TimelineEntry): SafeHtml {
+  const reason = entry.reason;
+  if (reason === null) return html`<span class="muted">—</span>`;
+  const lines = reason.split('\n');
+  if (reason.length <= REASON_FOLD_LENGTH && lines.length <= REASON_FOLD_LINES) return html`<span class="reason-text">${reason}</span>`;
+  const first = lines[0]!;
+  const preview = first.length > REASON_PREVIEW_LENGTH ? `${first.slice(0, REASON_PREVIEW_LENGTH - 1)}…` : `${first}…`;
+  return html`<details id="reason-step-${entry.step}"><summary>${preview} <small class="muted">(all ${reason.length} characters)</small></summary><p class="reason-text">${reason}</p></details>`;
+}
+
 function timelineSection(report: EpisodeReport): SafeHtml {
   const rows = report.timeline.map(
     (e) => html`<tr class="${[e.earlier_model ? 'discarded' : '', e.error ? 'error' : ''].filter(Boolean).join(' ')}">
-<td class="num">${e.step}</td><td class="tool"><code>${e.tool}</code></td><td class="args"><code>${compactJson(e.arguments)}</code></td>
+<td class="num">${e.step}</td><td class="tool"><code>${e.tool}</code></td><td class="args"><code>${compactJson(e.arguments)}</code></td><td class="reason">${reasonCell(e)}</td>
 <td class="num">${epochsCell(e)}</td><td class="num">${formatNumber(e.reward)}</td><td>${resultCell(e)}</td>
 <td class="num">${e.model_generation === 0 ? '—' : String(e.model_generation)}${e.earlier_model ? html` <small>(replaced)</small>` : ''}</td></tr>`,
   );
   const table = html`<table>
 <caption id="timeline-table-caption">Tool calls in order (${report.timeline.length} of ${report.summary.max_steps} steps)</caption>
-<thead><tr><th scope="col" class="num">Step</th><th scope="col">Tool</th><th scope="col">Arguments</th><th scope="col" class="num">Epochs</th><th scope="col" class="num">Reward</th><th scope="col">Result</th><th scope="col" class="num">Model</th></tr></thead>
-<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="7">No step yet.</td></tr>`}</tbody>
+<thead><tr><th scope="col" class="num">Step</th><th scope="col">Tool</th><th scope="col">Arguments</th><th scope="col">Agent's reason</th><th scope="col" class="num">Epochs</th><th scope="col" class="num">Reward</th><th scope="col">Result</th><th scope="col" class="num">Model</th></tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8">No step yet.</td></tr>`}</tbody>
 </table>`;
   return html`<section aria-labelledby="timeline-heading"><h2 id="timeline-heading">Timeline</h2>${tableRegion('timeline-table', 'Timeline', table)}</section>`;
 }

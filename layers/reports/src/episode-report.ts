@@ -1,8 +1,10 @@
 import {
+  agentLabelKey,
   getTask,
   getTaskModule,
   gradeEpisode,
   gradeInputOf,
+  type AgentLabel,
   type EpisodeRecord,
   type StepLogEntry,
   type TaskId,
@@ -64,6 +66,14 @@ export interface TimelineEntry {
   model_generation: number;
   /** True for steps of a model that a later dropout change replaced (its curves are gone). */
   earlier_model: boolean;
+  /** The agent's short reason for the call, as stored with the step; null when it gave none. */
+  reason: string | null;
+}
+
+/** Who played the episode: its label's parts and the key episodes are grouped by. */
+export interface ReportAgent extends AgentLabel {
+  /** agentLabelKey of the label: "llm gpt-4o-mini @v3". */
+  key: string;
 }
 
 export type MarkerKind = 'model_built' | 'model_rebuilt' | 'config' | 'learning_rate' | 'augmentation';
@@ -127,6 +137,8 @@ export interface EpisodeReport {
   version: number | null;
   task: EpisodeReportTask;
   seed: number;
+  /** The agent label the episode was created with; null when it was started without one ("unlabelled"). */
+  agent: ReportAgent | null;
   status: EpisodeRecord['status'];
   summary: {
     steps_used: number;
@@ -210,6 +222,7 @@ export function buildEpisodeReport(input: EpisodeReportInput): EpisodeReport {
     epoch_range: entry.epochs_trained > 0 ? { from: spentBefore[i]! + 1, to: spentBefore[i]! + entry.epochs_trained } : null,
     model_generation: entry.model_generation,
     earlier_model: entry.model_generation > 0 && entry.model_generation < model.generation,
+    reason: entry.reason ?? null,
   }));
 
   const markers: ConfigMarker[] = [];
@@ -287,6 +300,7 @@ export function buildEpisodeReport(input: EpisodeReportInput): EpisodeReport {
       score_1_at: task.max_score_accuracy,
     },
     seed: record.seed,
+    agent: record.agent === undefined ? null : { ...record.agent, key: agentLabelKey(record.agent) },
     status: record.status,
     summary: {
       steps_used: record.step_count,

@@ -238,6 +238,7 @@ td.reason{min-width:14rem;max-width:32rem;overflow-wrap:anywhere}
 td.reason details{margin:0;border:none;padding:0}
 td.reason summary{font-weight:400;padding:0}
 .reason-text{white-space:pre-wrap;margin:.25rem 0 0}
+#leaderboard-grouping a[aria-current="page"]{font-weight:700;text-decoration:none;color:var(--fg)}
 td.notes{min-width:20rem}
 details{margin:.75rem 0;border:1px solid var(--line);border-radius:6px;padding:.25rem .75rem}
 details[open]{padding-bottom:.75rem}
