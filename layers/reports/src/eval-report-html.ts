@@ -24,7 +24,7 @@ ${data.tasks.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${data.tasks.ma
 ${data.tasks.length === 0 ? html`<p>No task was evaluated.</p>` : data.tasks.map((t) => taskSection(t, agent, data.confidence))}
 <script type="application/json" id="eval-data">${raw(jsonForScript(data))}</script>
 <footer>ml-trainer-env eval report. Scores are the deterministic grader's (0.0001 to 0.9999); intervals: ${confidenceText(data.confidence)}.</footer>`;
-  return renderPage({ title: `${data.title} — ${agent}`, body, extraCss: EVAL_CSS, connect: "'none'" });
+  return renderPage({ title: data.title, body, extraCss: EVAL_CSS, connect: "'none'" });
 }
 
 function taskName(task: EvalTaskData): string {
