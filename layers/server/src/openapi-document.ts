@@ -42,7 +42,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/reset': {
         post: {
           summary: 'Start an episode',
-          description: 'Body: {task_id?, seed?}. The episode id is in observation.metadata.episode_id.',
+          description: 'Body: {task_id?, seed?, agent?}; agent says who plays ({policy, model?, version?}). The episode id is in observation.metadata.episode_id.',
           requestBody: jsonBody(openApiSchema(httpResetRequestSchema), false),
           responses: { 200: json(envelope), 422: json(object, 'Validation error') },
         },
@@ -50,7 +50,9 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/step': {
         post: {
           summary: 'Execute an action (a tool call is a step)',
-          description: 'Body: {action, episode_id?, request_id?, timeout_s?}. Without episode_id: the episode of the last /reset of this tenant.',
+          description:
+            'Body: {action, episode_id?, request_id?, timeout_s?}; a call_tool action may carry the agent\'s reason (action.reason or action.metadata.reason), stored with the step. ' +
+            'Without episode_id: the episode of the last /reset of this tenant.',
           requestBody: jsonBody(openApiSchema(httpStepRequestSchema)),
           responses: { 200: json(envelope), 404: json(object, 'Unknown episode'), 409: json(object, 'No episode'), 422: json(object, 'Validation error') },
         },
@@ -62,7 +64,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           responses: { 200: json({ type: 'object', properties: { episode_id: { type: ['string', 'null'] }, step_count: { type: 'integer' } } }) },
         },
       },
-      '/mcp': { post: { summary: 'OpenEnv JSON-RPC 2.0 (tools/list, tools/call, openenv/session/create|close)', requestBody: jsonBody(object), responses: { 200: json(object) } } },
+      '/mcp': { post: { summary: 'OpenEnv JSON-RPC 2.0 (tools/list, tools/call with params._meta.reason, openenv/session/create with agent, openenv/session/close)', requestBody: jsonBody(object), responses: { 200: json(object) } } },
       [ctx.standardMcpPath]: { post: { summary: 'Standard MCP, Streamable HTTP transport', responses: { 200: { description: 'JSON-RPC response or SSE stream' } } } },
       '/v1/tasks': { get: { summary: 'The tasks', responses: { 200: json(object) } } },
       '/v1/tools': { get: { summary: 'The tools and their argument schemas', responses: { 200: json(object) } } },
@@ -74,6 +76,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         },
         post: {
           summary: 'Start an episode',
+          description: 'agent (optional) says who plays: {policy, model?, version?}; stored with the episode, listed, grouped by in reports.',
           requestBody: jsonBody(openApiSchema(createEpisodeBodySchema)),
           responses: { 201: json(object, 'Created'), 400: json(restError, 'Bad request') },
         },
@@ -82,6 +85,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/v1/episodes/{id}/steps': {
         post: {
           summary: 'Execute a tool call (a step)',
+          description: "reason (optional) is the agent's short reason for the call, stored with the step; a replayed request_id keeps the first one's.",
           parameters: [episodeIdParam],
           requestBody: jsonBody(openApiSchema(stepBodySchema)),
           responses: { 200: json(object), 400: json(restError, 'Bad request'), 404: json(restError, 'Not found'), 409: json(restError, 'Conflict') },
