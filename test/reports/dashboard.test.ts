@@ -205,3 +205,76 @@ async function startStoredServiceWithSlowTrainer(delayMs: number) {
   const service = new StoredEpisodeService({ episodes: runtime.episodes, checkpoints: runtime.checkpoints, trainers: slowTrainerFactory(delayMs), logger: { warn: () => undefined } });
   return { service, close: () => runtime.close() };
 }
+
+describe('dashboard: who played and why', () => {
+  let stored: { service: EpisodeService; close(): Promise<void> };
+  let server: RunningServer;
+  const LLM = { policy: 'llm', model: 'gpt-4o-mini', version: 'v3' };
+
+  async function labelled(agent: Record<string, string> | null, epochs: number, reason?: string): Promise<string> {
+    const created = await http('POST', `${server.base}/v1/episodes`, { task_id: 'easy_mnist', ...(agent ? { agent } : {}) }, { 'x-tenant-id': 'agents' });
+    expect(created.status).toBe(201);
+    const id = created.json.episode_id as string;
+    const calls: [string, Record<string, unknown>][] = [['configure_training', {}], ['run_epochs', { num_epochs: epochs }], ['submit_model', {}]];
+    for (const [tool, args] of calls) {
+      const done = await http('POST', `${server.base}/v1/episodes/${id}/steps`, { tool, arguments: args, ...(reason ? { reason: `${reason} (${tool})` } : {}) }, { 'x-tenant-id': 'agents' });
+      expect(done.status).toBe(200);
+    }
+    return id;
+  }
+
+  let llmBest: string;
+  let llmWorse: string;
+  let anon: string;
+  beforeAll(async () => {
+    stored = await startStoredService();
+    server = await startServer({ service: stored.service });
+    llmBest = await labelled(LLM, 20, 'Train to the plateau');
+    llmWorse = await labelled(LLM, 12);
+    anon = await labelled(null, 16);
+  });
+  afterAll(async () => {
+    await server.close();
+    await stored.close();
+  });
+
+  it('the episode list has an agent column: the label key, "unlabelled" without one', async () => {
+    const api = await http('GET', `${server.base}/dashboard/api/episodes?tenant=agents`);
+    expect(api.status).toBe(200);
+    expect(api.json.html).toContain('<th scope="col">Agent</th>');
+    const row = (id: string) => (api.json.html as string).split('<tr>').find((r) => r.includes(`/dashboard/episodes/${id}?`))!;
+    expect(row(llmBest)).toContain('<td>llm gpt-4o-mini @v3</td>');
+    expect(row(anon)).toContain('<td><span class="muted">unlabelled</span></td>');
+    expect(api.json.items.find((e: { episode_id: string }) => e.episode_id === llmBest).agent).toEqual(LLM);
+  });
+
+  it('the episode page names the agent and shows each step\'s reason in the timeline', async () => {
+    const page = await http('GET', `${server.base}/dashboard/episodes/${llmBest}?tenant=agents`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Agent <strong>llm gpt-4o-mini @v3</strong>');
+    expect(page.text).toContain('<span class="reason-text">Train to the plateau (run_epochs)</span>');
+    const json = await http('GET', `${server.base}/dashboard/episodes/${llmBest}/report.json?tenant=agents`);
+    expect(json.json.agent.key).toBe('llm gpt-4o-mini @v3');
+    expect(json.json.timeline.map((t: { reason: string | null }) => t.reason)).toEqual(['configure_training', 'run_epochs', 'submit_model'].map((t) => `Train to the plateau (${t})`));
+  });
+
+  it('the leaderboard groups by agent by default (best episode linked), by episode with ?group=episode, and refuses other groupings', async () => {
+    const byAgent = await http('GET', `${server.base}/dashboard/leaderboard?tenant=agents`);
+    expect(byAgent.status).toBe(200);
+    expect(byAgent.text).toContain('agents ranked by mean score');
+    expect(byAgent.text).toMatch(new RegExp(`<td>llm gpt-4o-mini @v3</td><td class="num">2</td>[\\s\\S]*?<a href="/dashboard/episodes/${llmBest}\\?tenant=agents"><code>${llmBest}</code></a>`));
+    expect(byAgent.text).toContain('<td>unlabelled</td><td class="num">1</td>');
+    expect(byAgent.text).toContain('<a href="/dashboard/leaderboard?tenant=agents" aria-current="page">by agent</a>');
+    expect(byAgent.text).toContain(`/dashboard/episodes/${llmWorse}?tenant=agents`); // every episode, folded below
+
+    const byEpisode = await http('GET', `${server.base}/dashboard/leaderboard?tenant=agents&group=episode`);
+    expect(byEpisode.status).toBe(200);
+    expect(byEpisode.text).not.toContain('agents ranked by mean score');
+    expect(byEpisode.text).toContain('episodes ranked by score');
+    expect(byEpisode.text).toContain('<a href="/dashboard/leaderboard?tenant=agents&amp;group=episode" aria-current="page">by episode</a>');
+
+    const refused = await http('GET', `${server.base}/dashboard/leaderboard?tenant=agents&group=tenant`);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('use group=agent (the default) or group=episode');
+  });
+});

@@ -1,5 +1,5 @@
 import { CLIENT_SCRIPT, UPLOT_CSS } from '../generated/assets';
-import { getTask } from '../../core/src';
+import { agentLabelKey, getTask } from '../../core/src';
 import type { EpisodeSummary } from '../../episodes/src';
 import type { EpisodeReport } from './episode-report';
 import { renderEpisodeReportHtml, statusBadge } from './episode-report-html';
@@ -48,6 +48,11 @@ export interface EpisodeListOptions {
   firstHref: string | null;
 }
 
+/** The agent key (what the leaderboard groups by), "unlabelled" muted. */
+function agentCell(e: EpisodeSummary): SafeHtml {
+  return e.agent ? html`${agentLabelKey(e.agent)}` : html`<span class="muted">${agentLabelKey(null)}</span>`;
+}
+
 /** The list's table (re-rendered live). */
 export function renderEpisodeListTable(ctx: DashboardContext, options: EpisodeListOptions): SafeHtml {
   const rows = options.items.map((e) => {
@@ -55,6 +60,7 @@ export function renderEpisodeListTable(ctx: DashboardContext, options: EpisodeLi
     return html`<tr>
 <td><a href="${ctx.href(`/dashboard/episodes/${encodeURIComponent(e.episode_id)}`)}"><code>${e.episode_id}</code></a></td>
 <td>${taskName(e.task_id)}<br><small class="muted"><code>${e.task_id}</code> · seed ${e.seed}</small></td>
+<td>${agentCell(e)}</td>
 <td>${statusBadge(e.status)}${running ? html` <span class="badge live">training now</span>` : ''}</td>
 <td class="num">${e.step_count}</td>
 <td class="num">${e.step_count === 0 ? '—' : formatPercent(e.best_val_accuracy, 2)}</td>
@@ -63,8 +69,8 @@ export function renderEpisodeListTable(ctx: DashboardContext, options: EpisodeLi
   });
   const table = html`<table>
 <caption id="episodes-table-caption">Episodes of tenant ${ctx.tenant}, newest first</caption>
-<thead><tr><th scope="col">Episode</th><th scope="col">Task</th><th scope="col">Status</th><th scope="col" class="num">Steps</th><th scope="col" class="num">Best val acc.</th><th scope="col" class="num">Score</th><th scope="col" class="num">Updated</th></tr></thead>
-<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="7">No episode yet. Start one with <code>POST /reset</code>, <code>POST /v1/episodes</code> or an MCP client.</td></tr>`}</tbody>
+<thead><tr><th scope="col">Episode</th><th scope="col">Task</th><th scope="col">Agent</th><th scope="col">Status</th><th scope="col" class="num">Steps</th><th scope="col" class="num">Best val acc.</th><th scope="col" class="num">Score</th><th scope="col" class="num">Updated</th></tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8">No episode yet. Start one with <code>POST /reset</code>, <code>POST /v1/episodes</code> or an MCP client.</td></tr>`}</tbody>
 </table>`;
   return html`${tableRegion('episodes-table', 'Episodes', table)}
 <p>${options.firstHref ? html`<a href="${options.firstHref}">Newest episodes</a>` : ''}${options.firstHref && options.nextHref ? ' · ' : ''}${options.nextHref ? html`<a href="${options.nextHref}">Older episodes</a>` : ''}</p>`;

@@ -1,6 +1,7 @@
 export * from './episode-report';
 export * from './episode-report-html';
 export * from './leaderboard';
+export * from './leaderboard-agents';
 export type * from './eval-report-data';
 export * from './eval-report-html';
 export * from './dashboard-html';

@@ -1,12 +1,14 @@
-import { getTask, listTasks, type EpisodeRecord } from '../../core/src';
+import { agentLabelKey, getTask, listTasks, type EpisodeRecord } from '../../core/src';
 import type { EpisodeUsage } from '../../episodes/src';
+import { agentStandings, entryAgentKey, type AgentStanding, type LeaderboardGrouping } from './leaderboard-agents';
 import { formatNumber, formatPercent, formatSeconds, formatSigned as signed, formatTime, formatUsd, html, renderPage, slug, tableRegion, type SafeHtml } from './html';
 
 /**
- * The leaderboard: per task, episodes ranked by score, with the score distribution and the
- * baseline agent's score for reference. One self-contained HTML file without JavaScript
- * (the histogram is inline SVG), in the same style as the episode report. Used by the batch
- * run's report (functions/batch/write-report.ts) and by the local dashboard.
+ * The leaderboard: per task, agents ranked by mean score (or, grouped by episode, episodes
+ * ranked by score), with the score distribution and the baseline agent's score for
+ * reference. One self-contained HTML file without JavaScript (the histogram is inline SVG),
+ * in the same style as the episode report. Used by the batch run's report
+ * (functions/batch/write-report.ts) and by the local dashboard.
  */
 
 /** What renderLeaderboardHtml takes (plain JSON: the batch can store it next to the HTML). */
@@ -23,11 +25,16 @@ export interface LeaderboardInput {
   tasks: LeaderboardTaskInput[];
   /** Episodes that could not be ranked (not ended, not found, failed to grade), listed after the tasks; omitted or empty: no such section. */
   unranked?: LeaderboardUnrankedEntry[];
+  /** Rows per agent (default; each task's episodes folded below) or per episode. */
+  group_by?: LeaderboardGrouping;
+  /** Where each grouping is shown (a page that can switch); omitted: no switch (a file). */
+  grouping_hrefs?: Record<LeaderboardGrouping, string> | null;
 }
 
 export interface LeaderboardUnrankedEntry {
   episode_id: string;
   agent?: string | null;
+  tenant?: string | null;
   task_id?: string | null;
   /** Why it is not ranked, e.g. not_ended, not_found, error. */
   status: string;
@@ -54,8 +61,10 @@ export interface LeaderboardBaseline {
 
 export interface LeaderboardEntry {
   episode_id: string;
-  /** Who played it: an agent or model name, a tenant… */
+  /** Who played it: the agent key (agentLabelKey); null/omitted: grouped as "unlabelled". */
   agent?: string | null;
+  /** Whose episode it is, where several tenants are ranked together (the batch report). */
+  tenant?: string | null;
   /** active | submitted | auto_submitted. */
   status?: string | null;
   /** The grade's score; null: not graded (listed after the ranked ones). */
@@ -152,7 +161,7 @@ export function taskStats(entries: readonly LeaderboardEntry[], baseline: Leader
   };
 }
 
-/** What an episode contributes to the leaderboard, from its record (and what the store knows). */
+/** What an episode contributes to the leaderboard, from its record (and what the store knows); the agent is the record's label key unless given. */
 export function leaderboardEntryFromRecord(input: {
   episode_id: string;
   record: EpisodeRecord;
@@ -165,7 +174,7 @@ export function leaderboardEntryFromRecord(input: {
   const { record } = input;
   return {
     episode_id: input.episode_id,
-    agent: input.agent ?? null,
+    agent: input.agent ?? agentLabelKey(record.agent),
     status: record.status,
     score: record.grade?.score ?? null,
     val_accuracy: record.model.best_val_accuracy,
@@ -259,12 +268,9 @@ function histogramSvg(id: string, histogram: ScoreHistogram, baseline: Leaderboa
 <text x="${pad.left + plotW}" y="10" text-anchor="end">score</text></svg>`;
 }
 
-function taskSection(task: LeaderboardTaskInput): SafeHtml {
-  const name = task.name ?? taskName(task.task_id) ?? task.task_id;
-  const id = `task-${slug(task.task_id)}`;
+/** The task's episodes ranked by score (the table's id: `<id>-table`). */
+function episodeTable(task: LeaderboardTaskInput, id: string, name: string): SafeHtml {
   const ranked = rankEntries(task.entries);
-  const stats = taskStats(task.entries, task.baseline);
-  const histogram = scoreHistogram(task.entries);
   const baseline = task.baseline ?? null;
   const budget = taskBudget(task.task_id);
   const has = (pick: (e: LeaderboardEntry) => unknown) => task.entries.some((e) => pick(e) !== null && pick(e) !== undefined);
@@ -283,6 +289,7 @@ function taskSection(task: LeaderboardTaskInput): SafeHtml {
       },
     },
     ...(has((e) => e.agent) ? [{ header: 'Agent', numeric: false, cell: (e: RankedEntry) => html`${e.agent ?? '—'}` }] : []),
+    ...(has((e) => e.tenant) ? [{ header: 'Tenant', numeric: false, cell: (e: RankedEntry) => html`${e.tenant ? html`<code>${e.tenant}</code>` : '—'}` }] : []),
     { header: 'Score', numeric: true, cell: (e) => html`<strong>${formatNumber(e.score)}</strong>` },
     ...(baseline
       ? [{ header: `vs ${baseline.label ?? 'baseline'}`, numeric: true, cell: (e: RankedEntry) => html`${e.score === null ? '—' : signed(e.score - baseline.score)}` }]
@@ -311,11 +318,48 @@ function taskSection(task: LeaderboardTaskInput): SafeHtml {
 <thead><tr><th scope="col" class="num">Rank</th>${columns.map((c) => html`<th scope="col"${c.numeric ? html` class="num"` : ''}>${c.header}</th>`)}</tr></thead>
 <tbody>${rows.length > 0 ? rows : html`<tr><td colspan="${columns.length + 1}">No episode.</td></tr>`}</tbody>
 </table>`;
+  return tableRegion(`${id}-table`, `${name} ranking`, table);
+}
+
+function episodeLink(episode: AgentStanding['best_episode']): SafeHtml {
+  if (episode === null) return html`—`;
+  const href = safeHref(episode.report_href);
+  return href ? html`<a href="${href}"><code>${episode.episode_id}</code></a>` : html`<code>${episode.episode_id}</code>`;
+}
+
+/** The task's agents ranked by mean score (the table's id: `<id>-agents`). */
+function agentTable(task: LeaderboardTaskInput, id: string, name: string): SafeHtml {
+  const baseline = task.baseline ?? null;
+  const rows = agentStandings(task.entries).map(
+    (a) => html`<tr><th scope="row" class="num">${a.rank === null ? '—' : String(a.rank)}</th><td>${a.agent}</td><td class="num">${a.episodes}${a.graded < a.episodes ? html` <small class="muted">(${a.graded} graded)</small>` : ''}</td>
+<td class="num"><strong>${formatNumber(a.mean)}</strong></td>${baseline ? html`<td class="num">${a.mean === null ? '—' : signed(a.mean - baseline.score)}</td>` : ''}<td class="num">${formatNumber(a.best)}</td><td>${episodeLink(a.best_episode)}</td></tr>`,
+  );
+  const table = html`<table>
+<caption id="${id}-agents-caption">${name}: agents ranked by mean score${baseline ? `, compared with the ${baseline.label ?? 'baseline'} (${formatNumber(baseline.score)})` : ''}</caption>
+<thead><tr><th scope="col" class="num">Rank</th><th scope="col">Agent</th><th scope="col" class="num">Episodes</th><th scope="col" class="num">Mean score</th>${baseline ? html`<th scope="col" class="num">Mean vs ${baseline.label ?? 'baseline'}</th>` : ''}<th scope="col" class="num">Best score</th><th scope="col">Best episode</th></tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="${baseline ? 7 : 6}">No episode.</td></tr>`}</tbody>
+</table>`;
+  return tableRegion(`${id}-agents`, `${name} agents`, table);
+}
+
+function taskSection(task: LeaderboardTaskInput, groupBy: LeaderboardGrouping): SafeHtml {
+  const name = task.name ?? taskName(task.task_id) ?? task.task_id;
+  const id = `task-${slug(task.task_id)}`;
+  const stats = taskStats(task.entries, task.baseline);
+  const histogram = scoreHistogram(task.entries);
+  const baseline = task.baseline ?? null;
+  const agents = new Set(task.entries.map(entryAgentKey)).size;
+  const ranking =
+    groupBy === 'agent'
+      ? html`${agentTable(task, id, name)}
+<details id="${id}-episodes"><summary>Every episode ranked by score (${task.entries.length})</summary>${episodeTable(task, id, name)}</details>`
+      : episodeTable(task, id, name);
   return html`<section aria-labelledby="${id}-heading">
 <h2 id="${id}-heading">${name} <small class="muted"><code>${task.task_id}</code></small></h2>
 <div class="grid2">
 <dl class="stats">
   <div><dt>Episodes</dt><dd>${stats.episodes} <small>${stats.graded} graded</small></dd></div>
+  <div><dt>Agents</dt><dd>${agents}</dd></div>
   <div><dt>Best score</dt><dd>${formatNumber(stats.best)}</dd></div>
   <div><dt>Median score</dt><dd>${formatNumber(stats.median)}</dd></div>
   <div><dt>${baseline ? `${capitalized(baseline.label ?? 'baseline')} score` : 'Baseline'}</dt><dd>${baseline ? formatNumber(baseline.score) : html`<small>not provided</small>`}${baseline?.val_accuracy !== undefined && baseline?.val_accuracy !== null ? html` <small>acc. ${formatPercent(baseline.val_accuracy, 2)}</small>` : ''}</dd></div>
@@ -323,19 +367,20 @@ function taskSection(task: LeaderboardTaskInput): SafeHtml {
 </dl>
 <figure><figcaption>Score distribution${baseline ? html`<span class="key"><span><svg width="26" height="10" aria-hidden="true" focusable="false"><line x1="1" y1="5" x2="25" y2="5" class="k-baseline" stroke-dasharray="5 3" stroke-width="2.5"/></svg>${baseline.label ?? 'baseline'}</span></span>` : ''}</figcaption>${histogramSvg(id, histogram, baseline)}</figure>
 </div>
-${tableRegion(`${id}-table`, `${name} ranking`, table)}
+${ranking}
 </section>`;
 }
 
 function unrankedSection(entries: readonly LeaderboardUnrankedEntry[]): SafeHtml {
   const id = 'unranked';
   const hasAgent = entries.some((e) => e.agent);
+  const hasTenant = entries.some((e) => e.tenant);
   const table = html`<table>
 <caption id="${id}-table-caption">Episodes not ranked: not ended, not found, or their grading failed</caption>
-<thead><tr><th scope="col">Episode</th>${hasAgent ? html`<th scope="col">Agent</th>` : ''}<th scope="col">Task</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
+<thead><tr><th scope="col">Episode</th>${hasAgent ? html`<th scope="col">Agent</th>` : ''}${hasTenant ? html`<th scope="col">Tenant</th>` : ''}<th scope="col">Task</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
 <tbody>${entries.map(
     (e) =>
-      html`<tr><td><code>${e.episode_id}</code></td>${hasAgent ? html`<td>${e.agent ?? '—'}</td>` : ''}<td>${e.task_id ? html`<code>${e.task_id}</code>` : '—'}</td><td>${e.status}</td><td>${e.detail ?? ''}</td></tr>`,
+      html`<tr><td><code>${e.episode_id}</code></td>${hasAgent ? html`<td>${e.agent ?? '—'}</td>` : ''}${hasTenant ? html`<td>${e.tenant ? html`<code>${e.tenant}</code>` : '—'}</td>` : ''}<td>${e.task_id ? html`<code>${e.task_id}</code>` : '—'}</td><td>${e.status}</td><td>${e.detail ?? ''}</td></tr>`,
   )}</tbody>
 </table>`;
   return html`<section aria-labelledby="${id}-heading">
@@ -348,15 +393,25 @@ ${tableRegion(`${id}-table`, 'Episodes not ranked', table)}
 export function renderLeaderboardBody(input: LeaderboardInput): SafeHtml {
   const title = input.title ?? 'Leaderboard';
   const unranked = input.unranked ?? [];
+  const groupBy = input.group_by ?? 'agent';
   const links = [
     ...input.tasks.map((t) => ({ href: `#task-${slug(t.task_id)}-heading`, label: t.name ?? taskName(t.task_id) ?? t.task_id })),
     ...(unranked.length > 0 ? [{ href: '#unranked-heading', label: 'Not ranked' }] : []),
   ];
   return html`<header><h1>${title}</h1>${input.subtitle ? html`<p class="subtitle">${input.subtitle}</p>` : ''}${(input.notes ?? []).map((n) => html`<p class="muted">${n}</p>`)}</header>
 ${links.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p></nav>` : ''}
-${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map(taskSection)}
+${groupingChoice(groupBy, input.grouping_hrefs)}
+${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map((t) => taskSection(t, groupBy))}
 ${unranked.length > 0 ? unrankedSection(unranked) : ''}
-<footer>${input.generated_at ? `Generated ${formatTime(input.generated_at)}. ` : ''}Scores are the deterministic grader's (0.0001 to 0.9999); ties in score and accuracy share a rank.</footer>`;
+<footer>${input.generated_at ? `Generated ${formatTime(input.generated_at)}. ` : ''}Scores are the deterministic grader's (0.0001 to 0.9999); ties in score and accuracy share a rank${groupBy === 'agent' ? '; agents are ranked by their mean score, episodes without an agent label are grouped as unlabelled' : ''}.</footer>`;
+}
+
+/** Links to the other grouping, where the page can switch; the current one is marked. */
+function groupingChoice(current: LeaderboardGrouping, hrefs: LeaderboardInput['grouping_hrefs']): SafeHtml | '' {
+  if (!hrefs) return '';
+  const choice = (grouping: LeaderboardGrouping, label: string) =>
+    html`<a href="${hrefs[grouping]}"${grouping === current ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<nav aria-label="Grouping" id="leaderboard-grouping"><p>Group: ${choice('agent', 'by agent')} · ${choice('episode', 'by episode')}</p></nav>`;
 }
 
 /** A complete self-contained HTML page (no script, no external request). */

@@ -5,6 +5,7 @@ import {
   contentSecurityPolicy,
   episodeReportFromView,
   leaderboardEntryFromRecord,
+  leaderboardGroupingSchema,
   buildLeaderboardInput,
   renderDashboardEpisodePage,
   renderDashboardLeaderboardPage,
@@ -16,6 +17,7 @@ import {
   renderEpisodeReportHtml,
   type DashboardContext,
   type LeaderboardBaseline,
+  type LeaderboardGrouping,
 } from '../../reports/src';
 import { openEventStream } from './dashboard-event-stream';
 import { EpisodeEventBus, observeEpisodeService, type DashboardListener } from './dashboard-events';
@@ -53,6 +55,7 @@ const LEADERBOARD_MAX_EPISODES = 500;
 interface Query {
   tenant?: string;
   cursor?: string;
+  group?: string;
 }
 
 /** What the dashboard's routes share. */
@@ -145,9 +148,10 @@ function episodeRoutes(app: FastifyInstance, d: Dashboard): void {
   }));
 }
 
-/** The tenant's ended episodes ranked per task, with the baseline agent's scores. */
+/** The tenant's ended episodes ranked per task (by agent, or by episode with `?group=episode`), with the baseline agent's scores. */
 function leaderboardRoute(app: FastifyInstance, d: Dashboard): void {
-  app.get('/dashboard/leaderboard', pageRoute(d, async (_request, reply, dctx) => {
+  app.get('/dashboard/leaderboard', pageRoute(d, async (request, reply, dctx) => {
+    const groupBy = leaderboardGrouping(queryOf(request).group);
     const views = await endedEpisodes(d.ctx, dctx.tenant);
     const entries = views.map((v) => ({
       task_id: v.task_id,
@@ -163,6 +167,11 @@ function leaderboardRoute(app: FastifyInstance, d: Dashboard): void {
       title: 'Leaderboard',
       subtitle: `Ended episodes of tenant ${dctx.tenant} on this server, ranked per task.${views.length >= LEADERBOARD_MAX_EPISODES ? ` Only the newest ${LEADERBOARD_MAX_EPISODES} are included.` : ''}`,
       baselines: d.options.dashboardBaselines ?? {},
+      group_by: groupBy,
+      grouping_hrefs: {
+        agent: dctx.href('/dashboard/leaderboard'),
+        episode: dctx.href('/dashboard/leaderboard', { group: 'episode' }),
+      },
     });
     return sendPage(d, reply, 200, renderDashboardLeaderboardPage(dctx, input));
   }));
@@ -266,7 +275,15 @@ function queryOf(request: FastifyRequest): Query {
   const q = (request.query ?? {}) as Record<string, unknown>;
   const tenant = firstString(q.tenant);
   const cursor = firstString(q.cursor);
-  return { ...(tenant ? { tenant } : {}), ...(cursor ? { cursor } : {}) };
+  const group = firstString(q.group);
+  return { ...(tenant ? { tenant } : {}), ...(cursor ? { cursor } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+/** `?group=`: agent (default) or episode; anything else is a 400 page naming both. */
+function leaderboardGrouping(group: string | undefined): LeaderboardGrouping {
+  const parsed = leaderboardGroupingSchema.safeParse(group);
+  if (parsed.success) return parsed.data;
+  throw new PageError(400, 'Invalid grouping', `group ${JSON.stringify(group).slice(0, 80)} is not a grouping: use group=agent (the default) or group=episode.`);
 }
 
 async function loadEpisode(d: Dashboard, dctx: DashboardContext, id: string | undefined): Promise<EpisodeView> {
