@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatasetError } from '../../layers/datasets/src/dataset-error';
 import { datasetTrainerFactory } from '../../layers/runtime/src/dataset-trainer-factory';
 import { TrainerWorker } from '../../layers/runtime/src/worker-trainer-factory';
+import { TfjsTrainer } from '../../layers/training/src/tfjs-trainer';
 import { idxImages, idxLabels, tempDir } from '../datasets/helpers/tiny-datasets';
 import { config } from '../training/trainer-helpers';
 
@@ -49,6 +50,37 @@ describe('dataset trainer worker', () => {
       worker.close();
     }
   }, 60_000);
+
+  it('trains concurrent MLP trainers in a pool of worker processes, and in this process with ML_TRAINER_WORKERS=off', async () => {
+    // The MLP goes to the pool when this process's TensorFlow count (2 here) is not its 1.
+    const saved = { threads: process.env.TF_NUM_INTRAOP_THREADS, workers: process.env.ML_TRAINER_WORKERS };
+    process.env.TF_NUM_INTRAOP_THREADS = '2';
+    const options = { dataDir: dir, allowUnverified: true, onWarning: () => undefined };
+    const lossOf = async (trainer: Awaited<ReturnType<ReturnType<typeof datasetTrainerFactory>['create']>>) => {
+      await trainer.buildModel(config({ batch_size: 256 }));
+      const loss = (await trainer.trainEpoch(0.001)).loss;
+      trainer.dispose();
+      return loss;
+    };
+    try {
+      const pooled = datasetTrainerFactory({ ...options, workers: 2 });
+      const [a, b] = await Promise.all([pooled.create(spec), pooled.create({ ...spec, seed: 43 })]);
+      expect(a).not.toBeInstanceOf(TfjsTrainer);
+      expect(b).not.toBeInstanceOf(TfjsTrainer);
+      const [lossA, lossB] = await Promise.all([lossOf(a), lossOf(b)]);
+
+      process.env.ML_TRAINER_WORKERS = 'off';
+      const here = await datasetTrainerFactory(options).create(spec);
+      expect(here).toBeInstanceOf(TfjsTrainer);
+      expect(await lossOf(here)).toBe(lossA);
+      expect(lossB).not.toBe(lossA);
+    } finally {
+      for (const [name, value] of [['TF_NUM_INTRAOP_THREADS', saved.threads], ['ML_TRAINER_WORKERS', saved.workers]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }, 120_000);
 
   it('reports missing files from the worker as the dataset error they are', async () => {
     const empty = tempDir('mlt-worker-empty-');

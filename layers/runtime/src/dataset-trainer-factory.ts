@@ -3,7 +3,8 @@ import { DatasetError, type FetchProgress, type LoadProgress, loadTaskData, subs
 import { DatasetDownloads } from './dataset-downloads';
 import type { DownloadBackoffOptions } from './download-backoff';
 import { intraOpThreadsForTask, processIntraOpThreads } from './task-threads';
-import { TrainerWorker } from './worker-trainer-factory';
+import { TrainerWorkerPool } from './trainer-worker-pool';
+import { trainerWorkerCount, type TrainerWorkers } from './worker-count';
 
 export interface DatasetTrainerOptions {
   /** Folder with one sub-folder per dataset (default: ML_TRAINER_DATA_DIR, else the user cache). */
@@ -21,28 +22,39 @@ export interface DatasetTrainerOptions {
   fetchBackoff?: DownloadBackoffOptions;
   /**
    * Train every task in this process, whatever thread count suits it (default: false, or
-   * true when ML_TRAINER_WORKERS=off). Otherwise a task whose best TensorFlow thread count
-   * (task-threads.ts) differs from this process's trains in a worker process with that count.
+   * true when the worker count is 'off'). Otherwise a task whose best TensorFlow thread count
+   * (task-threads.ts) differs from this process's trains in a pool of worker processes with that count.
    */
   inProcessOnly?: boolean;
+  /**
+   * The pool's size: how many trainers of such tasks (the one-thread MLP) train at once on
+   * separate cores (default: ML_TRAINER_WORKERS, else one per core; 'off' as inProcessOnly).
+   */
+  workers?: TrainerWorkers;
+  /** How many episodes the caller plays at once: the default pool size is this, up to the cores. */
+  concurrency?: number;
 }
 
 /**
  * Real trainers (tfjs-node) fed with the task's subset of the official training split,
  * drawn with the episode's seed, each on the TensorFlow thread count that suits its task:
- * in this process when that is this process's count, else in a worker process.
+ * in this process when that is this process's count, else in a pool of worker processes
+ * (trainer-worker-pool.ts), so that concurrent episodes train on separate cores.
  */
 export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFactory {
   const here = inProcessFactory(options);
-  if (options.inProcessOnly ?? process.env.ML_TRAINER_WORKERS === 'off') return here;
+  if (options.inProcessOnly) return here;
+  const size = trainerWorkerCount({ workers: options.workers, concurrency: options.concurrency });
+  if (size === 'off') return here;
   const threads = processIntraOpThreads();
-  const workers = new Map<number, TrainerWorker>();
+  const pools = new Map<number, TrainerWorkerPool>();
   const route = (spec: TrainerSpec): TrainerFactory => {
     const wanted = intraOpThreadsForTask(spec.taskId);
     if (wanted === threads) return here;
-    let worker = workers.get(wanted);
-    if (!worker) {
-      worker = new TrainerWorker({
+    let pool = pools.get(wanted);
+    if (!pool) {
+      pool = new TrainerWorkerPool({
+        size,
         threads: wanted,
         dataset: {
           dataDir: options.dataDir,
@@ -54,9 +66,9 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
         onProgress: options.onProgress,
         onFetchProgress: options.onFetchProgress,
       });
-      workers.set(wanted, worker);
+      pools.set(wanted, pool);
     }
-    return worker;
+    return pool;
   };
   return {
     create: (spec) => route(spec).create(spec),

@@ -38,6 +38,9 @@ export class TrainerWorker implements TrainerFactory {
   private nextId = 1;
   /** Counts started children, so a trainer of an exited worker can tell. */
   private generation = 0;
+  /** The live trainers of the current child, and trainers being created or restored in it (a pool balances on them). */
+  private readonly live = new Set<number>();
+  private starting = 0;
 
   constructor(private readonly options: TrainerWorkerOptions) {}
 
@@ -45,14 +48,28 @@ export class TrainerWorker implements TrainerFactory {
     return this.options.threads;
   }
 
-  async create(spec: TrainerSpec): Promise<Trainer> {
-    const id = (await this.request({ id: 0, kind: 'create', spec })) as number;
-    return new WorkerTrainer(this, id, this.generation);
+  /** Live trainers plus those being created: what a TrainerWorkerPool balances on. */
+  get load(): number {
+    return this.live.size + this.starting;
   }
 
-  async restore(spec: TrainerSpec, checkpoint: Uint8Array): Promise<Trainer> {
-    const id = (await this.request({ id: 0, kind: 'restore', spec, checkpoint })) as number;
-    return new WorkerTrainer(this, id, this.generation);
+  create(spec: TrainerSpec): Promise<Trainer> {
+    return this.adopt({ id: 0, kind: 'create', spec });
+  }
+
+  restore(spec: TrainerSpec, checkpoint: Uint8Array): Promise<Trainer> {
+    return this.adopt({ id: 0, kind: 'restore', spec, checkpoint });
+  }
+
+  private async adopt(request: WorkerRequest & { id: number; kind: 'create' | 'restore' }): Promise<Trainer> {
+    this.starting++;
+    try {
+      const id = (await this.request(request)) as number;
+      this.live.add(id);
+      return new WorkerTrainer(this, id, this.generation);
+    } finally {
+      this.starting--;
+    }
   }
 
   call(trainer: number, generation: number, method: TrainerMethod, args: unknown[]): Promise<unknown> {
@@ -63,7 +80,9 @@ export class TrainerWorker implements TrainerFactory {
   }
 
   disposeTrainer(trainer: number, generation: number): void {
-    if (generation === this.generation && this.child?.connected) this.child.send({ kind: 'dispose', trainer } satisfies WorkerRequest);
+    if (generation !== this.generation) return;
+    this.live.delete(trainer);
+    if (this.child?.connected) this.child.send({ kind: 'dispose', trainer } satisfies WorkerRequest);
   }
 
   /** Stops the worker; calls in flight fail. */
@@ -135,6 +154,8 @@ export class TrainerWorker implements TrainerFactory {
   private failAll(child: ChildProcess, message: string): void {
     if (this.child !== child) return;
     this.child = null;
+    // Its trainers are gone with it (their calls fail by generation), so they weigh nothing.
+    this.live.clear();
     const calls = [...this.pending.values()];
     this.pending.clear();
     calls.forEach((p) => p.reject(new Error(message)));
