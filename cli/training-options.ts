@@ -29,11 +29,19 @@ export function trainingArgv(values: TrainingOptionValues): string[] {
   return argv;
 }
 
+/** How many episodes train at once (see datasetTrainerFactory's `workers` and `concurrency`). */
+export interface TrainerPoolOptions {
+  /** The trainer worker pool's size (serve --workers); wins over ML_TRAINER_WORKERS. */
+  workers?: number;
+  /** How many episodes the command plays at once (eval --concurrency): the pool gets that many workers, up to the cores. */
+  concurrency?: number;
+}
+
 /**
  * The trainers a command asked for. `onlyTask`: the one task this process will train; it
  * then gets that task's TensorFlow thread count here instead of a worker process.
  */
-export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO, onlyTask?: string): Promise<TrainerFactory> {
+export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO, onlyTask?: string, pool: TrainerPoolOptions = {}): Promise<TrainerFactory> {
   const kind = values.trainer ?? 'tfjs';
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
@@ -44,6 +52,7 @@ export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO,
   // Loaded only here: TensorFlow takes a moment to start and most commands never need it.
   const { datasetTrainerFactory } = await import('../layers/runtime/src');
   return datasetTrainerFactory({
+    ...pool,
     dataDir: values['data-dir'] ?? io.env.ML_TRAINER_DATA_DIR,
     allowUnverified: values['allow-unverified-data'] ?? false,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
