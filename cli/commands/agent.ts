@@ -5,12 +5,14 @@ import {
   baselinePolicy,
   defaultPolicy,
   InProcessEnvironment,
+  DEFAULT_LLM_RETRIES,
   llmPolicy,
   playEpisode,
   randomPolicy,
   RestEnvironment,
   type AgentEnvironment,
   type EpisodeResult,
+  type ModelUsage,
   type PendingInfo,
   type PlayedStep,
   type Policy,
@@ -21,6 +23,8 @@ import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type Traini
 import { parseSeed } from './step';
 
 const POLICIES = ['baseline', 'random', 'llm', 'default'] as const;
+/** A bound on --llm-retries: the SDK's backoff stops growing at 8 s, so ten retries wait about a minute. */
+const MAX_LLM_RETRIES = 10;
 
 const HELP = `Usage: ml-trainer agent --task <id> --policy <baseline|random|llm|default> [options]
 
@@ -50,6 +54,9 @@ Options:
                            polled until done, with a progress line on stderr
   --model <name>           llm: the chat model (default: $OPENAI_MODEL)
   --temperature <t>        llm: sampling temperature (default: the endpoint's)
+  --llm-retries <N>        llm: how often a chat request is sent again after a 429, a 5xx or a
+                           network error, 0 to ${MAX_LLM_RETRIES} (default ${DEFAULT_LLM_RETRIES}); waits what Retry-After asks,
+                           else backs off exponentially
   --policy-seed <N>        random: the policy's own seed (default: the episode seed)
 ${TRAINING_OPTIONS_HELP}
                            (training options apply in-process only)
@@ -70,6 +77,7 @@ interface AgentValues extends TrainingOptionValues {
   tenant?: string;
   model?: string;
   temperature?: string;
+  'llm-retries'?: string;
   'policy-seed'?: string;
   retries?: string;
   json?: boolean;
@@ -92,6 +100,7 @@ export const agentCommand: CliCommand = {
         tenant: { type: 'string' },
         model: { type: 'string' },
         temperature: { type: 'string' },
+        'llm-retries': { type: 'string' },
         'policy-seed': { type: 'string' },
         retries: { type: 'string' },
         json: { type: 'boolean' },
@@ -154,6 +163,7 @@ function makePolicy(values: AgentValues, io: CliIO): Policy {
   const name = values.policy!;
   if (values.model !== undefined && name !== 'llm') io.stderr.write('warning: --model applies to the llm policy only; ignored\n');
   if (values.temperature !== undefined && name !== 'llm') io.stderr.write('warning: --temperature applies to the llm policy only; ignored\n');
+  if (values['llm-retries'] !== undefined && name !== 'llm') io.stderr.write('warning: --llm-retries applies to the llm policy only; ignored\n');
   switch (name) {
     case 'baseline':
       return baselinePolicy();
@@ -169,11 +179,19 @@ function makePolicy(values: AgentValues, io: CliIO): Policy {
       if (apiKey === undefined && baseURL === undefined) {
         throw new UsageError('the llm policy needs OPENAI_API_KEY (or OPENAI_BASE_URL for an endpoint without keys)');
       }
-      return llmPolicy({ model, apiKey, baseURL, temperature: parseTemperature(values.temperature) });
+      const maxRetries = parseLlmRetries(values['llm-retries']);
+      return llmPolicy({ model, apiKey, baseURL, temperature: parseTemperature(values.temperature), maxRetries });
     }
     default:
       throw new UsageError(`--policy must be one of ${POLICIES.join(', ')}, got ${JSON.stringify(name)}`);
   }
+}
+
+function parseLlmRetries(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > MAX_LLM_RETRIES) throw new UsageError(`--llm-retries must be an integer from 0 to ${MAX_LLM_RETRIES}, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function parseTemperature(text: string | undefined): number | undefined {
@@ -309,7 +327,13 @@ function printSummary(result: EpisodeResult, environment: AgentEnvironment, json
       `  task ${result.task_id} (seed ${result.seed}), policy ${result.policy}, episode ${result.episode_id}, ${result.status}`,
       `  total reward ${result.total_reward}, steps ${result.steps}, epochs used ${result.epochs_used}${maxEpochs ? `/${maxEpochs}` : ''}, ` +
         `best val_acc ${result.best_val_accuracy} @${result.best_val_epoch}`,
+      ...(result.model_usage ? [describeModelUsage(result.model_usage)] : []),
       '',
     ].join('\n'),
   );
+}
+
+function describeModelUsage(u: ModelUsage): string {
+  const retries = `${u.retries} ${u.retries === 1 ? 'retry' : 'retries'}`;
+  return `  model ${u.model}: ${u.prompt_tokens} prompt + ${u.completion_tokens} completion tokens, ${u.requests} requests (${retries})`;
 }

@@ -136,8 +136,30 @@ describe('ml-trainer agent', () => {
       const lines = jsonLines(r.stdout);
       expect(lines.map((l) => l.tool ?? l.type)).toEqual(['configure_training', 'run_epochs', 'submit_model', 'summary']);
       expect(lines[0].reason).toBe('Start with defaults.');
+      expect(lines.at(-1)).toMatchObject({
+        agent: { policy: 'llm', model: 'm-1' },
+        model_usage: { model: 'm-1', requests: 3, retries: 0, prompt_tokens: 30, completion_tokens: 15 },
+      });
       expect(fake.requests[0].body).toMatchObject({ model: 'm-1', temperature: 0.2 });
       expect(r.stderr).toContain('note: model: Start with defaults.');
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('retries the chat API as --llm-retries allows, shows the model usage in the summary, and names the status when it gives up', async () => {
+    const busy = { status: 503, headers: { 'retry-after-ms': '1' } };
+    const fake = new FakeOpenAiServer([busy, { tool_calls: [call('configure_training', {})] }, { tool_calls: [call('submit_model')] }, busy]);
+    const baseURL = await fake.start();
+    const env = { OPENAI_BASE_URL: baseURL };
+    try {
+      const played = await runAgent(['--task', 'easy_mnist', '--policy', 'llm', '--model', 'm-1', '--llm-retries', '1', '--trainer', 'formula'], env);
+      expect(played.code).toBe(0);
+      expect(played.stdout).toContain('  model m-1: 20 prompt + 10 completion tokens, 2 requests (1 retry)\n');
+      expect(played.stderr).toContain('note: chat API answered 503; retrying (1 of 1)');
+      const failed = await runAgent(['--task', 'easy_mnist', '--policy', 'llm', '--model', 'm-1', '--llm-retries', '0', '--trainer', 'formula'], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/ml-trainer agent: the chat API answered 503: scripted failure 503 \(1 attempt\); the endpoint kept failing: .*--llm-retries/);
     } finally {
       await fake.stop();
     }
@@ -159,6 +181,9 @@ describe('ml-trainer agent', () => {
     await expect(
       runAgent(['--task', 'easy_mnist', '--policy', 'llm', '--model', 'm', '--temperature', 'hot'], { OPENAI_API_KEY: 'k' }),
     ).rejects.toThrow(/--temperature must be a number/);
+    await expect(runAgent(['--task', 'easy_mnist', '--policy', 'llm', '--model', 'm', '--llm-retries', '11'], { OPENAI_API_KEY: 'k' })).rejects.toThrow(
+      '--llm-retries must be an integer from 0 to 10, got "11"',
+    );
     await expect(runAgent(['--task', 'easy_mnist', '--policy', 'baseline', '--url', 'ftp://x'])).rejects.toThrow(/--url: the server URL must be http/);
     await expect(runAgent(['--task', 'easy_mnist', '--policy', 'baseline', '--trainer', 'cuda'])).rejects.toThrow(/--trainer must be tfjs or formula/);
     await expect(runAgent(['--task', 'easy_mnist', '--policy', 'baseline', '--url', 'http://127.0.0.1:9', '--retries', '0'])).rejects.toThrow(/--retries must be/);
