@@ -122,7 +122,8 @@ ${targetLine}${lines}</svg>`;
 
 /** The charts' look, added to the page's CSS (colours from the shared scheme). */
 export const EVAL_CHART_CSS = `
-svg.strip,svg.curves{display:block;width:100%;height:auto}
+svg.strip,svg.curves{display:block;width:100%;min-width:34rem;height:auto}
+figure.svg-chart{overflow-x:auto}
 svg.strip text,svg.curves text{fill:var(--fg);font-size:12px}
 svg .axis-name{fill:var(--muted)}
 .grid-line{stroke:var(--line);stroke-width:1}

@@ -119,9 +119,9 @@ ${failureNotice(task)}
 ${summaryTable(task, agent, `${id}-summary`)}
 <p class="muted">Intervals: ${confidenceText(confidence)}. Green: the difference's interval lies above 0; red: below 0.</p>
 <div class="charts">
-  <figure class="wide"><figcaption>Score distribution<span class="key">${key('k-train', 'this agent: episodes (dots), mean and interval')}${task.comparisons.length > 0 ? key('k-baseline', 'references: mean and interval') : ''}</span></figcaption>
+  <figure class="wide svg-chart"><figcaption>Score distribution<span class="key">${key('k-train', 'this agent: episodes (dots), mean and interval')}${task.comparisons.length > 0 ? key('k-baseline', 'references: mean and interval') : ''}</span></figcaption>
   ${scoreStripSvg(`${id}-strip`, { label: agent, score: task.summary.score, episodes: task.episodes }, references)}</figure>
-  <figure class="wide"><figcaption>Validation accuracy per epoch, all episodes<span class="key">${key('k-train', 'one episode (hover: seed and score)')}${target !== null ? key('k-target', 'target') : ''}</span></figcaption>
+  <figure class="wide svg-chart"><figcaption>Validation accuracy per epoch, all episodes<span class="key">${key('k-train', 'one episode (hover: seed and score)')}${target !== null ? key('k-target', 'target') : ''}</span></figcaption>
   ${curvesSvg(`${id}-curves`, task.episodes, task.max_epochs, target)}</figure>
 </div>
 ${episodesTable(task, `${id}-episodes`)}
