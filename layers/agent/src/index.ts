@@ -9,3 +9,4 @@ export * from './policies/baseline';
 export * from './policies/default';
 export * from './policies/llm';
 export * from './policies/random';
+export * from './eval';

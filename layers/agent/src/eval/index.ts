@@ -1,0 +1,5 @@
+export * from './bootstrap';
+export * from './eval-episode';
+export * from './eval-plan';
+export * from './eval-scheduler';
+export * from './task-summary';
