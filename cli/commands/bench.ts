@@ -5,6 +5,7 @@ import { BATCH_SIZES, isTaskId, taskIds } from '../../layers/core/src';
 import { findRepoRoot, formatReport } from '../../layers/bench/src';
 import { DatasetError, resolveDataDir, userCacheRoot } from '../../layers/datasets/src';
 import { UsageError, type CliCommand } from '../command';
+import { PARALLEL_BENCH_HELP } from '../parallel-bench-options';
 
 const HELP = `Usage: ml-trainer bench [--task <id> ...] [--batch-sizes 32,64,128,256] [--epochs N] [--warmup N] [--rounds N]
                         [--data real|random] [--data-dir <dir>] [--vs-pytorch [--python <path>]] [--json]
@@ -51,7 +52,9 @@ Options:
   -h, --help                show this help
 
 Results go to stdout, progress to stderr. Timings on a shared 2-core machine are noisy:
-read the load averages printed with them.`;
+read the load averages printed with them.
+
+${PARALLEL_BENCH_HELP}`;
 
 export interface BenchCliOptions {
   tasks: string[];
@@ -163,9 +166,15 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
 
 export const benchCommand: CliCommand = {
   name: 'bench',
-  summary: 'time real training (seconds per epoch, checkpoints, cold start, memory), optionally against PyTorch',
+  summary: 'time real training (seconds per epoch, checkpoints, cold start, memory), optionally against PyTorch; --parallel: episodes at once vs one after the other',
   help: HELP,
   async run(argv, io) {
+    if (argv.includes('--parallel')) {
+      const rest = argv.filter((a) => a !== '--parallel');
+      // Loaded only here: it plays episodes (agent layer, server).
+      const { runParallelBenchCommand } = await import('../parallel-bench');
+      return runParallelBenchCommand(rest, io);
+    }
     const options = parseBenchArgv(argv, io.env);
     // Loaded only here, after the option checks: it starts TensorFlow.
     const { runBench, BenchSetupError, PyTorchSetupError } = await import('../../layers/bench/src');

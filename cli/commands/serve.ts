@@ -1,9 +1,10 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { StoredEpisodeService, sweepOrphanCheckpoints } from '../../layers/episodes/src';
 import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
+import { MAX_TRAINER_WORKERS } from '../../layers/runtime/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { parseServeAccess, SERVE_ACCESS_OPTIONS, SERVE_ACCESS_OPTIONS_HELP, type ServeAccess, type ServeAccessValues } from '../serve-access-options';
@@ -26,6 +27,11 @@ ${SERVE_ACCESS_OPTIONS_HELP}
                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
                            (--data-dir-state is accepted as another name for it)
   --log                    log every request to stderr (JSON lines)
+  --workers <N>            how many episodes train at once: easy_mnist's one-thread MLP trains in a
+                           pool of up to N worker processes, one per concurrent episode (default:
+                           $ML_TRAINER_WORKERS, else one per core, here ${availableParallelism()}; started when needed).
+                           The CNN tasks train in the server's process on every core (README
+                           "Performance"). It does not cap sessions (--max-sessions does)
 ${TRAINING_OPTIONS_HELP}
   --json                   print the URLs as one JSON line instead of text
   -h, --help               show this help
@@ -38,6 +44,7 @@ interface ServeValues extends TrainingOptionValues, ServeAccessValues {
   'state-dir'?: string;
   'data-dir-state'?: string;
   log?: boolean;
+  workers?: string;
   json?: boolean;
 }
 
@@ -71,6 +78,15 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
+function parseWorkers(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const workers = Number(text);
+  if (!/^\d+$/.test(text) || workers < 1 || workers > MAX_TRAINER_WORKERS) {
+    throw new UsageError(`--workers must be a whole number from 1 to ${MAX_TRAINER_WORKERS}, got ${JSON.stringify(text)} (ML_TRAINER_WORKERS=off trains every task in the server's process)`);
+  }
+  return workers;
+}
+
 /** Addresses that bind every interface: no client can send a request to them. */
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
@@ -100,6 +116,8 @@ export interface ServeOptions {
   log: boolean;
   /** Allowed hosts and origins, session limits (serve-access-options.ts). */
   access: ServeAccess;
+  /** The trainer worker pool's size (default: ML_TRAINER_WORKERS, else one per core). */
+  workers?: number;
 }
 
 /** The command line as options; --json only changes how the URLs are printed. */
@@ -112,6 +130,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
       'state-dir': { type: 'string' },
       'data-dir-state': { type: 'string' },
       log: { type: 'boolean' },
+      workers: { type: 'string' },
       json: { type: 'boolean' },
       ...TRAINING_OPTIONS,
       ...SERVE_ACCESS_OPTIONS,
@@ -126,6 +145,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
     throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(values.trainer)}`);
   }
   const host = values.host ?? '127.0.0.1';
+  const workers = parseWorkers(values.workers);
   return {
     options: {
       host,
@@ -134,6 +154,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
       training: { 'data-dir': values['data-dir'], 'allow-unverified-data': values['allow-unverified-data'], trainer: values.trainer },
       log: values.log ?? false,
       access: parseServeAccess(values, host),
+      ...(workers === undefined ? {} : { workers }),
     },
     json: values.json ?? false,
   };
@@ -155,7 +176,7 @@ async function sweepAtStart(runtime: LocalRuntime, io: CliIO): Promise<void> {
 
 /** Starts the local runtime (persisted under stateDir), the stored service and the server; close() stops all three. */
 export async function startServe(options: ServeOptions, io: CliIO): Promise<ServeHandle> {
-  const trainers = await trainerFactoryFor(options.training, io);
+  const trainers = await trainerFactoryFor(options.training, io, undefined, { workers: options.workers });
   const runtime: LocalRuntime = await startLocalRuntime({ dataDir: options.stateDir });
   let app: FastifyInstance | null = null;
   try {

@@ -90,6 +90,9 @@ describe('ml-trainer serve', () => {
     expect(() => parseServeArgs(['--port', '70000'], {})).toThrow(UsageError);
     expect(() => parseServeArgs(['--trainer', 'pytorch'], {})).toThrow(UsageError);
     expect(() => parseServeArgs(['--state-dir', 'a', '--data-dir-state', 'b'], {})).toThrow(UsageError);
+    expect(parseServeArgs(['--workers', '3'], {}).options.workers).toBe(3);
+    expect(() => parseServeArgs(['--workers', '0'], {})).toThrow(/--workers must be a whole number from 1 to 64/);
+    expect(serveCommand.help).toContain('--workers <N>');
     expect(() => parseServeArgs(['--bogus'], {})).toThrow(expect.objectContaining({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' }));
     expect(serveCommand.help).toContain('--state-dir');
     expect(serveCommand.name).toBe('serve');
