@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { startCloud, type Cloud } from '../functions/helpers';
 import { clip, restCommittedStep, restErrorShape } from './hostile-case';
 import { hostileHeaders, hostileSegment, httpMethod } from './hostile-http';
-import { hostileBodyText, hostileString, type HostileValue } from './hostile-json';
+import { hostileBodyText, hostileFieldBodyText, hostileString, type HostileValue } from './hostile-json';
 import { storedState } from './server-process';
 import { countsReport, holds, record, settings, track, type CaseOutcome } from './tally';
 
@@ -28,8 +28,8 @@ afterAll(async () => {
   await cloud?.close();
 });
 
-const stepTemplate: Record<string, HostileValue> = { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'hostile-1' };
-const createTemplate: Record<string, HostileValue> = { task_id: 'easy_mnist', seed: 7 };
+const stepTemplate: Record<string, HostileValue> = { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'hostile-1', reason: 'one more epoch' };
+const createTemplate: Record<string, HostileValue> = { task_id: 'easy_mnist', seed: 7, agent: { policy: 'llm', model: 'gpt-4o-mini', version: 'v1' } };
 
 /** API Gateway hands the Lambda decoded path parameters; an id that does not decode never reaches it. */
 function decodes(segment: string): boolean {
@@ -71,7 +71,10 @@ describe('hostile input: the cloud app (API Gateway events into the api Lambda)'
         cloudPath,
         query,
         hostileHeaders,
-        fc.option(fc.oneof(hostileBodyText(stepTemplate), hostileBodyText(createTemplate)), { nil: undefined }),
+        fc.option(
+          fc.oneof(hostileBodyText(stepTemplate), hostileBodyText(createTemplate), hostileFieldBodyText(createTemplate, ['agent']), hostileFieldBodyText(stepTemplate, ['reason'])),
+          { nil: undefined },
+        ),
         apiKeyId,
         (method, path, queryParameters, headers, body, key) => track(cloudCase(method, path, queryParameters, headers, body, key)),
       ),

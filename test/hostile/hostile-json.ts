@@ -46,13 +46,13 @@ export const edgeNumber = fc.oneof(
 const bigString = fc.constantFrom(300, 5_000, 70_000).map((n) => 'é'.repeat(n));
 
 export const hostileString = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('', ' ', '__proto__', 'constructor', 'prototype', '../../etc/passwd', '..', '%00', '%', '\u0000', '\ud800', '\udfff\ud800', '😀', '\u202e', 'null', 'NaN', 'Infinity', '-0', '1e999', '<script>alert(1)</script>', 'easy_mnist', 'hard_cifar', 'run_epochs', 'submit_model', 'configure_training', 'adam', 'sgd', 'cosine', 'a'.repeat(256)) },
+  { weight: 3, arbitrary: fc.constantFrom('', ' ', '__proto__', 'constructor', 'prototype', '../../etc/passwd', '..', '%00', '%', '\u0000', '\ud800', '\udfff\ud800', '😀', '\u202e', 'null', 'NaN', 'Infinity', '-0', '1e999', '<script>alert(1)</script>', 'easy_mnist', 'hard_cifar', 'run_epochs', 'submit_model', 'configure_training', 'adam', 'sgd', 'cosine', 'a'.repeat(256), 'line\nbreak\ttab', '\u001b[2J', '\u0085', '\u007f', 'r'.repeat(1001)) },
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
   { weight: 1, arbitrary: bigString },
 );
 
-export const hostileKey = fc.oneof(hostileString.filter((s) => s.length < 300), fc.constantFrom('type', 'data', 'tool', 'arguments', 'episode_id', 'request_id', 'seed', 'task_id', 'id', 'method', 'params', 'jsonrpc'));
+export const hostileKey = fc.oneof(hostileString.filter((s) => s.length < 300), fc.constantFrom('type', 'data', 'tool', 'arguments', 'episode_id', 'request_id', 'seed', 'task_id', 'id', 'method', 'params', 'jsonrpc', 'agent', 'policy', 'model', 'version', 'reason', 'metadata', '_meta'));
 
 /** Tokens that make the text invalid JSON where they stand. */
 const brokenToken = fc.constantFrom('NaN', 'Infinity', '-Infinity', 'undefined', '1e999', '-1e999', '01', '.5', '0x10', "'single'", '"unterminated', '{', ']', '"\\ud800"', '"\\u00"', '/*c*/1', '1'.repeat(400)).map((t) => new Raw(t));
@@ -138,4 +138,27 @@ export function hostileBodyText(template: Record<string, HostileValue>): fc.Arbi
     { weight: 1, arbitrary: fc.tuple(hostileKey, deepValue).map(([key, deep]) => toJsonText(withKey(template, key, deep))) },
     { weight: 1, arbitrary: brokenJsonText },
   );
+}
+
+function isTemplateObject(value: HostileValue | undefined): value is Record<string, HostileValue> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Deep) && !(value instanceof Raw);
+}
+
+/** A copy of `template` with the value at `path` replaced (objects along the path copied). */
+function withValueAt(template: Record<string, HostileValue>, path: readonly string[], value: HostileValue): Record<string, HostileValue> {
+  const [key, ...rest] = path;
+  if (key === undefined) return template;
+  const inner = template[key];
+  return withKey(template, key, rest.length === 0 ? value : withValueAt(isTemplateObject(inner) ? inner : {}, rest, value));
+}
+
+/**
+ * A valid body whose one field at `path` is hostile (an object there mutated like a template,
+ * or any hostile value): so that generated cases surely reach a field a body carries deep
+ * inside, such as an agent label or a step's reason.
+ */
+export function hostileFieldBodyText(template: Record<string, HostileValue>, path: readonly string[]): fc.Arbitrary<string> {
+  const original = path.reduce<HostileValue | undefined>((value, key) => (isTemplateObject(value) ? value[key] : undefined), template);
+  const value = isTemplateObject(original) ? fc.oneof(mutated(original), hostileValue) : hostileValue;
+  return value.map((v) => toJsonText(withValueAt(template, path, v)));
 }

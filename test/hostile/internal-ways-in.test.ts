@@ -77,9 +77,12 @@ describe('Lambda events', () => {
   });
 
   it('training step event: accepted, or "Malformed training event" with a bounded message', async () => {
-    const step = { kind: 'ml-trainer.step', version: 1, mode: 'sync', tenant: 't', episode_id: 'e', call: { tool: 'run_epochs', arguments: {} }, request_id: 'r', call_sha256: 'a'.repeat(64), requested_at: '2026-01-01T00:00:00Z' };
+    const call = { tool: 'run_epochs', arguments: {}, reason: 'one more epoch' };
+    const step = { kind: 'ml-trainer.step', version: 1, mode: 'sync', tenant: 't', episode_id: 'e', call, request_id: 'r', call_sha256: 'a'.repeat(64), requested_at: '2026-01-01T00:00:00Z' };
+    // The call's own fields too: its reason travels in the event (bounded by the core's stepReasonSchema).
+    const event = fc.oneof(aroundValid(step), aroundValid(call).map((hostileCall) => ({ ...step, call: hostileCall }) as HostileValue));
     await holds(
-      fc.asyncProperty(aroundValid(step), async (event) =>
+      fc.asyncProperty(event, async (event) =>
         track(
           (async () => {
             try {

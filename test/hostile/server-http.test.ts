@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { clip, forgetStoredState, httpOutcome, jsonRpcVerdict, openEnvErrorShape, restCommittedStep, restErrorShape, serverCase } from './hostile-case';
 import { hostileHeaders, hostileQuery, hostileSegment, httpMethod } from './hostile-http';
-import { hostileBodyText, type HostileValue } from './hostile-json';
+import { hostileBodyText, hostileFieldBodyText, type HostileValue } from './hostile-json';
 import { hostileServerForSuite, rawHttp, type RawAnswer } from './server-process';
 import { countsReport, holds, settings } from './tally';
 
@@ -32,8 +32,10 @@ function describeRequest(method: string, path: string, headers: Record<string, s
   return `${method} ${clip(path, 120)} ${clip(JSON.stringify(headers), 160)} ${body === undefined ? '' : clip(body, 200)}`;
 }
 
-const createTemplate: Record<string, HostileValue> = { task_id: 'easy_mnist', seed: 7 };
-const stepTemplate: Record<string, HostileValue> = { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'hostile-1' };
+/** Who plays and why: the label and the reason each way in carries, mutated with the rest of the body. */
+const agent = (): Record<string, HostileValue> => ({ policy: 'llm', model: 'gpt-4o-mini', version: 'v1' });
+const createTemplate: Record<string, HostileValue> = { task_id: 'easy_mnist', seed: 7, agent: agent() };
+const stepTemplate: Record<string, HostileValue> = { tool: 'run_epochs', arguments: { num_epochs: 1 }, request_id: 'hostile-1', reason: 'one more epoch' };
 
 /** REST paths: the real routes with the suite's episode, hostile ids, unknown routes. */
 const restPath = fc
@@ -66,7 +68,10 @@ describe('hostile input: local server, HTTP interfaces', () => {
         httpMethod,
         restPath,
         hostileHeaders,
-        fc.option(fc.oneof(hostileBodyText(createTemplate), hostileBodyText(stepTemplate)), { nil: undefined }),
+        fc.option(
+          fc.oneof(hostileBodyText(createTemplate), hostileBodyText(stepTemplate), hostileFieldBodyText(createTemplate, ['agent']), hostileFieldBodyText(stepTemplate, ['reason'])),
+          { nil: undefined },
+        ),
         async (method, { path }, headers, body) => {
           await serverCase('REST /v1', env, async () => {
             const answer = await send(method, path, headers, body);
@@ -81,16 +86,18 @@ describe('hostile input: local server, HTTP interfaces', () => {
   });
 
   it('OpenEnv HTTP /reset, /step, /state', async () => {
-    const resetTemplate: Record<string, HostileValue> = { seed: 3, task_id: 'easy_mnist', episode_id: 'hostile-episode' };
+    const resetTemplate: Record<string, HostileValue> = { seed: 3, task_id: 'easy_mnist', episode_id: 'hostile-episode', agent: agent() };
     const stepBody = (): Record<string, HostileValue> => ({
-      action: { type: 'call_tool', tool_name: 'get_training_status', arguments: {} },
+      action: { type: 'call_tool', tool_name: 'get_training_status', arguments: {}, reason: 'look first', metadata: { reason: 'look first' } },
       episode_id: episodeId,
       request_id: 'hostile-2',
       timeout_s: 30,
     });
     const request = fc.oneof(
       hostileBodyText(resetTemplate).map((body) => ({ method: 'POST', path: '/reset', body })),
+      hostileFieldBodyText(resetTemplate, ['agent']).map((body) => ({ method: 'POST', path: '/reset', body })),
       fc.constant(null).chain(() => hostileBodyText(stepBody())).map((body) => ({ method: 'POST', path: '/step', body })),
+      fc.constant(null).chain(() => fc.oneof(hostileFieldBodyText(stepBody(), ['action', 'reason']), hostileFieldBodyText(stepBody(), ['action', 'metadata', 'reason']))).map((body) => ({ method: 'POST', path: '/step', body })),
       fc.tuple(hostileSegment, hostileQuery).map(([segment, query]) => ({ method: 'GET', path: query === '' ? `/state?episode_id=${segment}` : `/state${query}`, body: undefined })),
     );
     await holds(
@@ -106,13 +113,19 @@ describe('hostile input: local server, HTTP interfaces', () => {
 
   it('JSON-RPC POST /mcp: every method with hostile params, any body, any content type', async () => {
     const templates = (): Record<string, HostileValue>[] => [
-      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { session_id: episodeId, name: 'get_training_status', arguments: {} } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { session_id: episodeId, name: 'get_training_status', arguments: {}, _meta: { reason: 'look first' } } },
       { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { session_id: episodeId } },
-      { jsonrpc: '2.0', id: 3, method: 'openenv/session/create', params: { task_id: 'easy_mnist', seed: 1 } },
+      { jsonrpc: '2.0', id: 3, method: 'openenv/session/create', params: { task_id: 'easy_mnist', seed: 1, agent: agent() } },
       { jsonrpc: '2.0', id: 4, method: 'openenv/session/close', params: { session_id: episodeId } },
       { jsonrpc: '2.0', id: 5, method: 'initialize', params: {} },
     ];
-    const body = fc.constant(null).chain(() => fc.oneof(...templates().map(hostileBodyText)));
+    const body = fc.constant(null).chain(() =>
+      fc.oneof(
+        ...templates().map(hostileBodyText),
+        hostileFieldBodyText(templates()[0]!, ['params', '_meta', 'reason']),
+        hostileFieldBodyText(templates()[2]!, ['params', 'agent']),
+      ),
+    );
     await holds(
       fc.asyncProperty(body, hostileHeaders, async (text, headers) => {
         await serverCase('JSON-RPC /mcp', env, async () => {
@@ -144,14 +157,14 @@ describe('hostile input: local server, HTTP interfaces', () => {
       body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
     });
     const templates: Record<string, HostileValue>[] = [
-      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_training_status', arguments: {} } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_training_status', arguments: {}, _meta: { reason: 'look first' } } },
       { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} },
-      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'start_episode', arguments: { task_id: 'easy_mnist', seed: 1 } } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'start_episode', arguments: { task_id: 'easy_mnist', seed: 1, agent: agent() } } },
       { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } },
     ];
     const session = fc.constantFrom(sessionId, sessionId, sessionId, '', 'not-a-session', 'x'.repeat(300));
     await holds(
-      fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), session, hostileHeaders, fc.constantFrom('POST', 'POST', 'POST', 'GET', 'DELETE'), async (text, sid, headers, method) => {
+      fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText), hostileFieldBodyText(templates[0]!, ['params', '_meta', 'reason']), hostileFieldBodyText(templates[2]!, ['params', 'arguments', 'agent'])), session, hostileHeaders, fc.constantFrom('POST', 'POST', 'POST', 'GET', 'DELETE'), async (text, sid, headers, method) => {
         await serverCase('MCP /mcp/v1', env, async () => {
           const allHeaders = { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...headers, ...(sid === '' ? {} : { 'mcp-session-id': sid }) };
           // A GET (the server-to-client stream) or DELETE (ends the session) of the live session would hang or end it: only hostile ids for those.

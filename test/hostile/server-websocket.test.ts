@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { clip, forgetStoredState, jsonRpcVerdict, reviveIfDead, serverCase } from './hostile-case';
 import { hostileHeaders } from './hostile-http';
-import { hostileBodyText, type HostileValue } from './hostile-json';
+import { hostileBodyText, hostileFieldBodyText, type HostileValue } from './hostile-json';
 import { hostileServerForSuite, parseJson } from './server-process';
 import { countsReport, holds, settings, track, type CaseOutcome } from './tally';
 
@@ -160,17 +160,24 @@ describe('hostile input: local server, WebSocket frames', () => {
   it('/ws: every frame kind (reset, step, state, close, mcp, unknown) with hostile contents', async () => {
     const connection = new Connection('/ws');
     const templates: Record<string, HostileValue>[] = [
-      { type: 'reset', data: { task_id: 'easy_mnist', seed: 1 } },
-      { type: 'step', data: { type: 'call_tool', tool_name: 'get_training_status', arguments: {} } },
+      { type: 'reset', data: { task_id: 'easy_mnist', seed: 1, agent: { policy: 'llm', model: 'gpt-4o-mini', version: 'v1' } } },
+      { type: 'step', data: { type: 'call_tool', tool_name: 'get_training_status', arguments: {}, reason: 'look first', metadata: { reason: 'look first' } } },
       { type: 'step', data: { type: 'list_tools' } },
       { type: 'state' },
       { type: 'close' },
       { type: 'mcp', data: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } },
-      { type: 'mcp', data: { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_training_status', arguments: {} } } },
+      { type: 'mcp', data: { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_training_status', arguments: {}, _meta: { reason: 'look first' } } } },
     ];
     try {
       await holds(
-        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), (text) => track(frameCase(connection, 'OpenEnv /ws', async () => {
+        fc.asyncProperty(
+          fc.oneof(
+            ...templates.map(hostileBodyText),
+            hostileFieldBodyText(templates[0]!, ['data', 'agent']),
+            hostileFieldBodyText(templates[1]!, ['data', 'reason']),
+            hostileFieldBodyText(templates[6]!, ['data', 'params', '_meta', 'reason']),
+          ),
+          (text) => track(frameCase(connection, 'OpenEnv /ws', async () => {
             const reply = await connection.send(text);
             const closeWasAsked = (parseJson(text) as { type?: unknown } | undefined)?.type === 'close';
             return openEnvFrameVerdict(reply, text, closeWasAsked);
@@ -186,14 +193,16 @@ describe('hostile input: local server, WebSocket frames', () => {
   it('WebSocket /mcp: JSON-RPC frames with hostile contents', async () => {
     const connection = new Connection('/mcp');
     const templates: Record<string, HostileValue>[] = [
-      { jsonrpc: '2.0', id: 1, method: 'openenv/session/create', params: { task_id: 'easy_mnist', seed: 1 } },
+      { jsonrpc: '2.0', id: 1, method: 'openenv/session/create', params: { task_id: 'easy_mnist', seed: 1, agent: { policy: 'llm', version: 'v1' } } },
       { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} },
-      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_training_status', arguments: {} } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_training_status', arguments: {}, _meta: { reason: 'look first' } } },
       { jsonrpc: '2.0', id: 4, method: 'openenv/session/close', params: { session_id: 'x' } },
     ];
     try {
       await holds(
-        fc.asyncProperty(fc.oneof(...templates.map(hostileBodyText)), (text) => track(frameCase(connection, 'WebSocket /mcp', async () => {
+        fc.asyncProperty(
+          fc.oneof(...templates.map(hostileBodyText), hostileFieldBodyText(templates[0]!, ['params', 'agent']), hostileFieldBodyText(templates[2]!, ['params', '_meta', 'reason'])),
+          (text) => track(frameCase(connection, 'WebSocket /mcp', async () => {
             const reply = await connection.send(text);
             const summary = `${clip(text, 300)} → ${reply.kind === 'frame' ? clip(reply.text, 300) : reply.kind === 'closed' ? `closed ${reply.code}` : 'no reply'}`;
             if (reply.kind === 'silent') return { verdict: 'server_error', summary: `no reply and no close within 10 s: ${summary}` };

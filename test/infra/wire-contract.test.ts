@@ -1,5 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
-import { REQUEST_ID_MAX_LENGTH, TASK_ID_MAX_LENGTH, TOOL_NAME_MAX_LENGTH } from '../../layers/core/src';
+import { AGENT_POLICY_MAX_LENGTH, REQUEST_ID_MAX_LENGTH, STEP_REASON_MAX_LENGTH, TASK_ID_MAX_LENGTH, TOOL_NAME_MAX_LENGTH } from '../../layers/core/src';
 import { http, storedServerForSuite } from '../server/harness';
 import { SKIP_BUNDLING, resourcesOf, synthesize } from './synth';
 
@@ -36,7 +36,40 @@ const EDGE_CASES: EdgeCase[] = [
   { name: 'a request_id starting with a dash', route: 'step', body: { tool: TOOL, request_id: '-step' }, accepted: false },
   { name: 'arguments that are not an object', route: 'step', body: { tool: TOOL, arguments: [1] }, accepted: false },
   { name: 'an unknown field in a step', route: 'step', body: { tool: TOOL, timeout_s: 5 }, accepted: false },
+  ...agentCases(),
+  ...reasonCases(),
 ];
+
+/** Who plays: the agent label on creation. */
+function agentCases(): EdgeCase[] {
+  const create = (name: string, agent: unknown, accepted: boolean): EdgeCase => ({ name, route: 'createEpisode', body: { task_id: 'easy_mnist', agent }, accepted });
+  return [
+    create('a full agent label', { policy: 'llm', model: 'gpt-4o-mini', version: 'prompt 7 ✓' }, true),
+    create('the longest policy', { policy: 'p'.repeat(AGENT_POLICY_MAX_LENGTH) }, true),
+    create('a policy one over the limit', { policy: 'p'.repeat(AGENT_POLICY_MAX_LENGTH + 1) }, false),
+    create('an empty policy', { policy: '' }, false),
+    create('a label without policy', { model: 'm' }, false),
+    create('a label with an unknown field', { policy: 'p', admin: true }, false),
+    create('a label with a control character', { policy: 'p', version: 'v\u001b[31m' }, false),
+    create('a label with a newline', { policy: 'p\n' }, false),
+    create('a label that is a string', 'llm', false),
+    create('a label nested in a label', { policy: { policy: 'p' } }, false),
+  ];
+}
+
+/** Why: a step's reason. */
+function reasonCases(): EdgeCase[] {
+  const step = (name: string, reason: unknown, accepted: boolean): EdgeCase => ({ name, route: 'step', body: { tool: TOOL, reason }, accepted });
+  return [
+    step('the longest reason', 'r'.repeat(STEP_REASON_MAX_LENGTH), true),
+    step('a reason one over the limit', 'r'.repeat(STEP_REASON_MAX_LENGTH + 1), false),
+    step('a reason over lines, with a tab', 'first\nsecond\tthird', true),
+    step('an empty reason', '', true),
+    step('a reason with an escape sequence', 'red \u001b[31m', false),
+    step('a reason with a NUL', 'a\u0000b', false),
+    step('a reason that is not text', ['why'], false),
+  ];
+}
 
 /** Keywords whose meaning is the same in JSON Schema draft 4 (API Gateway) and draft 7 (ajv's default). */
 const SHARED_KEYWORDS = new Set(['$schema', 'title', 'type', 'properties', 'required', 'additionalProperties', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern']);

@@ -4,6 +4,7 @@ import { formulaTrainerFactory } from '../../layers/testing/src';
 import {
   EpisodeServiceError,
   stepView,
+  type CreateEpisodeInput,
   type EpisodeService,
   type EpisodeSummary,
   type EpisodeUsage,
@@ -40,10 +41,10 @@ export class InMemoryEpisodeService implements EpisodeService {
 
   constructor(private readonly trainers: TrainerFactory = formulaTrainerFactory) {}
 
-  async createEpisode(input: { tenant: TenantId; taskId: string; seed?: number }): Promise<EpisodeView> {
+  async createEpisode(input: CreateEpisodeInput): Promise<EpisodeView> {
     let record: EpisodeRecord;
     try {
-      record = createEpisode(input.taskId, input.seed);
+      record = createEpisode(input.taskId, input.seed, input.agent);
     } catch (e) {
       if (e instanceof CoreError) throw new EpisodeServiceError('invalid_request', e.message, { ...e.toInfo() });
       throw e;

@@ -1,4 +1,4 @@
-import { taskIdsInWords } from '../../core/src';
+import { STEP_REASON_MAX_LENGTH, taskIdsInWords } from '../../core/src';
 
 /** GET /metadata, as EnvironmentMetadata (§4.5): name and description are strings, the rest string or null. */
 export function environmentMetadata(version: string): Record<string, string | null> {
@@ -8,7 +8,7 @@ export function environmentMetadata(version: string): Record<string, string | nu
       'ML Training Optimizer: an agent configures real neural-network training (optimizer, learning rate and ' +
       `schedule, batch size, weight decay, dropout, augmentation) on ${taskIdsInWords()} ` +
       'through six tools, under an epoch budget and a 15-step limit, and is graded deterministically. ' +
-      'Reset with {"task_id": ..., "seed": ...}.',
+      'Reset with {"task_id": ..., "seed": ..., "agent": {"policy": ..., "model": ..., "version": ...}}; a call_tool action may carry the agent\'s "reason".',
     readme_content: null,
     version,
     author: null,
@@ -33,10 +33,21 @@ export function environmentSchemas(): Record<string, Record<string, unknown>> {
     action: {
       additionalProperties: false,
       properties: {
-        metadata: { additionalProperties: true, type: 'object', title: 'Metadata' },
+        metadata: {
+          additionalProperties: true,
+          type: 'object',
+          title: 'Metadata',
+          description: 'Free-form; metadata.reason is read as the reason where the action model forbids an own reason key.',
+        },
         type: { const: 'call_tool', default: 'call_tool', title: 'Type', type: 'string' },
         tool_name: { title: 'Tool Name', type: 'string', description: 'One of the tools list_tools returns.' },
         arguments: { additionalProperties: true, type: 'object', title: 'Arguments' },
+        reason: {
+          title: 'Reason',
+          type: 'string',
+          maxLength: STEP_REASON_MAX_LENGTH,
+          description: "Ours: the agent's short reason for the call, stored with the step (newlines allowed, no other control characters).",
+        },
       },
       required: ['tool_name'],
       title: 'CallToolAction',
