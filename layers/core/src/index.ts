@@ -15,6 +15,7 @@ export * from './observation';
 export * from './python-round';
 export * from './rewards';
 export * from './score-components';
+export * from './step-progress';
 export * from './tasks';
 export * from './tool-arguments';
 export * from './tool-catalogue';
