@@ -2,13 +2,12 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ID_PARAMETER_MAX_LENGTH, idParameterSchema } from '../../core/src';
+import { ID_PARAMETER_MAX_LENGTH } from '../../core/src';
 import {
   DEFAULT_BODY_LIMIT,
   parseRequestPart,
   rejectLongUrl,
   restRoutes,
-  sendPending,
   sendRestError,
   sendRouteNotFound,
   TenantError,
@@ -29,8 +28,9 @@ import type { FastifyLoggerFacade } from './powertools';
  *
  * - `GET /v1/usage?from=&to=`: the tenant's usage and estimated cost (and this month's episode quota);
  * - 429 `episode_quota_exceeded` (with Retry-After) when the tenant's monthly episode quota is used up;
- * - `GET /v1/episodes/{id}/steps/{step_id}`: a step by its request_id (200 with the step
- *   view once committed, 202 while pending, the failure otherwise);
+ * - `GET /v1/episodes/{id}/steps/{step_id}` (the REST routes' step status route, over
+ *   pollStep): 200 with the step view once committed, 202 while pending or running (with
+ *   the epochs done so far as `progress`, written by the training Lambda), the failure otherwise;
  * - 202 answers `{step_id, status, poll, requested_at, deadline_at}` for steps that run
  *   asynchronously (rendered by rest-routes from the service's pending outcome).
  *
@@ -56,8 +56,6 @@ const usageQuery = z
     to: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
-
-const stepParams = z.object({ id: idParameterSchema, step_id: idParameterSchema }).strict();
 
 const TENANT_KEY = Symbol('tenant');
 
@@ -119,14 +117,6 @@ export function createApiApp(options: ApiAppOptions): FastifyInstance {
           ]);
         }
         return options.usage(tenant, { from, to });
-      });
-
-      scope.get('/episodes/:id/steps/:step_id', async (request, reply) => {
-        const { id, step_id } = parseRequestPart(stepParams, request.params, 'path');
-        const tenant = await ctx.resolveTenant(request);
-        const outcome = await ctx.steps.pollStep(tenant, id, step_id);
-        if (outcome.kind === 'pending') return sendPending(reply, outcome.pending);
-        return reply.status(200).send(outcome.view);
       });
     },
     { prefix: '/v1' },

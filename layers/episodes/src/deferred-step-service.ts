@@ -1,3 +1,4 @@
+import type { StepProgress } from '../../core/src';
 import { stepNotFound } from './episode-lookup';
 import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-service';
 
@@ -6,11 +7,13 @@ export interface PendingStep {
   /** The step's request_id (the client's, or one generated for it). */
   step_id: string;
   status: 'pending' | 'running';
-  /** The path that answers the step once it committed (pollStep). */
+  /** The path that answers the step once it committed (pollStep; core's stepStatusPath). */
   poll: string;
   requested_at: string;
   /** Without a result by then, the step failed. */
   deadline_at: string;
+  /** The epochs done so far, once a running step finished one (core's step-progress.ts). */
+  progress?: StepProgress;
 }
 
 /** What submitting or polling a step comes to: its view, or that it goes on elsewhere. */

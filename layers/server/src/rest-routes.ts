@@ -9,10 +9,12 @@ import {
   listTasks,
   stepBodySchema as stepBody,
 } from '../../core/src';
-import type { DeferredStepService, EpisodeCatalog, EpisodeView, PendingStep } from '../../episodes/src';
+import type { DeferredStepService, EpisodeCatalog, EpisodeView } from '../../episodes/src';
 import { classifyFailure, setRetryAfter } from './failure';
 import { useJsonBodies } from './json-body';
+import { sendPending } from './pending-step-reply';
 import { parseRequestPart } from './rest-request';
+import { stepStatusRoute } from './step-status-route';
 import type { TenantResolver } from './tenant';
 
 /**
@@ -42,9 +44,6 @@ export interface RestContext {
   clock?: () => Date;
 }
 
-/** Seconds a client waits before polling a pending step again. */
-const PENDING_RETRY_AFTER_SECONDS = 5;
-
 /** HTTP status of a step whose tool call the environment rejected, by the core's error code. */
 const TOOL_ERROR_STATUS: Record<string, number> = {
   unknown_tool: 422,
@@ -63,11 +62,6 @@ function episodeBody(view: EpisodeView): Record<string, unknown> {
 
 function restError(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
   return { status, body: { error: { code, message, details } } };
-}
-
-/** A pending step: 202 with the step, where to poll it and when. */
-export function sendPending(reply: FastifyReply, pending: PendingStep): FastifyReply {
-  return reply.status(202).header('location', pending.poll).header('retry-after', String(PENDING_RETRY_AFTER_SECONDS)).send(pending);
 }
 
 /** A thrown error as the REST API answers it (also what an app mounting these routes answers outside their scope). */
@@ -139,4 +133,6 @@ export async function restRoutes(app: FastifyInstance, ctx: RestContext): Promis
     // A committed step: sending the call again would spend another step, so no Retry-After.
     return reply.status(status).send(restError(status, code, message, { ...detail, step }).body);
   });
+
+  stepStatusRoute(app, ctx);
 }

@@ -6,7 +6,8 @@
 export { validationError } from './http-error';
 export { describeErrors, pydanticErrors } from './pydantic-errors';
 export { parseRequestPart, type RequestPart } from './rest-request';
-export { restRoutes, sendPending, sendRestError, sendRouteNotFound, type RestContext } from './rest-routes';
+export { sendPending } from './pending-step-reply';
+export { restRoutes, sendRestError, sendRouteNotFound, type RestContext } from './rest-routes';
 export { DEFAULT_BODY_LIMIT } from './server-context';
 export { TenantError, type TenantResolver } from './tenant';
 export { rejectLongUrl } from './url-limit';

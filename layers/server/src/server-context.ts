@@ -1,10 +1,12 @@
 import type { FastifyServerOptions } from 'fastify';
 import { defaultTaskId, JSON_MAX_BYTES } from '../../core/src';
-import { immediateSteps, type DeferredStepService, type EpisodeService } from '../../episodes/src';
+import type { DeferredStepService, EpisodeService } from '../../episodes/src';
 import { allowListsSchema, type AllowLists } from './allow-lists';
 import { RecentEpisodes } from './recent-episodes';
+import { RunningSteps } from './running-steps';
 import { SessionCapacity } from './session-capacity';
 import { headerTenantResolver, type TenantResolver } from './tenant';
+import { trackedSteps } from './tracked-steps';
 
 export interface ServerOptions {
   /** Where episodes live and steps execute (the stored service, or an in-memory one in tests). */
@@ -39,7 +41,7 @@ export interface ServerOptions {
 /** What every route module needs: the options resolved to values. */
 export interface ServerContext {
   service: EpisodeService;
-  /** The service's steps as the REST API submits them (here every step is done within its request). */
+  /** The service's steps as the REST API submits them (done within their request) and polls them while they run (tracked-steps.ts). */
   steps: DeferredStepService;
   resolveTenant: TenantResolver;
   bodyLimit: number;
@@ -63,7 +65,7 @@ export const SERVER_VERSION = '0.1.0';
 export function serverContext(options: ServerOptions): ServerContext {
   return {
     service: options.service,
-    steps: immediateSteps(options.service),
+    steps: trackedSteps(options.service, new RunningSteps()),
     resolveTenant: options.tenantFromRequest ?? headerTenantResolver,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     defaultTaskId: options.defaultTaskId ?? defaultTaskId(),
