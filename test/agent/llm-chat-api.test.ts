@@ -1,5 +1,6 @@
-import { LlmApiError } from '../../layers/agent/src';
-import { call, type ScriptedReply } from './helpers/fake-openai-server';
+import { formulaTrainerFactory } from '../../layers/testing/src';
+import { InProcessEnvironment, LlmApiError, llmPolicy, playEpisode } from '../../layers/agent/src';
+import { call, FakeOpenAiServer, type ScriptedReply } from './helpers/fake-openai-server';
 import { playLlmEpisode } from './helpers/play-llm';
 
 const configure = { tool_calls: [call('configure_training', {})] };
@@ -52,8 +53,22 @@ describe('the llm policy against a failing chat API', () => {
       maxRetries: 1,
     }).catch((e) => e);
     expect(error).toBeInstanceOf(LlmApiError);
-    expect(error).toMatchObject({ status: 429, attempts: 2 });
+    expect(error).toMatchObject({ status: 429, attempts: 2, usage: { model: 'fake-model', requests: 2, retries: 1, prompt_tokens: 10, completion_tokens: 5 } });
     expect(error.message).toMatch(/^the chat API answered 429: scripted failure 429 \(2 attempts\); rate limited or out of quota: .*--llm-retries/);
+  });
+
+  it('names the endpoint to check when it cannot be reached at all', async () => {
+    const gone = new FakeOpenAiServer([]);
+    const baseURL = await gone.start();
+    await gone.stop();
+    const error = await playEpisode({
+      environment: new InProcessEnvironment(formulaTrainerFactory),
+      policy: llmPolicy({ model: 'fake-model', baseURL, maxRetries: 1 }),
+      taskId: 'easy_mnist',
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(LlmApiError);
+    expect(error).toMatchObject({ status: undefined, attempts: 2, usage: { requests: 1, retries: 1 } });
+    expect(error.message).toMatch(/^the chat API could not be reached \(2 attempts: .+\); check OPENAI_BASE_URL and the network, then run again$/);
   });
 
   it('drops the older turns of a conversation over the context window, keeping the system prompt and the latest result, and goes on', async () => {

@@ -1,6 +1,10 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { ModelUsage } from '../policy';
 
-/** The chat API failed for good (after the SDK's retries): what it answered and what to do next. */
+/**
+ * The chat API failed for good (after the SDK's retries): what it answered and what to do next,
+ * and what the episode had spent on the model until then (an eval still counts its cost).
+ */
 export class LlmApiError extends Error {
   override readonly name = 'LlmApiError';
 
@@ -9,6 +13,7 @@ export class LlmApiError extends Error {
     /** The HTTP status of the last attempt; undefined when the endpoint was not reached. */
     readonly status: number | undefined,
     readonly attempts: number,
+    readonly usage: ModelUsage,
   ) {
     super(message);
   }
@@ -25,21 +30,18 @@ export function isContextLengthExceeded(e: unknown): boolean {
 }
 
 /** The failure of one chat request as an error naming the status and the next step. */
-export function llmApiError(e: unknown, attempts: number, model: string): LlmApiError {
+export function llmApiError(e: unknown, attempts: number, usage: ModelUsage): LlmApiError {
+  const fail = (message: string, status?: number) => new LlmApiError(message, status, attempts, usage);
   const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
   if (e instanceof APIConnectionTimeoutError) {
-    return new LlmApiError(`the chat API did not answer in time (${tries}); check the endpoint (OPENAI_BASE_URL) or raise the timeout`, undefined, attempts);
+    return fail(`the chat API did not answer in time (${tries}); check the endpoint (OPENAI_BASE_URL) or raise the timeout`);
   }
   if (e instanceof APIConnectionError) {
-    return new LlmApiError(
-      `the chat API could not be reached (${tries}: ${e.message}); check OPENAI_BASE_URL and the network, then run again`,
-      undefined,
-      attempts,
-    );
+    return fail(`the chat API could not be reached (${tries}: ${e.message}); check OPENAI_BASE_URL and the network, then run again`);
   }
-  if (!(e instanceof APIError) || e.status === undefined) return new LlmApiError(`the chat API call failed: ${(e as Error)?.message ?? String(e)}`, undefined, attempts);
+  if (!(e instanceof APIError) || e.status === undefined) return fail(`the chat API call failed: ${(e as Error)?.message ?? String(e)}`);
   const said = `${e.status}: ${e.message.replace(/^\d+\s+/, '')}`;
-  return new LlmApiError(`the chat API answered ${said} (${tries}); ${nextStep(e.status, model)}`, e.status, attempts);
+  return fail(`the chat API answered ${said} (${tries}); ${nextStep(e.status, usage.model)}`, e.status);
 }
 
 function nextStep(status: number, model: string): string {

@@ -214,7 +214,7 @@ class LlmEpisode implements PolicyEpisode {
     try {
       return await this.request();
     } catch (e) {
-      if (!isContextLengthExceeded(e)) throw llmApiError(e, this.meter.attempts(), this.options.model);
+      if (!isContextLengthExceeded(e)) throw llmApiError(e, this.meter.attempts(), this.meter.usage());
     }
     this.messages = compactConversation(this.messages, { playedCalls: this.playedCalls, latestResult: this.latestResult, stepsLeft: this.stepsLeftText() });
     this.context.log?.(`the conversation outgrew the context window of ${this.options.model}: older turns dropped, asking again`);
@@ -222,7 +222,7 @@ class LlmEpisode implements PolicyEpisode {
       return await this.request();
     } catch (e) {
       if (isContextLengthExceeded(e)) return CONTEXT_FULL;
-      throw llmApiError(e, this.meter.attempts(), this.options.model);
+      throw llmApiError(e, this.meter.attempts(), this.meter.usage());
     }
   }
 
