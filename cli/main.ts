@@ -6,6 +6,7 @@ import { benchCommand } from './commands/bench';
 import { costCommand } from './commands/cost';
 import { cloudCommand } from './commands/cloud';
 import { datasetsCommand } from './commands/datasets';
+import { evalCommand } from './commands/eval';
 import { gradeCommand } from './commands/grade';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
@@ -16,7 +17,7 @@ import { tasksCommand } from './commands/tasks';
 
 /** Every sub-command; heavy dependencies (tfjs) are loaded only by the commands that train. */
 function commands(): CliCommand[] {
-  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, reportCommand, benchCommand, cloudCommand, costCommand];
+  return [tasksCommand, gradeCommand, runCommand, stepCommand, subsetCommand, datasetsCommand, serveCommand, agentCommand, evalCommand, reportCommand, benchCommand, cloudCommand, costCommand];
 }
 
 function overview(list: CliCommand[]): string {

@@ -68,7 +68,7 @@ ${TRAINING_OPTIONS_HELP}
 Exit codes: 0 the episode was played; 2 bad options or a request the server refused as
 invalid; 1 any other failure (server unreachable, model API errors).`;
 
-interface AgentValues extends TrainingOptionValues {
+export interface AgentValues extends TrainingOptionValues {
   task?: string;
   policy?: string;
   seed?: string;
@@ -159,7 +159,7 @@ export const agentCommand: CliCommand = {
   },
 };
 
-function makePolicy(values: AgentValues, io: CliIO): Policy {
+export function makePolicy(values: AgentValues, io: CliIO): Policy {
   const name = values.policy!;
   if (values.model !== undefined && name !== 'llm') io.stderr.write('warning: --model applies to the llm policy only; ignored\n');
   if (values.temperature !== undefined && name !== 'llm') io.stderr.write('warning: --temperature applies to the llm policy only; ignored\n');

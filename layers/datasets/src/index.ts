@@ -23,7 +23,7 @@ export type { VerificationPolicy, WarningSink } from './verification';
 export { allFileNames, findDatasetFolder, findOfficialFile, locateFiles, trainFileNames } from './source-files';
 export { howToGetGoodCopy } from './dataset-catalog';
 export { userCacheRoot } from './data-dir';
-export { temporaryPathFor } from './atomic-file';
+export { temporaryPathFor, writeFileAtomic } from './atomic-file';
 export { CIFAR_RECORD_BYTES } from './cifar-binary';
 export { CIFAR_PROVENANCE_FILE, readCifarProvenance } from './cifar-provenance';
 export { readMaybeGzip } from './compressed-file';
