@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { boundedReason, createEpisode as createEpisodeRecord, DatasetUnavailableError, needsTrainingData, type Logger, type ToolCall } from '../../core/src';
+import { boundedReason, createEpisode as createEpisodeRecord, DatasetUnavailableError, needsTrainingData, stepStatusPath, type Logger, type ToolCall } from '../../core/src';
 import {
   busyRefusal,
   EpisodeServiceError,
@@ -34,18 +34,16 @@ import { estimateStep } from './step-estimate';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { unwrapTrainingResponse, type TrainingStepEvent } from './training-protocol';
 
-function pollPath(episodeId: string, stepId: string): string {
-  return `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
-}
-
 /** The outcome of a step that was not answered synchronously: the step to poll. */
-function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at'>): StepOutcome {
+function pendingOutcome(episodeId: string, status: Pick<StepStatus, 'step_id' | 'state' | 'requested_at' | 'deadline_at' | 'progress'>): StepOutcome {
   const pending: PendingStep = {
     step_id: status.step_id,
     status: status.state === 'running' ? 'running' : 'pending',
-    poll: pollPath(episodeId, status.step_id),
+    poll: stepStatusPath(episodeId, status.step_id),
     requested_at: status.requested_at,
     deadline_at: status.deadline_at,
+    // The epochs the training Lambda finished so far (step-progress-writer.ts).
+    ...(status.progress === undefined ? {} : { progress: status.progress }),
   };
   return { kind: 'pending', pending };
 }
@@ -440,7 +438,7 @@ export class CloudEpisodeService implements EpisodeCatalog, DeferredStepService 
 function busyAnswer(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceError {
   const refusal = busyRefusal(lease, planned);
   if (refusal.code !== 'episode_busy' || lease.request_id === null) return refusal;
-  const poll = pollPath(planned.episode.episode_id, lease.request_id);
+  const poll = stepStatusPath(planned.episode.episode_id, lease.request_id);
   return new EpisodeServiceError(
     'episode_busy',
     `${refusal.message} The running step ${JSON.stringify(lease.request_id)} answers at GET ${poll}; ` +

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { parseStepProgress, type StepProgress } from '../../core/src';
 import {
   BATCH_STATE_KEY,
   isConditionFailure,
@@ -95,6 +96,8 @@ export interface StepStatus {
   started_at?: string;
   failed_at?: string;
   failure?: StepFailure;
+  /** The epochs the training Lambda finished so far (bounded: core's STEP_PROGRESS_MAX_EPOCHS). */
+  progress?: StepProgress;
 }
 
 export class StepStatusStore extends TableItems {
@@ -125,7 +128,7 @@ export class StepStatusStore extends TableItems {
           Key: stepKey(tenant, status.episode_id, status.step_id),
           UpdateExpression:
             'SET #state = :pending, episode_id = :episode, step_id = :step, call_sha256 = :call, tool = :tool, #mode = :mode, ' +
-            'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure',
+            'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure, progress',
           ConditionExpression:
             options.failedBefore !== undefined
               ? 'attribute_not_exists(#pk) OR (#state = :failed AND failed_at < :before)'
@@ -175,6 +178,42 @@ export class StepStatusStore extends TableItems {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Replaces the progress of a step still pending or running under the attempt that wrote
+   * it (same requested_at): a late writer (an attempt superseded by a retry) or a step that
+   * failed or completed (its item deleted) changes nothing. One write per epoch of an
+   * asynchronous step, of the whole item: 0.8 KB after its first epoch, +0.26 KB per epoch
+   * kept (5.9 KB at 20), so a 20-epoch step costs about 75 write units, $0.00005 on demand
+   * (not in ml-trainer cost's model). Returns whether it wrote.
+   */
+  async recordProgress(
+    tenant: string,
+    step: Pick<StepStatus, 'episode_id' | 'step_id' | 'requested_at'>,
+    progress: StepProgress,
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: stepKey(tenant, step.episode_id, step.step_id),
+          UpdateExpression: 'SET progress = :progress',
+          ConditionExpression: 'attribute_exists(#pk) AND requested_at = :requested AND #state IN (:pending, :running)',
+          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':progress': progress,
+            ':requested': step.requested_at,
+            ':pending': 'pending',
+            ':running': 'running',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 
@@ -268,6 +307,8 @@ function decodeStep(item: Record<string, unknown>): StepStatus {
   if (typeof item.started_at === 'string') status.started_at = item.started_at;
   if (typeof item.failed_at === 'string') status.failed_at = item.failed_at;
   if (item.failure && typeof item.failure === 'object') status.failure = item.failure as StepFailure;
+  const progress = parseStepProgress(item.progress);
+  if (progress !== undefined) status.progress = progress;
   return status;
 }
 

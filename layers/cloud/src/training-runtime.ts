@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { DatasetUnavailableError, type Logger, type TrainerFactory } from '../../core/src';
+import { DatasetUnavailableError, type EpochProgress, type Logger, type TrainerFactory } from '../../core/src';
 import { EpisodeServiceError, StoredEpisodeService } from '../../episodes/src';
 import type { BlobStore, EpisodeStore } from '../../storage/src';
+import { StepProgressWriter } from './step-progress-writer';
 import type { CloudItems, StepFailure, StepStatus } from './table-items';
 import { datasetUnavailableResponse, parseTrainingEvent, serviceErrorResponse, type TrainingStepEvent, type TrainingStepResponse } from './training-protocol';
 
@@ -80,6 +81,15 @@ export class TrainingRuntime {
     };
     let executed = false;
     let episodeExists = true;
+    // An asynchronous step's epochs go into its item as they finish, for polls. A synchronous one has no item
+    // (its answer comes within the sync budget), so it writes none: a failed conditional write is billed too.
+    const progress =
+      event.mode === 'async'
+        ? new StepProgressWriter(
+            (p) => this.items.steps.recordProgress(event.tenant, base, p),
+            (error) => this.options.logger?.warn('could not record the step progress', { step_id: event.request_id, error: String(error) }),
+          )
+        : null;
     try {
       if (event.mode === 'async') {
         if (event.start_by !== undefined && Date.parse(event.start_by) < this.clock().getTime()) {
@@ -98,6 +108,7 @@ export class TrainingRuntime {
         onExecuting: () => {
           executed = true;
         },
+        ...(progress === null ? {} : { onEpoch: (epoch: EpochProgress) => progress.epoch(epoch) }),
       });
       this.options.count?.(view.replayed ? 'StepsReplayed' : 'StepsExecuted');
       if (view.done && !view.replayed) this.options.count?.('EpisodesEnded');
@@ -118,6 +129,7 @@ export class TrainingRuntime {
       await this.fail(event, base, { kind: 'internal', code: 'training_error', message: 'The training function failed while executing the step.' });
       throw error;
     } finally {
+      await progress?.flush();
       // The container's initialisation is metered with the invocation that paid it, even one that executed nothing.
       if (executed || (this.pendingInitMs > 0 && episodeExists)) await this.meter(event, invocation, this.monotonicMs() - started + this.takeInitMs());
     }
