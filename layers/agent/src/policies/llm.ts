@@ -151,7 +151,7 @@ class LlmEpisode implements PolicyEpisode {
     const note = call.parseError === null ? '' : `Your arguments were not a JSON object (${call.parseError}); the call was rejected and used a step. `;
     this.latestResult = toolResultText(outcome, this.context.maxSteps);
     this.messages.push({ role: 'tool', tool_call_id: call.id, content: note + this.latestResult });
-    this.playedCalls.push(truncate(`step ${outcome.step} ${call.name} ${call.parseError === null ? JSON.stringify(call.args) : call.raw}${outcome.error ? ` (error: ${outcome.error.code})` : ''}`, 200));
+    this.playedCalls.push(playedCallLine(call, outcome));
     this.awaiting = null;
     if (outcome.error) this.dropQueue('not executed: the previous call of this turn failed');
   }
@@ -257,6 +257,12 @@ class LlmEpisode implements PolicyEpisode {
   private stepsLeftText(): string {
     return `${Math.max(0, this.context.maxSteps - this.stepsUsed)} of ${this.context.maxSteps} tool calls left.`;
   }
+}
+
+/** A call as the digest of a cut conversation lists it: "step 2 run_epochs {"num_epochs":5}". */
+function playedCallLine(call: PendingCall, outcome: ToolOutcome): string {
+  const args = call.parseError === null ? JSON.stringify(call.args) : call.raw;
+  return truncate(`step ${outcome.step} ${call.name} ${args}${outcome.error ? ` (error: ${outcome.error.code})` : ''}`, 200);
 }
 
 /** The policy ends the episode in the model's place, saying why. */
