@@ -17,22 +17,26 @@ const graded = (episode_id: string, score: number, accuracy: number, epochs: num
   ...extra,
 } as ReportEntry);
 
+const REPORT_INPUT = {
+  run_id: 'run"<1>',
+  started_at: null,
+  since: '2031-01-01T00:00:00.000Z',
+  until: '2031-01-02T00:00:00.000Z',
+  truncated: true,
+  generated_at: '2031-01-02T00:00:01.000Z',
+  prices: DEFAULT_PRICES,
+  baselines: { medium_fashion: 0.75, easy_mnist: 0.9999 },
+};
+
 describe('leaderboard', () => {
   const report = buildReport({
-    run_id: 'run"<1>',
-    started_at: null,
-    since: '2031-01-01T00:00:00.000Z',
-    until: '2031-01-02T00:00:00.000Z',
-    truncated: true,
-    generated_at: '2031-01-02T00:00:01.000Z',
-    prices: DEFAULT_PRICES,
-    baselines: { medium_fashion: 0.75, easy_mnist: 0.9999 },
+    ...REPORT_INPUT,
     entries: [
-      graded('b', 0.8, 0.85, 30),
-      graded('a', 0.9, 0.8, 40),
-      graded('c', 0.8, 0.85, 20),
+      graded('b', 0.8, 0.85, 30, { agent: { policy: 'llm', model: 'gpt-4o-mini' } }),
+      graded('a', 0.9, 0.8, 40, { agent: { policy: 'baseline' } }),
+      graded('c', 0.8, 0.85, 20, { agent: { policy: 'llm', model: 'gpt-4o-mini' } }),
       graded('d', 0.7, 0.9, 10, { tenant: '<img src=x onerror=alert(1)>', status: 'grade_mismatch' } as Partial<ReportEntry>),
-      { tenant: 'tenant-2', episode_id: 'e', task_id: 'easy_mnist', status: 'not_ended', score: null } as ReportEntry,
+      { tenant: 'tenant-2', episode_id: 'e', task_id: 'easy_mnist', agent: { policy: 'baseline' }, status: 'not_ended', score: null } as ReportEntry,
       { tenant: "o'brien & co", episode_id: 'f', status: 'error', error: 'States.TaskFailed <b>' },
     ],
   });
@@ -50,12 +54,29 @@ describe('leaderboard', () => {
     expect(report.baselines).toEqual({ medium_fashion: 0.75, easy_mnist: 0.9999 });
   });
 
+  it('names each episode\'s agent (its label key; "unlabelled" without one) and summarises the agents per task', () => {
+    expect(report.leaderboards.medium_fashion!.map((e) => [e.episode_id, e.agent])).toEqual([
+      ['a', 'baseline'],
+      ['c', 'llm gpt-4o-mini'],
+      ['b', 'llm gpt-4o-mini'],
+      ['d', 'unlabelled'],
+    ]);
+    expect(report.agents.medium_fashion!.map((a) => [a.rank, a.agent, a.episodes, a.mean, a.best, a.best_episode?.episode_id])).toEqual([
+      [1, 'baseline', 1, 0.9, 0.9, 'a'],
+      [2, 'llm gpt-4o-mini', 2, 0.8, 0.8, 'b'],
+      [3, 'unlabelled', 1, 0.7, 0.7, 'd'],
+    ]);
+    // What Step Functions passed on is parsed again: a damaged label counts as unlabelled.
+    const damaged = buildReport({ ...REPORT_INPUT, entries: [graded('x', 0.5, 0.5, 1, { agent: { policy: 'llm', extra: '<b>' } } as Partial<ReportEntry>)] });
+    expect(damaged.leaderboards.medium_fashion![0]!.agent).toBe('unlabelled');
+  });
+
   it('maps onto the product leaderboard: per task, in the same order, with the baseline agent, the unranked after', () => {
     const input = leaderboardInputOf(report);
     const fashion = input.tasks.find((t) => t.task_id === 'medium_fashion')!;
     expect(fashion.baseline).toEqual({ score: 0.75, label: 'baseline agent' });
     expect(fashion.entries.map((e) => e.episode_id)).toEqual(['a', 'c', 'b', 'd']);
-    expect(fashion.entries[0]).toMatchObject({ agent: 'tenant-1', score: 0.9, val_accuracy: 0.8, epochs_used: 40, steps: 5, cost_usd: 0.1, status: 'submitted' });
+    expect(fashion.entries[0]).toMatchObject({ agent: 'baseline', tenant: 'tenant-1', score: 0.9, val_accuracy: 0.8, epochs_used: 40, steps: 5, cost_usd: 0.1, status: 'submitted' });
     expect(fashion.entries[3]!.status).toMatch(/grade mismatch/);
     // A task with a baseline and no episode is still shown (for reference); one with neither is not.
     expect(input.tasks.map((t) => [t.task_id, t.entries.length])).toEqual([
@@ -63,8 +84,8 @@ describe('leaderboard', () => {
       ['medium_fashion', 4],
     ]);
     expect(input.unranked).toEqual([
-      { episode_id: 'e', agent: 'tenant-2', task_id: 'easy_mnist', status: 'not_ended', detail: null },
-      { episode_id: 'f', agent: "o'brien & co", task_id: null, status: 'error', detail: 'States.TaskFailed <b>' },
+      { episode_id: 'e', agent: 'baseline', tenant: 'tenant-2', task_id: 'easy_mnist', status: 'not_ended', detail: null },
+      { episode_id: 'f', agent: 'unlabelled', tenant: "o'brien & co", task_id: null, status: 'error', detail: 'States.TaskFailed <b>' },
     ]);
   });
 
@@ -75,8 +96,8 @@ describe('leaderboard', () => {
     expect(csp).toContain("script-src 'none'");
     expect(csp).toContain("connect-src 'none'");
     expect(html).not.toMatch(/<(script|link|img|iframe|object|embed)\b|\bsrc="|@import|url\(/i);
-    // Links only within the page (skip link, task navigation).
-    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^#[\w-]+$/);
+    // Links only within the page (skip link, task navigation) and to the other grouping's page next to it.
+    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^(#[\w-]+|leaderboard(-by-episode)?\.html)$/);
     expect(html).toContain(escapeHtml('<img src=x onerror=alert(1)>'));
     expect(html).toContain('run&quot;&lt;1&gt;');
     expect(html).toContain('o&#39;brien &amp; co');
@@ -86,8 +107,23 @@ describe('leaderboard', () => {
     expect(html).toContain('Not ranked');
   });
 
-  it('shows per task the ranking with score, accuracy, epochs used and cost, the score distribution and the baseline', () => {
+  it('by agent: per task the agents by mean score against the baseline agent, the episodes folded below', () => {
     const html = renderBatchLeaderboardHtml(report);
+    const section = html.slice(html.indexOf('id="task-medium-fashion-heading"'), html.indexOf('id="unranked-heading"'));
+    const agents = [...section.matchAll(/<tr><th scope="row" class="num">(\d+)<\/th><td>([^<]+)<\/td><td class="num">(\d+)<\/td>/g)].map((m) => [Number(m[1]), m[2], Number(m[3])]);
+    expect(agents).toEqual([
+      [1, 'baseline', 1],
+      [2, 'llm gpt-4o-mini', 2],
+      [3, 'unlabelled', 1],
+    ]);
+    expect(section).toContain('>Mean vs baseline agent</th>');
+    expect(section).toContain('<details id="task-medium-fashion-episodes"><summary>Every episode ranked by score (4)</summary>');
+    expect(html).toContain('<a href="leaderboard.html" aria-current="page">by agent</a> · <a href="leaderboard-by-episode.html">by episode</a>');
+  });
+
+  it('by episode: per task the ranking with agent, tenant, score, accuracy, epochs used and cost, the score distribution and the baseline', () => {
+    const html = renderBatchLeaderboardHtml(report, 'episode');
+    expect(html).not.toContain('agents ranked by mean score');
     const section = html.slice(html.indexOf('id="task-medium-fashion-heading"'), html.indexOf('id="unranked-heading"'));
     const rows = [...section.matchAll(/<tr><th scope="row" class="num">(\d+)<\/th><td><code>(\w+)<\/code><\/td>/g)].map((m) => [Number(m[1]), m[2]]);
     // The product's rule: equal score and accuracy share a rank (c and b), in the JSON's order.
@@ -97,7 +133,8 @@ describe('leaderboard', () => {
       [2, 'b'],
       [4, 'd'],
     ]);
-    for (const header of ['Agent', 'Score', 'vs baseline agent', 'Best val acc.', 'Epochs used', 'Steps', 'Cost', 'Status']) expect(section).toContain(`>${header}</th>`);
+    expect(section).toContain('<td><code>a</code></td><td>baseline</td><td><code>tenant-1</code></td>');
+    for (const header of ['Agent', 'Tenant', 'Score', 'vs baseline agent', 'Best val acc.', 'Epochs used', 'Steps', 'Cost', 'Status']) expect(section).toContain(`>${header}</th>`);
     expect(section).toContain('<strong>0.9</strong>');
     expect(section).toContain('+0.15'); // a: 0.9 vs the baseline's 0.75
     expect(section).toContain('80.00%');

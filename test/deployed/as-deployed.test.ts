@@ -121,7 +121,7 @@ describe('the synthesized app, run as deployed', () => {
     const results = output.results as { episode_id: string; status: string }[];
     expect(results.find((r) => r.episode_id === syncEpisode)).toMatchObject({ status: 'graded' });
     expect(results.every((r) => r.status !== 'error')).toBe(true);
-    expect(output.report).toEqual({ report_key: expect.any(String), leaderboard_key: expect.any(String) });
+    expect(output.report).toEqual({ report_key: expect.any(String), leaderboard_key: expect.any(String), leaderboard_by_episode_key: expect.any(String) });
   });
 
   it('made every AWS call with a permission of the caller\'s role in the template; no function lacked a variable or failed', async () => {

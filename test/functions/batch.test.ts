@@ -14,6 +14,7 @@ import { startCloud, testClock, type Cloud } from './helpers';
  */
 
 const DAY = 86_400_000;
+const LLM = { policy: 'llm', model: 'gpt-4o-mini', version: 'v3' };
 
 describe('a batch run: find → auto-submit → grade → write-report', () => {
   let runtime: LocalRuntime;
@@ -41,15 +42,16 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
     past = await startCloud({ runtime, clock: testClock(Date.now() - 2 * DAY), apiEnv: { SYNC_STEP_BUDGET_MS: '600000' } });
     now = await startCloud({ runtime, apiEnv: { SYNC_STEP_BUDGET_MS: '600000' } });
 
-    const play = async (cloud: Cloud, apiKeyId: string, taskId: string, calls: { tool: string; arguments?: object }[]) => {
-      const created = await cloud.api('POST', '/v1/episodes', { apiKeyId, body: { task_id: taskId } });
+    const play = async (cloud: Cloud, apiKeyId: string, taskId: string, calls: { tool: string; arguments?: object }[], agent?: object) => {
+      const created = await cloud.api('POST', '/v1/episodes', { apiKeyId, body: { task_id: taskId, ...(agent ? { agent } : {}) } });
+      expect(created.status).toBe(201);
       for (const call of calls) expect((await cloud.api('POST', `/v1/episodes/${created.json.episode_id}/steps`, { apiKeyId, body: call })).status).toBe(200);
       return created.json.episode_id as string;
     };
     const configure = { tool: 'configure_training', arguments: {} };
-    ids.submittedA = await play(now, 'tenant-a', 'easy_mnist', [configure, { tool: 'run_epochs', arguments: { num_epochs: 10 } }, { tool: 'submit_model' }]);
+    ids.submittedA = await play(now, 'tenant-a', 'easy_mnist', [configure, { tool: 'run_epochs', arguments: { num_epochs: 10 } }, { tool: 'submit_model' }], LLM);
     ids.submittedB = await play(now, 'tenant-b', 'easy_mnist', [configure, { tool: 'run_epochs', arguments: { num_epochs: 4 } }, { tool: 'submit_model' }]);
-    ids.abandonedB = await play(past, 'tenant-b', 'hard_cifar', [configure, { tool: 'run_epochs', arguments: { num_epochs: 6 } }]);
+    ids.abandonedB = await play(past, 'tenant-b', 'hard_cifar', [configure, { tool: 'run_epochs', arguments: { num_epochs: 6 } }], { policy: 'baseline' });
     ids.activeA = await play(now, 'tenant-a', 'easy_mnist', [configure]);
   });
   afterAll(async () => {
@@ -98,13 +100,24 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
       ctx('write-report'),
     );
     const day = startedAt.slice(0, 10);
-    expect(written).toEqual({ report_key: `reports/${day}/run-1/report.json`, leaderboard_key: `reports/${day}/run-1/leaderboard.html` });
+    expect(written).toEqual({
+      report_key: `reports/${day}/run-1/report.json`,
+      leaderboard_key: `reports/${day}/run-1/leaderboard.html`,
+      leaderboard_by_episode_key: `reports/${day}/run-1/leaderboard-by-episode.html`,
+    });
 
     const report = JSON.parse(Buffer.from((await runtime.reports.get(written.report_key))!).toString('utf8'));
     expect(report).toMatchObject({ run_id: 'run-1', since: found.since, until: found.until, truncated: false, counts: { episodes: 4, graded: 3, error: 1 } });
     expect(report.leaderboards.easy_mnist.map((e: any) => e.episode_id)).toEqual([ids.submittedA, ids.submittedB]); // 10 epochs beat 4
-    expect(report.leaderboards.easy_mnist[0]).toMatchObject({ rank: 1, tenant: 'tenant-a', epochs: 10, ended: 'submitted', grade_matches: true });
-    expect(report.leaderboards.hard_cifar).toEqual([expect.objectContaining({ rank: 1, episode_id: ids.abandonedB, ended: 'auto_submitted', epochs: 6 })]);
+    expect(report.leaderboards.easy_mnist[0]).toMatchObject({ rank: 1, tenant: 'tenant-a', agent: 'llm gpt-4o-mini @v3', epochs: 10, ended: 'submitted', grade_matches: true });
+    expect(report.leaderboards.easy_mnist[1]).toMatchObject({ tenant: 'tenant-b', agent: 'unlabelled' });
+    expect(report.leaderboards.hard_cifar).toEqual([expect.objectContaining({ rank: 1, episode_id: ids.abandonedB, agent: 'baseline', ended: 'auto_submitted', epochs: 6 })]);
+    // Per task, a summary per agent; the grade answers carried the labels through the Map state.
+    expect(report.agents.easy_mnist.map((a: any) => [a.agent, a.episodes, a.best_episode.episode_id])).toEqual([
+      ['llm gpt-4o-mini @v3', 1, ids.submittedA],
+      ['unlabelled', 1, ids.submittedB],
+    ]);
+    expect(report.results.find((r: any) => r.episode_id === ids.submittedA).agent).toEqual(LLM);
     // Cost: the per-episode price plus the training Lambda's metering (250 ms × 10 GB per invocation in these tests):
     // one invocation, its run_epochs step (configure and submit execute in the api Lambda).
     const costA = report.leaderboards.easy_mnist[0].cost_usd;
@@ -123,6 +136,9 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
       [2, ids.submittedB],
     ]);
     expect(mnist).toContain('<dt>Baseline agent score</dt><dd>0.9999</dd>');
+    // Grouped by agent: the agents ranked by mean score, each episode's agent and tenant in the ranking folded below.
+    expect(mnist).toMatch(/<td>llm gpt-4o-mini @v3<\/td><td class="num">1<\/td>[\s\S]*<td>unlabelled<\/td><td class="num">1<\/td>/);
+    expect(mnist).toContain(`<td><code>${ids.submittedA}</code></td><td>llm gpt-4o-mini @v3</td><td><code>tenant-a</code></td>`);
     expect(mnist).toContain('Score distribution of 2 graded episodes');
     expect(mnist).toContain('10 <small class="muted">/ 100</small>'); // epochs used of the budget
     expect(mnist).toContain('$0.10'); // the cost
@@ -132,7 +148,14 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
     expect(html).toContain('Lambda.Unknown &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).not.toContain('<script');
     expect(html).not.toMatch(/\bsrc="/i);
-    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^#[\w-]+$/); // links within the page only
+    // Links within the page, and to the same leaderboard by episode (next to it in the bucket).
+    for (const [, href] of html.matchAll(/\bhref="([^"]*)"/g)) expect(href).toMatch(/^(#[\w-]+|leaderboard(-by-episode)?\.html)$/);
+    expect(html).toContain('<a href="leaderboard.html" aria-current="page">by agent</a> · <a href="leaderboard-by-episode.html">by episode</a>');
+
+    const byEpisode = Buffer.from((await runtime.reports.get(written.leaderboard_by_episode_key))!).toString('utf8');
+    expect(byEpisode).toContain('<a href="leaderboard.html">by agent</a> · <a href="leaderboard-by-episode.html" aria-current="page">by episode</a>');
+    expect(byEpisode).not.toContain('agents ranked by mean score');
+    expect(byEpisode).toContain(`<td><code>${ids.submittedA}</code></td><td>llm gpt-4o-mini @v3</td>`);
   });
 
   it('starts the next run where this one ended and does not report an episode twice', async () => {

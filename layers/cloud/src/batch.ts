@@ -4,7 +4,7 @@ import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src
 import { defaultBaselineScores, type BaselineScores, type Prices } from './config';
 import type { GradeResult } from './grading';
 import { eventText, eventTime } from './lambda-event';
-import { buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
+import { BATCH_LEADERBOARD_FILES, buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
 import { estimateCost } from './metering';
 import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
 
@@ -162,7 +162,10 @@ export interface WriteReportDeps {
 
 export interface WriteReportResult {
   report_key: string;
+  /** The leaderboard grouped by agent (each task's episodes folded below). */
   leaderboard_key: string;
+  /** The same leaderboard ranking episodes; the two pages link to each other. */
+  leaderboard_by_episode_key: string;
 }
 
 function safeSegment(value: string): string {
@@ -187,8 +190,9 @@ function entryOf(value: unknown): ReportEntry | null {
 }
 
 /**
- * Writes `<prefix><YYYY-MM-DD>/<run_id>/report.json` and `.../leaderboard.html` (the day
- * is the run window's end), then records the window's end as the next run's start.
+ * Writes `<prefix><YYYY-MM-DD>/<run_id>/report.json`, `.../leaderboard.html` (by agent) and
+ * `.../leaderboard-by-episode.html` (the day is the run window's end), then records the
+ * window's end as the next run's start.
  */
 export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent): Promise<WriteReportResult> {
   const clock = deps.clock ?? (() => new Date());
@@ -216,11 +220,16 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
   const prefix = deps.prefix === '' || deps.prefix.endsWith('/') ? deps.prefix : `${deps.prefix}/`;
   const day = (until ?? dateOf(event.started_at) ?? clock()).toISOString().slice(0, 10);
   const base = `${prefix}${day}/${safeSegment(report.run_id)}/`;
-  const result = { report_key: `${base}report.json`, leaderboard_key: `${base}leaderboard.html` };
+  const result: WriteReportResult = {
+    report_key: `${base}report.json`,
+    leaderboard_key: `${base}${BATCH_LEADERBOARD_FILES.agent}`,
+    leaderboard_by_episode_key: `${base}${BATCH_LEADERBOARD_FILES.episode}`,
+  };
   await deps.reports.put(result.report_key, `${JSON.stringify({ ...report, results: priced }, null, 2)}\n`, {
     contentType: 'application/json',
   });
-  await deps.reports.put(result.leaderboard_key, renderBatchLeaderboardHtml(report), { contentType: 'text/html; charset=utf-8' });
+  await deps.reports.put(result.leaderboard_key, renderBatchLeaderboardHtml(report, 'agent'), { contentType: 'text/html; charset=utf-8' });
+  await deps.reports.put(result.leaderboard_by_episode_key, renderBatchLeaderboardHtml(report, 'episode'), { contentType: 'text/html; charset=utf-8' });
   if (until) await deps.items.batch.advance(until.toISOString(), report.run_id);
   return result;
 }

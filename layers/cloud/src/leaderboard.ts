@@ -1,11 +1,23 @@
-import { buildLeaderboardInput, formatTime, formatUsd, type LeaderboardEntry, type LeaderboardInput, renderLeaderboardHtml } from '../../reports/src';
+import { agentLabelKey, agentLabelSchema } from '../../core/src';
+import {
+  agentStandings,
+  buildLeaderboardInput,
+  formatTime,
+  formatUsd,
+  renderLeaderboardHtml,
+  type AgentStanding,
+  type LeaderboardEntry,
+  type LeaderboardGrouping,
+  type LeaderboardInput,
+} from '../../reports/src';
 import type { BaselineScores, Prices } from './config';
 import type { GradeResult } from './grading';
 
 /**
  * The batch run's report: the JSON (BatchReport, built here) and its HTML leaderboard, which
  * is the product's leaderboard (layers/reports: the same page as the dashboard's, with the
- * score distribution and the baseline agent's score per task) fed from the JSON.
+ * score distribution and the baseline agent's score per task) fed from the JSON. Episodes
+ * are shown with who played them and summarised per agent (agentLabelKey; "unlabelled").
  */
 
 /** One episode of the batch report: its grade result, or the failure Step Functions recorded. */
@@ -26,6 +38,8 @@ export interface BatchReport {
   counts: Record<string, number>;
   /** Per task, the ranked graded episodes (best first). */
   leaderboards: Record<string, RankedEntry[]>;
+  /** Per task, its agents ranked by mean score (layers/reports agentStandings). */
+  agents: Record<string, AgentStanding[]>;
   /** Everything else (not ended, not found, failed). */
   unranked: ReportEntry[];
 }
@@ -34,6 +48,8 @@ export interface RankedEntry {
   rank: number;
   tenant: string;
   episode_id: string;
+  /** Who played it: the agent key ("llm gpt-4o-mini @v3", "unlabelled"). */
+  agent: string;
   score: number;
   accuracy: number | null;
   epochs: number | null;
@@ -90,6 +106,7 @@ export function buildReport(input: {
       rank: 0,
       tenant: entry.tenant,
       episode_id: entry.episode_id,
+      agent: agentKeyOf(entry),
       score: entry.score!,
       accuracy: entry.accuracy ?? null,
       epochs: entry.epochs ?? null,
@@ -102,11 +119,13 @@ export function buildReport(input: {
     byTask.set(entry.task_id!, list);
   }
   const leaderboards: Record<string, RankedEntry[]> = {};
+  const agents: Record<string, AgentStanding[]> = {};
   for (const task of [...byTask.keys()].sort()) {
     leaderboards[task] = byTask
       .get(task)!
       .sort(compare)
       .map((e, i) => ({ ...e, rank: i + 1 }));
+    agents[task] = agentStandings(leaderboards[task].map(leaderboardEntryOf));
   }
   return {
     run_id: input.run_id,
@@ -119,7 +138,33 @@ export function buildReport(input: {
     baselines: { ...input.baselines },
     counts,
     leaderboards,
+    agents,
     unranked,
+  };
+}
+
+/**
+ * The agent key of a report entry. The entry is the grade Lambda's answer as Step Functions
+ * passed it on, so its label is parsed again: anything that is not a label counts as unlabelled.
+ */
+function agentKeyOf(entry: ReportEntry): string {
+  const parsed = agentLabelSchema.safeParse('agent' in entry ? entry.agent : undefined);
+  return agentLabelKey(parsed.success ? parsed.data : null);
+}
+
+/** A ranked entry as the product leaderboard's entry. */
+function leaderboardEntryOf(e: RankedEntry): LeaderboardEntry {
+  return {
+    episode_id: e.episode_id,
+    agent: e.agent,
+    tenant: e.tenant,
+    status: `${e.ended ?? 'ended'}${e.grade_matches ? '' : ' (grade mismatch: the recorded grade stands)'}`,
+    score: e.score,
+    val_accuracy: e.accuracy,
+    epochs_used: e.epochs,
+    steps: e.steps,
+    cost_usd: e.cost_usd,
+    ended_at: e.ended_at,
   };
 }
 
@@ -129,24 +174,14 @@ function plain(value: number): string {
   return Number.isFinite(value) ? value.toFixed(12).replace(/\.?0+$/, '') : '–';
 }
 
-/** The report as the product leaderboard's input (plain JSON). */
-export function leaderboardInputOf(report: BatchReport): LeaderboardInput {
+/** The two leaderboard pages a batch run writes next to its report.json, linked to each other (relative links). */
+export const BATCH_LEADERBOARD_FILES: Record<LeaderboardGrouping, string> = { agent: 'leaderboard.html', episode: 'leaderboard-by-episode.html' };
+
+/** The report as the product leaderboard's input (plain JSON), grouped by agent unless told otherwise. */
+export function leaderboardInputOf(report: BatchReport, groupBy: LeaderboardGrouping = 'agent'): LeaderboardInput {
   const entries: (LeaderboardEntry & { task_id: string })[] = [];
   for (const [task_id, ranked] of Object.entries(report.leaderboards)) {
-    for (const e of ranked) {
-      entries.push({
-        task_id,
-        episode_id: e.episode_id,
-        agent: e.tenant,
-        status: `${e.ended ?? 'ended'}${e.grade_matches ? '' : ' (grade mismatch: the recorded grade stands)'}`,
-        score: e.score,
-        val_accuracy: e.accuracy,
-        epochs_used: e.epochs,
-        steps: e.steps,
-        cost_usd: e.cost_usd,
-        ended_at: e.ended_at,
-      });
-    }
+    for (const e of ranked) entries.push({ task_id, ...leaderboardEntryOf(e) });
   }
   const baselines = Object.fromEntries(Object.entries(report.baselines).map(([task, score]) => [task, { score, label: BASELINE_LABEL }]));
   const counts = Object.entries(report.counts)
@@ -161,6 +196,8 @@ export function leaderboardInputOf(report: BatchReport): LeaderboardInput {
         (report.truncated ? ' (truncated: the next run continues)' : ''),
       generated_at: report.generated_at,
       baselines,
+      group_by: groupBy,
+      grouping_hrefs: BATCH_LEADERBOARD_FILES,
     }),
     notes: [
       counts,
@@ -168,7 +205,8 @@ export function leaderboardInputOf(report: BatchReport): LeaderboardInput {
     ],
     unranked: report.unranked.map((e) => ({
       episode_id: e.episode_id,
-      agent: e.tenant,
+      agent: agentKeyOf(e),
+      tenant: e.tenant,
       task_id: e.task_id ?? null,
       status: e.status,
       detail: 'error' in e ? e.error : null,
@@ -176,7 +214,7 @@ export function leaderboardInputOf(report: BatchReport): LeaderboardInput {
   };
 }
 
-/** The batch leaderboard page: self-contained, no script, every string escaped (layers/reports). */
-export function renderBatchLeaderboardHtml(report: BatchReport): string {
-  return renderLeaderboardHtml(leaderboardInputOf(report));
+/** A batch leaderboard page (by agent, or by episode): self-contained, no script, every string escaped (layers/reports). */
+export function renderBatchLeaderboardHtml(report: BatchReport, groupBy: LeaderboardGrouping = 'agent'): string {
+  return renderLeaderboardHtml(leaderboardInputOf(report, groupBy));
 }
