@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { RestEnvironment } from '../../layers/agent/src';
 import { STEP_REASON_MAX_LENGTH } from '../../layers/core/src';
 import { FrameClient, http, storedServerForSuite } from './harness';
 
@@ -130,6 +131,20 @@ describe('agent label and step reason on every way in (stored service)', () => {
     const episode = await stored(id);
     expect(episode.agent).toEqual({ policy: 'rpc-agent' });
     expect(episode.record.steps.map((s: { reason?: string }) => s.reason)).toEqual(['rpc reason']);
+  });
+
+  it("the agent layer's RestEnvironment: a labelled session's calls and reasons come back in the record it reads", async () => {
+    const environment = new RestEnvironment({ url: server.base });
+    const session = await environment.startEpisode({ taskId: 'easy_mnist', seed: 9, agent: { policy: 'baseline', version: 'rest' } });
+    await session.call('configure_training', { optimizer: 'adam', learning_rate: 0.001 }, { reason: 'start with adam' });
+    await session.call('get_training_status', {}, { reason: `${'long '.repeat(300)}` });
+    const record = await session.readRecord();
+    await session.close();
+    expect(record.agent).toEqual({ policy: 'baseline', version: 'rest' });
+    expect(record.steps[0]!.reason).toBe('start with adam');
+    // The client cuts an over-long reason to the limit rather than having the step refused.
+    expect(record.steps[1]!.reason!.length).toBe(STEP_REASON_MAX_LENGTH);
+    expect((await listed(session.episodeId)).agent).toEqual({ policy: 'baseline', version: 'rest' });
   });
 
   it('standard MCP: start_episode {agent}, a tool call with _meta.reason; a bad reason is refused without spending a step', async () => {
