@@ -120,6 +120,9 @@ export const agentCommand: CliCommand = {
     const json = values.json ?? false;
     const stderr = io.stderr;
     const progress = pendingProgressPrinter(stderr);
+    const printEpoch = epochProgressPrinter(stderr);
+    // A server reports a step's epochs as they finish (RestEnvironment polls them); the histories fill in any it did not.
+    let epochsSeen = 0;
     try {
       const environment = await makeEnvironment(values, io, progress);
       const result = await playEpisode({
@@ -132,11 +135,16 @@ export const agentCommand: CliCommand = {
             `episode ${session.episodeId}: ${session.task.task_id} (seed ${session.seed}, budget ${session.task.max_epochs} epochs, ` +
               `${session.maxSteps} steps), policy ${policy.name}, ${environment.description}\n`,
           ),
-        onEpoch: epochProgressPrinter(stderr),
+        onEpoch: (epoch) => {
+          progress.end();
+          epochsSeen += 1;
+          printEpoch(epoch);
+        },
         onStep: (step) => {
           progress.end();
           stderr.write(`${describePlayedStep(step)}\n`);
-          if (values.url !== undefined) writeRemoteEpochs(step, stderr);
+          if (values.url !== undefined) writeRemoteEpochs(step, stderr, epochsSeen);
+          epochsSeen = 0;
           if (json) io.stdout.write(`${JSON.stringify(stepJson(step))}\n`);
         },
         log: (message) => {
@@ -281,15 +289,19 @@ function describePlayedStep(step: PlayedStep): string {
   return `${head}${state}${why}`;
 }
 
-/** A server reports no epochs while it trains: show the ones a step trained from the histories it returns. */
-function writeRemoteEpochs(step: PlayedStep, stream: NodeJS.WritableStream): void {
+/**
+ * The epochs a remote step trained that were not seen while it ran (an older server reports
+ * none; the last ones may finish between two polls), from the histories it returns.
+ */
+function writeRemoteEpochs(step: PlayedStep, stream: NodeJS.WritableStream, seenLive: number): void {
   const trained = step.outcome.data.epochs_just_trained;
-  if (typeof trained !== 'number' || trained <= 0) return;
+  if (typeof trained !== 'number' || trained <= seenLive) return;
+  const unseen = trained - seenLive;
   const o: Observation = step.observation;
-  const shown = Math.min(trained, o.val_loss_history_last_10.length, o.loss_history_last_10.length);
+  const shown = Math.min(unseen, o.val_loss_history_last_10.length, o.loss_history_last_10.length);
   const trainLosses = o.loss_history_last_10.slice(-shown);
   const valLosses = o.val_loss_history_last_10.slice(-shown);
-  if (shown < trained) stream.write(`  (${trained} epochs trained; the last ${shown} shown)\n`);
+  if (shown < unseen) stream.write(`  (${unseen} epochs trained${seenLive > 0 ? ' after those shown' : ''}; the last ${shown} shown)\n`);
   for (let i = 0; i < shown; i++) {
     const epoch = o.current_epoch - shown + 1 + i;
     stream.write(`  model epoch ${epoch}  loss ${trainLosses[i].toFixed(4)}  val_loss ${valLosses[i].toFixed(4)}\n`);

@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { boundedReason, buildObservation, createEpisode, parseEpisodeRecord, type AgentLabel, type EpisodeRecord, type Observation, type ToolDescription } from '../../core/src';
+import {
+  boundedReason,
+  buildObservation,
+  createEpisode,
+  parseEpisodeRecord,
+  parseStepProgress,
+  stepStatusPath,
+  type AgentLabel,
+  type EpisodeRecord,
+  type Observation,
+  type StepProgress,
+  type ToolDescription,
+} from '../../core/src';
 import { AgentEnvironmentError, type AgentEnvironment, type CallOptions, type EpisodeSession, type TaskInfo, type ToolError, type ToolOutcome } from './environment';
+import { EpochReporter, watchStep, type StepStatusPeek } from './step-progress-watch';
 import { knownTaskInfo } from './task-info';
 
 export interface RetryPolicy {
@@ -37,6 +50,12 @@ export interface RestEnvironmentOptions {
   pollIntervalMs?: number;
   /** The longest wait between two polls, whatever Retry-After says; default 30 s. */
   maxPollIntervalMs?: number;
+  /**
+   * While a step's request is in flight and the caller wants its epochs (CallOptions.onEpoch),
+   * its status (GET /v1/episodes/{id}/steps/{step_id}) is polled this often for the epochs
+   * done so far; default 1.5 s; 0: never. A server without the route is not asked again.
+   */
+  progressPollIntervalMs?: number;
   /** Injected for tests. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -70,6 +89,9 @@ const DEFAULT_ASYNC_STEP_TIMEOUT_MS = 90 * 60 * 1000;
 const DEFAULT_POLL_DEADLINE_MARGIN_MS = 60 * 1000;
 const DEFAULT_POLL_INTERVAL_MS = 1000;
 const DEFAULT_MAX_POLL_INTERVAL_MS = 30 * 1000;
+const DEFAULT_PROGRESS_POLL_INTERVAL_MS = 1500;
+/** Status answers in a row that do not know a synchronous step before its watch stops (the cloud records only its asynchronous steps). */
+const MAX_UNKNOWN_STEP_ANSWERS = 3;
 
 interface RequestSpec {
   method: 'GET' | 'POST';
@@ -97,6 +119,7 @@ interface PendingAnswer {
   status: 'pending' | 'running';
   poll: string;
   deadline_at: string | null;
+  progress?: StepProgress;
 }
 
 /**
@@ -107,6 +130,9 @@ interface PendingAnswer {
  * A 4xx is an AgentEnvironmentError('rejected') with the server's code and message.
  * A step answered 202 (the cloud runs it asynchronously) is polled at its `poll` path until
  * it is done (200: the step), failed (an error naming the step) or past its deadline.
+ * A caller that wants a step's epochs (onEpoch) gets each once, as they finish: from the
+ * polls' `progress`, and for a step answered within its request from polling its status
+ * while the request is in flight.
  */
 export class RestEnvironment implements AgentEnvironment {
   readonly description: string;
@@ -116,6 +142,8 @@ export class RestEnvironment implements AgentEnvironment {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly newRequestId: () => string;
   private readonly now: () => number;
+  /** Cleared for good once the server shows it has no step status route. */
+  private statusRouteAvailable = true;
 
   constructor(private readonly options: RestEnvironmentOptions) {
     let parsed: URL;
@@ -195,11 +223,16 @@ export class RestEnvironment implements AgentEnvironment {
     }
   }
 
-  private async attempt(spec: RequestSpec): Promise<Attempt> {
+  private headers(withBody: boolean): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (withBody) headers['content-type'] = 'application/json';
     if (this.options.apiKey !== undefined) headers['x-api-key'] = this.options.apiKey;
     if (this.options.tenantId !== undefined) headers['x-tenant-id'] = this.options.tenantId;
+    return headers;
+  }
+
+  private async attempt(spec: RequestSpec): Promise<Attempt> {
+    const headers = this.headers(spec.body !== undefined);
     let response: Response;
     let text: string;
     try {
@@ -266,6 +299,39 @@ export class RestEnvironment implements AgentEnvironment {
     });
   }
 
+  /**
+   * Polls the status of a step whose request is in flight, reporting its epochs, until
+   * stop(); null when there is nothing to poll (no interval, or a server without the route).
+   */
+  watchStep(poll: string, reporter: EpochReporter): { stop(): Promise<void> } | null {
+    const intervalMs = this.options.progressPollIntervalMs ?? DEFAULT_PROGRESS_POLL_INTERVAL_MS;
+    if (intervalMs <= 0 || !this.statusRouteAvailable) return null;
+    return watchStep((signal) => this.peekStep(poll, signal), reporter, {
+      intervalMs,
+      maxUnknown: MAX_UNKNOWN_STEP_ANSWERS,
+      onUnsupported: () => {
+        this.statusRouteAvailable = false;
+      },
+    });
+  }
+
+  /** One look at a step's status (no retries: the next look is the retry). */
+  private async peekStep(poll: string, signal: AbortSignal): Promise<StepStatusPeek> {
+    const response = await this.fetchImpl(`${this.base}${poll}`, { method: 'GET', headers: this.headers(false), signal });
+    const body = parseJson(await response.text());
+    if (response.status === 202) {
+      const progress = parseStepProgress((body as { progress?: unknown } | undefined)?.progress);
+      return progress === undefined ? { kind: 'running' } : { kind: 'running', progress };
+    }
+    const apiError = errorOf(body);
+    if (response.status === 404 && apiError !== null && (apiError.details as { step_id?: unknown } | undefined)?.step_id !== undefined) {
+      return { kind: 'unknown_step' };
+    }
+    // No such route: an older server (404 without a step, 405, 501), or a gateway that only knows its own routes (403).
+    if ([403, 404, 405, 501].includes(response.status)) return { kind: 'unsupported' };
+    return { kind: 'nothing' };
+  }
+
   /** A fresh request_id for one step. */
   requestId(): string {
     return this.newRequestId();
@@ -281,8 +347,12 @@ export class RestEnvironment implements AgentEnvironment {
    * Waits what Retry-After says, else a backoff from pollIntervalMs; stops at the step's
    * deadline_at plus a margin, or asyncStepTimeoutMs after the request, whichever is first.
    */
-  async waitForStep(accepted: RestAnswer, step: { episodeId: string; step: number; tool: string; requestedAt: number }): Promise<unknown> {
+  async waitForStep(
+    accepted: RestAnswer,
+    step: { episodeId: string; step: number; tool: string; requestedAt: number; epochs?: EpochReporter },
+  ): Promise<unknown> {
     let pending = pendingOf(accepted, step.episodeId);
+    step.epochs?.report(pending.progress);
     const label = `step ${step.step} ${step.tool} (step_id ${pending.step_id})`;
     const margin = this.options.pollDeadlineMarginMs ?? DEFAULT_POLL_DEADLINE_MARGIN_MS;
     const overall = step.requestedAt + (this.options.asyncStepTimeoutMs ?? DEFAULT_ASYNC_STEP_TIMEOUT_MS);
@@ -335,6 +405,7 @@ export class RestEnvironment implements AgentEnvironment {
         throw new AgentEnvironmentError('bad_response', `${label}: the poll answered for another step (${JSON.stringify(next.step_id)})`);
       }
       pending = next;
+      step.epochs?.report(pending.progress);
       retryAfter = answer.retryAfterMs;
     }
   }
@@ -361,15 +432,25 @@ class RestSession implements EpisodeSession {
     const path = `/v1/episodes/${encodeURIComponent(this.episodeId)}/steps`;
     const requestedAt = this.env.clock();
     const reason = boundedReason(options.reason);
-    const answer = await this.env.send({
-      method: 'POST',
-      path,
-      body: { tool, arguments: args ?? {}, request_id: requestId, ...(reason === undefined ? {} : { reason }) },
-      requestId,
-    });
+    const epochs = options.onEpoch === undefined ? undefined : new EpochReporter(options.onEpoch);
+    // While the request is in flight, its step's status shows the epochs done so far.
+    const watch = epochs === undefined ? null : this.env.watchStep(stepStatusPath(this.episodeId, requestId), epochs);
+    let answer: RestAnswer;
+    try {
+      answer = await this.env.send({
+        method: 'POST',
+        path,
+        body: { tool, arguments: args ?? {}, request_id: requestId, ...(reason === undefined ? {} : { reason }) },
+        requestId,
+      });
+    } finally {
+      await watch?.stop();
+    }
     // 202: the server runs the step asynchronously; poll it until it is done.
     const body = (
-      answer.status === 202 ? await this.env.waitForStep(answer, { episodeId: this.episodeId, step: this.lastStep + 1, tool, requestedAt }) : answer.body
+      answer.status === 202
+        ? await this.env.waitForStep(answer, { episodeId: this.episodeId, step: this.lastStep + 1, tool, requestedAt, ...(epochs ? { epochs } : {}) })
+        : answer.body
     ) as Record<string, unknown> | null;
     if (body === null || typeof body !== 'object' || typeof body.data !== 'object' || typeof body.done !== 'boolean') {
       throw new AgentEnvironmentError('bad_response', `POST ${path}: expected {step, tool, data, error, reward, done, grade}`);
@@ -433,12 +514,14 @@ function pendingOf(answer: RestAnswer, episodeId: string): PendingAnswer {
     ? body.poll
     : relative(answer.location)
       ? answer.location
-      : `/v1/episodes/${encodeURIComponent(episodeId)}/steps/${encodeURIComponent(stepId)}`;
+      : stepStatusPath(episodeId, stepId);
+  const progress = parseStepProgress(body.progress);
   return {
     step_id: stepId,
     status: body.status === 'running' ? 'running' : 'pending',
     poll,
     deadline_at: typeof body.deadline_at === 'string' ? body.deadline_at : null,
+    ...(progress === undefined ? {} : { progress }),
   };
 }
 
