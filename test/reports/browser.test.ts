@@ -8,6 +8,10 @@ import { DIVERGED_SCRIPT, finalRecord, INJECTION, MAIN_SCRIPT, slowTrainerFactor
 
 /* The dashboard and the report in a real headless Chromium (see chromium.ts). */
 const EPOCH_DELAY_MS = 200;
+const LLM = { policy: 'llm', model: 'gpt-4o-mini', version: 'v3' };
+const LONG_REASON = `The validation loss has flattened.\n${'Lowering the learning rate should let it settle. '.repeat(8)}`.trim();
+/** MAIN_SCRIPT with a short reason on step 1 and a long one (folded) on step 3. */
+const REASONED = MAIN_SCRIPT.map((call, i) => (i === 0 ? { ...call, reason: 'A safe start.' } : i === 2 ? { ...call, reason: LONG_REASON } : call));
 // Functions given to waitForFunction run in the page: they reach its document as (globalThis as any).document,
 // since this project compiles without the DOM library.
 
@@ -42,8 +46,8 @@ describeBrowser('dashboard and report in headless Chromium', () => {
     beforeAll(async () => {
       stored = await storedServiceWithSlowTrainer(EPOCH_DELAY_MS);
       server = await startServer({ service: stored.service });
-      id = (await rest('/v1/episodes', { task_id: 'easy_mnist' })).json.episode_id;
-      await rest(`/v1/episodes/${id}/steps`, { tool: 'configure_training', arguments: { learning_rate: 0.001, lr_schedule: 'cosine' } });
+      id = (await rest('/v1/episodes', { task_id: 'easy_mnist', agent: LLM })).json.episode_id;
+      await rest(`/v1/episodes/${id}/steps`, { tool: 'configure_training', arguments: { learning_rate: 0.001, lr_schedule: 'cosine' }, reason: LONG_REASON });
       await rest(`/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 3 } });
       context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       // Only the server may be reached.
@@ -62,11 +66,16 @@ describeBrowser('dashboard and report in headless Chromium', () => {
       await expect(page.title()).resolves.toBe('ml-trainer dashboard: episodes');
       const link = page.locator(`a[href="/dashboard/episodes/${id}"]`);
       await link.waitFor();
+      await expect(page.locator('tr', { has: link }).locator('td').nth(2).textContent()).resolves.toBe('llm gpt-4o-mini @v3');
       await link.click();
       await page.waitForURL(`**/dashboard/episodes/${id}`);
       await page.waitForSelector('body[data-charts-ready="true"]');
       expect(await page.locator('.chart canvas').count()).toBe(3);
       expect(await page.getAttribute('body', 'data-chart-points')).toBe('3');
+      await expect(page.locator('#episode-agent').textContent()).resolves.toContain('llm gpt-4o-mini @v3');
+      // The step's long reason is folded; opened, it stays open across the live refreshes below.
+      await page.click('#reason-step-1 > summary');
+      expect(await page.locator('#reason-step-1').getAttribute('open')).toBe('');
 
       // Another client trains 6 epochs; the page shows them as they come.
       let settled = false;
@@ -83,6 +92,8 @@ describeBrowser('dashboard and report in headless Chromium', () => {
       await page.waitForFunction(() => (globalThis as any).document.querySelector('#timeline-table-caption')?.textContent?.includes('(3 of 15 steps)'), undefined, { timeout: 10_000 });
       await page.waitForFunction(() => (globalThis as any).document.body.dataset.chartPoints === '9');
       await expect(page.locator('#live-status').textContent()).resolves.toContain('Step 3 (run_epochs) done');
+      expect(await page.locator('#reason-step-1').getAttribute('open')).toBe('');
+      await expect(page.locator('#reason-step-1 .reason-text').isVisible()).resolves.toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-episode.png'), fullPage: true });
       expect(problems).toEqual([]);
       await page.close();
@@ -103,6 +114,11 @@ describeBrowser('dashboard and report in headless Chromium', () => {
       await page.getByRole('link', { name: 'Leaderboard' }).click();
       await page.waitForURL('**/dashboard/leaderboard');
       await expect(page.locator('h2').first().textContent()).resolves.toContain('Fashion Item Classifier');
+      await expect(page.locator('#task-medium-fashion-agents-caption').textContent()).resolves.toContain('agents ranked by mean score');
+      await page.getByRole('link', { name: 'by episode' }).click();
+      await page.waitForURL('**/dashboard/leaderboard?group=episode');
+      await expect(page.locator('#task-medium-fashion-table-caption').isVisible()).resolves.toBe(true);
+      expect(await page.locator('#leaderboard-grouping a[aria-current="page"]').textContent()).toBe('by episode');
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-leaderboard.png'), fullPage: true });
       expect(problems).toEqual([]);
       await page.close();
@@ -129,7 +145,7 @@ describeBrowser('dashboard and report in headless Chromium', () => {
 
     it('opens from disk with the network off and draws its charts', async () => {
       const file = join(ARTIFACTS, 'report.html');
-      const report = buildEpisodeReport({ record: await finalRecord(MAIN_SCRIPT), episodeId: 'ep-demo', usage: { steps: 11, epochs_trained: 20, training_seconds: 6.4 } });
+      const report = buildEpisodeReport({ record: await finalRecord(REASONED, 'easy_mnist', LLM), episodeId: 'ep-demo', usage: { steps: 11, epochs_trained: 20, training_seconds: 6.4 } });
       await writeFile(file, renderEpisodeReportHtml(report));
       const { context, page, problems, requests } = await openOffline(file, { width: 1280, height: 900 });
       try {
@@ -159,6 +175,13 @@ describeBrowser('dashboard and report in headless Chromium', () => {
         await page.keyboard.press('Enter');
         expect(await page.locator('#epochs-details').getAttribute('open')).toBe('');
         expect(await page.locator('#epochs-table-caption').isVisible()).toBe(true);
+        // The agent in the header; a long reason opens from its summary, a short one is shown as is.
+        await expect(page.locator('#episode-agent').textContent()).resolves.toContain('llm gpt-4o-mini @v3');
+        await expect(page.locator('td.reason').first().textContent()).resolves.toBe('A safe start.');
+        expect(await page.locator('#reason-step-3 .reason-text').isVisible()).toBe(false);
+        await page.focus('#reason-step-3 > summary');
+        await page.keyboard.press('Enter');
+        expect(await page.locator('#reason-step-3 .reason-text').isVisible()).toBe(true);
 
         // A phone.
         await page.setViewportSize({ width: 390, height: 844 });
@@ -175,7 +198,7 @@ describeBrowser('dashboard and report in headless Chromium', () => {
     });
 
     it('runs no injected markup, and draws a diverged run', async () => {
-      const record = await finalRecord([{ tool: INJECTION, arguments: { x: INJECTION } }, ...DIVERGED_SCRIPT]);
+      const record = await finalRecord([{ tool: INJECTION, arguments: { x: INJECTION }, reason: INJECTION }, ...DIVERGED_SCRIPT], 'easy_mnist', { policy: 'x', model: INJECTION });
       const file = join(ARTIFACTS, 'report-diverged-injected.html');
       await writeFile(file, renderEpisodeReportHtml(buildEpisodeReport({ record, episodeId: INJECTION })));
       const { context, page, problems, requests } = await openOffline(file, { width: 1024, height: 800 });

@@ -32,7 +32,7 @@ describe('episode report: who played and why', () => {
     // Short: as it is, in the row of its call.
     expect(page).toMatch(/<td class="tool"><code>configure_training<\/code><\/td><td class="args">[^\n]*<td class="reason"><span class="reason-text">Adam with cosine decay is a safe start\.<\/span><\/td>/);
     // Long: folded behind its first line, complete inside (line breaks kept by CSS, not lost).
-    expect(page).toContain('<details id="reason-step-3"><summary>The validation loss has flattened for three epochs.… <small class="muted">(all ');
+    expect(page).toContain('<details id="reason-step-3"><summary>The validation loss has flattened for three epochs. … <small class="muted">(all ');
     expect(page).toContain(`<p class="reason-text">${LONG_REASON.replace(/'/g, '&#39;')}</p>`);
     // Markup in a reason is text.
     expect(page).not.toContain('<script>window.__pwned');

@@ -194,7 +194,7 @@ function reasonCell(entry: TimelineEntry): SafeHtml {
   const lines = reason.split('\n');
   if (reason.length <= REASON_FOLD_LENGTH && lines.length <= REASON_FOLD_LINES) return html`<span class="reason-text">${reason}</span>`;
   const first = lines[0]!;
-  const preview = first.length > REASON_PREVIEW_LENGTH ? `${first.slice(0, REASON_PREVIEW_LENGTH - 1)}…` : `${first}…`;
+  const preview = first.length > REASON_PREVIEW_LENGTH ? `${first.slice(0, REASON_PREVIEW_LENGTH - 1)}…` : `${first} …`;
   return html`<details id="reason-step-${entry.step}"><summary>${preview} <small class="muted">(all ${reason.length} characters)</small></summary><p class="reason-text">${reason}</p></details>`;
 }
 
