@@ -23,7 +23,8 @@ prints every step, then the grade.
 
 Options:
   --task <id>                ${taskIdsInWords()}
-  --actions <file|->         the scripted tool calls ("-" reads standard input)
+  --actions <file|->         the scripted tool calls ("-" reads standard input), each
+                             {"tool", "arguments"?, "reason"?}
   --seed <N>                 the episode seed (default: the task's seed)
   --fresh-process-per-step   run every step in a new process that restores the previous
                              step's saved record and checkpoint (prints identical lines)

@@ -15,6 +15,7 @@ checkpoint, written atomically). An empty <dir> starts a new episode of --task.
 Options:
   --state-dir <dir>        the episode's directory
   --action <json>          the call, e.g. '{"tool":"run_epochs","arguments":{"num_epochs":5}}'
+                           ("reason": the agent's reason, stored with the step)
   --task <id>              the task of a new episode (${taskIds().join(', ')})
   --seed <N>               the seed of a new episode (default: the task's seed)
 ${TRAINING_OPTIONS_HELP}
