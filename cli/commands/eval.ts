@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { agentLabelKey, agentLabelSchema, getTask, type AgentLabel } from '../../layers/core/src';
 import {
   AgentEnvironmentError,
-  baselinePolicy,
   compareToReference,
   DEFAULT_BOOTSTRAP,
-  defaultPolicy,
   InProcessEnvironment,
   parseSeedSpec,
   parseTaskList,
@@ -23,21 +21,20 @@ import {
   type PlannedEpisode,
   type Policy,
 } from '../../layers/agent/src';
-import { buildEpisodeReport, renderEpisodeReportHtml, renderEvalReportHtml } from '../../layers/reports/src';
-import { writeFileAtomic } from '../../layers/datasets/src';
+import { renderEvalReportHtml } from '../../layers/reports/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { defaultEvalCacheDir, ReferenceScoreCache } from '../eval-cache';
+import { episodeReportWriter, writeReport } from '../eval-episode-reports';
 import { appendToJournal, readJournal, startJournal, type JournalOptions } from '../eval-journal';
 import { evalReportData, formatTables, hrefKey, summaryJson, type EvalResults } from '../eval-output';
 import { describeFinished, evalProgressPrinter } from '../eval-progress';
+import { cacheEntries, playReferences, REFERENCE_POLICIES, type ReferencePolicy, type ReferenceScores } from '../eval-references';
 import { evalEpisodeRunner, type PlayedEvalEpisode } from '../eval-runner';
 import { serverCost, type ServerCost } from '../eval-server-cost';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 import { makePolicy } from './agent';
 import { version as PACKAGE_VERSION } from '../../package.json';
 
-const REFERENCE_POLICIES = ['default', 'baseline'] as const;
-type ReferencePolicy = (typeof REFERENCE_POLICIES)[number];
 const MAX_CONCURRENCY = 64;
 
 /** Exit code when --max-cost stopped the eval before every episode ran. */
@@ -417,59 +414,12 @@ async function resumedEpisodes(setup: EvalSetup, io: CliIO): Promise<EvalEpisode
   }
 }
 
-function cacheEntries(episodes: readonly EvalEpisode[], policy: string, version: string) {
-  return episodes
-    .filter((e): e is EvalEpisode & { score: number } => e.score !== null)
-    .map((e) => ({ key: { task_id: e.task_id, seed: e.seed, policy, trainer_version: version }, score: { score: e.score, epochs_used: e.epochs_used, steps: e.steps } }));
-}
-
-const referencePolicy = (name: ReferencePolicy): Policy => (name === 'baseline' ? baselinePolicy() : defaultPolicy);
-
-/**
- * The reference policies' scores on the seeds this eval scored, by task then seed: from the
- * cache, the missing ones played now (same environment and concurrency) and cached.
- */
-async function playReferences(
-  setup: EvalSetup,
-  episodes: readonly EvalEpisode[],
-  environment: AgentEnvironment,
-  cache: ReferenceScoreCache,
-  version: string,
-  progress: ReturnType<typeof evalProgressPrinter>,
-): Promise<Map<ReferencePolicy, Map<string, Map<number, number>>>> {
-  const scored = episodes.filter((e) => e.score !== null);
-  const byPolicy = new Map<ReferencePolicy, Map<string, Map<number, number>>>();
-  for (const name of setup.references) {
-    const key = (p: PlannedEpisode) => ({ task_id: p.task_id, seed: p.seed, policy: name, trainer_version: version });
-    const missing = scored.filter((e) => cache.get(key(e)) === undefined).map((e) => ({ task_id: e.task_id, seed: e.seed }));
-    if (missing.length > 0) {
-      progress.note(`playing the ${name} policy on ${missing.length} seeds for the comparison (cached for later evals in ${cache.path})`);
-      const outcome = await runScheduled<PlayedEvalEpisode>({
-        episodes: missing,
-        concurrency: setup.concurrency,
-        run: evalEpisodeRunner({ environment, policy: referencePolicy(name), agent: { policy: name } }),
-        onEvent: (event) => progress.event(event, `reference ${name}`),
-      });
-      await cache.put(cacheEntries(outcome.results.map((r) => r.result.episode), name, version));
-    }
-    const scores = new Map<string, Map<number, number>>();
-    for (const e of scored) {
-      const hit = cache.get(key(e));
-      if (hit === undefined) continue;
-      if (!scores.has(e.task_id)) scores.set(e.task_id, new Map());
-      scores.get(e.task_id)!.set(e.seed, hit.score);
-    }
-    byPolicy.set(name, scores);
-  }
-  return byPolicy;
-}
-
 function buildResults(
   setup: EvalSetup,
   agent: AgentLabel,
   environment: AgentEnvironment,
   episodes: readonly EvalEpisode[],
-  references: Map<ReferencePolicy, Map<string, Map<number, number>>>,
+  references: ReferenceScores,
   reportHrefs: Map<string, string>,
   run: { wallSeconds: number; playedNow: number; skipped: number; cost: ServerCost | null },
 ): EvalResults {
@@ -506,58 +456,5 @@ function buildResults(
       failed: episodes.filter((e) => e.error !== undefined).length,
     },
   };
-}
-
-/**
- * Links to each episode's report: in-process with --out, the report written into
- * <out>-episodes/; with --url on a local server (loopback), its dashboard's page.
- */
-function episodeReportWriter(values: EvalValues, environment: AgentEnvironment) {
-  const hrefs = new Map<string, string>();
-  const out = values.out;
-  const folderName = out === undefined ? '' : `${basename(out, extname(out))}-episodes`;
-  const fileOf = (e: EvalEpisode) => `${e.task_id}-seed${e.seed}.html`;
-  const serverLink = (e: EvalEpisode): string | null => {
-    if (!(environment instanceof RestEnvironment) || e.episode_id === '' || !isLoopback(environment.description)) return null;
-    const tenant = values.tenant === undefined ? '' : `?tenant=${encodeURIComponent(values.tenant)}`;
-    return `${environment.description}/dashboard/episodes/${encodeURIComponent(e.episode_id)}/report.html${tenant}`;
-  };
-  return {
-    hrefs,
-    async write(played: PlayedEvalEpisode): Promise<void> {
-      const e = played.episode;
-      const link = serverLink(e);
-      if (link !== null) hrefs.set(hrefKey(e.task_id, e.seed), link);
-      if (out === undefined || environment instanceof RestEnvironment || played.record === null) return;
-      const report = buildEpisodeReport({ record: played.record, episodeId: e.episode_id });
-      await writeReport(join(dirname(out), folderName, fileOf(e)), renderEpisodeReportHtml(report));
-      hrefs.set(hrefKey(e.task_id, e.seed), `${folderName}/${fileOf(e)}`);
-    },
-    /** A resumed episode keeps the report an earlier run wrote. */
-    async findExisting(e: EvalEpisode): Promise<void> {
-      const link = serverLink(e);
-      if (link !== null) hrefs.set(hrefKey(e.task_id, e.seed), link);
-      if (out === undefined || environment instanceof RestEnvironment) return;
-      try {
-        await access(join(dirname(out), folderName, fileOf(e)));
-        hrefs.set(hrefKey(e.task_id, e.seed), `${folderName}/${fileOf(e)}`);
-      } catch {
-        // No report from the earlier run: no link.
-      }
-    },
-  };
-}
-
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
-
-async function writeReport(path: string, html: string): Promise<void> {
-  try {
-    await writeFileAtomic(path, html);
-  } catch (error) {
-    throw new UsageError(`cannot write ${path}: ${(error as Error).message}`);
-  }
 }
 
