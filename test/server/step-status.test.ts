@@ -1,4 +1,6 @@
+import { stepProgressSchema } from '../../layers/core/src';
 import { StoredEpisodeService } from '../../layers/episodes/src';
+import { openApiSchema } from '../../layers/server/src/openapi-schema';
 import { MAX_RUNNING_STEPS, RunningSteps } from '../../layers/server/src/running-steps';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { epochGatedFactory } from '../agent/helpers/epoch-gated-trainers';
@@ -92,6 +94,20 @@ describe('the step status route of the local server', () => {
     expect(unknown.json.error.message).toMatch(/No step "never-sent" is running/);
     const badTenant = await http('GET', `${server.base}/v1/episodes/${episodeId}/steps/x`, undefined, { 'x-tenant-id': 'bad tenant!' });
     expect(badTenant.status).toBe(400);
+  });
+});
+
+describe('the step status route in the OpenAPI document', () => {
+  it('declares the 202 with the progress schema of the wire contract', async () => {
+    const server = await startServer();
+    try {
+      const document = (await http('GET', `${server.base}/openapi.json`)).json;
+      const route = document.paths['/v1/episodes/{id}/steps/{step_id}'].get;
+      expect(route.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'step_id']);
+      expect(route.responses[202].content['application/json'].schema.properties.progress).toEqual(openApiSchema(stepProgressSchema));
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { createEpisodeBodySchema, idParameterSchema, listEpisodesQuerySchema, stepBodySchema } from '../../core/src';
+import { createEpisodeBodySchema, idParameterSchema, listEpisodesQuerySchema, stepBodySchema, stepProgressSchema } from '../../core/src';
 import { httpResetRequestSchema, httpStepRequestSchema } from './openenv-messages';
 import { openApiSchema, queryParameters } from './openapi-schema';
 import type { ServerContext } from './server-context';
@@ -19,6 +19,20 @@ const restError = {
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: object } } },
 };
 const episodeIdParam = { name: 'id', in: 'path', required: true, schema: openApiSchema(idParameterSchema) };
+const stepIdParam = { name: 'step_id', in: 'path', required: true, schema: openApiSchema(idParameterSchema) };
+/** A step still running (or, on the cloud, queued): where to poll it and the epochs done so far. */
+const pendingStep = {
+  type: 'object',
+  properties: {
+    step_id: { type: 'string' },
+    status: { enum: ['pending', 'running'] },
+    poll: { type: 'string' },
+    requested_at: { type: 'string' },
+    deadline_at: { type: 'string' },
+    progress: openApiSchema(stepProgressSchema),
+  },
+  required: ['step_id', 'status', 'poll', 'requested_at', 'deadline_at'],
+};
 const jsonBody = (schema: Record<string, unknown>, required = true) => ({ required, content: { 'application/json': { schema } } });
 
 /**
@@ -89,6 +103,14 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           parameters: [episodeIdParam],
           requestBody: jsonBody(openApiSchema(stepBodySchema)),
           responses: { 200: json(object), 400: json(restError, 'Bad request'), 404: json(restError, 'Not found'), 409: json(restError, 'Conflict') },
+        },
+      },
+      '/v1/episodes/{id}/steps/{step_id}': {
+        get: {
+          summary: 'A step by its request_id: 202 while it runs, with the epochs done so far',
+          description: 'Here a step runs inside its POST: 202 while that is in flight, 404 afterwards (the POST carried the answer). The cloud answers 200 with the step once committed.',
+          parameters: [episodeIdParam, stepIdParam],
+          responses: { 200: json(object), 202: json(pendingStep, 'Pending or running'), 404: json(restError, 'Not found') },
         },
       },
     },
