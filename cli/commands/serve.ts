@@ -30,8 +30,9 @@ ${SERVE_ACCESS_OPTIONS_HELP}
   --workers <N>            how many episodes train at once: easy_mnist's one-thread MLP trains in a
                            pool of up to N worker processes, one per concurrent episode (default:
                            $ML_TRAINER_WORKERS, else one per core, here ${availableParallelism()}; started when needed).
-                           The CNN tasks train in the server's process on every core (README
-                           "Performance"). It does not cap sessions (--max-sessions does)
+                           The CNN tasks train in the server's process on every core; concurrent
+                           CNN steps take turns epoch by epoch (measured faster than interleaving,
+                           README "Performance"). It does not cap sessions (--max-sessions does)
 ${TRAINING_OPTIONS_HELP}
   --json                   print the URLs as one JSON line instead of text
   -h, --help               show this help

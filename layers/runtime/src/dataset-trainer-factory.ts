@@ -4,6 +4,7 @@ import { DatasetDownloads } from './dataset-downloads';
 import type { DownloadBackoffOptions } from './download-backoff';
 import { intraOpThreadsForTask, processIntraOpThreads } from './task-threads';
 import { TrainerWorkerPool } from './trainer-worker-pool';
+import { takingTurns } from './trainer-turns';
 import { trainerWorkerCount, type TrainerWorkers } from './worker-count';
 
 export interface DatasetTrainerOptions {
@@ -77,8 +78,9 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
 }
 
 /**
- * Trainers in this process. A subset is decoded once per process and shared by every
- * trainer of the same task and seed. TensorFlow loads on the first trainer.
+ * Trainers in this process, taking turns (trainer-turns.ts: concurrent CNN episodes alternate
+ * epochs rather than interleave batches). A subset is decoded once per process and shared by
+ * every trainer of the same task and seed. TensorFlow loads on the first trainer.
  */
 function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
   const loaded = new Map<string, Promise<TaskData>>();
@@ -101,10 +103,10 @@ function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
   };
   let factory: Promise<TrainerFactory> | null = null;
   const tfjs = () => (factory ??= import('../../training/src').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load })));
-  return {
+  return takingTurns({
     create: async (spec) => (await tfjs()).create(spec),
     restore: async (spec, checkpoint) => (await tfjs()).restore(spec, checkpoint),
-  };
+  });
 }
 
 /** The subset from disk; a dataset missing there is downloaded first when autoFetch is on (else its DatasetError propagates). */
