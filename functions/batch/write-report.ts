@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import {
+  episodeAgentsOf,
   itemsOf,
   Observability,
   parseEvent,
@@ -44,7 +45,7 @@ export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: O
       const input = parseEvent(writeReportEventSchema, event);
       const items = itemsOf(storage, clock);
       const result = await writeReport(
-        { reports: storage.reports, items, ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
+        { reports: storage.reports, items, agents: episodeAgentsOf(storage, clock), ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
         input,
       );
       obs.count('ReportEntries', input.results.length);

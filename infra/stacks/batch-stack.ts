@@ -36,7 +36,7 @@ export const BATCH_TABLE_ACTIONS = {
   // the episode (GetItem), its conditional commit on the version read (PutItem), the
   // auto_submitted_by note (UpdateItem).
   autoSubmit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  // metering of the graded episodes (BatchGetItem); batch state and the sweep's episode reads
+  // metering and agent labels of the reported episodes (BatchGetItem); batch state and the sweep's episode reads
   // (GetItem); the run window and the sweep cursor (UpdateItem).
   writeReport: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

@@ -66,7 +66,7 @@ describe('leaderboard', () => {
       [2, 'llm gpt-4o-mini', 2, 0.8, 0.8, 'b'],
       [3, 'unlabelled', 1, 0.7, 0.7, 'd'],
     ]);
-    // What Step Functions passed on is parsed again: a damaged label counts as unlabelled.
+    // A label that does not parse (a report JSON edited by hand) counts as unlabelled.
     const damaged = buildReport({ ...REPORT_INPUT, entries: [graded('x', 0.5, 0.5, 1, { agent: { policy: 'llm', extra: '<b>' } } as Partial<ReportEntry>)] });
     expect(damaged.leaderboards.medium_fashion![0]!.agent).toBe('unlabelled');
   });

@@ -47,9 +47,9 @@ describe('leaderboard grouped by agent', () => {
     expect(llm.mean).toBeCloseTo((score('llm-a') + score('llm-b')) / 2, 12);
     // Equal mean and best share a rank (ties broken by the key for order only).
     const tied = agentStandings([
-      { episode_id: 'x', agent: 'b', score: 0.5, val_accuracy: 0.9, epochs_used: 1 },
-      { episode_id: 'y', agent: 'a', score: 0.5, val_accuracy: 0.9, epochs_used: 1 },
-      { episode_id: 'z', agent: 'c', score: null, val_accuracy: null, epochs_used: null },
+      { episode_id: 'x', agent: 'b', score: 0.5 },
+      { episode_id: 'y', agent: 'a', score: 0.5 },
+      { episode_id: 'z', agent: 'c', score: null },
     ]);
     expect(tied.map((s) => [s.agent, s.rank])).toEqual([
       ['a', 1],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AgentLabel } from '../../core/src';
 import { sweepOrphanCheckpoints, type CheckpointSweepResult } from '../../episodes/src';
 import type { BlobStore, EndedEpisodeRef, EpisodeStore } from '../../storage/src';
 import { defaultBaselineScores, type BaselineScores, type Prices } from './config';
@@ -6,6 +7,7 @@ import type { GradeResult } from './grading';
 import { eventText, eventTime } from './lambda-event';
 import { BATCH_LEADERBOARD_FILES, buildReport, renderBatchLeaderboardHtml, type ReportEntry } from './leaderboard';
 import { estimateCost } from './metering';
+import type { EpisodeAgentStore } from './episode-agents';
 import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
 
 /**
@@ -154,6 +156,8 @@ export interface WriteReportDeps {
   /** REPORTS_PREFIX, e.g. `reports/`. */
   prefix: string;
   items: CloudItems;
+  /** Who played each episode (the episode items' labels). */
+  agents: Pick<EpisodeAgentStore, 'getMany'>;
   prices: Prices;
   /** The baseline agent's score per task (BASELINE_SCORES); default each task's measured baseline score. */
   baselines?: BaselineScores;
@@ -189,6 +193,12 @@ function entryOf(value: unknown): ReportEntry | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** The entry with the label the store holds (whatever the grade answer said: it carries none). */
+function withAgent(entry: ReportEntry, label: AgentLabel | undefined): ReportEntry {
+  const { agent: _given, ...rest } = entry;
+  return (label === undefined ? rest : { ...rest, agent: label }) as ReportEntry;
+}
+
 /**
  * Writes `<prefix><YYYY-MM-DD>/<run_id>/report.json`, `.../leaderboard.html` (by agent) and
  * `.../leaderboard-by-episode.html` (the day is the run window's end), then records the
@@ -196,7 +206,11 @@ function entryOf(value: unknown): ReportEntry | null {
  */
 export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent): Promise<WriteReportResult> {
   const clock = deps.clock ?? (() => new Date());
-  const entries = event.results.map(entryOf).filter((e): e is ReportEntry => e !== null);
+  const labels = await deps.agents.getMany(event.results.map(entryOf).filter((e): e is ReportEntry => e !== null));
+  const entries = event.results
+    .map(entryOf)
+    .filter((e): e is ReportEntry => e !== null)
+    .map((e) => withAgent(e, labels.get(meteringRef(e))));
   const graded = entries.filter((e): e is GradeResult => e.status === 'graded' || e.status === 'grade_mismatch');
   const metering = await deps.items.metering.getMany(graded);
   const priced: ReportEntry[] = entries.map((entry) => {

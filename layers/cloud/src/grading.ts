@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type AgentLabel, type EpisodeRecord, type Grade } from '../../core/src';
+import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type Grade } from '../../core/src';
 import { isStorageError, isValidId, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 
 /**
@@ -19,8 +19,6 @@ export interface GradeResult {
   tenant: string;
   episode_id: string;
   task_id: string | null;
-  /** Who played it (the record's label); absent when unlabelled or not found. */
-  agent?: AgentLabel;
   /** graded: the recomputed grade equals the recorded one; grade_mismatch: it does not (the recorded one stands); not_ended: still active; not_found: gone. */
   status: 'graded' | 'grade_mismatch' | 'not_ended' | 'not_found';
   score: number | null;
@@ -59,7 +57,7 @@ export async function gradeStoredEpisode(deps: GradeDeps, request: GradeRequest)
     if (episode === null) return missing;
     const record = episode.record;
     if (record.status === 'active') {
-      return { tenant, episode_id, task_id: record.task_id, ...agentOf(record), status: 'not_ended', score: null, steps: record.step_count, epochs: record.budget_used };
+      return { tenant, episode_id, task_id: record.task_id, status: 'not_ended', score: null, steps: record.step_count, epochs: record.budget_used };
     }
     const recomputed = gradeEpisode(gradeInputOf(record));
     const matches = record.grade !== null && isDeepStrictEqual(record.grade, recomputed);
@@ -85,7 +83,6 @@ function resultOf(episode: StoredEpisode, grade: Grade): Omit<GradeResult, 'stat
     tenant: episode.tenant,
     episode_id: episode.episode_id,
     task_id: record.task_id,
-    ...agentOf(record),
     score: grade.score,
     accuracy: record.model.best_val_accuracy,
     epochs: record.budget_used,
@@ -93,10 +90,6 @@ function resultOf(episode: StoredEpisode, grade: Grade): Omit<GradeResult, 'stat
     ended: record.status as 'submitted' | 'auto_submitted',
     ...(episode.ended_at ? { ended_at: episode.ended_at } : {}),
   };
-}
-
-function agentOf(record: EpisodeRecord): Pick<GradeResult, 'agent'> {
-  return record.agent === undefined ? {} : { agent: record.agent };
 }
 
 export interface AutoSubmitDeps extends GradeDeps {

@@ -1,4 +1,4 @@
-import { agentLabelKey, agentLabelSchema } from '../../core/src';
+import { agentLabelKey, agentLabelSchema, type AgentLabel } from '../../core/src';
 import {
   agentStandings,
   buildLeaderboardInput,
@@ -20,10 +20,11 @@ import type { GradeResult } from './grading';
  * are shown with who played them and summarised per agent (agentLabelKey; "unlabelled").
  */
 
-/** One episode of the batch report: its grade result, or the failure Step Functions recorded. */
-export type ReportEntry =
+/** One episode of the batch report: its grade result, or the failure Step Functions recorded; with its agent label where it has one (read by write-report). */
+export type ReportEntry = (
   | (GradeResult & { cost_usd?: number; lambda_gb_seconds?: number })
-  | { tenant: string; episode_id: string; status: 'error'; error: string; task_id?: null };
+  | { tenant: string; episode_id: string; status: 'error'; error: string; task_id?: null }
+) & { agent?: AgentLabel };
 
 export interface BatchReport {
   run_id: string;
@@ -143,12 +144,9 @@ export function buildReport(input: {
   };
 }
 
-/**
- * The agent key of a report entry. The entry is the grade Lambda's answer as Step Functions
- * passed it on, so its label is parsed again: anything that is not a label counts as unlabelled.
- */
+/** The agent key of a report entry; anything that is not a label (a report JSON edited by hand) counts as unlabelled. */
 function agentKeyOf(entry: ReportEntry): string {
-  const parsed = agentLabelSchema.safeParse('agent' in entry ? entry.agent : undefined);
+  const parsed = agentLabelSchema.safeParse(entry.agent);
   return agentLabelKey(parsed.success ? parsed.data : null);
 }
 

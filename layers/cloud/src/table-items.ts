@@ -59,6 +59,30 @@ export abstract class TableItems {
     return this.nowSeconds() + this.retentionSeconds;
   }
 
+  /**
+   * The live items among these keys, at most 100 per BatchGetItem, the unprocessed ones
+   * retried with backoff; `projection` names the attributes to read (the key and TTL are always read).
+   */
+  protected async batchGetLive(keys: readonly Record<string, unknown>[], what: string, projection: readonly string[] = []): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    const names = Object.fromEntries([TABLE_LAYOUT.partitionKey.name, TABLE_LAYOUT.ttlAttribute, ...projection].map((name, i) => [`#a${i}`, name]));
+    const projected = projection.length === 0 ? {} : { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        if (attempt > 8) throw new Error(`BatchGetItem left ${pending.length} ${what} items unprocessed after ${attempt} attempts.`);
+        const output = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ...projected } } }));
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const live = this.live(item);
+          if (live) found.push(live);
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
   protected live(item: Record<string, unknown> | undefined): Record<string, unknown> | null {
     if (!item) return null;
     const expiresAt = item[TABLE_LAYOUT.ttlAttribute];
@@ -356,27 +380,15 @@ export class MeteringStore extends TableItems {
   /** The metering of each episode (absent ones: zero), by `<tenant>#<episode>`. */
   async getMany(refs: readonly { tenant: string; episode_id: string }[]): Promise<Map<string, LambdaUsage>> {
     const result = new Map<string, LambdaUsage>();
-    const unique = [...new Map(refs.filter((r) => isValidId(r.tenant) && isValidId(r.episode_id)).map((r) => [meteringRef(r), r])).values()];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique
-        .slice(i, i + 100)
-        .map((r) => meteringKey(r.tenant, r.episode_id));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-        if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} metering items unprocessed after ${attempt} attempts.`);
-        const output = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const live = this.live(item);
-          const episode = live ? parseEpisodePartitionKey(String(live[TABLE_LAYOUT.partitionKey.name])) : null;
-          if (!live || !episode) continue;
-          result.set(meteringRef(episode), {
-            lambda_requests: Number(live.lambda_requests ?? 0),
-            lambda_billed_ms: Number(live.lambda_billed_ms ?? 0),
-            lambda_gb_seconds: Number(live.lambda_gb_seconds ?? 0),
-          });
-        }
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-      }
+    const keys = uniqueRefs(refs).map((r) => meteringKey(r.tenant, r.episode_id));
+    for (const live of await this.batchGetLive(keys, 'metering')) {
+      const episode = parseEpisodePartitionKey(String(live[TABLE_LAYOUT.partitionKey.name]));
+      if (!episode) continue;
+      result.set(meteringRef(episode), {
+        lambda_requests: Number(live.lambda_requests ?? 0),
+        lambda_billed_ms: Number(live.lambda_billed_ms ?? 0),
+        lambda_gb_seconds: Number(live.lambda_gb_seconds ?? 0),
+      });
     }
     return result;
   }
@@ -385,6 +397,11 @@ export class MeteringStore extends TableItems {
 /** The key getMany's map uses. */
 export function meteringRef(ref: { tenant: string; episode_id: string }): string {
   return `${ref.tenant}#${ref.episode_id}`;
+}
+
+/** The refs with valid ids, each once. */
+export function uniqueRefs<R extends { tenant: string; episode_id: string }>(refs: readonly R[]): R[] {
+  return [...new Map(refs.filter((r) => isValidId(r.tenant) && isValidId(r.episode_id)).map((r) => [meteringRef(r), r])).values()];
 }
 
 // ---- Tenants -------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { UNLABELLED_AGENT } from '../../core/src';
-import type { LeaderboardEntry } from './leaderboard';
 
 /**
  * The leaderboard grouped by agent: one row per agent key (agentLabelKey; episodes without a
@@ -14,6 +13,14 @@ export const LEADERBOARD_GROUPINGS = ['agent', 'episode'] as const;
 export const leaderboardGroupingSchema = z.enum(LEADERBOARD_GROUPINGS, { error: `must be one of: ${LEADERBOARD_GROUPINGS.join(', ')}` }).default('agent');
 
 export type LeaderboardGrouping = z.output<typeof leaderboardGroupingSchema>;
+
+/** What grouping needs of a leaderboard entry (LeaderboardEntry has it; declared here so the two files do not import each other). */
+export interface AgentEntry {
+  episode_id: string;
+  agent?: string | null;
+  score: number | null;
+  report_href?: string | null;
+}
 
 export interface AgentStanding {
   /** The agent key ("llm gpt-4o-mini @v3", "unlabelled"). */
@@ -29,13 +36,13 @@ export interface AgentStanding {
 }
 
 /** The key an entry is grouped under. */
-export function entryAgentKey(entry: Pick<LeaderboardEntry, 'agent'>): string {
+export function entryAgentKey(entry: Pick<AgentEntry, 'agent'>): string {
   return entry.agent === null || entry.agent === undefined || entry.agent === '' ? UNLABELLED_AGENT : entry.agent;
 }
 
-const graded = (e: LeaderboardEntry): e is LeaderboardEntry & { score: number } => e.score !== null && Number.isFinite(e.score);
+const graded = (e: AgentEntry): e is AgentEntry & { score: number } => e.score !== null && Number.isFinite(e.score);
 
-function standingOf(agent: string, entries: readonly LeaderboardEntry[]): Omit<AgentStanding, 'rank'> {
+function standingOf(agent: string, entries: readonly AgentEntry[]): Omit<AgentStanding, 'rank'> {
   const scored = entries.filter(graded);
   const best = [...scored].sort((a, b) => b.score - a.score || (a.episode_id < b.episode_id ? -1 : a.episode_id > b.episode_id ? 1 : 0))[0];
   return {
@@ -49,8 +56,8 @@ function standingOf(agent: string, entries: readonly LeaderboardEntry[]): Omit<A
 }
 
 /** One task's entries per agent, ranked: mean score (desc), then best, then more graded episodes, then the key; agents without a graded episode last. */
-export function agentStandings(entries: readonly LeaderboardEntry[]): AgentStanding[] {
-  const byAgent = new Map<string, LeaderboardEntry[]>();
+export function agentStandings(entries: readonly AgentEntry[]): AgentStanding[] {
+  const byAgent = new Map<string, AgentEntry[]>();
   for (const entry of entries) {
     const key = entryAgentKey(entry);
     byAgent.set(key, [...(byAgent.get(key) ?? []), entry]);
