@@ -39,12 +39,13 @@ export class ReferenceScoreCache {
   private constructor(
     readonly path: string,
     private entries: Record<string, CachedScore>,
+    private readonly warn: (message: string) => void,
   ) {}
 
   /** The cache in `dir`; a missing file is an empty cache, a damaged one too (with a warning). */
   static async open(dir: string, warn: (message: string) => void): Promise<ReferenceScoreCache> {
     const path = join(dir, REFERENCE_CACHE_FILE);
-    return new ReferenceScoreCache(path, await readEntries(path, warn));
+    return new ReferenceScoreCache(path, await readEntries(path, warn), warn);
   }
 
   get(key: ReferenceKey): CachedScore | undefined {
@@ -54,15 +55,24 @@ export class ReferenceScoreCache {
   /**
    * Stores scores and writes the file atomically. The file is read again first, so two
    * evals that fill the cache at once keep each other's entries (the last write of the
-   * same key wins; both computed the same score).
+   * same key wins; both computed the same score). A cache that cannot be written is a
+   * warning: the scores still serve this eval, a later one plays them again.
    */
   async put(items: readonly { key: ReferenceKey; score: Omit<CachedScore, 'stored_at'> }[]): Promise<void> {
     if (items.length === 0) return;
-    const current = await readEntries(this.path, () => undefined);
     const storedAt = new Date().toISOString();
-    for (const { key, score } of items) current[keyOf(key)] = { ...score, stored_at: storedAt };
-    await writeFileAtomic(this.path, `${JSON.stringify({ schema_version: 1, entries: current })}\n`);
-    this.entries = current;
+    const add = (entries: Record<string, CachedScore>) => {
+      for (const { key, score } of items) entries[keyOf(key)] = { ...score, stored_at: storedAt };
+      return entries;
+    };
+    try {
+      const current = add(await readEntries(this.path, () => undefined));
+      await writeFileAtomic(this.path, `${JSON.stringify({ schema_version: 1, entries: current })}\n`);
+      this.entries = current;
+    } catch (error) {
+      this.entries = add({ ...this.entries });
+      this.warn(`cannot write the reference score cache ${this.path} (${(error as Error).message}); give --cache-dir a writable folder to keep them`);
+    }
   }
 }
 
@@ -71,8 +81,8 @@ async function readEntries(path: string, warn: (message: string) => void): Promi
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`cannot read the reference score cache ${path} (${(error as Error).message}); the reference episodes are played again`);
+    return {};
   }
   let json: unknown;
   try {

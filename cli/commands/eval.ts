@@ -264,6 +264,16 @@ function spent(episodes: readonly EvalEpisode[]): { spentUsd: number; finished: 
 
 /** The finished episodes of an earlier run with the same options (--resume); a fresh journal otherwise. */
 async function resumedEpisodes(setup: EvalSetup, io: CliIO): Promise<EvalEpisode[]> {
+  try {
+    return await resumeOrStartJournal(setup, io);
+  } catch (error) {
+    if (!(error as NodeJS.ErrnoException).code) throw error;
+    const where = setup.values.out === undefined ? 'give --cache-dir a writable folder' : 'give --out a path in a writable folder';
+    throw new UsageError(`cannot write the eval's journal ${setup.journalPath} (${(error as Error).message}); ${where}`);
+  }
+}
+
+async function resumeOrStartJournal(setup: EvalSetup, io: CliIO): Promise<EvalEpisode[]> {
   await mkdir(dirname(setup.journalPath), { recursive: true });
   if (!setup.values.resume) {
     await startJournal(setup.journalPath, setup.journalOptions);

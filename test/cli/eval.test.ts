@@ -154,6 +154,19 @@ describe('ml-trainer eval', () => {
     expect(html).toContain('eval-episodes/easy_mnist-seed43.html');
   });
 
+  it('a journal or report that cannot be written is a usage error naming the path; a cache that cannot be, a warning', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await evalCli(['--policy', 'baseline', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'none', '--out', join(file, 'eval.html')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot write the eval's journal ${join(file, 'eval.html')}.journal.jsonl`);
+    expect(r.stderr).toContain('give --out a path in a writable folder');
+    const cached = await runCli(['eval', '--trainer', 'formula', '--cache-dir', file, '--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'default', '--out', join(dir, 'e.html')]);
+    expect(cached.code).toBe(0);
+    expect(cached.stderr).toContain('warning: cannot write the reference score cache');
+    expect(cached.stdout).toMatch(/default \(reference\) +1 /);
+  });
+
   describe('--max-cost', () => {
     const server = new FakeOpenAiServer(() => ({ content: 'done', tool_calls: [call('submit_model')] }));
     let base: string;
