@@ -238,6 +238,17 @@ describe('dashboard: who played and why', () => {
     await stored.close();
   });
 
+  it('the live list hears who plays a new episode', async () => {
+    const events = await openSse(`${server.base}/dashboard/events?tenant=agents`);
+    try {
+      const created = await http('POST', `${server.base}/v1/episodes`, { task_id: 'easy_mnist', agent: LLM }, { 'x-tenant-id': 'agents' });
+      const heard = await events.waitFor('episode_created', (d) => d.episode_id === created.json.episode_id);
+      expect(heard.data.agent).toEqual(LLM);
+    } finally {
+      events.close();
+    }
+  });
+
   it('the episode list has an agent column: the label key, "unlabelled" without one', async () => {
     const api = await http('GET', `${server.base}/dashboard/api/episodes?tenant=agents`);
     expect(api.status).toBe(200);

@@ -1,4 +1,4 @@
-import type { EpochProgress } from '../../core/src';
+import type { AgentLabel, EpochProgress } from '../../core/src';
 import type { EpisodeService, StepRequest, StepView, TenantId } from '../../episodes/src';
 import { classifyFailure } from './failure';
 
@@ -8,7 +8,7 @@ import { classifyFailure } from './failure';
  * only: a server sees its own steps, not those of another process on the same store.
  */
 export type DashboardEvent =
-  | { type: 'episode_created'; tenant: TenantId; episode_id: string; task_id: string }
+  | { type: 'episode_created'; tenant: TenantId; episode_id: string; task_id: string; agent: AgentLabel | null }
   | { type: 'step_started'; tenant: TenantId; episode_id: string; run: number; tool: string }
   | { type: 'epoch'; tenant: TenantId; episode_id: string; run: number; tool: string; progress: EpochProgress }
   | {
@@ -140,7 +140,7 @@ export function observeEpisodeService(service: EpisodeService, bus: EpisodeEvent
   return {
     async createEpisode(input) {
       const view = await service.createEpisode(input);
-      bus.publish({ type: 'episode_created', tenant: view.tenant, episode_id: view.episode_id, task_id: view.task_id });
+      bus.publish({ type: 'episode_created', tenant: view.tenant, episode_id: view.episode_id, task_id: view.task_id, agent: view.agent });
       return view;
     },
     getEpisode: (tenant, episodeId) => service.getEpisode(tenant, episodeId),
