@@ -34,9 +34,9 @@ export function evalProgressPrinter(stream: NodeJS.WritableStream, now: () => nu
     open = false;
   };
   return {
-    /** `what`: "baseline" or "reference default". */
-    event(event: SchedulerEvent, what: string): void {
-      const line = describeState(event.state, what);
+    /** `what`: "baseline" or "reference default"; `resumed`: episodes done before this run (--resume). */
+    event(event: SchedulerEvent, what: string, resumed = 0): void {
+      const line = describeState({ ...event.state, done: event.state.done + resumed }, what);
       if (tty) {
         stream.write(`\r\x1b[K${line}`);
         open = true;

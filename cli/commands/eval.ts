@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { agentLabelKey, getTask, type AgentLabel } from '../../layers/core/src';
+import { agentLabelKey, DatasetUnavailableError, getTask, type AgentLabel } from '../../layers/core/src';
+import { DatasetError } from '../../layers/datasets/src';
 import {
   AgentEnvironmentError,
   compareToReference,
@@ -147,6 +148,9 @@ export const evalCommand: CliCommand = {
         io.stderr.write(`ml-trainer eval: ${error.message}\n(finished episodes are in the journal; run again with --resume once the server answers)\n`);
         return 1;
       }
+      if (error instanceof DatasetUnavailableError || error instanceof DatasetError) {
+        io.stderr.write(`note: the episodes finished so far are in ${setup.journalPath}; once the datasets are there, run again with --resume\n`);
+      }
       throw error;
     }
   },
@@ -225,7 +229,7 @@ async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: 
     },
     onEvent: (event) => {
       if (event.type === 'stopped') progress.note(`--max-cost ${maxCost} USD: spent ${spent(episodes).spentUsd.toFixed(4)} USD; no more episodes are started (${event.state.skipped} skipped)`);
-      progress.event(event, agentLabelKey(agent));
+      progress.event(event, agentLabelKey(agent), resumed.length);
     },
   });
   await journalWrites;
