@@ -38,14 +38,15 @@ export interface TrainerPoolOptions {
 }
 
 /**
- * The trainers a command asked for. `onlyTask`: the one task this process will train; it
- * then gets that task's TensorFlow thread count here instead of a worker process.
+ * The trainers a command asked for. `onlyTask`: the one task this process will train; played
+ * one episode at a time, it then gets that task's TensorFlow thread count here instead of a worker process.
  */
 export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO, onlyTask?: string, pool: TrainerPoolOptions = {}): Promise<TrainerFactory> {
   const kind = values.trainer ?? 'tfjs';
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
-  if (onlyTask !== undefined) {
+  // Pinned only for one episode at a time: several concurrent MLP episodes need the pool's processes, not this one.
+  if (onlyTask !== undefined && (pool.concurrency ?? 1) <= 1) {
     const { pinThreadsForTask } = await import('../layers/runtime/src');
     pinThreadsForTask(onlyTask);
   }
