@@ -77,14 +77,20 @@ describeBrowser('dashboard and report in headless Chromium', () => {
       await page.click('#reason-step-1 > summary');
       expect(await page.locator('#reason-step-1').getAttribute('open')).toBe('');
 
-      // Another client trains 6 epochs; the page shows them as they come.
+      // Another client trains 6 epochs; the page shows them as they come (and, first, the agent's reason).
+      await page.evaluate(`(() => {
+        const status = document.getElementById('live-status');
+        window.__statuses = [];
+        new MutationObserver(() => window.__statuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+      })()`);
       let settled = false;
-      const training = rest(`/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 6 } }).finally(() => {
+      const training = rest(`/v1/episodes/${id}/steps`, { tool: 'run_epochs', arguments: { num_epochs: 6 }, reason: 'More epochs while it improves.' }).finally(() => {
         settled = true;
       });
       await page.waitForFunction(() => Number((globalThis as any).document.body.dataset.chartPoints) >= 5, undefined, { timeout: 10_000 });
       expect(settled).toBe(false);
       await expect(page.locator('#live-status').textContent()).resolves.toMatch(/run_epochs: epoch \d of 6 done, validation accuracy/);
+      expect(await page.evaluate('window.__statuses')).toContain("Step running: run_epochs… The agent's reason: More epochs while it improves.");
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-episode-live.png'), fullPage: false });
       expect((await training).status).toBe(200);
 

@@ -238,12 +238,21 @@ describe('dashboard: who played and why', () => {
     await stored.close();
   });
 
-  it('the live list hears who plays a new episode', async () => {
+  it('the live list hears who plays a new episode, and why each step runs', async () => {
     const events = await openSse(`${server.base}/dashboard/events?tenant=agents`);
     try {
       const created = await http('POST', `${server.base}/v1/episodes`, { task_id: 'easy_mnist', agent: LLM }, { 'x-tenant-id': 'agents' });
       const heard = await events.waitFor('episode_created', (d) => d.episode_id === created.json.episode_id);
       expect(heard.data.agent).toEqual(LLM);
+      const id = created.json.episode_id as string;
+      await http('POST', `${server.base}/v1/episodes/${id}/steps`, { tool: 'configure_training', arguments: {}, reason: 'Defaults first.' }, { 'x-tenant-id': 'agents' });
+      await http('POST', `${server.base}/v1/episodes/${id}/steps`, { tool: 'get_training_status', arguments: {} }, { 'x-tenant-id': 'agents' });
+      await events.waitFor('step_started', (d) => d.episode_id === id && d.tool === 'get_training_status');
+      const started = events.events.filter((e) => e.event === 'step_started' && e.data.episode_id === id);
+      expect(started.map((e) => [e.data.tool, e.data.reason])).toEqual([
+        ['configure_training', 'Defaults first.'],
+        ['get_training_status', null],
+      ]);
     } finally {
       events.close();
     }

@@ -31,6 +31,11 @@ function parse(text) {
   }
 }
 
+/** A reason on the one-line status: its first REASON_STATUS_LENGTH characters. */
+const REASON_STATUS_LENGTH = 160;
+/** @param {string} text */
+const shortened = (text) => (text.length > REASON_STATUS_LENGTH ? `${text.slice(0, REASON_STATUS_LENGTH - 1)}…` : text).replace(/\s+/g, ' ');
+
 /** @param {number | null | undefined} v */
 const pct = (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '—');
 
@@ -82,7 +87,7 @@ export function startLiveEpisode(charts, eventsUrl, apiUrl) {
   source.addEventListener('step_started', (event) => {
     const d = parse(/** @type {MessageEvent} */ (event).data);
     if (!d) return;
-    say(`Step running: ${d.tool}…`);
+    say(`Step running: ${d.tool}…${typeof d.reason === 'string' ? ` The agent's reason: ${shortened(d.reason)}` : ''}`);
   });
   source.addEventListener('epoch', (event) => {
     const d = parse(/** @type {MessageEvent} */ (event).data);

@@ -1,4 +1,4 @@
-import type { AgentLabel, EpochProgress } from '../../core/src';
+import { boundedReason, type AgentLabel, type EpochProgress } from '../../core/src';
 import type { EpisodeService, StepRequest, StepView, TenantId } from '../../episodes/src';
 import { classifyFailure } from './failure';
 
@@ -9,7 +9,15 @@ import { classifyFailure } from './failure';
  */
 export type DashboardEvent =
   | { type: 'episode_created'; tenant: TenantId; episode_id: string; task_id: string; agent: AgentLabel | null }
-  | { type: 'step_started'; tenant: TenantId; episode_id: string; run: number; tool: string }
+  | {
+      type: 'step_started';
+      tenant: TenantId;
+      episode_id: string;
+      run: number;
+      tool: string;
+      /** The agent's reason for the call (bounded as the record stores it); null for none. */
+      reason: string | null;
+    }
   | { type: 'epoch'; tenant: TenantId; episode_id: string; run: number; tool: string; progress: EpochProgress }
   | {
       type: 'step_ended';
@@ -148,7 +156,7 @@ export function observeEpisodeService(service: EpisodeService, bus: EpisodeEvent
     async step(request: StepRequest): Promise<StepView> {
       const run = bus.newRun();
       const base = { tenant: request.tenant, episode_id: request.episodeId, run, tool: typeof request.call?.tool === 'string' ? request.call.tool.slice(0, 128) : '?' };
-      bus.publish({ type: 'step_started', ...base });
+      bus.publish({ type: 'step_started', ...base, reason: boundedReason(typeof request.call?.reason === 'string' ? request.call.reason : null) ?? null });
       const onEpoch = (progress: EpochProgress) => {
         bus.publish({ type: 'epoch', ...base, progress: { ...progress } });
         request.onEpoch?.(progress);
