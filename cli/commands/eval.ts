@@ -261,6 +261,11 @@ async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: 
   return failed.length > 0 ? 1 : 0;
 }
 
+/** The command line as the report shows it: an API key given as an option is not written into a file meant to be shared. */
+export function withoutSecrets(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => (argv[i - 1] === '--api-key' ? '***' : arg.startsWith('--api-key=') ? '--api-key=***' : arg));
+}
+
 function spent(episodes: readonly EvalEpisode[]): { spentUsd: number; finished: number } {
   const costed = episodes.filter((e) => e.model_cost_usd !== null);
   return { spentUsd: costed.reduce((s, e) => s + (e.model_cost_usd ?? 0), 0), finished: costed.length };
@@ -330,7 +335,7 @@ function buildResults(
   return {
     agent,
     environment: environment.description,
-    command: ['ml-trainer', 'eval', ...setup.argv].join(' '),
+    command: ['ml-trainer', 'eval', ...withoutSecrets(setup.argv)].join(' '),
     confidence,
     tasks,
     reportHrefs,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_MAX_COST } from '../../cli/commands/eval';
+import { EXIT_MAX_COST, withoutSecrets } from '../../cli/commands/eval';
 import { call, FakeOpenAiServer } from '../agent/helpers/fake-openai-server';
 import { storedServerForSuite } from '../server/harness';
 import { runCli } from './cli-harness';
@@ -165,6 +165,11 @@ describe('ml-trainer eval', () => {
     expect(cached.code).toBe(0);
     expect(cached.stderr).toContain('warning: cannot write the reference score cache');
     expect(cached.stdout).toMatch(/default \(reference\) +1 /);
+  });
+
+  it('the report\'s command line leaves out an API key', () => {
+    expect(withoutSecrets(['--url', 'https://x', '--api-key', 'sekrit', '--json'])).toEqual(['--url', 'https://x', '--api-key', '***', '--json']);
+    expect(withoutSecrets(['--api-key=sekrit'])).toEqual(['--api-key=***']);
   });
 
   describe('--max-cost', () => {
