@@ -68,9 +68,9 @@ Comparisons:
   --compare <list|none>    reference policies played on the same seeds (default: default,baseline).
                            Their scores are cached by (task, seed, policy, trainer version), the
                            trainer version being the ml-trainer version (${PACKAGE_VERSION}), the
-                           trainer (tfjs or formula) in-process, or the server's URL with --url:
-                           a cached score is reused only where all four match, so the references
-                           are played once. An eval of default or baseline fills the cache itself.
+                           trainer (tfjs or formula, and whether --allow-unverified-data) in-process,
+                           or the server's URL with --url: a cached score is reused only where all
+                           four match, so the references are played once. An eval of default or baseline fills the cache itself.
   --cache-dir <dir>        where the cache and the journals live (default: $XDG_CACHE_HOME/ml-trainer/eval,
                            else ~/.cache/ml-trainer/eval)
 
@@ -179,9 +179,14 @@ async function makeEnvironment(setup: EvalSetup, io: CliIO, note: (text: string)
   }
 }
 
-/** What makes a cached reference score valid: see the help's Comparisons. */
-function trainerVersion(values: EvalValues, environment: AgentEnvironment): string {
-  return values.url === undefined ? `ml-trainer ${PACKAGE_VERSION}; trainer ${values.trainer ?? 'tfjs'}; in-process` : `ml-trainer ${PACKAGE_VERSION}; server ${environment.description}`;
+/**
+ * What makes a cached reference score valid: see the help's Comparisons. Verified datasets
+ * are the same bytes on every machine; unverified ones (the lossy CIFAR stand-in) are not,
+ * so their scores are kept apart.
+ */
+export function trainerVersion(values: EvalValues, environment: AgentEnvironment): string {
+  if (values.url !== undefined) return `ml-trainer ${PACKAGE_VERSION}; server ${environment.description}`;
+  return `ml-trainer ${PACKAGE_VERSION}; trainer ${values.trainer ?? 'tfjs'}${values['allow-unverified-data'] ? ' on unverified data' : ''}; in-process`;
 }
 
 async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: CliIO): Promise<number> {

@@ -101,6 +101,14 @@ describe('ml-trainer eval', () => {
     expect(more.stderr).toContain('playing the default policy on 1 seeds');
   });
 
+  it('scores on unverified data are cached apart from the others', async () => {
+    await evalCli(['--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'default']);
+    const r = await evalCli(['--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'default', '--allow-unverified-data']);
+    expect(r.stderr).toContain('playing the default policy on 1 seeds');
+    const keys = Object.keys(JSON.parse(readFileSync(join(cacheDir, 'eval-reference-scores.json'), 'utf8')).entries).map((k) => JSON.parse(k)[3]);
+    expect(keys.sort()).toEqual([expect.stringMatching(/trainer formula on unverified data; in-process$/), expect.stringMatching(/trainer formula; in-process$/)]);
+  });
+
   it('an eval of a reference policy fills the cache itself', async () => {
     await evalCli(['--policy', 'baseline', '--tasks', 'easy_mnist', '--seeds', '2', '--compare', 'none']);
     const r = await evalCli(['--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '2', '--compare', 'baseline']);
