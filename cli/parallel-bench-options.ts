@@ -25,7 +25,10 @@ Options:
   --json                 print one JSON document
   -h, --help             show this help
 
-The machine's load averages are printed with the figures: on a shared machine read them first.`;
+Each pass also reports its CPU seconds (this process and its trainer workers): about equal
+when running at once costs no extra work. The kernel shares the CPU between sessions, so on a
+machine busy with other sessions the concurrent pass gets no more CPU than the serial one and
+the ratio tends to 1: measure the ratio on a quiet machine (load averages are printed with it).`;
 
 export type BenchVia = 'in-process' | 'server';
 

@@ -7,6 +7,7 @@ import { baselinePolicy, InProcessEnvironment, playEpisode, RestEnvironment, typ
 import type { CliIO } from './command';
 import { startServe } from './commands/serve';
 import { parseParallelBenchArgv, type BenchVia, type ParallelBenchOptions } from './parallel-bench-options';
+import { processTreeCpuSeconds } from './process-tree-cpu';
 import { trainerFactoryFor } from './training-options';
 
 export interface EpisodeFigure {
@@ -21,6 +22,13 @@ export interface PassFigures {
   via: BenchVia;
   serial_s: number;
   concurrent_s: number;
+  /**
+   * CPU seconds of each pass (this process and its trainer workers; null off Linux): about
+   * equal when running at once costs no extra work. On a machine busy with other sessions
+   * the kernel gives this session a share of the CPU, and the wall-time ratio tends to 1.
+   */
+  serial_cpu_s: number | null;
+  concurrent_cpu_s: number | null;
   /** concurrent_s / serial_s. */
   ratio: number;
   serial: EpisodeFigure[];
@@ -76,15 +84,18 @@ async function playTimed(environment: AgentEnvironment, task: string, seed: numb
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
 /** One pass: every seed on a fresh environment, one after the other or all at once; its seconds exclude opening the environment. */
-async function timedPass(via: BenchVia, concurrent: boolean, options: ParallelBenchOptions, io: CliIO): Promise<{ seconds: number; episodes: EpisodeFigure[] }> {
+async function timedPass(via: BenchVia, concurrent: boolean, options: ParallelBenchOptions, io: CliIO): Promise<{ seconds: number; cpuSeconds: number | null; episodes: EpisodeFigure[] }> {
   const open = await openEnvironment(via, options, io);
   // From the first episode's start: a server's own start-up is not an episode's time (a trainer pool's is).
   const start = performance.now();
+  const cpuStart = processTreeCpuSeconds();
   try {
     const episodes: EpisodeFigure[] = [];
     if (concurrent) episodes.push(...(await Promise.all(options.seeds.map((seed) => playTimed(open.environment, options.task, seed)))));
     else for (const seed of options.seeds) episodes.push(await playTimed(open.environment, options.task, seed));
-    return { seconds: seconds(performance.now() - start), episodes };
+    const cpuEnd = processTreeCpuSeconds();
+    const cpuSeconds = cpuStart === null || cpuEnd === null ? null : Math.round((cpuEnd - cpuStart) * 100) / 100;
+    return { seconds: seconds(performance.now() - start), cpuSeconds, episodes };
   } finally {
     await open.close();
   }
@@ -118,6 +129,8 @@ export async function runParallelBench(options: ParallelBenchOptions, io: CliIO)
       via,
       serial_s: serial.seconds,
       concurrent_s: concurrent.seconds,
+      serial_cpu_s: serial.cpuSeconds,
+      concurrent_cpu_s: concurrent.cpuSeconds,
       ratio: Math.round((concurrent.seconds / serial.seconds) * 1000) / 1000,
       serial: serial.episodes,
       concurrent: concurrent.episodes,
@@ -145,6 +158,7 @@ export function formatParallelBench(report: ParallelBenchReport): string {
     ...report.passes.map(
       (p) =>
         `  ${p.via.padEnd(10)}  serial ${p.serial_s.toFixed(1)} s, concurrent ${p.concurrent_s.toFixed(1)} s, ratio ${p.ratio.toFixed(2)}×` +
+        `${p.serial_cpu_s === null || p.concurrent_cpu_s === null ? '' : `; CPU ${p.serial_cpu_s.toFixed(1)} s vs ${p.concurrent_cpu_s.toFixed(1)} s`}` +
         `${p.same_scores ? '' : '  (scores differ between the passes!)'}`,
     ),
     `  load average ${report.loadavg_start.join(' ')} at the start, ${report.loadavg_end.join(' ')} at the end`,

@@ -17,6 +17,8 @@ describe('ml-trainer bench --parallel', () => {
     for (const pass of report.passes) {
       expect(pass.same_scores).toBe(true);
       expect(pass.ratio).toBeCloseTo(pass.concurrent_s / pass.serial_s, 2);
+      expect(pass.serial_cpu_s).toBeGreaterThanOrEqual(0);
+      expect(pass.concurrent_cpu_s).toBeGreaterThanOrEqual(0);
       for (const episodes of [pass.serial, pass.concurrent]) {
         expect(episodes.map((e) => e.seed)).toEqual([3, 5]);
         expect(episodes.every((e) => e.steps > 0 && e.epochs_used > 0 && typeof e.score === 'number')).toBe(true);
@@ -30,7 +32,7 @@ describe('ml-trainer bench --parallel', () => {
     const { code, stdout } = await runCli(['bench', '--parallel', '--trainer', 'formula', '--episodes', '2', '--workers', '1']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/easy_mnist, 2 baseline episodes \(seeds 1, 2\), trainer formula, workers 1/);
-    expect(stdout).toMatch(/in-process {2}serial \d+\.\d s, concurrent \d+\.\d s, ratio \d+\.\d\d×/);
+    expect(stdout).toMatch(/in-process {2}serial \d+\.\d s, concurrent \d+\.\d s, ratio \d+\.\d\d×; CPU \d+\.\d s vs \d+\.\d s/);
   }, 60_000);
 
   it('refuses bad arguments with what is allowed', async () => {
