@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AgentEnvironmentError,
+  LlmApiError,
   modelCostUsd,
   playEpisode,
   RestEnvironment,
@@ -75,18 +76,22 @@ export function evalEpisodeRunner(options: EvalRunnerOptions) {
       };
     } catch (error) {
       if (failsEveryEpisode(error)) throw error;
-      return { record: null, episode: failedEpisode(planned, session?.episodeId ?? '', error) };
+      return { record: null, episode: failedEpisode(planned, session?.episodeId ?? '', error, options.prices) };
     }
   };
 }
 
+/** Refused credentials, an unknown model, a server that is gone, missing datasets: the next episode would fail the same way. */
 function failsEveryEpisode(error: unknown): boolean {
   if (error instanceof UsageError || error instanceof DatasetUnavailableError || error instanceof DatasetError) return true;
+  if (error instanceof LlmApiError) return error.status === 401 || error.status === 403 || error.status === 404;
   if (!(error instanceof AgentEnvironmentError)) return false;
   return error.code === 'unavailable' || error.info.status === 401 || error.info.status === 403;
 }
 
-function failedEpisode(planned: PlannedEpisode, episodeId: string, error: unknown): EvalEpisode {
+/** A failed episode; what a model spent before the failure still counts (--max-cost). */
+function failedEpisode(planned: PlannedEpisode, episodeId: string, error: unknown, prices: ModelPrices | undefined): EvalEpisode {
+  const usage = error instanceof LlmApiError ? error.usage : undefined;
   return {
     task_id: planned.task_id,
     seed: planned.seed,
@@ -96,7 +101,8 @@ function failedEpisode(planned: PlannedEpisode, episodeId: string, error: unknow
     epochs_used: 0,
     steps: 0,
     training_seconds: null,
-    model_cost_usd: null,
+    ...(usage ? { model_usage: usage } : {}),
+    model_cost_usd: modelCostUsd(usage, prices),
     val_accuracy: [],
     val_loss: [],
     error: (error as Error)?.message ?? String(error),

@@ -6,6 +6,7 @@ import { DatasetError } from '../../layers/datasets/src';
 import {
   AgentEnvironmentError,
   compareToReference,
+  LlmApiError,
   DEFAULT_BOOTSTRAP,
   InProcessEnvironment,
   RestEnvironment,
@@ -144,8 +145,9 @@ export const evalCommand: CliCommand = {
     try {
       return await runEval(setup, policy, agent, io);
     } catch (error) {
-      if (error instanceof AgentEnvironmentError) {
-        io.stderr.write(`ml-trainer eval: ${error.message}\n(finished episodes are in the journal; run again with --resume once the server answers)\n`);
+      if (error instanceof AgentEnvironmentError || error instanceof LlmApiError) {
+        const what = error instanceof LlmApiError ? 'the chat API accepts the request' : 'the server answers';
+        io.stderr.write(`ml-trainer eval: ${error.message}\n(the episodes finished so far are in ${setup.journalPath}; run again with --resume once ${what})\n`);
         return 1;
       }
       if (error instanceof DatasetUnavailableError || error instanceof DatasetError) {

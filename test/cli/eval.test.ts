@@ -204,6 +204,43 @@ describe('ml-trainer eval', () => {
     });
   });
 
+  describe('a chat API that fails', () => {
+    it('an episode it fails is listed with what the model spent before; the others are played (exit 1)', async () => {
+      // Per episode: a configure call, then a 400 (not retried) on the next request.
+      const server = new FakeOpenAiServer((_request, index) => (index % 2 === 0 ? { tool_calls: [call('configure_training')] } : { status: 400 }));
+      const base = await server.start();
+      try {
+        const r = await evalCli(['--policy', 'llm', '--model', 'scripted', '--tasks', 'easy_mnist', '--seeds', '2', '--compare', 'none', '--price-input', '1000', '--price-output', '2000', '--json'], {
+          OPENAI_BASE_URL: base,
+          OPENAI_API_KEY: 'k',
+        });
+        expect(r.code).toBe(1);
+        const episodes = jsonLines(r.stdout).filter((l) => l.type === 'episode');
+        expect(episodes).toHaveLength(2);
+        for (const e of episodes) {
+          expect(e).toMatchObject({ status: 'failed', score: null, error: expect.stringContaining('400'), model_usage: { prompt_tokens: 10, completion_tokens: 5 }, model_cost_usd: 0.02 });
+        }
+        expect(r.stderr).toMatch(/failed: easy_mnist seed 42: .*400/);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('refused credentials stop the eval at the first episode (every other would fail the same way)', async () => {
+      const server = new FakeOpenAiServer(() => ({ status: 401 }));
+      const base = await server.start();
+      try {
+        const r = await evalCli(['--policy', 'llm', '--model', 'scripted', '--tasks', 'easy_mnist', '--seeds', '5', '--compare', 'none'], { OPENAI_BASE_URL: base, OPENAI_API_KEY: 'bad' });
+        expect(r.code).toBe(1);
+        expect(server.requests).toHaveLength(1);
+        expect(r.stderr).toMatch(/the chat API answered 401.*check OPENAI_API_KEY/);
+        expect(r.stderr).toContain('run again with --resume once the chat API accepts the request');
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   describe('--url against a local server', () => {
     const server = storedServerForSuite();
 
