@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { agentLabelSchema, type AgentLabel } from '../layers/core/src';
+import { AGENT_VERSION_MAX_LENGTH, agentLabelSchema, type AgentLabel } from '../layers/core/src';
 import { parseSeedSpec, parseTaskList, planEpisodes, type ModelPrices, type PlannedEpisode, type Policy } from '../layers/agent/src';
 import { UsageError, type CliIO } from './command';
 import { defaultEvalCacheDir } from './eval-cache';
@@ -124,7 +124,7 @@ function parsePrices(values: EvalValues): ModelPrices | undefined {
 
 export function agentLabel(policy: Policy, version: string | undefined): AgentLabel {
   const label = agentLabelSchema.safeParse({ policy: policy.name, ...(policy.model === undefined ? {} : { model: policy.model }), ...(version === undefined ? {} : { version }) });
-  if (!label.success) throw new UsageError(`--agent-version must be 1 to 64 characters without control characters (${label.error.issues[0]?.message})`);
+  if (!label.success) throw new UsageError(`--agent-version must be 1 to ${AGENT_VERSION_MAX_LENGTH} characters without control characters (${label.error.issues[0]?.message})`);
   return label.data;
 }
 
