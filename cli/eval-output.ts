@@ -9,7 +9,8 @@ export interface EvalResults {
   command: string;
   confidence: { level: number; resamples: number; seed: number };
   tasks: { task_id: string; max_epochs: number; summary: TaskSummary; comparisons: Comparison[]; episodes: EvalEpisode[] }[];
-  totals: EvalReportData['totals'] & { skipped: number; failed: number; cost_note: string | null };
+  /** `played_now`: episodes this run played (the wall time and rate are theirs); the others came from the journal (--resume). */
+  totals: EvalReportData['totals'] & { played_now: number; skipped: number; failed: number; cost_note: string | null };
   /** Links to each episode's report, by task and seed. */
   reportHrefs: Map<string, string>;
 }
@@ -49,7 +50,9 @@ export function formatTables(results: EvalResults, agentKey: string): string {
 
 function formatTotals(results: EvalResults): string {
   const t = results.totals;
-  const parts = [`${t.episodes} episodes in ${t.wall_seconds.toFixed(0)} s (${t.episodes_per_hour.toFixed(1)} per hour)`];
+  const resumed = t.episodes - t.played_now;
+  const rate = `${t.played_now} played in ${t.wall_seconds.toFixed(0)} s (${t.episodes_per_hour.toFixed(1)} per hour)`;
+  const parts = [resumed > 0 ? `${t.episodes} episodes, ${resumed} from the journal, ${rate}` : `${t.episodes} episodes in ${t.wall_seconds.toFixed(0)} s (${t.episodes_per_hour.toFixed(1)} per hour)`];
   if (t.failed > 0) parts.push(`${t.failed} failed`);
   if (t.skipped > 0) parts.push(`${t.skipped} not started (--max-cost)`);
   if (t.cost_usd !== null) parts.push(`server cost $${t.cost_usd.toFixed(4)}${t.cost_note ? ` (${t.cost_note})` : ''}`);
@@ -72,7 +75,7 @@ export function summaryJson(results: EvalResults): Record<string, unknown> {
 
 /** The HTML report's data (EvalReportData, drawn by renderEvalReportHtml). */
 export function evalReportData(results: EvalResults, generatedAt: Date): EvalReportData {
-  const { skipped: _s, failed: _f, cost_note: _n, ...totals } = results.totals;
+  const { played_now: _p, skipped: _s, failed: _f, cost_note: _n, ...totals } = results.totals;
   return {
     title: `Eval of ${[results.agent.policy, results.agent.model, results.agent.version && `@${results.agent.version}`].filter(Boolean).join(' ')}`,
     generated_at: generatedAt.toISOString(),

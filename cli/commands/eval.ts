@@ -355,6 +355,7 @@ function buildResults(
       model_cost_usd: modelCosts.length > 0 ? modelCosts.reduce((s, c) => s + c, 0) : null,
       prompt_tokens: usages.length > 0 ? usages.reduce((s, u) => s + u.prompt_tokens, 0) : null,
       completion_tokens: usages.length > 0 ? usages.reduce((s, u) => s + u.completion_tokens, 0) : null,
+      played_now: run.playedNow,
       skipped: run.skipped,
       failed: episodes.filter((e) => e.error !== undefined).length,
     },

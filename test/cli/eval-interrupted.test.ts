@@ -79,7 +79,7 @@ describe('ml-trainer eval killed mid-way', () => {
       const lines = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.filter((l) => l.resumed).map((l) => l.seed)).toEqual([42, 43]);
       expect(lines.filter((l) => l.type === 'episode' && !l.resumed).map((l) => l.seed).sort()).toEqual([44, 45]);
-      expect(lines.at(-1).totals).toMatchObject({ episodes: 4, prompt_tokens: 40 });
+      expect(lines.at(-1).totals).toMatchObject({ episodes: 4, played_now: 2, prompt_tokens: 40 });
       expect(episodeLines(journal)).toBe(4);
     } finally {
       await endpoint.stop();
