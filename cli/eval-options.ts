@@ -15,6 +15,8 @@ export interface EvalValues extends TrainingOptionValues {
   policy?: string;
   model?: string;
   temperature?: string;
+  'llm-retries'?: string;
+  'policy-seed'?: string;
   'agent-version'?: string;
   tasks?: string;
   seeds?: string;
@@ -64,6 +66,7 @@ export function parseSetup(values: EvalValues, argv: string[], io: CliIO): EvalS
     policy: values.policy,
     model: values.model ?? null,
     temperature: values.temperature ?? null,
+    'policy-seed': values['policy-seed'] ?? null,
     'agent-version': values['agent-version'] ?? null,
     tasks,
     seeds: plan.map((p) => `${p.task_id}/${p.seed}`),

@@ -47,6 +47,9 @@ What is played:
   --policy <name>          baseline, random, llm or default (as \`ml-trainer agent\`)
   --model <name>           llm: the chat model (default: $OPENAI_MODEL)
   --temperature <t>        llm: sampling temperature
+  --llm-retries <N>        llm: retries of a chat request after a 429, a 5xx or a network error
+                           (as \`ml-trainer agent\`)
+  --policy-seed <N>        random: the policy's own seed (default: each episode's seed)
   --agent-version <text>   a free-form version stored in each episode's agent label
                            ({policy, model, version}: how the leaderboard groups episodes)
   --tasks <list>           all, or a comma-separated list of task ids
@@ -106,39 +109,12 @@ export const evalCommand: CliCommand = {
   summary: 'evaluate an agent over tasks × seeds, K episodes at a time, with confidence intervals and reference rows',
   help: HELP,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        policy: { type: 'string' },
-        model: { type: 'string' },
-        temperature: { type: 'string' },
-        'agent-version': { type: 'string' },
-        tasks: { type: 'string' },
-        seeds: { type: 'string' },
-        concurrency: { type: 'string' },
-        url: { type: 'string' },
-        'api-key': { type: 'string' },
-        tenant: { type: 'string' },
-        compare: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        'price-input': { type: 'string' },
-        'price-output': { type: 'string' },
-        'max-cost': { type: 'string' },
-        json: { type: 'boolean' },
-        out: { type: 'string' },
-        resume: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...TRAINING_OPTIONS,
-      },
-      strict: true,
-    });
-    if (values.help) {
+    const parsed = parseEvalArgv(argv, io);
+    if (parsed === 'help') {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    const setup = parseSetup(values, argv, io);
-    const policy = makePolicy(values, io);
-    const agent = agentLabel(policy, values['agent-version']);
+    const { setup, policy, agent } = parsed;
     if (setup.maxCostUsd !== undefined && policy.model === undefined) {
       io.stderr.write(`warning: --max-cost counts the model's cost; the ${policy.name} policy calls no model, so it never stops the eval\n`);
     }
@@ -157,6 +133,42 @@ export const evalCommand: CliCommand = {
     }
   },
 };
+
+/** The options as the eval will run them (a usage error names the bad one), or 'help'; nothing is played. */
+export function parseEvalArgv(argv: string[], io: CliIO): 'help' | { setup: EvalSetup; policy: Policy; agent: AgentLabel } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+    policy: { type: 'string' },
+    model: { type: 'string' },
+    temperature: { type: 'string' },
+    'llm-retries': { type: 'string' },
+    'policy-seed': { type: 'string' },
+    'agent-version': { type: 'string' },
+    tasks: { type: 'string' },
+    seeds: { type: 'string' },
+    concurrency: { type: 'string' },
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    tenant: { type: 'string' },
+    compare: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'price-input': { type: 'string' },
+    'price-output': { type: 'string' },
+    'max-cost': { type: 'string' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    ...TRAINING_OPTIONS,
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const setup = parseSetup(values, argv, io);
+  const policy = makePolicy(values, io);
+  return { setup, policy, agent: agentLabel(policy, values['agent-version']) };
+}
 
 async function makeEnvironment(setup: EvalSetup, io: CliIO, note: (text: string) => void): Promise<AgentEnvironment> {
   const { values } = setup;

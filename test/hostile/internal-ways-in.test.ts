@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { UsageError } from '../../cli/command';
 import { parseSmokeArgs } from '../../cli/commands/cloud-smoke';
+import { PassThrough } from 'node:stream';
+import type { CliIO } from '../../cli/command';
 import { parseCostArgv } from '../../cli/commands/cost';
+import { parseEvalArgv } from '../../cli/commands/eval';
+import { parseParallelBenchArgv } from '../../cli/parallel-bench-options';
 import { parseUploadArgs } from '../../cli/commands/datasets-upload';
 import { parseServeArgs } from '../../cli/commands/serve';
 import { gradeEventSchema } from '../../functions/grade/handler';
@@ -26,7 +30,7 @@ import { countsReport, holds, record, settings, track } from './tally';
 /*
  * The ways in that are not network interfaces (issue 12 item 10): the Lambda events Step
  * Functions and the api send (a hand-made invocation can send anything), `ml-trainer serve`'s
- * access options, `ml-trainer report`'s episode id, the options of `cost`, `cloud smoke` and
+ * access options (and --workers), `ml-trainer report`'s episode id, the options of `eval`, `bench --parallel`, `cost`, `cloud smoke` and
  * `datasets upload`, and the training Lambda's answer as the api reads it. Each either accepts the input or
  * refuses it with its own error (InvalidEventError / a malformed-event Error naming the event;
  * a usage error, exit 2) with a bounded message, never an unexpected exception.
@@ -132,7 +136,7 @@ describe('CLI arguments', () => {
   const hostileText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 400 }), fc.constantFrom('', '-', '--', '0.0.0.0', '[::1]', 'http://x', 'null', '*'));
 
   it('ml-trainer serve access options: parsed, or a usage error', async () => {
-    const flag = fc.constantFrom('--allow-host', '--allow-origin', '--max-sessions', '--max-sessions-per-tenant', '--session-idle-minutes', '--host', '--port');
+    const flag = fc.constantFrom('--allow-host', '--allow-origin', '--max-sessions', '--max-sessions-per-tenant', '--session-idle-minutes', '--host', '--port', '--workers');
     await holds(
       fc.asyncProperty(fc.array(fc.tuple(flag, hostileText), { maxLength: 4 }), async (pairs) =>
         track(
@@ -151,12 +155,20 @@ describe('CLI arguments', () => {
     );
   });
 
+  // Warnings (an option that does not apply) go nowhere; nothing is read from stdin.
+  const quietIo: CliIO = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
   const usageRefusal = (e: unknown) => e instanceof UsageError || String((e as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
   // Each after the options it requires, so that the hostile ones are what decides.
   const parsers: [string, fc.Arbitrary<string>, (argv: string[]) => unknown][] = [
     ['cost options', fc.constantFrom('--memory', '--threads', '--task', '--arch', '--price', '--max-step-seconds', '--pick-max-memory', '--json', '--bogus'), (argv) => parseCostArgv(argv, {})],
     ['cloud smoke options', fc.constantFrom('--url', '--api-key', '--out', '--epochs', '--wait', '--json', '--bogus'), (argv) => parseSmokeArgs(['--url', 'https://a1b2.execute-api.eu-west-1.amazonaws.com/prod', '--api-key', 'k', ...argv], {})],
     ['datasets upload options', fc.constantFrom('--bucket', '--region', '--prefix', '--endpoint', '--dataset', '--data-dir', '--json', '--bogus'), (argv) => parseUploadArgs(['--bucket', 'my-datasets', ...argv], {})],
+    [
+      'eval options',
+      fc.constantFrom('--policy', '--model', '--temperature', '--llm-retries', '--policy-seed', '--agent-version', '--tasks', '--seeds', '--concurrency', '--url', '--compare', '--price-input', '--price-output', '--max-cost', '--out', '--trainer', '--json', '--resume', '--bogus'),
+      (argv) => parseEvalArgv(['--policy', 'baseline', '--tasks', 'easy_mnist', '--seeds', '2', '--cache-dir', '/nonexistent/eval-cache', ...argv], quietIo),
+    ],
+    ['bench --parallel options', fc.constantFrom('--task', '--episodes', '--seeds', '--via', '--workers', '--trainer', '--data-dir', '--json', '--bogus'), (argv) => parseParallelBenchArgv(argv)],
   ];
 
   it.each(parsers)('ml-trainer %s: parsed, or a usage error', async (iface, flag, parse) => {
