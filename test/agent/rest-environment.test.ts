@@ -100,6 +100,40 @@ describe('the REST client', () => {
     expect(retries).toEqual([expect.stringContaining('ECONNRESET'), expect.stringContaining('still executing')]);
   });
 
+  it('sends a step again, with the same request_id, when the server lost its lease before committing it', async () => {
+    let lost = 0;
+    let lostRequestId: unknown;
+    const lapsing: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/steps') && lost === 0) {
+        lost += 1;
+        lostRequestId = JSON.parse(String(init?.body)).request_id;
+        const error = { code: 'conflict', message: "This step's lease lapsed while it ran; nothing was committed.", details: { episode_id: 'ep-1', reason: 'lease_lost' } };
+        return new Response(JSON.stringify({ error }), { status: 409 });
+      }
+      return fetch(input, init);
+    };
+    const retries: string[] = [];
+    const environment = new RestEnvironment({ url, fetch: lapsing, sleep: noSleep, onRetry: (r) => retries.push(r.reason) });
+    const session = await environment.startEpisode({ taskId: 'easy_mnist' });
+    const outcome = await session.call('configure_training', {});
+    expect(outcome).toMatchObject({ step: 1, tool: 'configure_training', error: null });
+    expect(retries).toEqual([expect.stringContaining("lost the step's lease")]);
+    expect(server.executed).toBe(1);
+    const sent = server.requests.filter((r) => r.path.endsWith('/steps')).map((r) => (r.body as { request_id: string }).request_id);
+    expect(sent).toEqual([lostRequestId]);
+  });
+
+  it('does not retry any other conflict', async () => {
+    const conflicting: typeof fetch = async (input, init) =>
+      String(input).endsWith('/steps')
+        ? new Response(JSON.stringify({ error: { code: 'conflict', message: 'request_id reused for another call', details: {} } }), { status: 409 })
+        : fetch(input, init);
+    const environment = new RestEnvironment({ url, fetch: conflicting, sleep: noSleep });
+    const session = await environment.startEpisode({ taskId: 'easy_mnist' });
+    const error = await session.call('configure_training', {}).catch((e) => e);
+    expect(error).toMatchObject({ code: 'rejected', info: { status: 409, errorCode: 'conflict' } });
+  });
+
   it('gives up after the configured attempts with a clear error', async () => {
     server.faults.push({ path: /\/v1\/episodes$/, status: 500, times: 10 });
     const environment = new RestEnvironment({ url, sleep: noSleep, retry: { attempts: 3 } });

@@ -271,6 +271,10 @@ export class RestEnvironment implements AgentEnvironment {
     if (apiError?.code === 'in_progress') {
       return { kind: 'retry', reason: `the request is still executing (${apiError.message})`, inProgress: true, status: response.status, errorCode: apiError.code };
     }
+    if (apiError !== null && isLostLease(apiError)) {
+      // The server stopped the step before it committed and says the same request_id is safe to send again.
+      return { kind: 'retry', reason: `the server lost the step's lease while it ran (${apiError.message})`, inProgress: false, status: response.status, errorCode: apiError.code };
+    }
     if (response.status >= 500 || response.status === 429) {
       return {
         kind: 'retry',
@@ -554,4 +558,9 @@ function describeNetworkError(e: unknown): string {
   if (error?.name === 'TimeoutError') return 'timed out';
   const cause = error?.cause?.code ?? error?.cause?.message;
   return cause ? `${error.message ?? 'fetch failed'} (${cause})` : (error?.message ?? String(e));
+}
+
+/** A step the server abandoned uncommitted because its lease lapsed (lease-heartbeat.ts): nothing ran to the end, so it is retried. */
+function isLostLease(error: { code: string; details?: unknown }): boolean {
+  return error.code === 'conflict' && (error.details as { reason?: unknown } | undefined)?.reason === 'lease_lost';
 }
