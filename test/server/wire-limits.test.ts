@@ -260,6 +260,22 @@ describe("requests Node's HTTP parser refuses, in the interface's body shape", (
     expect((await http('GET', `${server.base}/health`)).status).toBe(200);
   });
 
+  it('bytes after a complete request (a DELETE body without Content-Length) end the connection after its one answer (found by the hostile suite)', async () => {
+    const port = Number(new URL(server.base).port);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(`DELETE /v1/episodes/e-1/steps/s-1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n{"task_id":"easy_mnist","seed":7}`),
+      );
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 404 /);
+    expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+  });
+
   it('a HEAD request refused by the HTTP parser gets the headers and no body (found by the hostile suite)', async () => {
     const port = Number(new URL(server.base).port);
     const raw = await new Promise<string>((resolve, reject) => {

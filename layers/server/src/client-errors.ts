@@ -11,6 +11,13 @@ export function clientErrorHandler(restPrefix: string) {
   return (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     if (!socket.writable) return void socket.destroy(error);
+    // Bytes Node could not parse after a complete request (a body sent without Content-Length on a
+    // DELETE, say) while that request's answer is pending or sent: a second answer on the same
+    // connection would follow one that may say `Connection: close`, so the connection just ends
+    // after the first, as Node's own handler does when anything has been written.
+    const answering = (socket as Socket & { _httpMessage?: NodeJS.EventEmitter & { writableFinished?: boolean } })._httpMessage;
+    if (answering && !answering.writableFinished) return void answering.once('finish', () => socket.end());
+    if (socket.bytesWritten > 0) return void socket.end();
     const [status, code, message] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', 'The request line and headers are larger than the server accepts (16 KiB).']
