@@ -21,7 +21,7 @@ Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 Options:
   --host <address>         the address to listen on (default 127.0.0.1; 0.0.0.0 exposes it
                            to the network: there is no authentication; needs --allow-host)
-  --port <N>               the port (default 8000; 0 picks a free one)
+  --port <N>               the port (default: $ML_TRAINER_PORT, else 8000; 0 picks a free one)
 ${SERVE_ACCESS_OPTIONS_HELP}
   --state-dir <dir>        where episodes are stored (default: $ML_TRAINER_HOME/state, else
                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
@@ -72,10 +72,12 @@ export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   return join(dataHome, 'ml-trainer', 'state');
 }
 
-function parsePort(text: string | undefined): number {
-  if (text === undefined) return 8000;
+/** --port wins over $ML_TRAINER_PORT (for `npm start`, where flags need `--`), else 8000. */
+function parsePort(flag: string | undefined, env: NodeJS.ProcessEnv): number {
+  const [text, name] = flag !== undefined ? [flag, '--port'] : [env.ML_TRAINER_PORT, 'ML_TRAINER_PORT'];
+  if (text === undefined || text === '') return 8000;
   const port = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port > 65535) throw new UsageError(`${name} must be an integer from 0 to 65535, got ${JSON.stringify(text)}`);
   return port;
 }
 
@@ -150,7 +152,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
   return {
     options: {
       host,
-      port: parsePort(values.port),
+      port: parsePort(values.port, env),
       stateDir: values['state-dir'] ?? values['data-dir-state'] ?? defaultStateDir(env),
       training: { 'data-dir': values['data-dir'], 'allow-unverified-data': values['allow-unverified-data'], trainer: values.trainer },
       log: values.log ?? false,

@@ -88,6 +88,9 @@ describe('ml-trainer serve', () => {
     expect(defaultStateDir({ XDG_DATA_HOME: '/xdg' })).toBe('/xdg/ml-trainer/state');
     expect(() => parseServeArgs(['--port', 'eighty'], {})).toThrow(UsageError);
     expect(() => parseServeArgs(['--port', '70000'], {})).toThrow(UsageError);
+    expect(parseServeArgs([], { ML_TRAINER_PORT: '8123' }).options.port).toBe(8123);
+    expect(parseServeArgs(['--port', '0'], { ML_TRAINER_PORT: '8123' }).options.port).toBe(0);
+    expect(() => parseServeArgs([], { ML_TRAINER_PORT: 'x' })).toThrow(/ML_TRAINER_PORT must be an integer from 0 to 65535, got "x"/);
     expect(() => parseServeArgs(['--trainer', 'pytorch'], {})).toThrow(UsageError);
     expect(() => parseServeArgs(['--state-dir', 'a', '--data-dir-state', 'b'], {})).toThrow(UsageError);
     expect(parseServeArgs(['--workers', '3'], {}).options.workers).toBe(3);
