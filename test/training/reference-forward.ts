@@ -6,9 +6,11 @@ import { statelessUniform } from '../../layers/training/src/ops/random';
  * The models written the plain tfjs way (differentiable by tf.grads), in PyTorch's layer
  * order (ReLU before max-pool, batch norm from tf.moments): the reference that the
  * hand-written backward passes are checked against. Parameters in the engine's layout.
+ * With `running` (buffers by name), batch norm uses those running statistics (inference mode).
  */
 export function referenceLogits(
   kind: ModelKind, p: Record<string, tf.Tensor>, x: tf.Tensor4D, dropout: number, dropoutSeed: number,
+  running?: ReadonlyMap<string, tf.Tensor>,
 ): tf.Tensor2D {
   const drop = (h: tf.Tensor2D, ordinal: number): tf.Tensor2D => {
     if (dropout === 0) return h;
@@ -18,7 +20,9 @@ export function referenceLogits(
   const dense = (h: tf.Tensor2D, name: string) => tf.add(tf.matMul(h, p[`${name}.weight`] as tf.Tensor2D), p[`${name}.bias`]!) as tf.Tensor2D;
   const conv = (h: tf.Tensor4D, name: string) => tf.add(tf.conv2d(h, p[`${name}.weight`] as tf.Tensor4D, 1, 'same'), p[`${name}.bias`]!) as tf.Tensor4D;
   const bn = (h: tf.Tensor4D, name: string) => {
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
+    const { mean, variance } = running
+      ? { mean: running.get(`${name}.running_mean`)!, variance: running.get(`${name}.running_var`)! }
+      : tf.moments(h, [0, 1, 2]);
     return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), p[`${name}.weight`]!), p[`${name}.bias`]!) as tf.Tensor4D;
   };
   const pool = (h: tf.Tensor4D) => tf.maxPool(tf.relu(h), 2, 2, 'valid');
