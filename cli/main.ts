@@ -1,6 +1,8 @@
 import { CoreError, DatasetUnavailableError } from '../layers/core/src';
 import { DatasetError } from '../layers/datasets/src';
 import { UsageError, type CliCommand, type CliIO } from './command';
+import { nodeAdvice } from './node-advice';
+import { formatHelp } from './help-text';
 import { agentCommand } from './commands/agent';
 import { benchCommand } from './commands/bench';
 import { costCommand } from './commands/cost';
@@ -37,7 +39,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const list = commands();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? io.stderr : io.stdout).write(overview(list));
+    (name === undefined ? io.stderr : io.stdout).write(formatHelp(overview(list)));
     return name === undefined ? 2 : 0;
   }
   const command = list.find((c) => c.name === name);
@@ -46,9 +48,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+    io.stdout.write(formatHelp(command.help));
     return 0;
   }
+  const advice = nodeAdvice(process.version, io.env);
+  if (advice) io.stderr.write(advice);
   try {
     return await command.run(rest, io);
   } catch (e) {

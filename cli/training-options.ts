@@ -11,13 +11,23 @@ export const TRAINING_OPTIONS = {
 } as const;
 
 export const TRAINING_OPTIONS_HELP = `  --data-dir <dir>         where the datasets are (default: $ML_TRAINER_DATA_DIR, else ~/.cache/ml-trainer/datasets)
-  --allow-unverified-data  accept dataset files whose checksums differ from the official ones (warns)
-  --trainer <tfjs|formula> tfjs (default) trains real models; formula is a closed-form stand-in for tests`;
+  --allow-unverified-data  accept dataset files whose checksums differ from the official ones (warns;
+                           also $ML_TRAINER_ALLOW_UNVERIFIED_DATA=1)
+  --trainer <tfjs|formula>  tfjs (default) trains real models; formula is a closed-form stand-in for tests`;
 
 export interface TrainingOptionValues {
   'data-dir'?: string;
   'allow-unverified-data'?: boolean;
   trainer?: string;
+}
+
+/** --allow-unverified-data, else $ML_TRAINER_ALLOW_UNVERIFIED_DATA (1/true or 0/false/empty). */
+export function allowsUnverifiedData(values: TrainingOptionValues, env: NodeJS.ProcessEnv): boolean {
+  if (values['allow-unverified-data']) return true;
+  const text = (env.ML_TRAINER_ALLOW_UNVERIFIED_DATA ?? '').trim().toLowerCase();
+  if (text === '1' || text === 'true') return true;
+  if (text === '' || text === '0' || text === 'false') return false;
+  throw new UsageError(`ML_TRAINER_ALLOW_UNVERIFIED_DATA must be 1 or 0, got ${JSON.stringify(env.ML_TRAINER_ALLOW_UNVERIFIED_DATA)}; unset it to use only files that match the official checksums`);
 }
 
 /** The arguments a child process needs to train the same way. */
@@ -55,7 +65,7 @@ export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO,
   return datasetTrainerFactory({
     ...pool,
     dataDir: values['data-dir'] ?? io.env.ML_TRAINER_DATA_DIR,
-    allowUnverified: values['allow-unverified-data'] ?? false,
+    allowUnverified: allowsUnverifiedData(values, io.env),
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
     autoFetch: true,
     onFetchProgress: downloadProgressPrinter(io.stderr),

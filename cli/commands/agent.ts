@@ -19,6 +19,7 @@ import {
 } from '../../layers/agent/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { epochProgressPrinter } from '../epoch-progress';
+import { formatHelp } from '../help-text';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 import { parseSeed } from './step';
 
@@ -110,7 +111,7 @@ export const agentCommand: CliCommand = {
       strict: true,
     });
     if (values.help) {
-      io.stdout.write(`${HELP}\n`);
+      io.stdout.write(formatHelp(HELP));
       return 0;
     }
     if (values.task === undefined) throw new UsageError('--task <id> is required');

@@ -25,8 +25,8 @@ describe('ml-trainer eval', () => {
     for (const option of ['--policy', '--tasks', '--seeds', '--concurrency', '--url', '--json', '--out', '--resume', '--compare', '--max-cost', '--price-input', '--agent-version']) {
       expect(r.stdout).toContain(option);
     }
-    expect(r.stdout).toContain('(task, seed, policy, trainer version)');
-    expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .*2 bad options;\s+3 --max-cost/s);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('(task, seed, policy, trainer version)');
+    expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .*2\s+bad\s+options;\s+3\s+--max-cost/s);
   });
 
   it.each([

@@ -67,7 +67,7 @@ describe('ml-trainer datasets upload (through the CLI entry point)', () => {
   it('prints its usage and options with the datasets help', async () => {
     const r = await runCli(['datasets', 'upload', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ml-trainer datasets upload --bucket <bucket> [--region R] [--prefix P] [--endpoint URL]');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('ml-trainer datasets upload --bucket <bucket> [--region R] [--prefix P] [--endpoint URL]');
     expect(r.stdout).toMatch(/^upload {2}copies the verified local dataset files into the datasets bucket/m);
     expect(r.stdout).toMatch(/^ {2}--bucket <name> {3}the datasets bucket \(required\); checked \(HeadBucket\)/m);
     expect(r.stdout).toContain('ml-trainer datasets fetch --dataset');
