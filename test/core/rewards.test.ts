@@ -42,6 +42,15 @@ describe('reward terms', () => {
     expect(stepReward({ ...base, before, after, epochsRecorded: 1 }).convergence).toBe(0.05);
   });
 
+  it('convergence is not paid on an exact tie: the last val loss must be below the one before the step', () => {
+    const before = progress([[0.8, 0.9, 0.5]]);
+    const tie = progress([[0.8, 0.9, 0.5], [0.8, 0.9, 0.5]]);
+    expect(stepReward({ ...base, before, after: tie, epochsRecorded: 1 }).convergence).toBe(0);
+    // Only the step's last epoch counts: a lower val loss on the way back to a tie earns nothing.
+    const dipThenTie = progress([[0.8, 0.9, 0.5], [0.8, 0.9, 0.4], [0.8, 0.9, 0.5]]);
+    expect(stepReward({ ...base, before, after: dipThenTie, epochsRecorded: 2 }).convergence).toBe(0);
+  });
+
   it('convergence is not paid to a step that trained nothing', () => {
     const m = progress([[0.8, 0.9, 1], [0.8, 0.85, 0.9]]);
     expect(stepReward({ ...base, before: m, after: m, epochsRecorded: 0 }).convergence).toBe(0);
