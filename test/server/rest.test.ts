@@ -140,14 +140,28 @@ describe('REST errors', () => {
 
   it('409 while another step of the episode runs', async () => {
     let open!: () => void;
-    service.stepGate = new Promise((resolve) => (open = resolve));
+    let entered!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (entered = resolve));
+    // A thenable gate: the step that awaits it holds the episode and says so (no sleep, no race).
+    const signallingGate: PromiseLike<void> = {
+      then(onOpen, onFail) {
+        entered();
+        return gate.then(onOpen, onFail);
+      },
+    };
+    service.stepGate = signallingGate as Promise<void>;
     const first = http('POST', steps(), { tool: 'configure_training' });
-    await new Promise((r) => setTimeout(r, 50));
-    const second = await http('POST', steps(), { tool: 'get_training_status' });
-    expect(second.status).toBe(409);
-    expect(second.json.error.code).toBe('in_progress');
-    service.stepGate = null;
-    open();
+    try {
+      await Promise.race([reached, first.then((r) => Promise.reject(new Error(`the first step answered ${r.status} before reaching the gate`)))]);
+      const second = await http('POST', steps(), { tool: 'get_training_status' });
+      expect(second.status).toBe(409);
+      expect(second.json.error.code).toBe('in_progress');
+    } finally {
+      // Released whatever happened above: a held gate would stall every later step of the file.
+      service.stepGate = null;
+      open();
+    }
     expect((await first).status).toBe(200);
   });
 
