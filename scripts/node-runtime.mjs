@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The line the suite runs on: the Lambdas' runtime (infra NODE_RUNTIME, the training image's base). */
@@ -40,6 +40,14 @@ export function nodeOfLine(line, log = (m) => process.stderr.write(`${m}\n`)) {
   if (!runsAs(node, pin.version)) fetchInto(home, pin, log);
   if (!runsAs(node, pin.version)) throw new Error(`${node} does not run as v${pin.version}: delete ${CACHE} and run the command again`);
   return { node, version: `v${pin.version}`, headers: home };
+}
+
+/** This environment with `runtime`'s node first on PATH (npm, tsc, jest's and our own children then run on it). */
+export function envOn(runtime, base = process.env) {
+  const env = { ...base, PATH: `${dirname(runtime.node)}${delimiter}${base.PATH ?? ''}` };
+  // The machine's npm config points node-gyp at its own Node's headers: a native build would target the wrong ABI.
+  if (runtime.headers) env.npm_config_nodedir = runtime.headers;
+  return env;
 }
 
 function runsAs(node, version) {

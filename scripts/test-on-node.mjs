@@ -4,22 +4,14 @@
 // training, checkpoint, restore in a fresh process, bit-identical (tfjs-node needs our shim there).
 // The smoke runs before the suite so the suite's "tests: N passed, N failed" stays the last line.
 import { spawnSync } from 'node:child_process';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeOfLine, SMOKE_LINE, SUITE_LINE } from './node-runtime.mjs';
+import { envOn, nodeOfLine, SMOKE_LINE, SUITE_LINE } from './node-runtime.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 /** Train, checkpoint, resume (in-process and in a fresh process), through the CLI and the trainer; and the shim's own test. */
 const NODE24_SMOKE = ['test/training/reproducibility.test.ts', 'test/cli/run.test.ts', 'test/runtime/node-compat.test.ts'];
-
-/** This environment with `runtime`'s node first on PATH (npm, tsc and jest's children then run on it). */
-function envOn(runtime) {
-  const env = { ...process.env, PATH: `${dirname(runtime.node)}${delimiter}${process.env.PATH ?? ''}` };
-  // The machine's npm config points node-gyp at its own Node's headers: a native build would target the wrong ABI.
-  if (runtime.headers) env.npm_config_nodedir = runtime.headers;
-  return env;
-}
 
 function step(title, command, args, env) {
   process.stdout.write(`\n== ${title}\n`);
