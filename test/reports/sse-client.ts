@@ -14,6 +14,8 @@ export interface SseClient {
   close(): void;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
+  /** Why the stream broke (an event whose data is not JSON, a read error), or null; every waitFor rejects with it. */
+  readonly failure: Error | null;
 }
 
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
@@ -22,6 +24,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const events: SseEvent[] = [];
   const waiters: (() => void)[] = [];
   let buffer = '';
+  let failure: Error | null = null;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const w of waiters.splice(0)) w();
+  };
   const ended = (async () => {
     if (!response.body) return;
     const reader = response.body.getReader();
@@ -43,12 +50,15 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           }
           if (data.length === 0) continue;
           const raw = data.join('\n');
-          events.push({ event, data: JSON.parse(raw), raw });
+          events.push({ event, data: parseData(event, raw), raw });
           for (const w of waiters.splice(0)) w();
         }
       }
-    } catch {
-      // aborted
+    } catch (error) {
+      // close() aborts the read: that is the end, not a failure.
+      if (controller.signal.aborted) return;
+      fail(error instanceof Error ? error : new Error(String(error)));
+      controller.abort(); // nothing more will be read: free the connection
     }
   })();
   return {
@@ -57,18 +67,29 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     events,
     ended,
     close: () => controller.abort(),
+    get failure() {
+      return failure;
+    },
     waitFor(type, predicate = () => true, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeoutMs} ms; got ${events.map((e) => e.event).join(', ')}`)), timeoutMs);
         const check = () => {
           const found = events.find((e) => e.event === type && predicate(e.data));
-          if (found) {
-            clearTimeout(timer);
-            resolve(found);
-          } else waiters.push(check);
+          if (found || failure) clearTimeout(timer);
+          if (found) resolve(found);
+          else if (failure) reject(failure);
+          else waiters.push(check);
         };
         check();
       });
     },
   };
+}
+
+function parseData(event: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`the server sent a ${event} event whose data is not JSON (${(error as Error).message}): ${raw.slice(0, 200)}`);
+  }
 }
