@@ -8,17 +8,20 @@ export const TRAINING_OPTIONS = {
   'data-dir': { type: 'string' },
   'allow-unverified-data': { type: 'boolean' },
   trainer: { type: 'string' },
+  verbose: { type: 'boolean' },
 } as const;
 
 export const TRAINING_OPTIONS_HELP = `  --data-dir <dir>         where the datasets are (default: $ML_TRAINER_DATA_DIR, else ~/.cache/ml-trainer/datasets)
   --allow-unverified-data  accept dataset files whose checksums differ from the official ones (warns;
                            also $ML_TRAINER_ALLOW_UNVERIFIED_DATA=1)
-  --trainer <tfjs|formula>  tfjs (default) trains real models; formula is a closed-form stand-in for tests`;
+  --trainer <tfjs|formula>  tfjs (default) trains real models; formula is a closed-form stand-in for tests
+  --verbose                 also print TensorFlow's own start-up and info logs`;
 
 export interface TrainingOptionValues {
   'data-dir'?: string;
   'allow-unverified-data'?: boolean;
   trainer?: string;
+  verbose?: boolean;
 }
 
 /** --allow-unverified-data, else $ML_TRAINER_ALLOW_UNVERIFIED_DATA (1/true or 0/false/empty). */
@@ -36,6 +39,7 @@ export function trainingArgv(values: TrainingOptionValues): string[] {
   if (values['data-dir'] !== undefined) argv.push('--data-dir', values['data-dir']);
   if (values['allow-unverified-data']) argv.push('--allow-unverified-data');
   if (values.trainer !== undefined) argv.push('--trainer', values.trainer);
+  if (values.verbose) argv.push('--verbose');
   return argv;
 }
 
@@ -55,6 +59,9 @@ export async function trainerFactoryFor(values: TrainingOptionValues, io: CliIO,
   const kind = values.trainer ?? 'tfjs';
   if (kind === 'formula') return formulaTrainerFactory;
   if (kind !== 'tfjs') throw new UsageError(`--trainer must be tfjs or formula, got ${JSON.stringify(kind)}`);
+  // TensorFlow reads its level from this process's environment when tfjs-node loads (below);
+  // worker processes inherit it. Without --verbose the training layer sets 1 (layers/training/src/tensorflow-logs.ts).
+  if (values.verbose) process.env.TF_CPP_MIN_LOG_LEVEL ??= '0';
   // Pinned only for one episode at a time: several concurrent MLP episodes need the pool's processes, not this one.
   if (onlyTask !== undefined && (pool.concurrency ?? 1) <= 1) {
     const { pinThreadsForTask } = await import('../layers/runtime/src');

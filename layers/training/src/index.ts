@@ -1,4 +1,5 @@
 import './node-compat'; // first: tfjs-node needs it on Node 23+ before it runs a kernel
+import './tensorflow-logs'; // before tfjs-node loads: its log level is read once, at load
 export { createTfjsTrainerFactory, type TfjsTrainerFactoryOptions } from './trainer-factory';
 export { TfjsTrainer } from './tfjs-trainer';
 export * from './without-tensorflow';
