@@ -51,6 +51,12 @@ describe('reward terms', () => {
     expect(stepReward({ ...base, before, after: dipThenTie, epochsRecorded: 2 }).convergence).toBe(0);
   });
 
+  it("convergence is not paid against another model's val loss (a new generation)", () => {
+    const before = progress([[0.8, 0.9, 1]], 1);
+    const rebuilt = progress([[0.8, 0.9, 0.9]], 2);
+    expect(stepReward({ ...base, before, after: rebuilt, epochsRecorded: 1 }).convergence).toBe(0);
+  });
+
   it('convergence is not paid to a step that trained nothing', () => {
     const m = progress([[0.8, 0.9, 1], [0.8, 0.85, 0.9]]);
     expect(stepReward({ ...base, before: m, after: m, epochsRecorded: 0 }).convergence).toBe(0);
