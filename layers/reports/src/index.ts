@@ -1,6 +1,8 @@
 export * from './episode-report';
 export * from './episode-report-html';
 export * from './leaderboard';
+export { BASELINE_AGENT_LABEL, measuredBaselines } from './leaderboard-baselines';
+export { playCommand, type PlayTarget } from './play-command';
 export * from './leaderboard-agents';
 export type * from './eval-report-data';
 export * from './eval-report-html';

@@ -1,6 +1,8 @@
 import { agentLabelKey, getTask, listTasks, type EpisodeRecord } from '../../core/src';
 import type { EpisodeUsage } from '../../episodes/src';
 import { agentStandings, entryAgentKey, type AgentStanding, type LeaderboardGrouping } from './leaderboard-agents';
+import { baselineNote, type LeaderboardBaseline } from './leaderboard-baselines';
+import type { PlayTarget } from './play-command';
 import { formatNumber, formatPercent, formatSeconds, formatSigned as signed, formatTime, formatUsd, html, renderPage, slug, tableRegion, type SafeHtml } from './html';
 
 /**
@@ -10,6 +12,8 @@ import { formatNumber, formatPercent, formatSeconds, formatSigned as signed, for
  * in the same style as the episode report. Used by the batch run's report
  * (functions/batch/write-report.ts) and by the local dashboard.
  */
+
+export type { LeaderboardBaseline } from './leaderboard-baselines';
 
 /** What renderLeaderboardHtml takes (plain JSON: the batch can store it next to the HTML). */
 export interface LeaderboardInput {
@@ -29,6 +33,8 @@ export interface LeaderboardInput {
   group_by?: LeaderboardGrouping;
   /** Where each grouping is shown (a page that can switch); omitted: no switch (a file). */
   grouping_hrefs?: Record<LeaderboardGrouping, string> | null;
+  /** The server whose episodes are ranked (the dashboard's): the baseline's note says how to play it there; omitted: in-process. */
+  play_target?: PlayTarget | null;
 }
 
 export interface LeaderboardUnrankedEntry {
@@ -50,13 +56,6 @@ export interface LeaderboardTaskInput {
   baseline?: LeaderboardBaseline | null;
   /** In any order: the renderer ranks them. */
   entries: LeaderboardEntry[];
-}
-
-export interface LeaderboardBaseline {
-  score: number;
-  val_accuracy?: number | null;
-  /** Default "baseline". */
-  label?: string;
 }
 
 export interface LeaderboardEntry {
@@ -237,35 +236,40 @@ function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/**
+ * The histogram's geometry: bar counts sit above their bars inside the plot, tick labels in a
+ * row under the axis, and the axis title in a row of its own below them, so no two labels can
+ * meet whatever the counts are (a count over the last bar once ran into a title at the top right).
+ */
+const HIST = { width: 320, height: 148, left: 26, right: 8, top: 16, plotBottom: 106, tickRow: 122, titleRow: 142 } as const;
+
 /** The histogram as inline SVG (no script): bars per score bin and the baseline's score as a dashed line. */
 function histogramSvg(id: string, histogram: ScoreHistogram, baseline: LeaderboardBaseline | null | undefined): SafeHtml {
-  const width = 320;
-  const height = 130;
-  const pad = { left: 26, right: 8, top: 14, bottom: 24 };
-  const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
+  const { width, height, left, right, top, plotBottom, tickRow, titleRow } = HIST;
+  const plotW = width - left - right;
+  const plotH = plotBottom - top;
   const max = Math.max(1, ...histogram.bins.map((b) => b.count));
   const barW = plotW / histogram.bins.length;
   const bars = histogram.bins.map((b, i) => {
     const h = (b.count / max) * plotH;
-    const x = pad.left + i * barW;
-    return html`<rect class="bar" x="${(x + 1).toFixed(1)}" y="${(pad.top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}"></rect>${
-      b.count > 0 ? html`<text x="${(x + barW / 2).toFixed(1)}" y="${(pad.top + plotH - h - 3).toFixed(1)}" text-anchor="middle">${b.count}</text>` : ''
+    const x = left + i * barW;
+    return html`<rect class="bar" x="${(x + 1).toFixed(1)}" y="${(plotBottom - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}"></rect>${
+      b.count > 0 ? html`<text class="count" x="${(x + barW / 2).toFixed(1)}" y="${(plotBottom - h - 3).toFixed(1)}" text-anchor="middle">${b.count}</text>` : ''
     }`;
   });
   const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1].map(
-    (t) => html`<text x="${(pad.left + t * plotW).toFixed(1)}" y="${height - 8}" text-anchor="middle">${String(t)}</text>`,
+    (t) => html`<text class="tick" x="${(left + t * plotW).toFixed(1)}" y="${tickRow}" text-anchor="middle">${String(t)}</text>`,
   );
   const baselineLine =
     baseline && Number.isFinite(baseline.score)
-      ? html`<line class="baseline-line" x1="${(pad.left + baseline.score * plotW).toFixed(1)}" x2="${(pad.left + baseline.score * plotW).toFixed(1)}" y1="${pad.top - 6}" y2="${pad.top + plotH}"></line>`
+      ? html`<line class="baseline-line" x1="${(left + baseline.score * plotW).toFixed(1)}" x2="${(left + baseline.score * plotW).toFixed(1)}" y1="${top - 6}" y2="${plotBottom}"></line>`
       : '';
   const description = `Score distribution of ${histogram.graded} graded episode${histogram.graded === 1 ? '' : 's'} in bins of 0.1: ${histogram.bins
     .map((b) => `${b.from.toFixed(1)}–${b.to.toFixed(1)}: ${b.count}`)
     .join(', ')}${baseline ? `. Baseline score ${formatNumber(baseline.score)} (dashed line).` : '.'}`;
   return html`<svg class="hist" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title"><title id="${id}-title">${description}</title>
-<line class="axis" x1="${pad.left}" x2="${pad.left + plotW}" y1="${pad.top + plotH}" y2="${pad.top + plotH}"></line>${bars}${ticks}${baselineLine}
-<text x="${pad.left + plotW}" y="10" text-anchor="end">score</text></svg>`;
+<line class="axis" x1="${left}" x2="${left + plotW}" y1="${plotBottom}" y2="${plotBottom}"></line>${bars}${ticks}${baselineLine}
+<text class="axis-title" x="${left + plotW / 2}" y="${titleRow}" text-anchor="middle">score (the number over a bar: episodes)</text></svg>`;
 }
 
 /** The task's episodes ranked by score (the table's id: `<id>-table`). */
@@ -342,7 +346,7 @@ function agentTable(task: LeaderboardTaskInput, id: string, name: string): SafeH
   return tableRegion(`${id}-agents`, `${name} agents`, table);
 }
 
-function taskSection(task: LeaderboardTaskInput, groupBy: LeaderboardGrouping): SafeHtml {
+function taskSection(task: LeaderboardTaskInput, groupBy: LeaderboardGrouping, target: PlayTarget | null): SafeHtml {
   const name = task.name ?? taskName(task.task_id) ?? task.task_id;
   const id = `task-${slug(task.task_id)}`;
   const stats = taskStats(task.entries, task.baseline);
@@ -357,14 +361,17 @@ function taskSection(task: LeaderboardTaskInput, groupBy: LeaderboardGrouping): 
   return html`<section aria-labelledby="${id}-heading">
 <h2 id="${id}-heading">${name} <small class="muted"><code>${task.task_id}</code></small></h2>
 <div class="grid2">
+<div>
 <dl class="stats">
   <div><dt>Episodes</dt><dd>${stats.episodes} <small>${stats.graded} graded</small></dd></div>
   <div><dt>Agents</dt><dd>${agents}</dd></div>
   <div><dt>Best score</dt><dd>${formatNumber(stats.best)}</dd></div>
   <div><dt>Median score</dt><dd>${formatNumber(stats.median)}</dd></div>
-  <div><dt>${baseline ? `${capitalized(baseline.label ?? 'baseline')} score` : 'Baseline'}</dt><dd>${baseline ? formatNumber(baseline.score) : html`<small>not provided</small>`}${baseline?.val_accuracy !== undefined && baseline?.val_accuracy !== null ? html` <small>acc. ${formatPercent(baseline.val_accuracy, 2)}</small>` : ''}</dd></div>
+  <div><dt>${baseline ? `${capitalized(baseline.label ?? 'baseline')} score` : 'Baseline'}</dt><dd>${baseline ? formatNumber(baseline.score) : html`<small>none for this task</small>`}${baseline?.val_accuracy !== undefined && baseline?.val_accuracy !== null ? html` <small>acc. ${formatPercent(baseline.val_accuracy, 2)}</small>` : ''}</dd></div>
   ${stats.above_baseline !== null ? html`<div><dt>Above baseline</dt><dd>${stats.above_baseline} <small>of ${stats.graded}</small></dd></div>` : ''}
 </dl>
+${baselineNote(task.task_id, baseline, target)}
+</div>
 <figure><figcaption>Score distribution${baseline ? html`<span class="key"><span><svg width="26" height="10" aria-hidden="true" focusable="false"><line x1="1" y1="5" x2="25" y2="5" class="k-baseline" stroke-dasharray="5 3" stroke-width="2.5"/></svg>${baseline.label ?? 'baseline'}</span></span>` : ''}</figcaption>${histogramSvg(id, histogram, baseline)}</figure>
 </div>
 ${ranking}
@@ -401,7 +408,7 @@ export function renderLeaderboardBody(input: LeaderboardInput): SafeHtml {
   return html`<header><h1>${title}</h1>${input.subtitle ? html`<p class="subtitle">${input.subtitle}</p>` : ''}${(input.notes ?? []).map((n) => html`<p class="muted">${n}</p>`)}</header>
 ${links.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p></nav>` : ''}
 ${groupingChoice(groupBy, input.grouping_hrefs)}
-${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map((t) => taskSection(t, groupBy))}
+${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map((t) => taskSection(t, groupBy, input.play_target ?? null))}
 ${unranked.length > 0 ? unrankedSection(unranked) : ''}
 <footer>${input.generated_at ? `Generated ${formatTime(input.generated_at)}. ` : ''}Scores are the deterministic grader's (0.0001 to 0.9999); ties in score and accuracy share a rank${groupBy === 'agent' ? '; agents are ranked by their mean score, episodes without an agent label are grouped as unlabelled' : ''}.</footer>`;
 }

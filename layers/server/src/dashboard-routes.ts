@@ -7,6 +7,7 @@ import {
   leaderboardEntryFromRecord,
   leaderboardGroupingSchema,
   buildLeaderboardInput,
+  measuredBaselines,
   renderDashboardEpisodePage,
   renderDashboardLeaderboardPage,
   renderDashboardMessagePage,
@@ -37,7 +38,7 @@ import { DEFAULT_TENANT, headerTenantResolver, TENANT_PATTERN, TenantError } fro
 export interface DashboardOptions {
   /** Serve the dashboard at / and /dashboard/*; default true. Turn it off for deployments with real tenants. */
   dashboard?: boolean;
-  /** The baseline agent's scores by task id, shown on the dashboard's leaderboard. */
+  /** The baseline agent's scores by task id, shown on the dashboard's leaderboard; default: the tasks' measured ones. */
   dashboardBaselines?: Record<string, LeaderboardBaseline>;
 }
 
@@ -166,7 +167,8 @@ function leaderboardRoute(app: FastifyInstance, d: Dashboard): void {
     const input = buildLeaderboardInput(entries, {
       title: 'Leaderboard',
       subtitle: `Ended episodes of tenant ${dctx.tenant} on this server, ranked per task.${views.length >= LEADERBOARD_MAX_EPISODES ? ` Only the newest ${LEADERBOARD_MAX_EPISODES} are included.` : ''}`,
-      baselines: d.options.dashboardBaselines ?? {},
+      baselines: d.options.dashboardBaselines ?? measuredBaselines(entries.map((e) => e.task_id)),
+      play_target: dctx.playTarget,
       group_by: groupBy,
       grouping_hrefs: {
         agent: dctx.href('/dashboard/leaderboard'),
@@ -240,6 +242,7 @@ async function dashboardContext(d: Dashboard, request: FastifyRequest): Promise<
   return {
     tenant,
     tenantSelectable: d.selectable,
+    playTarget: { url: `${request.protocol}://${request.host}`, tenant: withTenant ? tenant : null },
     href: (path, extra = {}) => {
       const params = new URLSearchParams({ ...(withTenant ? { tenant } : {}), ...extra });
       const text = params.toString();
