@@ -5,6 +5,7 @@ import type { EpisodeReport } from './episode-report';
 import { renderEpisodeReportHtml, statusBadge } from './episode-report-html';
 import { formatNumber, formatPercent, formatTime, html, renderPage, tableRegion, type SafeHtml } from './html';
 import { renderLeaderboardHtml, type LeaderboardInput } from './leaderboard';
+import { playCommand, type PlayTarget } from './play-command';
 
 /**
  * The pages of the local dashboard (served by layers/server's dashboard routes). Every URL
@@ -17,6 +18,8 @@ export interface DashboardContext {
   tenantSelectable: boolean;
   /** The URL of a dashboard path, with the tenant parameter as the routes want it. */
   href: (path: string, query?: Record<string, string>) => string;
+  /** This server as a client reaches it (the request's origin), for the commands the pages suggest; omitted: a placeholder. */
+  playTarget?: PlayTarget;
 }
 
 export function dashboardNav(ctx: DashboardContext, current: 'episodes' | 'leaderboard' | 'episode'): SafeHtml {
@@ -53,6 +56,14 @@ function agentCell(e: EpisodeSummary): SafeHtml {
   return e.agent ? html`${agentLabelKey(e.agent)}` : html`<span class="muted">${agentLabelKey(null)}</span>`;
 }
 
+/** What a newcomer runs first (the baseline agent on the easy task, against this server), then the protocol routes. */
+function emptyListHint(ctx: DashboardContext): SafeHtml {
+  const target = ctx.playTarget ?? { url: "<this server's URL>" };
+  return html`<p id="empty-list-hint">No episode yet. Play one against this server from a terminal in the project:</p>
+<pre class="command"><code>${playCommand('easy_mnist', 'baseline', target)}</code></pre>
+<p class="muted">It appears here and trains live. Your own client can start one with <code>POST /v1/episodes</code>, the OpenEnv <code>POST /reset</code>, or an MCP client.</p>`;
+}
+
 /** The list's table (re-rendered live). */
 export function renderEpisodeListTable(ctx: DashboardContext, options: EpisodeListOptions): SafeHtml {
   const rows = options.items.map((e) => {
@@ -70,7 +81,7 @@ export function renderEpisodeListTable(ctx: DashboardContext, options: EpisodeLi
   const table = html`<table>
 <caption id="episodes-table-caption">Episodes of tenant ${ctx.tenant}, newest first</caption>
 <thead><tr><th scope="col">Episode</th><th scope="col">Task</th><th scope="col">Agent</th><th scope="col">Status</th><th scope="col" class="num">Steps</th><th scope="col" class="num">Best val acc.</th><th scope="col" class="num">Score</th><th scope="col" class="num">Updated</th></tr></thead>
-<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8">No episode yet. Start one with <code>POST /reset</code>, <code>POST /v1/episodes</code> or an MCP client.</td></tr>`}</tbody>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8">${emptyListHint(ctx)}</td></tr>`}</tbody>
 </table>`;
   return html`${tableRegion('episodes-table', 'Episodes', table)}
 <p>${options.firstHref ? html`<a href="${options.firstHref}">Newest episodes</a>` : ''}${options.firstHref && options.nextHref ? ' · ' : ''}${options.nextHref ? html`<a href="${options.nextHref}">Older episodes</a>` : ''}</p>`;

@@ -1,8 +1,9 @@
 import { CLIENT_SCRIPT, UPLOT_CSS } from '../generated/assets';
-import { UNLABELLED_AGENT } from '../../core/src';
+import { accuracyScore } from '../../core/src';
+import { agentLine } from './agent-html';
+import { argumentsHtml } from './arguments-html';
 import type { EpisodeReport, TimelineEntry } from './episode-report';
 import {
-  compactJson,
   formatLr,
   formatNumber,
   formatPercent,
@@ -37,7 +38,7 @@ export function renderEpisodeReportHtml(report: EpisodeReport, options: EpisodeR
 <header>
   <h1>${report.task.name} <span class="muted">episode report</span></h1>
   <p class="subtitle">${subtitle(report)}</p>
-  ${agentLine(report)}
+  ${agentLine(report.agent, 'episode-agent')}
   ${options.links && options.links.length > 0 ? html`<p>${options.links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}"${l.download ? raw(' download') : ''}>${l.label}</a>`)}</p>` : ''}
 </header>
 <div id="episode-overview">${renderEpisodeOverview(report)}</div>
@@ -68,18 +69,6 @@ function subtitle(report: EpisodeReport): SafeHtml {
   return html`${parts.map((p, i) => html`${i > 0 ? ' · ' : ''}${p}`)}`;
 }
 
-/** Who played: the label's key (what the leaderboard groups by) and its parts. */
-function agentLine(report: EpisodeReport): SafeHtml {
-  const agent = report.agent;
-  if (agent === null) return html`<p class="agent" id="episode-agent">Agent <strong>${UNLABELLED_AGENT}</strong> <small class="muted">(started without an agent label)</small></p>`;
-  const parts = [
-    html`policy <code>${agent.policy}</code>`,
-    agent.model === undefined ? null : html`model <code>${agent.model}</code>`,
-    agent.version === undefined ? null : html`version <code>${agent.version}</code>`,
-  ].filter((p) => p !== null);
-  return html`<p class="agent" id="episode-agent">Agent <strong>${agent.key}</strong> <small class="muted">(${parts.map((p, i) => html`${i > 0 ? ' · ' : ''}${p}`)})</small></p>`;
-}
-
 export function statusBadge(status: EpisodeReport['status'], diverged = false): SafeHtml {
   if (status === 'active') return diverged ? html`<span class="badge bad">running · diverged</span>` : html`<span class="badge live">running</span>`;
   const label = status === 'submitted' ? 'submitted' : 'auto-submitted';
@@ -96,7 +85,7 @@ export function renderEpisodeOverview(report: EpisodeReport): SafeHtml {
   <div><dt>Status</dt><dd>${statusBadge(report.status, s.diverged)}</dd></div>
   <div><dt>${g.final ? 'Score' : 'Score if submitted now'}</dt><dd>${formatNumber(g.score)}</dd></div>
   <div><dt>Best val accuracy</dt><dd>${formatPercent(s.best_val_accuracy, 2)} ${s.best_epoch !== null ? html`<small>epoch ${s.best_epoch}</small>` : ''}</dd></div>
-  <div><dt>Target</dt><dd>${formatPercent(report.task.target_value, 1)}</dd></div>
+  ${targetCard(report.task)}
   <div><dt>Epochs used</dt><dd>${s.epochs_used} <small>of ${s.epoch_budget}</small></dd></div>
   <div><dt>Steps used</dt><dd>${s.steps_used} <small>of ${s.max_steps}</small></dd></div>
   <div><dt>Total reward</dt><dd>${formatNumber(s.total_reward)}</dd></div>
@@ -105,6 +94,17 @@ export function renderEpisodeOverview(report: EpisodeReport): SafeHtml {
 ${checkpointNotice(report)}
 ${report.curves.note ? html`<p class="notice" role="note">${report.curves.note}</p>` : ''}
 ${report.diverged ? html`<p class="notice bad" role="note">Training diverged in epoch ${report.diverged.epoch} (model epoch ${report.diverged.model_epoch}; training loss ${report.diverged.train_loss === null ? 'not finite' : formatNumber(report.diverged.train_loss, 2)}). That epoch is spent but not recorded, and this model trains no more.</p>` : ''}`;
+}
+
+/**
+ * The task's target accuracy (the seed's target_value): a goal the task states, which no grade
+ * or reward uses; the card says so and what the grade's accuracy score is at it.
+ */
+function targetCard(task: EpisodeReport['task']): SafeHtml {
+  const range = { min_score_accuracy: task.score_0_at, max_score_accuracy: task.score_1_at };
+  const atTarget = formatNumber(accuracyScore(task.target_value, range), 2);
+  const explanation = `The validation accuracy this task names as its goal. The grade does not use it: its accuracy score runs from 0 at ${formatPercent(task.score_0_at, 1)} to 1 at ${formatPercent(task.score_1_at, 1)}, and is ${atTarget} at the target.`;
+  return html`<div id="target-card" title="${explanation}"><dt>Target accuracy</dt><dd>${formatPercent(task.target_value, 1)} <small class="card-note">the task's stated goal, not graded (accuracy score ${atTarget} there)</small></dd></div>`;
 }
 
 function checkpointNotice(report: EpisodeReport): SafeHtml | '' {
@@ -165,7 +165,7 @@ function gradeSection(report: EpisodeReport): SafeHtml {
     <div>
       <h3 id="grade-inputs">Measured</h3>
       <dl class="stats" aria-labelledby="grade-inputs">${g.inputs.map((i) => html`<div><dt>${i.label}</dt><dd>${i.key === 'val_accuracy' ? formatPercent(i.value, 2) : formatNumber(i.value, 6)}</dd></div>`)}</dl>
-      <p class="muted">Accuracy score is 0 at ${formatPercent(report.task.score_0_at, 1)} and 1 at ${formatPercent(report.task.score_1_at, 1)} validation accuracy (clamped to 0.0001…0.9999).</p>
+      <p class="muted">Accuracy score is 0 at ${formatPercent(report.task.score_0_at, 1)} and 1 at ${formatPercent(report.task.score_1_at, 1)} validation accuracy (clamped to 0.0001…0.9999). The target accuracy (${formatPercent(report.task.target_value, 1)}) is the goal the task states; the grade does not use it.</p>
     </div>
   </div>
 </section>`;
@@ -201,7 +201,7 @@ function reasonCell(entry: TimelineEntry): SafeHtml {
 function timelineSection(report: EpisodeReport): SafeHtml {
   const rows = report.timeline.map(
     (e) => html`<tr class="${[e.earlier_model ? 'discarded' : '', e.error ? 'error' : ''].filter(Boolean).join(' ')}">
-<td class="num">${e.step}</td><td class="tool"><code>${e.tool}</code></td><td class="args"><code>${compactJson(e.arguments)}</code></td><td class="reason">${reasonCell(e)}</td>
+<td class="num">${e.step}</td><td class="tool"><code>${e.tool}</code></td><td class="args">${argumentsHtml(e.arguments)}</td><td class="reason">${reasonCell(e)}</td>
 <td class="num">${epochsCell(e)}</td><td class="num">${formatNumber(e.reward)}</td><td>${resultCell(e)}</td>
 <td class="num">${e.model_generation === 0 ? '—' : String(e.model_generation)}${e.earlier_model ? html` <small>(replaced)</small>` : ''}</td></tr>`,
   );

@@ -1,4 +1,5 @@
 import { agentLabelKey, findTaskModule } from '../../core/src';
+import { agentLine } from './agent-html';
 import { curvesSvg, EVAL_CHART_CSS, scoreStripSvg } from './eval-report-charts';
 import type { EvalComparison, EvalEpisodeData, EvalReportData, EvalTaskData, EvalTotals, Interval } from './eval-report-data';
 import { formatNumber, formatPercent, formatSeconds, formatSigned, formatTime, formatUsd, html, jsonForScript, raw, renderPage, slug, tableRegion, type SafeHtml } from './html';
@@ -16,7 +17,8 @@ export function renderEvalReportHtml(data: EvalReportData): string {
   const body = html`
 <header>
   <h1>${data.title}</h1>
-  <p class="subtitle">agent <code class="agent-label">${agent}</code> · ran ${data.environment} · generated ${formatTime(data.generated_at)}</p>
+  ${agentLine(data.agent, 'eval-agent')}
+  <p class="subtitle">ran ${data.environment} · generated ${formatTime(data.generated_at)}</p>
   <p class="command">Command: <code>${data.command}</code></p>
 </header>
 ${totalsSection(data.totals, data.tasks.length)}

@@ -220,6 +220,9 @@ button{background:var(--card);border:1px solid var(--muted);border-radius:4px;pa
 .stats dt{font-size:.8rem;color:var(--muted);margin:0}
 .stats dd{margin:.1rem 0 0;font-size:1.2rem;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .stats dd small{font-size:.8rem;font-weight:400;color:var(--muted)}
+.stats dd small.card-note{display:block;margin-top:.15rem;line-height:1.3}
+.agent .agent-label{font-size:1.1rem}
+pre.command{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.5rem .75rem;margin:.5rem 0;white-space:pre-wrap;overflow-wrap:break-word}
 .badge{display:inline-block;border:1px solid currentColor;border-radius:999px;padding:0 .55rem;font-size:.8rem;font-weight:600;white-space:nowrap;vertical-align:middle}
 .badge.ok{color:var(--ok)}.badge.warn{color:var(--warn)}.badge.bad{color:var(--bad)}.badge.live{color:var(--train)}
 .notice{border-left:4px solid var(--marker);background:var(--card);padding:.6rem .9rem;margin:1rem 0;border-radius:0 6px 6px 0}
@@ -233,7 +236,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 tr.discarded td{color:var(--muted)}
 tr.best td{font-weight:600}
 tr.error td.tool{color:var(--bad)}
-td.args{min-width:14rem;max-width:28rem;overflow-wrap:anywhere}
+td.args{min-width:14rem;max-width:28rem;overflow-wrap:break-word}
+td.args .arg{display:inline-block;max-width:100%}
 td.reason{min-width:14rem;max-width:32rem;overflow-wrap:anywhere}
 td.reason details{margin:0;border:none;padding:0}
 td.reason summary{font-weight:400;padding:0}
@@ -260,6 +264,8 @@ figcaption .key{font-weight:400;font-size:.85rem;color:var(--muted);display:flex
 .baseline-line{stroke:var(--baseline);stroke-width:2;stroke-dasharray:5 3}
 .axis{stroke:var(--muted);stroke-width:1}
 .hist text{fill:var(--fg);font-size:11px}
+.hist text.axis-title{fill:var(--muted)}
+.baseline-note{font-size:.85rem;margin:0 0 .5rem}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem}
 footer{margin-top:2.5rem;font-size:.8rem;color:var(--muted)}
 @media (max-width:40rem){main{padding:.75rem .6rem 2rem}h1{font-size:1.3rem}th,td{padding:.3rem .5rem}.stats dd{font-size:1.05rem}nav.top form{margin-left:0}}
