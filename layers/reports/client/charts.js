@@ -338,7 +338,7 @@ export class EpisodeCharts {
     const legend = { show: true, live: true, markers: { width: 3, dash: (u, i) => (u.series[i].dash ? 'dashed' : 'solid') } };
     const xScale = { time: false, range: () => this.xRange() };
     /** @type {uPlot.Series} */
-    const xSeries = { label: 'Epoch', value: (_u, v) => (v === null || v === undefined ? '—' : String(v)) };
+    const xSeries = { label: 'Epoch', value: legendValue(String, ' (last)') };
     const report = () => this.report;
     const live = () => this.liveProgress();
 
@@ -360,7 +360,7 @@ export class EpisodeCharts {
             width: 2,
             paths: uPlot.paths.stepped?.({ align: 1 }),
             points: { show: points, size: 5, stroke: color, fill: color },
-            value: (_u, v) => (v === null || v === undefined ? '—' : formatLr(v)),
+            value: legendValue(formatLr),
           },
         ],
         plugins: [marksPlugin(() => ({ vertical: changeMarks(report(), live()), horizontal: [], dots: [] }))],
@@ -376,7 +376,7 @@ export class EpisodeCharts {
       width: 2,
       ...(dash ? { dash } : {}),
       points: { show: points, size: 5, stroke: color, fill: color },
-      value: (_u, v) => (v === null || v === undefined ? '—' : format(v)),
+      value: legendValue(format),
     });
     /** @returns {Marks} */
     const marks = () => {
@@ -416,6 +416,30 @@ export class EpisodeCharts {
       plugins: [marksPlugin(marks)],
     };
   }
+}
+
+/**
+ * A legend's value: the hovered epoch's, or, while the cursor is off the chart (uPlot then
+ * asks with no index), the last epoch's, so the legend never reads "Epoch: — train: —".
+ * @param {(v: number) => string} format
+ * @param {string} [offChart] appended to the last epoch's value
+ * @returns {(u: uPlot, v: number | null, seriesIdx: number, idx: number | null) => string}
+ */
+function legendValue(format, offChart = '') {
+  return (u, v, seriesIdx, idx) => {
+    if (idx !== null && idx !== undefined) return v === null || v === undefined ? '—' : format(v);
+    const last = lastValue(u.data[seriesIdx]);
+    return last === null ? '—' : `${format(last)}${offChart}`;
+  };
+}
+
+/** @param {ArrayLike<number | null | undefined> | undefined} values @returns {number | null} */
+function lastValue(values) {
+  for (let i = (values?.length ?? 0) - 1; i >= 0; i--) {
+    const v = values?.[i];
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
 }
 
 /**
