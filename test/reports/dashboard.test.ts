@@ -271,7 +271,7 @@ describe('dashboard: who played and why', () => {
   it('the episode page names the agent and shows each step\'s reason in the timeline', async () => {
     const page = await http('GET', `${server.base}/dashboard/episodes/${llmBest}?tenant=agents`);
     expect(page.status).toBe(200);
-    expect(page.text).toContain('Agent <strong>llm gpt-4o-mini @v3</strong>');
+    expect(page.text).toContain('Agent <strong class="agent-label">llm gpt-4o-mini @v3</strong>');
     expect(page.text).toContain('<span class="reason-text">Train to the plateau (run_epochs)</span>');
     const json = await http('GET', `${server.base}/dashboard/episodes/${llmBest}/report.json?tenant=agents`);
     expect(json.json.agent.key).toBe('llm gpt-4o-mini @v3');

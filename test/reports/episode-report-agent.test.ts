@@ -27,7 +27,7 @@ describe('episode report: who played and why', () => {
 
   it('the header names the agent and its parts; the timeline shows reasons next to the calls, long ones folded, all escaped', async () => {
     const page = renderEpisodeReportHtml(buildEpisodeReport({ record: await finalRecord(REASONED, 'easy_mnist', LLM), episodeId: 'ep-1' }));
-    expect(page).toContain('<p class="agent" id="episode-agent">Agent <strong>llm gpt-4o-mini @v3</strong> <small class="muted">(policy <code>llm</code> · model <code>gpt-4o-mini</code> · version <code>v3</code>)</small></p>');
+    expect(page).toContain('<p class="agent" id="episode-agent">Agent <strong class="agent-label">llm gpt-4o-mini @v3</strong> <small class="muted">(policy <code>llm</code> · model <code>gpt-4o-mini</code> · version <code>v3</code>)</small></p>');
     expect(page).toContain("<th scope=\"col\">Agent's reason</th>");
     // Short: as it is, in the row of its call.
     expect(page).toMatch(/<td class="tool"><code>configure_training<\/code><\/td><td class="args">[^\n]*<td class="reason"><span class="reason-text">Adam with cosine decay is a safe start\.<\/span><\/td>/);
@@ -39,14 +39,14 @@ describe('episode report: who played and why', () => {
     expect(page).not.toContain('<img src=x');
     expect(page).toContain('<span class="reason-text">&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;');
     // A step without a reason shows a dash.
-    expect(page).toMatch(/<code>run_epochs<\/code><\/td><td class="args"><code>\{&quot;num_epochs&quot;:5\}<\/code><\/td><td class="reason"><span class="muted">—<\/span><\/td>/);
+    expect(page).toMatch(/<code>run_epochs<\/code><\/td><td class="args"><code>\{<span class="arg">&quot;num_epochs&quot;: 5<\/span>\}<\/code><\/td><td class="reason"><span class="muted">—<\/span><\/td>/);
   });
 
   it('an unlabelled episode says so; a label with markup stays text', async () => {
     const bare = renderEpisodeReportHtml(buildEpisodeReport({ record: await finalRecord(MAIN_SCRIPT) }));
-    expect(bare).toContain('Agent <strong>unlabelled</strong> <small class="muted">(started without an agent label)</small>');
+    expect(bare).toContain('Agent <strong class="agent-label">unlabelled</strong> <small class="muted">(started without an agent label)</small>');
     const hostile = renderEpisodeReportHtml(buildEpisodeReport({ record: await finalRecord(MAIN_SCRIPT, 'easy_mnist', { policy: '<b>x</b>', version: '"><i>' }) }));
-    expect(hostile).toContain('Agent <strong>&lt;b&gt;x&lt;/b&gt; @&quot;&gt;&lt;i&gt;</strong>');
+    expect(hostile).toContain('Agent <strong class="agent-label">&lt;b&gt;x&lt;/b&gt; @&quot;&gt;&lt;i&gt;</strong>');
     expect(hostile).not.toContain('<b>x</b>');
   });
 

@@ -70,7 +70,7 @@ describeBrowser('eval report in headless Chromium', () => {
       }
       expect(await tab.evaluate('window.__pwned')).toBeUndefined();
       expect(await tab.locator('img').count()).toBe(0);
-      await expect(tab.locator('code.agent-label').textContent()).resolves.toContain('<script>window.__pwned=1</script>');
+      await expect(tab.locator('.agent-label').textContent()).resolves.toContain('<script>window.__pwned=1</script>');
       await expect(tab.locator('section[data-task="hard_cifar"] tr.failed td.error-text').textContent()).resolves.toBe(INJECTION);
       await expect(tab.locator('section[data-task="easy_mnist"] .diff.above').count()).resolves.toBe(1);
       await tab.screenshot({ path: join(ARTIFACTS, 'eval-report-desktop.png'), fullPage: true });

@@ -39,7 +39,7 @@ describe('eval report HTML', () => {
 
   it('shows the agent label, environment, command and totals with costs and tokens', () => {
     const page = renderEvalReportHtml(TWO_TASKS);
-    expect(page).toContain('<code class="agent-label">llm gpt-4o-mini @v3</code>');
+    expect(page).toContain('Agent <strong class="agent-label">llm gpt-4o-mini @v3</strong>');
     expect(page).toContain('<title>Eval of baseline</title>');
     expect(page).toContain('ran in-process');
     expect(page).toContain('<code>ml-trainer eval --policy baseline --tasks easy_mnist --seeds 3 --out eval.html</code>');
