@@ -35,5 +35,6 @@ describe('the README quick start as text', () => {
     expect(localized('report <episode-id> --server http://127.0.0.1:8000', 4321, 'ep-12345678')).toBe('report ep-12345678 --server http://127.0.0.1:4321');
     expect(() => localized('report <episode-id>', 4321)).toThrow(/no earlier quick-start command printed an episode id/);
     expect(printedEpisodeId('  task easy_mnist (seed 42), policy baseline, episode 049e4295-c1df-4b03-9a06-bf25804c5951, submitted')).toBe('049e4295-c1df-4b03-9a06-bf25804c5951');
+    expect(printedEpisodeId('  easy_mnist, seed 42, policy baseline, episode\n  049e4295-c1df-4b03-9a06-bf25804c5951, submitted')).toBe('049e4295-c1df-4b03-9a06-bf25804c5951');
   });
 });

@@ -49,7 +49,7 @@ function bashBlockAt(readme: string, from: number, what: string): string[] {
   return readme.slice(open + '```bash\n'.length, close).split('\n');
 }
 
-/** The id in "episode <id>", as the README says the agent prints it. */
+/** The id in "episode <id>", as the README says the agent prints it (a line may break between them). */
 export function printedEpisodeId(output: string): string | undefined {
-  return /\bepisode ([A-Za-z0-9][A-Za-z0-9_-]{7,})/.exec(output)?.[1];
+  return /\bepisode\s+([A-Za-z0-9][A-Za-z0-9_-]{7,})/.exec(output)?.[1];
 }

@@ -28,6 +28,7 @@ describe('the README quick start, run literally', () => {
   let server: ShellRun | undefined;
   let episodeId: string | undefined;
   const outputs: string[] = [];
+  const transcripts: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(work);
@@ -57,13 +58,14 @@ describe('the README quick start, run literally', () => {
     if (server === undefined) throw new Error('the server did not start (see the first test)');
     const run = await runShell(localized(command, port, episodeId), work, env);
     const transcript = `$ ${command}\n${run.stdout}${run.stderr}`;
+    transcripts.push(transcript);
     expect({ exit: run.code, transcript }).toEqual({ exit: 0, transcript });
     episodeId ??= printedEpisodeId(run.stdout);
     outputs.push(...outFiles(command));
   }, 180_000);
 
   it('the agent printed the episode id; every --out file exists and names the episode', () => {
-    expect(episodeId).toBeDefined();
+    expect({ episodeId, transcripts }).toEqual({ episodeId: expect.any(String), transcripts });
     expect(outputs.length).toBeGreaterThan(0);
     for (const file of outputs) expect(readFileSync(join(work, file), 'utf8')).toContain(episodeId);
   });
