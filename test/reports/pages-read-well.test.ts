@@ -36,6 +36,9 @@ function histogramTextBoxes(page: string): TextBox[] {
   });
 }
 
+/** A page's text without its tags. */
+const textOf = (page: string) => page.replace(/<[^>]*>/g, '');
+
 const overlaps = (a: TextBox, b: TextBox) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
 describe('the pages read well', () => {
@@ -52,13 +55,14 @@ describe('the pages read well', () => {
     const withBaseline = renderLeaderboardHtml(buildLeaderboardInput([graded('a', 0.5)], { baselines: measuredBaselines(), play_target: { url: 'http://127.0.0.1:8123' } }));
     expect(withBaseline).toContain('<dt>Baseline agent score</dt><dd>0.9999');
     expect(withBaseline).toContain("Baseline 0.9999: the grade of the built-in baseline policy (a heuristic ML engineer), measured with real training on the task&#39;s seed 42, recorded with the task.");
-    expect(withBaseline).toContain('<code>npx ml-trainer agent --task easy_mnist --policy baseline --url http://127.0.0.1:8123</code>');
+    expect(textOf(withBaseline)).toContain('run npx ml-trainer agent --task easy_mnist --policy baseline --url http://127.0.0.1:8123: its episodes appear as agent baseline.');
+    expect(withBaseline).toContain('<code class="command"><span>npx</span> <span>ml-trainer</span>');
     expect(withBaseline).not.toContain('not provided');
 
     const without = renderLeaderboardHtml(buildLeaderboardInput([graded('a', 0.5)]));
     expect(without).toContain('<dt>Baseline</dt><dd><small>none for this task</small>');
     expect(without).toContain('Baseline: none for this task (none was given to this leaderboard). It is the grade of the built-in baseline policy');
-    expect(without).toContain('To rank it yourself, run <code>npx ml-trainer agent --task easy_mnist --policy baseline</code>: its episodes appear as agent <code>baseline</code>.');
+    expect(textOf(without)).toContain('To rank it yourself, run npx ml-trainer agent --task easy_mnist --policy baseline: its episodes appear as agent baseline.');
   });
 
   it('the episode report explains its target card: the task\'s goal, not graded, and the accuracy score at it', async () => {
@@ -95,7 +99,7 @@ describe('the pages read well', () => {
       await http('POST', `${server.base}/v1/episodes/${id}/steps`, { tool: 'submit_model', arguments: {} });
       const board = await http('GET', `${server.base}/dashboard/leaderboard`);
       expect(board.text).toContain('<dt>Baseline agent score</dt><dd>0.8506');
-      expect(board.text).toContain(`<code>npx ml-trainer agent --task medium_fashion --policy baseline --url ${server.base}</code>`);
+      expect(textOf(board.text)).toContain(`run npx ml-trainer agent --task medium_fashion --policy baseline --url ${server.base}:`);
       expect(board.text).not.toContain('MNIST Digit Classifier'); // only the tasks played
     } finally {
       await server.close();

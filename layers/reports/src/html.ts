@@ -266,6 +266,7 @@ figcaption .key{font-weight:400;font-size:.85rem;color:var(--muted);display:flex
 .hist text{fill:var(--fg);font-size:11px}
 .hist text.axis-title{fill:var(--muted)}
 .baseline-note{font-size:.85rem;margin:0 0 .5rem}
+code.command span{white-space:nowrap}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem}
 footer{margin-top:2.5rem;font-size:.8rem;color:var(--muted)}
 @media (max-width:40rem){main{padding:.75rem .6rem 2rem}h1{font-size:1.3rem}th,td{padding:.3rem .5rem}.stats dd{font-size:1.05rem}nav.top form{margin-left:0}}

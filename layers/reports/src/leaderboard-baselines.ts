@@ -1,6 +1,6 @@
 import { findTaskModule, listTaskModules } from '../../core/src';
 import { formatNumber, html, type SafeHtml } from './html';
-import { playCommand, type PlayTarget } from './play-command';
+import { commandHtml, playCommand, type PlayTarget } from './play-command';
 
 /**
  * The baseline a leaderboard compares with: the grade the built-in baseline policy
@@ -35,7 +35,7 @@ export function measuredBaselines(only?: Iterable<string>): Record<string, Leade
 
 /** One line under a task's figures: what the baseline is, where its score comes from, and how to play it here. */
 export function baselineNote(taskId: string, baseline: LeaderboardBaseline | null, target: PlayTarget | null): SafeHtml {
-  const command = html`<code>${playCommand(taskId, 'baseline', target)}</code>`;
+  const command = commandHtml(playCommand(taskId, 'baseline', target));
   const where = target ? 'on this server' : 'yourself';
   if (baseline === null) {
     const why = findTaskModule(taskId)?.baseline.measured_score === null ? 'its baseline grade has not been measured' : 'none was given to this leaderboard';
