@@ -1,12 +1,19 @@
 import type { EpochProgress } from '../layers/core/src';
 
-/** Prints one progress line per trained epoch to a stream (stderr). */
+/**
+ * Prints one progress line per trained epoch to a stream (stderr), within 80 columns:
+ * "  epoch 1/20 (model 7)  lr 0.00100  loss 0.226/0.596  acc 0.916/0.780  0.02s":
+ * this call's count (bench parses "epoch 1/"), the model's epoch, then loss and accuracy as train/val.
+ */
 export function epochProgressPrinter(stream: NodeJS.WritableStream): (p: EpochProgress) => void {
-  return (p) => {
-    const val = p.val_accuracy === null ? 'diverged' : `val_loss ${p.val_loss!.toFixed(4)} val_acc ${p.val_accuracy.toFixed(4)}`;
-    stream.write(
-      `  epoch ${p.index}/${p.total} (model epoch ${p.epoch})  lr ${p.learning_rate.toPrecision(3)}  ` +
-        `loss ${Number.isFinite(p.train_loss) ? p.train_loss.toFixed(4) : String(p.train_loss)} acc ${p.train_accuracy.toFixed(4)}  ${val}  ${p.seconds.toFixed(2)}s\n`,
-    );
-  };
+  return (p) => stream.write(`${describeEpoch(p)}\n`);
+}
+
+export function describeEpoch(p: EpochProgress): string {
+  const trainLoss = Number.isFinite(p.train_loss) ? p.train_loss.toFixed(3) : String(p.train_loss);
+  const val =
+    p.val_accuracy === null
+      ? `loss ${trainLoss}  diverged`
+      : `loss ${trainLoss}/${p.val_loss!.toFixed(3)}  acc ${p.train_accuracy.toFixed(3)}/${p.val_accuracy.toFixed(3)}`;
+  return `  epoch ${p.index}/${p.total} (model ${p.epoch})  lr ${p.learning_rate.toPrecision(3)}  ${val}  ${p.seconds.toFixed(2)}s`;
 }

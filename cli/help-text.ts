@@ -163,7 +163,7 @@ function usageTokens(text: string): string[] {
 }
 
 /** Fills lines with words; a word too wide for any line gets a line of its own, moved left to end at `width`. */
-function fill(list: string[], firstPrefix: string, restPrefix: string, width: number): string[] {
+export function fill(list: string[], firstPrefix: string, restPrefix: string, width: number): string[] {
   const out: string[] = [];
   let line = firstPrefix;
   let empty = true;

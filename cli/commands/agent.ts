@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CoreError, taskIdsInWords, type Observation } from '../../layers/core/src';
+import { CoreError, taskIdsInWords, type EpisodeRecord, type Observation } from '../../layers/core/src';
 import {
   AgentEnvironmentError,
   baselinePolicy,
@@ -12,6 +12,7 @@ import {
   RestEnvironment,
   type AgentEnvironment,
   type EpisodeResult,
+  type EpisodeSession,
   type ModelUsage,
   type PendingInfo,
   type PlayedStep,
@@ -19,7 +20,9 @@ import {
 } from '../../layers/agent/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { epochProgressPrinter } from '../epoch-progress';
-import { formatHelp } from '../help-text';
+import { gradeSummaryLines } from '../grade-summary';
+import { describeStep, type StepView } from '../step-line';
+import { fill, formatHelp, TERMINAL_WIDTH } from '../help-text';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 import { parseSeed } from './step';
 
@@ -124,6 +127,7 @@ export const agentCommand: CliCommand = {
     const printEpoch = epochProgressPrinter(stderr);
     // A server reports a step's epochs as they finish (RestEnvironment polls them); the histories fill in any it did not.
     let epochsSeen = 0;
+    let session: EpisodeSession | undefined;
     try {
       const environment = await makeEnvironment(values, io, progress);
       const result = await playEpisode({
@@ -131,11 +135,12 @@ export const agentCommand: CliCommand = {
         policy,
         taskId: values.task,
         seed,
-        onStart: (session) =>
-          stderr.write(
-            `episode ${session.episodeId}: ${session.task.task_id} (seed ${session.seed}, budget ${session.task.max_epochs} epochs, ` +
-              `${session.maxSteps} steps), policy ${policy.name}, ${environment.description}\n`,
-          ),
+        onStart: (started) => {
+          session = started;
+          const text = `episode ${started.episodeId}: ${started.task.task_id}, seed ${started.seed}, policy ${policy.name}, ${environment.description}; ` +
+            `budget ${started.task.max_epochs} epochs in at most ${started.maxSteps} steps`;
+          stderr.write(`${fill(words(text), '', '  ', TERMINAL_WIDTH).join('\n')}\n`);
+        },
         onEpoch: (epoch) => {
           progress.end();
           epochsSeen += 1;
@@ -143,7 +148,7 @@ export const agentCommand: CliCommand = {
         },
         onStep: (step) => {
           progress.end();
-          stderr.write(`${describePlayedStep(step)}\n`);
+          stderr.write(`${describeStep(viewOfPlayed(step))}\n`);
           if (values.url !== undefined) writeRemoteEpochs(step, stderr, epochsSeen);
           epochsSeen = 0;
           if (json) io.stdout.write(`${JSON.stringify(stepJson(step))}\n`);
@@ -153,7 +158,7 @@ export const agentCommand: CliCommand = {
           stderr.write(`  note: ${message}\n`);
         },
       });
-      printSummary(result, environment, json, io);
+      printSummary(result, environment, await recordOf(session), json, io);
       return 0;
     } catch (e) {
       progress.end();
@@ -277,17 +282,18 @@ function parseAttempts(text: string): number {
   return n;
 }
 
-function describePlayedStep(step: PlayedStep): string {
-  const { outcome, observation: o } = step;
-  const reward = `${outcome.reward >= 0 ? '+' : ''}${outcome.reward.toFixed(4)}`;
-  const args = JSON.stringify(step.call.arguments ?? {});
-  const head = `step ${String(outcome.step).padStart(2)} ${outcome.tool} ${args === '{}' ? '' : `${args} `}reward ${reward}`;
-  const why = step.reason ? `\n  why: ${step.reason}` : '';
-  if (outcome.error) return `${head}  error: ${outcome.error.message}${why}`;
-  const state =
-    `  epoch ${o.current_epoch} (budget left ${o.remaining_budget}/${o.max_epochs})  val_acc ${o.val_accuracy}  ` +
-    `best ${o.best_val_accuracy} @${o.best_val_epoch}  ${o.convergence_signal}${outcome.replayed ? '  (replayed)' : ''}`;
-  return `${head}${state}${why}`;
+function viewOfPlayed(step: PlayedStep): StepView {
+  const { outcome } = step;
+  return {
+    step: outcome.step,
+    tool: outcome.tool,
+    arguments: step.call.arguments ?? {},
+    reward: outcome.reward,
+    data: outcome.data,
+    error: outcome.error,
+    ...(step.reason ? { reason: step.reason } : {}),
+    ...(outcome.replayed ? { replayed: true } : {}),
+  };
 }
 
 /**
@@ -305,7 +311,7 @@ function writeRemoteEpochs(step: PlayedStep, stream: NodeJS.WritableStream, seen
   if (shown < unseen) stream.write(`  (${unseen} epochs trained${seenLive > 0 ? ' after those shown' : ''}; the last ${shown} shown)\n`);
   for (let i = 0; i < shown; i++) {
     const epoch = o.current_epoch - shown + 1 + i;
-    stream.write(`  model epoch ${epoch}  loss ${trainLosses[i].toFixed(4)}  val_loss ${valLosses[i].toFixed(4)}\n`);
+    stream.write(`  model epoch ${epoch}  loss ${trainLosses[i].toFixed(3)}/${valLosses[i].toFixed(3)}\n`);
   }
 }
 
@@ -326,24 +332,38 @@ function stepJson(step: PlayedStep): Record<string, unknown> {
   };
 }
 
-function printSummary(result: EpisodeResult, environment: AgentEnvironment, json: boolean, io: CliIO): void {
+/** The finished episode's record, for the summary's grade explanation; a server that will not give it costs only that. */
+async function recordOf(session: EpisodeSession | undefined): Promise<EpisodeRecord | null> {
+  try {
+    return (await session?.readRecord()) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function printSummary(result: EpisodeResult, environment: AgentEnvironment, record: EpisodeRecord | null, json: boolean, io: CliIO): void {
   const { history: _history, ...rest } = result;
   if (json) {
     io.stdout.write(`${JSON.stringify({ type: 'summary', ...rest, environment: environment.description })}\n`);
     return;
   }
-  const grade = result.grade ? `${result.grade.score}  ${JSON.stringify(result.grade.details)}` : 'not reported (the episode ended elsewhere)';
+  const seen = result.history.map((s) => ({ step: s.outcome.step, best_val_accuracy: s.observation.best_val_accuracy }));
+  const grade =
+    record !== null && record.grade !== null
+      ? gradeSummaryLines(record, seen)
+      : [`Grade: ${result.grade ? `${result.grade.score}` : 'not reported (the episode ended elsewhere)'}`];
   const maxEpochs = result.history.at(-1)?.observation.max_epochs;
-  io.stdout.write(
-    [
-      `Grade: ${grade}`,
-      `  task ${result.task_id} (seed ${result.seed}), policy ${result.policy}, episode ${result.episode_id}, ${result.status}`,
-      `  total reward ${result.total_reward}, steps ${result.steps}, epochs used ${result.epochs_used}${maxEpochs ? `/${maxEpochs}` : ''}, ` +
-        `best val_acc ${result.best_val_accuracy} @${result.best_val_epoch}`,
-      ...(result.model_usage ? [describeModelUsage(result.model_usage)] : []),
-      '',
-    ].join('\n'),
-  );
+  const lines = [
+    ...grade,
+    `  ${result.task_id}, seed ${result.seed}, policy ${result.policy}, episode ${result.episode_id}, ${result.status.replace('_', '-')}`,
+    `  total reward ${result.total_reward}, ${result.steps} steps, ${result.epochs_used}${maxEpochs ? `/${maxEpochs}` : ''} epochs used`,
+    ...(result.model_usage ? [describeModelUsage(result.model_usage)] : []),
+  ];
+  io.stdout.write(`${lines.flatMap((l) => fill(words(l), l.startsWith('  ') ? '  ' : '', '  ', TERMINAL_WIDTH)).join('\n')}\n`);
+}
+
+function words(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w !== '');
 }
 
 function describeModelUsage(u: ModelUsage): string {

@@ -3,7 +3,7 @@ import { createEpisode, executeStep, taskIds, type ToolCall } from '../../layers
 import { UsageError, type CliCommand } from '../command';
 import { epochProgressPrinter } from '../epoch-progress';
 import { loadSavedEpisode, saveEpisode } from '../episode-files';
-import { describeStep, stepLine } from '../step-line';
+import { describeStep, stepLine, stepViewOf } from '../step-line';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor } from '../training-options';
 import { parseToolCall } from '../tool-calls';
 
@@ -51,7 +51,7 @@ export const stepCommand: CliCommand = {
     try {
       const result = await executeStep(record, call, trainer, { onEpoch: epochProgressPrinter(io.stderr) });
       await saveEpisode(dir, { record: result.record, checkpoint: await trainer.saveCheckpoint() });
-      io.stdout.write(values.json ? `${JSON.stringify(stepLine(result))}\n` : `${describeStep(result)}\n`);
+      io.stdout.write(values.json ? `${JSON.stringify(stepLine(result))}\n` : `${describeStep(stepViewOf(result))}\n`);
     } finally {
       trainer.dispose();
     }

@@ -26,21 +26,25 @@ const withoutTimings = (line: string) => {
 };
 
 describe('ml-trainer run', () => {
-  it('prints one JSON line per step and the grade', async () => {
+  it('prints one JSON line per step and the grade; a refused call makes the exit code 3', async () => {
     const r = await runCli(['run', '--task', 'medium_fashion', '--actions', writeActions(actions), '--trainer', 'formula', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('1 call refused; fix the script or pass --allow-invalid');
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(actions.length + 1);
     expect(lines[1]).toMatchObject({ step: 2, tool: 'run_epochs', done: false, observation: { epochs_just_trained: 4 } });
     expect(lines[3].observation.error).toMatchObject({ code: 'invalid_arguments', field: 'dropout' });
-    expect(lines[actions.length]).toMatchObject({ status: 'active', submitted: false, grade: { score: expect.any(Number) } });
+    expect(lines[actions.length]).toMatchObject({ status: 'active', submitted: false, grade: { score: expect.any(Number) }, refused: 1 });
     expect(r.stderr).toContain('epoch 4/4');
+    const allowed = await runCli(['run', '--task', 'medium_fashion', '--actions', writeActions(actions), '--trainer', 'formula', '--allow-invalid']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/1 call refused \(each still counted as a step\):\n {4}step 4 configure_training: dropout is invalid/);
   });
 
   it('prints identical lines when every step runs in a fresh process', async () => {
     const file = writeActions(actions);
     const stateDir = mkdtempSync(join(tmpdir(), 'state-'));
-    const args = ['run', '--task', 'hard_cifar', '--seed', '9', '--actions', file, '--trainer', 'formula', '--json'];
+    const args = ['run', '--task', 'hard_cifar', '--seed', '9', '--actions', file, '--trainer', 'formula', '--json', '--allow-invalid'];
     const inProcess = await runCli(args);
     const fresh = await runCli([...args, '--fresh-process-per-step', '--state-dir', stateDir]);
     expect(fresh.code).toBe(0);

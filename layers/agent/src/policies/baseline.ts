@@ -114,7 +114,7 @@ class BaselineEpisode implements PolicyEpisode {
         return this.configure({ learning_rate: 0.001, dropout: 0 }, `the planned configuration was refused (${last.error.message}); using the defaults`);
       }
       const config = { ...this.firstConfig, ...this.options.configs?.[this.task.task_id] } as Config;
-      return this.configure(config, describeConfig(config));
+      return this.configure(config, PLAN_REASONS[this.plan]);
     }
     const stepsLeft = this.context.maxSteps - obs.step_count;
     if (stepsLeft <= 1) return submit('the last step of the episode');
@@ -249,17 +249,17 @@ class BaselineEpisode implements PolicyEpisode {
   private guardTheGap(): PolicyDecision {
     const obs = this.obs;
     const shots = this.snapshots;
-    if (shots.length === 0) return this.run(4, 'a first chunk: accuracy rises fast while train accuracy still lags val accuracy');
+    if (shots.length === 0) return this.run(4, 'a first 4 epochs: accuracy rises fast, and the gap stays small while train acc is below val acc');
     const now = shots[shots.length - 1];
     const gap = now.gap;
     const estimate = now.grade ?? this.estimate();
-    const summary = `best ${now.best} at epoch ${now.bestEpoch}, gap ${gap.toFixed(3)}, grade if submitted now ≈ ${estimate.toFixed(4)}`;
+    const summary = `best val acc ${now.best} (epoch ${now.bestEpoch}), ${describeGap(gap)}; submitting now would score ≈ ${estimate.toFixed(4)}`;
     const aspiration = this.gapAspiration();
 
-    if (now.best >= this.task.max_score_accuracy) return submit(`${summary}: the accuracy score is maxed; more epochs could only widen the gap`);
+    if (now.best >= this.task.max_score_accuracy) return submit(`${summary}. The accuracy score is at its maximum; more epochs could only widen the gap`);
     // The gap is re-measured every epoch and is noisy: an epoch that meets the targets is worth taking.
     if (estimate >= aspiration) {
-      return submit(`${summary}: at least what the targets give (val accuracy ${this.task.target_value}, gap ${TARGET_GAP}: ${aspiration.toFixed(4)})`);
+      return submit(`${summary}, as much as the task's targets give (val acc ${this.task.target_value} with a gap of ${TARGET_GAP}: ${aspiration.toFixed(4)})`);
     }
     const perEpoch = this.gapProjection();
     const sinceBest = obs.current_epoch - obs.best_val_epoch;
@@ -267,18 +267,19 @@ class BaselineEpisode implements PolicyEpisode {
     const rampingUp = obs.current_epoch < 6 || gap <= 0.01;
     if (!rampingUp) {
       if (gap > 0.02 && valLossTurnedUp(obs.val_loss_history_last_10, obs.current_epoch)) {
-        return submit(`${summary}: val loss has been rising for several epochs while the gap opened (early stop)`);
+        return submit(`${summary}. Val loss has risen for several epochs while the gap opened: stop early`);
       }
       if (perEpoch !== null && perEpoch < -0.002 && (gap >= 0.04 || sinceBest >= 4)) {
-        return submit(`${summary}: the gap grows faster than accuracy (≈${perEpoch.toFixed(4)} of grade per epoch)`);
+        return submit(`${summary}. The gap now grows faster than accuracy: each further epoch would cost ≈ ${(-perEpoch).toFixed(4)} of score`);
       }
-      if (sinceBest >= 6) return submit(`${summary}: no new best for ${sinceBest} epochs`);
+      if (sinceBest >= 6) return submit(`${summary}. No new best for ${sinceBest} epochs`);
     }
     // Longer chunks while the estimate climbs fast (or sits at the floor, where the trend says nothing);
     // single epochs near the top, each a new chance to catch an epoch with a small gap.
     const chunk = perEpoch === null ? 2 : perEpoch > 0.01 || estimate < 0.01 ? 3 : 1;
-    const trend = perEpoch === null ? '' : ` (trend ${perEpoch >= 0 ? '+' : ''}${perEpoch.toFixed(4)} per epoch)`;
-    return this.run(chunk, `${summary}${trend}: ${rampingUp ? 'still ramping up' : 'still worth an epoch'}`);
+    const more = `train ${chunk} more epoch${chunk === 1 ? '' : 's'}`;
+    if (rampingUp) return this.run(chunk, `${summary}. Accuracy is still climbing and the gap costs little yet: ${more}`);
+    return this.run(chunk, `${summary}. ${describeTrend(perEpoch, estimate)}: ${more}`);
   }
 
   /** The grade at the task's target accuracy with a small gap: good enough to submit. */
@@ -318,18 +319,18 @@ class BaselineEpisode implements PolicyEpisode {
     const wasted = obs.best_val_epoch === 0 ? 0 : obs.current_epoch - obs.best_val_epoch;
     const capped = obs.best_val_accuracy >= this.task.max_score_accuracy;
     const late = obs.remaining_budget <= 20;
-    const summary = `best ${obs.best_val_accuracy} at epoch ${obs.best_val_epoch} (${wasted} since), grade if submitted now ≈ ${estimate.toFixed(4)}`;
-    if (capped && estimate >= STOP_AFTER_BEST_GOOD_ENOUGH) return submit(`${summary}: accuracy score maxed and little left to gain`);
-    if (late && wasted >= 3) return submit(`${summary}: the annealed model stopped improving; every further epoch is wasted`);
-    if (capped && wasted >= 10) return submit(`${summary}: accuracy maxed and ${wasted} epochs without a new best`);
+    const summary = `best val acc ${obs.best_val_accuracy} at epoch ${obs.best_val_epoch} (${wasted} epochs ago); submitting now would score ≈ ${estimate.toFixed(4)}`;
+    if (capped && estimate >= STOP_AFTER_BEST_GOOD_ENOUGH) return submit(`${summary}. The accuracy score is at its maximum and little is left to gain`);
+    if (late && wasted >= 3) return submit(`${summary}. The schedule has annealed and the model stopped improving: every further epoch counts as wasted`);
+    if (capped && wasted >= 10) return submit(`${summary}. The accuracy score is at its maximum and ${wasted} epochs brought no new best`);
     const gap = this.gap();
     if (!late && this.lastTool === 'run_epochs' && obs.current_epoch >= 10 && (obs.convergence_signal === 'overfitting' || gap > 0.2) && this.augmentationBoosts === 0) {
       const boost = this.boostAugmentation(`overfitting (gap ${gap.toFixed(3)}, signal ${obs.convergence_signal})`);
       if (boost) return boost;
     }
-    if (late || wasted >= 5) return this.run(5, `${summary}: short chunks near the end of the schedule`);
+    if (late || wasted >= 5) return this.run(5, `${summary}. Near the end of the schedule: train in short chunks, ready to stop at the best`);
     // Land on exactly 20 unspent epochs, then go on in short chunks.
-    return this.run(Math.min(MAX_EPOCHS_PER_CALL, obs.remaining_budget - 20), `${summary}: follow the cosine schedule`);
+    return this.run(Math.min(MAX_EPOCHS_PER_CALL, obs.remaining_budget - 20), `${summary}. The learning rate is still high: follow the cosine schedule`);
   }
 
   // ---- train_in_chunks ----------------------------------------------------------------------
@@ -355,9 +356,25 @@ function valLossTurnedUp(valLosses: readonly number[], modelEpochs: number): boo
   return window.length - 1 - argmin >= 3 && window[window.length - 1] > window[argmin] + 0.01;
 }
 
-function describeConfig(config: Config): string {
-  const parts = Object.entries(config).map(([k, v]) => `${k} ${v}`);
-  return `configure: ${parts.join(', ')}`;
+/** Why the first configuration is what it is, per plan (the configuration itself is in the call). */
+const PLAN_REASONS: Record<BaselinePlan, string> = {
+  use_whole_budget: 'only the best val accuracy is graded: a cosine schedule over the whole budget, light dropout and augmentation for the last fraction of accuracy',
+  guard_the_gap: 'the grade charges the final gap between train and val accuracy: dropout and augmentation slow down memorising',
+  stop_after_best: 'epochs after the best one cost score: one cosine schedule over the budget (a late, stable best) and augmentation against overfitting',
+  train_in_chunks: 'no plan for this task: a generally safe configuration',
+};
+
+/** Why guard_the_gap trains on, from the score's change per epoch (null: too few chunks to tell). */
+function describeTrend(perEpoch: number | null, estimate: number): string {
+  if (estimate < 0.01) return 'Val acc is still below where the score starts to count';
+  if (perEpoch === null) return 'Too early to see a trend';
+  if (perEpoch >= 0) return `The score still gains ≈ ${perEpoch.toFixed(4)} per epoch`;
+  return `The score slips ≈ ${(-perEpoch).toFixed(4)} per epoch, within the noise of single epochs`;
+}
+
+/** The train/val accuracy gap in words. */
+function describeGap(gap: number): string {
+  return gap <= 0 ? 'train acc not above val acc yet' : `train acc ${gap.toFixed(3)} above val acc`;
 }
 
 function round(value: number, digits: number): number {
