@@ -39,18 +39,18 @@ describe('ml-trainer agent', () => {
     });
     expect(summary.epochs_used).toBe(steps.at(-1).observation.max_epochs - steps.at(-1).observation.remaining_budget);
     expect(summary.history).toBeUndefined();
-    expect(r.stderr).toContain('episode local-1: hard_cifar (seed 456, budget 60 epochs, 15 steps), policy baseline, in-process');
-    expect(r.stderr).toContain('epoch 10/10 (model epoch 10)');
-    expect(r.stderr).toMatch(/step  2 run_epochs \{"num_epochs":10\} reward/);
+    expect(r.stderr.replace(/\s+/g, ' ')).toContain('episode local-1: hard_cifar, seed 456, policy baseline, in-process; budget 60 epochs in at most 15 steps');
+    expect(r.stderr).toContain('epoch 10/10 (model 10)');
+    expect(r.stderr).toMatch(/step {2}2 run_epochs num_epochs=10\n {5}reward/);
     expect(r.stderr).toContain('why: a first 10 epochs');
   });
 
   it('prints a human summary without --json', async () => {
     const r = await runAgent(['--task', 'medium_fashion', '--policy', 'random', '--seed', '5', '--policy-seed', '1', '--trainer', 'formula']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Grade: [\d.]+ {2}\{"val_accuracy"/);
-    expect(r.stdout).toContain('task medium_fashion (seed 5), policy random');
-    expect(r.stdout).toMatch(/total reward -?[\d.]+, steps \d+, epochs used \d+\/80/);
+    expect(r.stdout).toMatch(/^Grade: [\d.]+ = 0.6 × accuracy score/);
+    expect(r.stdout).toContain('medium_fashion, seed 5, policy random');
+    expect(r.stdout).toMatch(/total reward -?[\d.]+, \d+ steps, \d+\/80 epochs used/);
   });
 
   it('plays against a server with --url, sending the API key and tenant, showing epochs from the step results', async () => {
@@ -64,7 +64,7 @@ describe('ml-trainer agent', () => {
       expect(server.record('ep-1')!.grade).toEqual(summary.grade);
       expect(server.requests.every((q) => q.headers['x-api-key'] === 'key-1' && q.headers['x-tenant-id'] === 't1')).toBe(true);
       expect(r.stderr).toContain('(20 epochs trained; the last 10 shown)');
-      expect(r.stderr).toMatch(/model epoch 20 {2}loss [\d.]+ {2}val_loss [\d.]+/);
+      expect(r.stderr).toMatch(/model epoch 20 {2}loss [\d.]+\/[\d.]+/);
     } finally {
       await server.stop();
     }
@@ -116,8 +116,8 @@ describe('ml-trainer agent', () => {
     expect(refused.stderr).toContain('HTTP 400 unknown_task');
     const unreachable = await runAgent(['--task', 'easy_mnist', '--policy', 'baseline', '--url', url, '--retries', '2']);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/retrying in \d+ ms \(attempt 1 failed: network error/);
-    expect(unreachable.stderr).toMatch(/ml-trainer agent: GET \/v1\/tools failed after 2 attempts: network error/);
+    expect(unreachable.stderr).toContain(`ml-trainer agent: GET /v1/tools: nothing listens at ${url} (connection refused, ECONNREFUSED)`);
+    expect(unreachable.stderr).toContain('ml-trainer serve');
   });
 
   it('plays the llm policy against OPENAI_BASE_URL with --model and --temperature', async () => {
