@@ -169,11 +169,12 @@ describe('the REST client', () => {
     expect(() => new RestEnvironment({ url: 'not a url' })).toThrow(/not a valid server URL/);
   });
 
-  it('reports an unreachable server after its retries', async () => {
+  it('reports an unreachable server, naming its URL and how to start one (a first contact refused is not retried)', async () => {
     await server.stop();
     const environment = new RestEnvironment({ url, sleep: noSleep, retry: { attempts: 2 } });
     const error = await environment.listTools().catch((e) => e);
     expect(error).toMatchObject({ code: 'unavailable' });
-    expect(error.message).toMatch(/network error/);
+    expect(error.message).toContain(`nothing listens at ${url}`);
+    expect(error.message).toContain('ml-trainer serve');
   });
 });

@@ -4,6 +4,7 @@ export * from './observation-view';
 export * from './play-episode';
 export * from './policy';
 export * from './rest-environment';
+export * from './server-unreachable';
 export * from './task-info';
 export * from './policies/baseline';
 export * from './policies/default';

@@ -13,6 +13,7 @@ import {
   type ToolDescription,
 } from '../../core/src';
 import { AgentEnvironmentError, type AgentEnvironment, type CallOptions, type EpisodeSession, type TaskInfo, type ToolError, type ToolOutcome } from './environment';
+import { unreachableMessage, unreachableServer } from './server-unreachable';
 import { EpochReporter, watchStep, type StepStatusPeek } from './step-progress-watch';
 import { knownTaskInfo } from './task-info';
 
@@ -56,6 +57,11 @@ export interface RestEnvironmentOptions {
    * done so far; default 1.5 s; 0: never. A server without the route is not asked again.
    */
   progressPollIntervalMs?: number;
+  /**
+   * How to do without the server, for the message when the first contact finds none
+   * (nothing listens, unknown host, no answer); default "play in-process without --url".
+   */
+  unreachableAlternative?: string;
   /** Injected for tests. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -144,6 +150,8 @@ export class RestEnvironment implements AgentEnvironment {
   private readonly now: () => number;
   /** Cleared for good once the server shows it has no step status route. */
   private statusRouteAvailable = true;
+  /** Set at the first answer: from then on a refused connection is a server restarting, worth retrying. */
+  private answered = false;
 
   constructor(private readonly options: RestEnvironmentOptions) {
     let parsed: URL;
@@ -209,9 +217,10 @@ export class RestEnvironment implements AgentEnvironment {
       if (!outcome.inProgress) failures += 1;
       const inProgressExpired = this.now() - started > (this.options.inProgressTimeoutMs ?? DEFAULT_IN_PROGRESS_TIMEOUT_MS);
       if (failures >= this.retry.attempts || (outcome.inProgress && inProgressExpired)) {
+        const where = outcome.status === undefined ? ` at ${this.base}` : '';
         throw new AgentEnvironmentError(
           'unavailable',
-          `${spec.method} ${spec.path} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
+          `${spec.method} ${spec.path}${where} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
           { attempts: attempt, ...(outcome.status === undefined ? {} : { status: outcome.status }), ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }) },
         );
       }
@@ -242,8 +251,14 @@ export class RestEnvironment implements AgentEnvironment {
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         signal: this.options.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(this.options.requestTimeoutMs),
       });
+      this.answered = true;
       text = await response.text();
     } catch (e) {
+      const unreachable = this.answered ? null : unreachableServer(this.base, e);
+      if (unreachable !== null) {
+        const alternative = this.options.unreachableAlternative ?? 'play in-process without --url';
+        throw new AgentEnvironmentError('unavailable', `${spec.method} ${spec.path}: ${unreachableMessage(unreachable, alternative)}`, { attempts: 1 });
+      }
       return { kind: 'retry', reason: `network error: ${describeNetworkError(e)}`, inProgress: false };
     }
     const body = parseJson(text);
