@@ -125,6 +125,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const pythonInfo = options.vsPytorch ? await preparePyTorch(options) : null;
 
   const trainerAtStart = trainerSourceFingerprint(options.repoRoot);
+  const { createTfjsTrainerFactory } = await import('../../training/src'); // first: it sets TensorFlow's log level before tfjs-node loads
   const tf = await import('@tensorflow/tfjs-node');
   const notes: string[] = [];
   const run: BenchRun = {
@@ -136,7 +137,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ptDirs: {},
     checkpointBatch: options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!,
     children: new ChildRunner(options, childEnv, notes),
-    createTfjsTrainerFactory: (await import('../../training/src')).createTfjsTrainerFactory,
+    createTfjsTrainerFactory,
     rows: [],
     checkpoints: [],
     processes: [],
