@@ -1,6 +1,7 @@
 import type { AgentLabel } from '../layers/core/src';
 import type { Comparison, EvalEpisode, MeanInterval, TaskSummary } from '../layers/agent/src';
 import type { EvalReportData } from '../layers/reports/src';
+import { fill, TERMINAL_WIDTH } from './help-text';
 
 /** Everything an eval produced, as the table, the JSON summary line and the HTML report read it. */
 export interface EvalResults {
@@ -27,25 +28,49 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`.trimEnd());
 }
 
-/** The per-task tables: this agent's row with its interval, then a row per reference with the paired difference. */
+/** The agent column's widest entry: a longer label (an llm's model name) is cut; the heading line names it whole. */
+const MAX_AGENT_CELL = 20;
+
+function agentCell(label: string): string {
+  return label.length > MAX_AGENT_CELL ? `${label.slice(0, MAX_AGENT_CELL - 1)}…` : label;
+}
+
+/**
+ * The per-task tables, within 80 columns: the scores of this agent (with its interval) and
+ * of each reference, then this agent's effort per episode and its paired difference to each
+ * reference on lines of their own (--json and --out have every figure).
+ */
 export function formatTables(results: EvalResults, agentKey: string): string {
   const level = Math.round(results.confidence.level * 100);
   const lines: string[] = [];
   for (const task of results.tasks) {
     const s = task.summary;
     const failed = s.failed > 0 ? `, ${s.failed} failed` : '';
-    lines.push(`${task.task_id} (${s.episodes} episodes${failed}, seeds ${task.episodes.map((e) => e.seed).join(',')})`);
-    const header = ['agent', 'n', `mean score [${level}% CI]`, 'median', 'min', 'max', 'epochs', 'steps', 'train s', 'model $', `difference [${level}% CI]`];
-    const own = [agentKey, String(s.scored), interval(s.score), num(s.median), num(s.min), num(s.max), num(s.mean_epochs_used, 1), num(s.mean_steps, 1), num(s.mean_training_seconds, 1), num(s.mean_model_cost_usd, 5), ''];
-    const refs = task.comparisons.map((c) => [`${c.policy} (reference)`, String(c.episodes), interval(c.score), '', '', '', '', '', '', '', difference(c.difference)]);
-    lines.push(...table([header, own, ...refs]), '');
+    lines.push(...wrap(`${task.task_id}: ${s.episodes} episodes${failed}, seeds ${task.episodes.map((e) => e.seed).join(',')}`, '', '  '));
+    const header = ['agent', 'n', `mean score [${level}% CI]`, 'median', 'min', 'max'];
+    const own = [agentCell(agentKey), String(s.scored), interval(s.score), num(s.median), num(s.min), num(s.max)];
+    const refs = task.comparisons.map((c) => [agentCell(`${c.policy} (reference)`), String(c.episodes), interval(c.score)]);
+    lines.push(...table([header, own, ...refs]));
+    const cost = s.mean_model_cost_usd === null ? '' : `, model $${num(s.mean_model_cost_usd, 5)}`;
+    const seconds = s.mean_training_seconds === null ? '' : `, ${num(s.mean_training_seconds, 1)} s training`;
+    lines.push(...wrap(`${agentKey} per episode: ${num(s.mean_epochs_used, 1)} epochs, ${num(s.mean_steps, 1)} steps${seconds}${cost}`, '  ', '    '));
+    for (const c of task.comparisons) lines.push(...wrap(`difference to ${c.policy} [${level}% CI]: ${difference(c.difference)}`, '  ', '    '));
+    lines.push('');
   }
-  lines.push(formatTotals(results));
+  lines.push(...wrap(formatTotals(results), '', '  '));
   lines.push(
-    `Intervals: ${level}% percentile bootstrap of the mean (${results.confidence.resamples} resamples, seed ${results.confidence.seed}); ` +
-      'a difference is this agent minus the reference, paired by seed.',
+    ...wrap(
+      `Intervals: ${level}% percentile bootstrap of the mean (${results.confidence.resamples} resamples, seed ${results.confidence.seed}); ` +
+        'a difference is this agent minus the reference, paired by seed.',
+      '',
+      '  ',
+    ),
   );
   return `${lines.join('\n')}\n`;
+}
+
+function wrap(text: string, first: string, rest: string): string[] {
+  return fill(text.split(/\s+/).filter((w) => w !== ''), first, rest, TERMINAL_WIDTH);
 }
 
 function formatTotals(results: EvalResults): string {

@@ -225,9 +225,9 @@ async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: 
   }
 
   const remaining = setup.plan.filter((p) => !done.has(hrefKey(p.task_id, p.seed)));
-  io.stderr.write(
+  progress.note(
     `eval of ${agentLabelKey(agent)}: ${setup.plan.length} episodes (${setup.tasks.join(', ')}), ${setup.concurrency} at a time, ${environment.description}` +
-      `${resumed.length > 0 ? `; ${resumed.length} resumed from ${setup.journalPath}` : ''}\n`,
+      `${resumed.length > 0 ? `; ${resumed.length} resumed from ${setup.journalPath}` : ''}`,
   );
   const startedAt = new Date();
   const maxCost = setup.maxCostUsd;

@@ -22,8 +22,13 @@ function capture(tty: boolean) {
 
 describe('eval progress', () => {
   it('names done, running (with each one\'s epoch) and queued', () => {
-    expect(describeState(state, 'baseline')).toBe('baseline: 3 done, 2 running (easy_mnist/42 epoch 7 (2/5), easy_mnist/43 starting), 10 queued');
+    expect(describeState(state, 'baseline', 100)).toBe('baseline: 3 done, 2 running, 10 queued: easy_mnist/42 epoch 7 (2/5), easy_mnist/43 starting');
     expect(describeState({ ...state, running: [], queued: 0, skipped: 4 }, 'llm')).toBe('llm: 3 done, 0 running, 0 queued, 4 skipped');
+  });
+
+  it('fits the width, counting the running episodes that do not fit', () => {
+    expect(describeState(state, 'reference default', 90)).toBe('reference default: 3 done, 2 running, 10 queued: easy_mnist/42 epoch 7 (2/5), +1 more');
+    expect(describeState(state, 'reference default', 40)).toBe('reference default: 3 done, 2 running, 10 queued');
   });
 
   it('rewrites one line on a terminal, clearing it before a note', () => {

@@ -70,17 +70,19 @@ describe('ml-trainer eval', () => {
       expect(c.difference.mean).toBeCloseTo(easy.summary.score.mean - c.score.mean, 10);
     }
     expect(r.stderr).toMatch(/eval of random @v1: 6 episodes \(easy_mnist, medium_fashion\), 2 at a time, in-process/);
-    expect(r.stderr).toMatch(/\d+ done, 2 running \(easy_mnist\/4\d epoch \d+ \(\d+\/\d+\)/);
+    expect(r.stderr).toMatch(/\d+ done, 2 running, \d+ queued: easy_mnist\/4\d epoch \d+ \(\d+\/\d+\)/);
   });
 
   it('prints a table per task with the interval and the difference to each reference', async () => {
     const r = await evalCli(['--policy', 'baseline', '--tasks', 'hard_cifar', '--seeds', '2', '--compare', 'default']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('hard_cifar (2 episodes, seeds 456,457)');
-    expect(r.stdout).toMatch(/agent +n +mean score \[95% CI\] +median +min +max +epochs +steps +train s +model \$ +difference \[95% CI\]/);
+    expect(r.stdout).toContain('hard_cifar: 2 episodes, seeds 456,457');
+    expect(r.stdout).toMatch(/agent +n +mean score \[95% CI\] +median +min +max\n/);
     expect(r.stdout).toMatch(/\n {2}baseline +2 +0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]/);
-    expect(r.stdout).toMatch(/\n {2}default \(reference\) +2 +0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] +[+-]0\.\d{4} \[[+-]0\.\d{4}, [+-]0\.\d{4}\]/);
-    expect(r.stdout).toMatch(/Intervals: 95% percentile bootstrap of the mean \(10000 resamples, seed \d+\)/);
+    expect(r.stdout).toMatch(/\n {2}default \(reference\) +2 +0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]\n/);
+    expect(r.stdout).toMatch(/\n {2}baseline per episode: [\d.]+ epochs, [\d.]+ steps, [\d.]+ s training\n/);
+    expect(r.stdout).toMatch(/\n {2}difference to default \[95% CI\]: [+-]0\.\d{4} \[[+-]0\.\d{4}, [+-]0\.\d{4}\]\n/);
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/Intervals: 95% percentile bootstrap of the mean \(10000 resamples, seed \d+\)/);
   });
 
   it('plays a reference once: later evals read its scores from the cache, and play only seeds it lacks', async () => {
