@@ -69,7 +69,7 @@ describe('ml-trainer eval', () => {
       expect(c.episodes).toBe(3);
       expect(c.difference.mean).toBeCloseTo(easy.summary.score.mean - c.score.mean, 10);
     }
-    expect(r.stderr).toMatch(/eval of random @v1: 6 episodes \(easy_mnist, medium_fashion\), 2 at a time, in-process/);
+    expect(r.stderr.replace(/\s+/g, ' ')).toMatch(/eval of random @v1: 6 episodes \(easy_mnist, medium_fashion\), 2 at a time, in-process/);
     expect(r.stderr).toMatch(/\d+ done, 2 running, \d+ queued: easy_mnist\/4\d epoch \d+ \(\d+\/\d+\)/);
   });
 
@@ -133,7 +133,7 @@ describe('ml-trainer eval', () => {
 
     const resumed = await evalCli([...args, '--resume']);
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toContain(`2 resumed from ${journalPath}`);
+    expect(resumed.stderr.replace(/\s+/g, ' ')).toContain(`2 resumed from ${journalPath}`);
     const lines = jsonLines(resumed.stdout);
     const again = lines.filter((l) => l.resumed);
     expect(again.map((l) => `${l.task_id}/${l.seed}`)).toEqual(finished.map((e: { task_id: string; seed: number }) => `${e.task_id}/${e.seed}`));
