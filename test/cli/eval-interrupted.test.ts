@@ -74,7 +74,7 @@ describe('ml-trainer eval killed mid-way', () => {
       endpoint.state.hang = false;
       const resumed = await runCli([...args, '--resume', '--json'], '', env);
       expect(resumed.code).toBe(0);
-      expect(resumed.stderr).toContain(`2 resumed from ${journal}`);
+      expect(resumed.stderr.replace(/\s+/g, ' ')).toContain(`2 resumed from ${journal}`);
       expect(resumed.stderr).toMatch(/llm m: 2 done, 1 running, 1 queued: easy_mnist\/44 starting/);
       const lines = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.filter((l) => l.resumed).map((l) => l.seed)).toEqual([42, 43]);
