@@ -39,7 +39,7 @@ describe('the baseline on curves shaped like real training', () => {
     ]);
     expect(result.epochs_used).toBe(7);
     expect(result.grade!.score).toBeCloseTo(0.8508, 4);
-    expect(result.history.at(-1)!.reason).toContain('at least what the targets give');
+    expect(result.history.at(-1)!.reason).toContain("as much as the task's targets give");
   });
 
   it('medium: stops once the gap grows faster than accuracy, long before the budget', async () => {
@@ -53,7 +53,7 @@ describe('the baseline on curves shaped like real training', () => {
     const result = await play('medium_fashion', curve(rows));
     expect(result.epochs_used).toBe(6);
     expect(result.history.at(-1)!.call.tool).toBe('submit_model');
-    expect(result.history.at(-1)!.reason).toContain('the gap grows faster than accuracy');
+    expect(result.history.at(-1)!.reason).toContain('The gap now grows faster than accuracy');
   });
 
   it('hard: a model stuck at chance is rebuilt with a third of the learning rate', async () => {
