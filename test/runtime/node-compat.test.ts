@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { deprecate } from 'node:util';
 import { installNodeCompat } from '../../layers/training/src/node-compat';
 
 describe('the node:util shim tfjs-node 4.22 needs on Node 23+', () => {
@@ -11,7 +12,14 @@ describe('the node:util shim tfjs-node 4.22 needs on Node 23+', () => {
     expect((util.isArray as (v: unknown) => boolean)([1])).toBe(true);
   });
 
-  it('never replaces a function Node still has', () => {
+  it("replaces Node's deprecation wrappers (Node 22: a DeprecationWarning in every process) with the same meaning", () => {
+    const util: Record<string, unknown> = { isNullOrUndefined: deprecate(() => false, 'gone', 'DEP0051'), isArray: Array.isArray };
+    expect(installNodeCompat(util)).toEqual(['isNullOrUndefined']);
+    expect((util.isNullOrUndefined as (v: unknown) => boolean)(null)).toBe(true);
+    expect(util.isArray).toBe(Array.isArray);
+  });
+
+  it('never replaces another function Node still has', () => {
     const own = () => true;
     const util: Record<string, unknown> = { isNullOrUndefined: own, isArray: own };
     expect(installNodeCompat(util)).toEqual([]);

@@ -25,6 +25,8 @@ describe("TensorFlow's start-up logs", () => {
     const quiet = runKernel(undefined);
     expect(quiet.stdout).toContain('level 1');
     expect(quiet.stderr).not.toMatch(/cpu_feature_guard|This TensorFlow binary is optimized/);
+    // tfjs-node's util.isNullOrUndefined/isArray calls: node-compat.ts keeps Node 22's DEP0051/DEP0044 from repeating per process.
+    expect(quiet.stderr).not.toContain('DeprecationWarning');
     const verbose = runKernel('0');
     expect(verbose.stdout).toContain('level 0');
     // Machines whose CPU the library was built for print no feature notice at all: nothing to compare then.
