@@ -5,7 +5,8 @@
  *   spaces and a description; consecutive entries at one indentation share one description
  *   column, and a description with its continuation lines is re-flowed under that column;
  * - a prose line and the lines that continue it at its indentation are re-flowed;
- * - a usage line (Usage: ..., ml-trainer ...) is only wrapped, under its first option.
+ * - a usage line (Usage: ..., ml-trainer ...) is only wrapped, under its first option;
+ * - a line of code (starting with [ or {) is never joined with the next.
  * A line ending with ":" ends its paragraph. Nothing is cut: a word wider than a line is
  * moved left until it fits.
  */
@@ -84,6 +85,11 @@ function parse(lines: Line[]): Block[] {
         collected.push(...words(lines[i++].text));
       }
       blocks.push({ kind: 'entry', indent: line.indent, term: entry.term, words: collected, column: 0 });
+      continue;
+    }
+    if (/^[[{]/.test(line.text)) {
+      // Code (a JSON example): one line each, never joined.
+      blocks.push({ kind: 'prose', indent: line.indent, hang: line.indent + 1, words: words(line.text) });
       continue;
     }
     const hang = line.text.startsWith('- ') ? line.indent + 2 : line.indent;

@@ -63,6 +63,10 @@ describe('formatHelp', () => {
     expect(formatHelp(text, 12)).toBe('Notes:\none two\nthree four\nfive\n  - six\n    seven\n    eight\n  - nine\n');
   });
 
+  it('keeps lines of code (a JSON example) apart', () => {
+    expect(formatHelp('  [{"a": 1},\n   {"b": 2}]\n')).toBe('  [{"a": 1},\n   {"b": 2}]\n');
+  });
+
   it('gives a word wider than the line a line of its own, ending at the last column', () => {
     const url = `https://example.com/${'a'.repeat(55)}`;
     expect(formatHelp(`  --u  see ${url}`)).toBe(`  --u  see\n${' '.repeat(80 - url.length)}${url}\n`);
