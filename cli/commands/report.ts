@@ -2,10 +2,12 @@ import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { KEY_SAFE_ID_MAX_LENGTH, KEY_SAFE_ID_PATTERN, parseEpisodeRecord } from '../../layers/core/src';
+import { unreachableMessage, unreachableServer } from '../../layers/agent/src';
 import { EpisodeServiceError, type EpisodeView } from '../../layers/episodes/src';
 import { buildEpisodeReport, renderEpisodeReportHtml, type EpisodeReport } from '../../layers/reports/src';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { readJsonInput } from '../read-input';
+import { DISCOVERY_FILE, findServerOnStateDir, type ServerOnStateDir } from '../server-discovery';
 import { defaultStateDir } from './serve';
 
 const HELP = `Usage: ml-trainer report <episode-id> [--out <file>] [--json] [--state-dir <dir>] [--tenant <id>]
@@ -21,9 +23,9 @@ Where the episode comes from:
   <episode-id>              an episode of the local store that \`ml-trainer serve\` uses
   --state-dir <dir>         that store (default: $ML_TRAINER_HOME/state, else
                             $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state).
-                            While \`ml-trainer serve\` runs on it, use --server instead (or
-                            the dashboard's download link).
-  --server <url>            a running server, e.g. http://127.0.0.1:8000 (its REST API)
+                            While \`ml-trainer serve\` runs on it, the report is read from
+                            that server (its address is in <dir>/${DISCOVERY_FILE})
+  --server <url>            a server's REST API, e.g. http://127.0.0.1:8000
   --tenant <id>             the episode's tenant (default local)
   --record <file|->         a saved episode: the episode.json of \`ml-trainer step\`, the body
                             of GET /v1/episodes/<id>, or a bare episode record ("-": stdin)
@@ -68,8 +70,8 @@ export const reportCommand: CliCommand = {
 
     let source: Source;
     if (values.record !== undefined) source = reportFromSaved(await readJsonInput(values.record, io.stdin, 'the episode record'), values.record);
-    else if (values.server !== undefined) source = await reportFromServer(values.server, tenant, episodeId!);
-    else source = await reportFromStore(values['state-dir'] ?? defaultStateDir(io.env), tenant, episodeId!);
+    else if (values.server !== undefined) source = await reportFromServer(values.server, tenant, episodeId!, 'leave out --server to read the local store');
+    else source = await reportFromStateDir(values['state-dir'] ?? defaultStateDir(io.env), tenant, episodeId!, io);
 
     const text = values.json ? `${JSON.stringify(source.report, null, 2)}\n` : renderEpisodeReportHtml(source.report);
     await writeOutput(values.out, text, io);
@@ -139,7 +141,17 @@ export function reportFromSaved(value: unknown, where: string): Source {
   return { report, what: report.episode_id ? `episode ${report.episode_id}` : `the record in ${where}` };
 }
 
-async function reportFromServer(server: string, tenant: string, episodeId: string): Promise<Source> {
+/** From the server running on the state directory when one answers (the directory is locked while it runs), else from the directory. */
+async function reportFromStateDir(stateDir: string, tenant: string, episodeId: string, io: CliIO): Promise<Source> {
+  const server = await findServerOnStateDir(stateDir);
+  if (server.kind !== 'running') return reportFromStore(stateDir, tenant, episodeId, server);
+  const { url } = server.discovery;
+  io.stderr.write(`reading from the running server at ${url}\n`);
+  return reportFromServer(url, tenant, episodeId, 'run this again once it has stopped to read the state directory itself');
+}
+
+/** `alternative`: how to do without this server, for the message when it cannot be reached. */
+async function reportFromServer(server: string, tenant: string, episodeId: string, alternative: string): Promise<Source> {
   let base: URL;
   try {
     base = new URL(server);
@@ -152,7 +164,8 @@ async function reportFromServer(server: string, tenant: string, episodeId: strin
   try {
     response = await fetch(url, { headers: { accept: 'application/json', 'x-tenant-id': tenant } });
   } catch (error) {
-    throw new UsageError(`cannot reach ${base.origin}: ${(error as Error).message}`);
+    const unreachable = unreachableServer(base.href, error);
+    throw new UsageError(unreachable === null ? `cannot reach ${base.origin}: ${(error as Error).message}` : unreachableMessage(unreachable, alternative));
   }
   const text = await response.text();
   if (response.status === 404) throw new UsageError(`no episode ${episodeId} of tenant ${tenant} on ${base.origin}`);
@@ -161,7 +174,7 @@ async function reportFromServer(server: string, tenant: string, episodeId: strin
   return { report, what: `episode ${episodeId}` };
 }
 
-async function reportFromStore(stateDir: string, tenant: string, episodeId: string): Promise<Source> {
+async function reportFromStore(stateDir: string, tenant: string, episodeId: string, server: Exclude<ServerOnStateDir, { kind: 'running' }>): Promise<Source> {
   try {
     await access(stateDir);
   } catch {
@@ -174,12 +187,7 @@ async function reportFromStore(stateDir: string, tenant: string, episodeId: stri
     runtime = await startLocalRuntime({ dataDir: stateDir });
   } catch (error) {
     const message = (error as Error).message;
-    if (/in use by another local runtime/.test(message)) {
-      throw new UsageError(
-        `${message}\nA running \`ml-trainer serve\` holds it: use --server http://127.0.0.1:8000 (its address), ` +
-          `or download the report from its dashboard (/dashboard/episodes/${episodeId}/report.html).`,
-      );
-    }
+    if (/in use by another local runtime/.test(message)) throw new UsageError(`${message}\n${nextStepForBusyStore(server)}`);
     throw error;
   }
   try {
@@ -207,4 +215,19 @@ async function reportFromStore(stateDir: string, tenant: string, episodeId: stri
   } finally {
     await runtime.close();
   }
+}
+
+/** The store is locked and no server on it answers: a server starting or hung, or another command using it. */
+function nextStepForBusyStore(server: Exclude<ServerOnStateDir, { kind: 'running' }>): string {
+  if (server.kind === 'silent') {
+    const { url, pid } = server.discovery;
+    return (
+      `Its server (process ${pid}) does not answer at ${url}: if it is starting, run this again in a moment; ` +
+      `if it hangs, stop it (kill ${pid}) and run this again.`
+    );
+  }
+  return (
+    'No server records its address there (a server still starting, one of an older version, or another command using the directory): ' +
+    'run this again in a moment, or give the URL its server printed at start: --server <url>.'
+  );
 }

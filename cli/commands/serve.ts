@@ -6,7 +6,10 @@ import { StoredEpisodeService, sweepOrphanCheckpoints } from '../../layers/episo
 import { createServer, DEFAULT_STANDARD_MCP_PATH } from '../../layers/server/src';
 import { MAX_TRAINER_WORKERS } from '../../layers/runtime/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import { UsageError, type CliCommand, type CliIO } from '../command';
+import { DISCOVERY_FILE, removeDiscovery, writeDiscovery } from '../server-discovery';
+import { describeStartFailure } from '../serve-start-failure';
 import { parseServeAccess, SERVE_ACCESS_OPTIONS, SERVE_ACCESS_OPTIONS_HELP, type ServeAccess, type ServeAccessValues } from '../serve-access-options';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 
@@ -25,7 +28,8 @@ Options:
 ${SERVE_ACCESS_OPTIONS_HELP}
   --state-dir <dir>        where episodes are stored (default: $ML_TRAINER_HOME/state, else
                            $XDG_DATA_HOME/ml-trainer/state, else ~/.local/share/ml-trainer/state)
-                           (--data-dir-state is accepted as another name for it)
+                           (--data-dir-state is accepted as another name for it). While the
+                           server runs, its ${DISCOVERY_FILE} there gives its URL (\`report\` reads it)
   --log                    log every request to stderr (JSON lines)
   --workers <N>            how many episodes train at once: easy_mnist's one-thread MLP trains in a
                            pool of up to N worker processes, one per concurrent episode (default:
@@ -98,8 +102,17 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
  * Host headers it was not told about): the first --allow-host stands in for it.
  */
 function urlsOf(app: FastifyInstance, host: string, allowedHosts: readonly string[]): ServeUrls {
+  return serveUrls(host, portOf(app), allowedHosts);
+}
+
+function portOf(app: FastifyInstance): number {
   const address = app.server.address();
-  return serveUrls(host, address !== null && typeof address === 'object' ? address.port : 0, allowedHosts);
+  return address !== null && typeof address === 'object' ? address.port : 0;
+}
+
+/** The URLs this machine reaches the server at: loopback for a wildcard bind address (what server.json records). */
+function localUrls(host: string, port: number): ServeUrls {
+  return serveUrls(WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host, port, []);
 }
 
 export function serveUrls(host: string, port: number, allowedHosts: readonly string[]): ServeUrls {
@@ -123,9 +136,28 @@ export interface ServeOptions {
   workers?: number;
 }
 
+/**
+ * `npm start --port 8001` (without `--`): npm takes --port as its own setting (npm_config_port)
+ * and passes 8001 on as an argument; `npm start --port=8001` passes nothing on. Either way
+ * the port the user asked for would be lost.
+ */
+function refuseNpmSwallowedPort(positionals: string[], portFlag: string | undefined, env: NodeJS.ProcessEnv): void {
+  const npmPort = env.npm_config_port;
+  const lone = positionals.length === 1 ? positionals[0]! : undefined;
+  const looksLikePort = (text: string) => /^\d{1,5}$/.test(text);
+  if (npmPort !== undefined) {
+    const swallowed = lone ?? (positionals.length === 0 && portFlag === undefined && looksLikePort(npmPort) ? npmPort : undefined);
+    if (swallowed !== undefined) {
+      throw new UsageError(`npm took --port for itself: run \`npm start -- --port ${swallowed}\` (or \`ML_TRAINER_PORT=${swallowed} npm start\`)`);
+    }
+  }
+  if (lone !== undefined && looksLikePort(lone)) throw new UsageError(`the port is an option: \`ml-trainer serve --port ${lone}\``);
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, only options; got ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+}
+
 /** The command line as options; --json only changes how the URLs are printed. */
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { options: ServeOptions; json: boolean } {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
     options: {
       host: { type: 'string' },
@@ -139,8 +171,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): { option
       ...SERVE_ACCESS_OPTIONS,
     },
     strict: true,
-    allowPositionals: false,
-  }) as { values: ServeValues };
+    allowPositionals: true,
+  }) as { values: ServeValues; positionals: string[] };
+  refuseNpmSwallowedPort(positionals, values.port, env);
   if (values['state-dir'] !== undefined && values['data-dir-state'] !== undefined && values['state-dir'] !== values['data-dir-state']) {
     throw new UsageError('--state-dir and --data-dir-state name the same directory; give one of them');
   }
@@ -203,6 +236,7 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
   const server = app;
   const sweeping = sweepAtStart(runtime, io);
   const data = await dataFolderOf(options.training, io.env);
+  const discovery = await announce(options.stateDir, localUrls(options.host, portOf(server)), io);
   let closing: Promise<void> | null = null;
   return {
     urls: urlsOf(server, options.host, options.access.allowedHosts ?? []),
@@ -215,12 +249,26 @@ export async function startServe(options: ServeOptions, io: CliIO): Promise<Serv
           await server.close();
         } finally {
           await sweeping;
+          // While the runtime's lock is held, no other server can have replaced the file.
+          if (discovery !== null) await removeDiscovery(options.stateDir, discovery).catch(() => undefined);
           await runtime.close();
         }
       })();
       return closing;
     },
   };
+}
+
+/** Writes server.json (server-discovery.ts) so that `report` on this state directory finds the server; a failure only warns. */
+async function announce(stateDir: string, urls: ServeUrls, io: CliIO): Promise<{ pid: number; started_at: string } | null> {
+  const discovery = { url: urls.url, rest: urls.rest, mcp: urls.mcp, pid: process.pid, version: PACKAGE_VERSION, started_at: new Date().toISOString() };
+  try {
+    await writeDiscovery(stateDir, discovery);
+    return discovery;
+  } catch (error) {
+    io.stderr.write(`warning: cannot write ${DISCOVERY_FILE} in ${stateDir} (${(error as Error).message}); \`ml-trainer report\` will not find this server there: give it --server ${urls.url}\n`);
+    return null;
+  }
 }
 
 /** What the banner says about datasets: the folder the tfjs trainer reads (same resolution as trainerFactoryFor) and what it holds. */
@@ -284,8 +332,10 @@ export async function runServe(argv: string[], io: CliIO, stop: Promise<unknown>
     handle = await startServe(options, io);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    // Port in use, state directory held by another server, ...: one clear line, not a stack.
-    io.stderr.write(`ml-trainer serve: ${(error as Error).message}\n`);
+    // Port in use, state directory held by another server, ...: what was tried and the next command, not a stack.
+    const { host, port, stateDir } = options;
+    const described = await describeStartFailure(error, { host, port, stateDir, localUrl: localUrls(host, port).url });
+    io.stderr.write(`ml-trainer serve: ${described ?? (error as Error).message}\n`);
     return 1;
   }
   printUrls(handle, json, io);

@@ -9,4 +9,5 @@ export {
 } from './server-context';
 export { DEFAULT_TENANT, headerTenantResolver, TENANT_HEADER, TenantError, type TenantResolver } from './tenant';
 export { START_EPISODE } from './mcp-stream-server';
+export { ENVIRONMENT_NAME } from './openenv-info';
 export { allowedHostSchema, allowedOriginSchema, isLoopbackAddress } from './allow-lists';

@@ -1,9 +1,12 @@
 import { STEP_REASON_MAX_LENGTH, taskIdsInWords } from '../../core/src';
 
+/** GET /metadata's name: what tells an ml-trainer server from another program on a port. */
+export const ENVIRONMENT_NAME = 'MLTrainerEnvironment';
+
 /** GET /metadata, as EnvironmentMetadata (§4.5): name and description are strings, the rest string or null. */
 export function environmentMetadata(version: string): Record<string, string | null> {
   return {
-    name: 'MLTrainerEnvironment',
+    name: ENVIRONMENT_NAME,
     description:
       'ML Training Optimizer: an agent configures real neural-network training (optimizer, learning rate and ' +
       `schedule, batch size, weight decay, dropout, augmentation) on ${taskIdsInWords()} ` +
