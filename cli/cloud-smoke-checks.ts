@@ -122,6 +122,8 @@ class SmokeRun {
       url: options.url,
       apiKey: options.apiKey,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      // The smoke test prints its own next step (nextStepAfter); there is no in-process alternative to offer.
+      unreachableAlternative: null,
       asyncStepTimeoutMs: options.waitMs,
       sleep: this.sleep,
       now: this.now,

@@ -47,8 +47,9 @@ describe('a server that cannot be reached', () => {
     expect(unreachableServer(url, failure)).toEqual({ what: expect.stringContaining(what), next: expect.stringContaining(next) });
   });
 
-  it('a connection reset is not "unreachable": the server was there (retried as before)', () => {
+  it('a connection reset or a request that timed out is not "unreachable": the server may be there, slow (retried as before)', () => {
     expect(unreachableServer('http://127.0.0.1:8000', new TypeError('fetch failed', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }))).toBeNull();
+    expect(unreachableServer('http://127.0.0.1:8000', new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toBeNull();
   });
 });
 

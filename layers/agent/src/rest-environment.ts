@@ -59,9 +59,9 @@ export interface RestEnvironmentOptions {
   progressPollIntervalMs?: number;
   /**
    * How to do without the server, for the message when the first contact finds none
-   * (nothing listens, unknown host, no answer); default "play in-process without --url".
+   * (nothing listens, unknown host, no answer); default "play in-process without --url"; null: none.
    */
-  unreachableAlternative?: string;
+  unreachableAlternative?: string | null;
   /** Injected for tests. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -256,7 +256,7 @@ export class RestEnvironment implements AgentEnvironment {
     } catch (e) {
       const unreachable = this.answered ? null : unreachableServer(this.base, e);
       if (unreachable !== null) {
-        const alternative = this.options.unreachableAlternative ?? 'play in-process without --url';
+        const alternative = this.options.unreachableAlternative === undefined ? 'play in-process without --url' : this.options.unreachableAlternative;
         throw new AgentEnvironmentError('unavailable', `${spec.method} ${spec.path}: ${unreachableMessage(unreachable, alternative)}`, { attempts: 1 });
       }
       return { kind: 'retry', reason: `network error: ${describeNetworkError(e)}`, inProgress: false };

@@ -1,6 +1,6 @@
 /**
- * A server that cannot be reached at all: nothing listens, its name is unknown, it does not
- * answer in time, or fetch refuses the port. On a first contact, retrying this for seconds
+ * A server that cannot be reached at all: nothing listens, its name is unknown, no connection
+ * opens in time, or fetch refuses the port. On a first contact, retrying this for seconds
  * only delays the one thing to say: which URL was tried and what to run instead.
  */
 export interface Unreachable {
@@ -18,7 +18,7 @@ const NO_ANSWER = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EHOSTUNREACH
 export function unreachableServer(url: string, error: unknown): Unreachable | null {
   const target = new URL(url);
   const origin = target.origin;
-  const e = error as { name?: string; cause?: { code?: string; message?: string } } | null;
+  const e = error as { cause?: { code?: string; message?: string } } | null;
   const code = e?.cause?.code;
   if (code === 'ECONNREFUSED') {
     const start = startCommandFor(target);
@@ -30,8 +30,9 @@ export function unreachableServer(url: string, error: unknown): Unreachable | nu
   if (code !== undefined && UNKNOWN_NAME.has(code)) {
     return { what: `the host name ${target.hostname} of ${origin} is not known (${code})`, next: 'check the host name in the URL' };
   }
-  if (e?.name === 'TimeoutError' || (code !== undefined && NO_ANSWER.has(code))) {
-    return { what: `no answer from ${origin} (${code ?? 'timed out'})`, next: 'check the URL and that the server is up and reachable from here' };
+  // A connection that never opened; a request that timed out after it did (TimeoutError) may be a slow server (a cold start) and is retried.
+  if (code !== undefined && NO_ANSWER.has(code)) {
+    return { what: `no answer from ${origin} (${code})`, next: 'check the URL and that the server is up and reachable from here' };
   }
   // fetch never connects to the ports on the Fetch standard's block list (1, 9, 6000, …).
   if (e?.cause?.message === 'bad port') {
@@ -40,9 +41,9 @@ export function unreachableServer(url: string, error: unknown): Unreachable | nu
   return null;
 }
 
-/** "nothing listens at …. Next: start one …, or <alternative>." (`alternative`: how to do without a server, e.g. "play in-process without --url"). */
-export function unreachableMessage(unreachable: Unreachable, alternative: string): string {
-  return `${unreachable.what}. Next: ${unreachable.next}, or ${alternative}.`;
+/** "nothing listens at …. Next: start one …, or <alternative>." (`alternative`: how to do without a server, e.g. "play in-process without --url"; null: none). */
+export function unreachableMessage(unreachable: Unreachable, alternative: string | null): string {
+  return `${unreachable.what}. Next: ${unreachable.next}${alternative === null ? '' : `, or ${alternative}`}.`;
 }
 
 function isLoopbackHost(hostname: string): boolean {
