@@ -28,7 +28,7 @@ import { describeFinished, evalProgressPrinter } from '../eval-progress';
 import { cacheEntries, playReferences, REFERENCE_POLICIES, type ReferencePolicy, type ReferenceScores } from '../eval-references';
 import { evalEpisodeRunner, type PlayedEvalEpisode } from '../eval-runner';
 import { serverCost, type ServerCost } from '../eval-server-cost';
-import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor } from '../training-options';
+import { allowsUnverifiedData, TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor } from '../training-options';
 import { makePolicy } from './agent';
 import { version as PACKAGE_VERSION } from '../../package.json';
 
@@ -198,9 +198,9 @@ async function makeEnvironment(setup: EvalSetup, io: CliIO, note: (text: string)
  * are the same bytes on every machine; unverified ones (the lossy CIFAR stand-in) are not,
  * so their scores are kept apart.
  */
-export function trainerVersion(values: EvalValues, environment: AgentEnvironment): string {
+export function trainerVersion(values: EvalValues, environment: AgentEnvironment, env: NodeJS.ProcessEnv): string {
   if (values.url !== undefined) return `ml-trainer ${PACKAGE_VERSION}; server ${environment.description}`;
-  return `ml-trainer ${PACKAGE_VERSION}; trainer ${values.trainer ?? 'tfjs'}${values['allow-unverified-data'] ? ' on unverified data' : ''}; in-process`;
+  return `ml-trainer ${PACKAGE_VERSION}; trainer ${values.trainer ?? 'tfjs'}${allowsUnverifiedData(values, env) ? ' on unverified data' : ''}; in-process`;
 }
 
 async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: CliIO): Promise<number> {
@@ -209,7 +209,7 @@ async function runEval(setup: EvalSetup, policy: Policy, agent: AgentLabel, io: 
   const progress = evalProgressPrinter(io.stderr);
   const environment = await makeEnvironment(setup, io, progress.note);
   const cache = await ReferenceScoreCache.open(setup.cacheDir, (m) => io.stderr.write(`warning: ${m}\n`));
-  const version = trainerVersion(values, environment);
+  const version = trainerVersion(values, environment, io.env);
   const reports = episodeReportWriter(values, environment);
 
   const resumed = await resumedEpisodes(setup, io);

@@ -109,6 +109,11 @@ describe('ml-trainer eval', () => {
     expect(r.stderr).toContain('playing the default policy on 1 seeds');
     const keys = Object.keys(JSON.parse(readFileSync(join(cacheDir, 'eval-reference-scores.json'), 'utf8')).entries).map((k) => JSON.parse(k)[3]);
     expect(keys.sort()).toEqual([expect.stringMatching(/trainer formula on unverified data; in-process$/), expect.stringMatching(/trainer formula; in-process$/)]);
+    // The environment's switch is the flag's twin: its scores must not be served from the verified ones.
+    const ownCache = ['--cache-dir', mkdtempSync(join(tmpdir(), 'eval-env-cache-'))];
+    await evalCli(['--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'default', ...ownCache]);
+    const viaEnv = await evalCli(['--policy', 'random', '--tasks', 'easy_mnist', '--seeds', '1', '--compare', 'default', ...ownCache], { ML_TRAINER_ALLOW_UNVERIFIED_DATA: '1' });
+    expect(viaEnv.stderr).toContain('playing the default policy on 1 seeds');
   });
 
   it('an eval of a reference policy fills the cache itself', async () => {
