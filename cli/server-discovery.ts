@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../layers/datasets/src';
 import { ENVIRONMENT_NAME } from '../layers/server/src';
+import { isProcessAlive } from '../layers/storage/src/local-runtime';
 
 /**
  * `ml-trainer serve` says where it listens in its state directory (server.json), so the
@@ -84,14 +85,5 @@ export async function probeMlTrainer(url: string, timeoutMs = PROBE_TIMEOUT_MS):
     return typeof body.version === 'string' ? body.version : 'unknown';
   } catch {
     return null;
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

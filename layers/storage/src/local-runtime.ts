@@ -69,7 +69,8 @@ export const LOCAL_DEFAULTS = {
 
 const LOCK_FILE = 'runtime.lock';
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
