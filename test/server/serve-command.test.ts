@@ -1,21 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { defaultStateDir, parseServeArgs, runServe, serveCommand } from '../../cli/commands/serve';
-import { UsageError, type CliIO } from '../../cli/command';
+import { UsageError } from '../../cli/command';
 import { FrameClient, http } from './harness';
-
-function captureIO(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += String(c)));
-  stderr.on('data', (c) => (err += String(c)));
-  const io: CliIO = { stdout, stderr, stdin: Readable.from(['']), env };
-  return { io, out: () => out, err: () => err };
-}
+import { captureIO } from '../cli/running-serve';
 
 async function waitFor<T>(read: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const started = Date.now();
