@@ -1,9 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { buildEpisodeReport, renderEpisodeReportHtml } from '../../layers/reports/src';
 import { http, startServer, type RunningServer } from '../server/harness';
-import { ARTIFACTS, CHROMIUM, describeBrowser, LAUNCH_ARGS, watch } from './chromium';
+import { ARTIFACTS, describeBrowser, launchChromium, watch } from './chromium';
 import { DIVERGED_SCRIPT, finalRecord, INJECTION, MAIN_SCRIPT, slowTrainerFactory } from './helpers';
 
 /* The dashboard and the report in a real headless Chromium (see chromium.ts). */
@@ -27,9 +27,7 @@ describeBrowser('dashboard and report in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 /*
  * Headless Chromium for the report tests (Debian's /usr/bin/chromium, or ML_TRAINER_CHROMIUM).
@@ -17,6 +18,13 @@ export const describeBrowser = haveChromium ? describe : describe.skip;
 
 export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'reports');
 export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** A headless Chromium with the shared arguments, the screenshot folder made. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  await mkdir(ARTIFACTS, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+}
 
 /** Console errors (CSP violations among them), page errors and failed requests of a page: a test expects none. */
 export function watch(page: Page): string[] {

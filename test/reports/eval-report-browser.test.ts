@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { renderEvalReportHtml, type EvalReportData } from '../../layers/reports/src';
-import { ARTIFACTS, CHROMIUM, describeBrowser, LAUNCH_ARGS, watch } from './chromium';
+import { ARTIFACTS, describeBrowser, launchChromium, watch } from './chromium';
 import { comparison, evalReportData } from './eval-report-fixture';
 import { INJECTION } from './helpers';
 
@@ -20,9 +20,7 @@ describeBrowser('eval report in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

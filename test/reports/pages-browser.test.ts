@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildEpisodeReport, buildLeaderboardInput, measuredBaselines, renderEpisodeReportHtml, renderLeaderboardHtml, type LeaderboardEntry } from '../../layers/reports/src';
 import { InMemoryEpisodeService } from '../server/in-memory-episode-service';
 import { startServer } from '../server/harness';
-import { ARTIFACTS, CHROMIUM, describeBrowser, LAUNCH_ARGS, watch } from './chromium';
+import { ARTIFACTS, describeBrowser, launchChromium, watch } from './chromium';
 import { finalRecord, MAIN_SCRIPT } from './helpers';
 
 /* The page fixes of issue 15 as a newcomer sees them, in headless Chromium: geometry, wrapping and legends. Screenshots: test-artifacts/reports/pages-*.png. */
@@ -63,9 +63,7 @@ describeBrowser('the pages read well in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
