@@ -9,8 +9,15 @@ module.exports = {
       module: { type: 'commonjs' },
     }],
   },
-  // Training tests are CPU-bound; two workers match the 2-core machines.
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // What the training layer's index does before anything loads tfjs-node, done for the tests too:
+  // many import the layer's modules directly, and the first to load tfjs-node in a worker printed
+  // Node 22's DEP0044/DEP0051 (the util shim, per test file) and TensorFlow's INFO lines (its log
+  // level, in jest's own environment, which the workers inherit). Fresh processes
+  // (test/training/tensorflow-logs.test.ts, test/runtime/node-compat.test.ts) check the index itself.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  setupFiles: ['<rootDir>/layers/training/src/node-compat.ts'],
+  // Training tests are CPU-bound; two workers match the 2-core machines.
   maxWorkers: 2,
   testTimeout: 120000,
   // A worker ends when its event loop drains; one that loaded TensorFlow, dynalite and Chromium
