@@ -1,10 +1,13 @@
-// `npm run mutation [-- <stryker arguments>]`: StrykerJS (stryker.config.mjs) on Node 22 (Stryker
-// needs 22+; the machine's own Node when it is recent enough, else the pinned release, see
-// node-runtime.mjs), at a low CPU priority so a run can share the machine with other work.
-// The report: reports/mutation/index.html.
+// `npm run mutation [-- --area core|protocol] [-- <stryker arguments>]`: StrykerJS
+// (stryker.config.mjs) on each area in turn, or the one named, on Node 22 (Stryker needs 22+;
+// the machine's own Node when it is recent enough, else the pinned release, see node-runtime.mjs),
+// at a low CPU priority so a run can share the machine with other work.
+// Reports: reports/mutation/<area>/index.html. Other arguments go to Stryker, e.g.
+// `npm run mutation -- --area core --mutate layers/core/src/rewards.ts`.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AREAS } from '../stryker.config.mjs';
 import { envOn, nodeOfLine, SUITE_LINE } from './node-runtime.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -12,12 +15,30 @@ const STRYKER = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 's
 /** Mutation runs are long and CPU-bound; a high niceness keeps an interactive session (and tests) responsive. */
 const NICENESS = '15';
 
-function main(args) {
-  const runtime = nodeOfLine(SUITE_LINE);
-  const command = [runtime.node, STRYKER, 'run', 'stryker.config.mjs', ...args];
-  const r = spawnSync('nice', ['-n', NICENESS, ...command], { cwd: ROOT, env: envOn(runtime), stdio: 'inherit' });
+/** `--area <name>` picks one area; the other arguments are Stryker's. */
+function parseArgs(args) {
+  const at = args.indexOf('--area');
+  if (at === -1) return { areas: Object.keys(AREAS), stryker: args };
+  const name = args[at + 1];
+  if (!(name in AREAS)) throw new Error(`--area ${name ?? '(missing)'}: use one of ${Object.keys(AREAS).join(', ')}`);
+  return { areas: [name], stryker: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
+
+function runArea(runtime, area, strykerArgs) {
+  process.stdout.write(`\n== mutation testing: ${area} (report: reports/mutation/${area}/index.html)\n`);
+  const command = [runtime.node, STRYKER, 'run', 'stryker.config.mjs', ...strykerArgs];
+  const env = { ...envOn(runtime), MUTATION_AREA: area };
+  const r = spawnSync('nice', ['-n', NICENESS, ...command], { cwd: ROOT, env, stdio: 'inherit' });
   if (r.error) throw new Error(`could not start ${command.join(' ')} under nice: ${r.error.message}`);
   return r.status ?? 1;
+}
+
+function main(args) {
+  const { areas, stryker } = parseArgs(args);
+  const runtime = nodeOfLine(SUITE_LINE);
+  let status = 0;
+  for (const area of areas) status = runArea(runtime, area, stryker) || status;
+  return status;
 }
 
 try {
