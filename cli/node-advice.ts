@@ -23,5 +23,6 @@ export function nodeAdvice(version: string = process.version, env: NodeJS.Proces
   if (lines.includes(major) || env[AWS_SDK_NODE_WARNING_ENV] === 'true') return null;
   env[AWS_SDK_NODE_WARNING_ENV] = 'true';
   const wanted = lines.join(' or ');
-  return `note: Node ${version} is not supported (use Node ${wanted}); \`npm start\` and \`npm test\` fetch Node ${lines[0]} themselves\n`;
+  // Within 80 columns: it is the first line a newcomer's terminal shows.
+  return `note: Node ${version} is unsupported (use ${wanted}); npm start fetches Node ${lines[0]}\n`;
 }
