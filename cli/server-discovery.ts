@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../layers/datasets/src';
@@ -26,6 +26,8 @@ const discoverySchema = z.object({
 
 export type ServerDiscovery = z.infer<typeof discoverySchema>;
 
+const DISCOVERY_MAX_BYTES = 16 * 1024;
+
 /** How long a probe waits for GET /metadata: a live local server answers in milliseconds. */
 const PROBE_TIMEOUT_MS = 1500;
 
@@ -49,7 +51,10 @@ export async function removeDiscovery(stateDir: string, ours: Pick<ServerDiscove
 export async function readDiscovery(stateDir: string): Promise<ServerDiscovery | null> {
   let text: string;
   try {
-    text = await readFile(discoveryPath(stateDir), 'utf8');
+    const file = discoveryPath(stateDir);
+    // Ours is a few hundred bytes; anything far larger is not one, and is not read into memory.
+    if ((await stat(file)).size > DISCOVERY_MAX_BYTES) return null;
+    text = await readFile(file, 'utf8');
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,6 +11,9 @@ import { parseEvalArgv } from '../../cli/commands/eval';
 import { parseParallelBenchArgv } from '../../cli/parallel-bench-options';
 import { parseUploadArgs } from '../../cli/commands/datasets-upload';
 import { parseServeArgs } from '../../cli/commands/serve';
+import { discoveryPath, findServerOnStateDir } from '../../cli/server-discovery';
+import { allowsUnverifiedData } from '../../cli/training-options';
+import { trainerWorkerCount } from '../../layers/runtime/src';
 import { gradeEventSchema } from '../../functions/grade/handler';
 import {
   autoSubmitEventSchema,
@@ -31,7 +34,8 @@ import { countsReport, holds, record, settings, track } from './tally';
  * The ways in that are not network interfaces (issue 12 item 10): the Lambda events Step
  * Functions and the api send (a hand-made invocation can send anything), `ml-trainer serve`'s
  * access options (and --workers), `ml-trainer report`'s episode id, the options of `eval`, `bench --parallel`, `cost`, `cloud smoke` and
- * `datasets upload`, and the training Lambda's answer as the api reads it. Each either accepts the input or
+ * `datasets upload`, the environment variables serve and the trainers read, the state dir's server.json
+ * (report trusts none of it), and the training Lambda's answer as the api reads it. Each either accepts the input or
  * refuses it with its own error (InvalidEventError / a malformed-event Error naming the event;
  * a usage error, exit 2) with a bounded message, never an unexpected exception.
  */
@@ -188,6 +192,61 @@ describe('CLI arguments', () => {
       settings(300),
     );
   });
+
+  // The environment is a way in too: `ML_TRAINER_PORT=x npm start` reaches serve's parser.
+  const switches: [string, (text: string) => unknown][] = [
+    ['ML_TRAINER_PORT', (text) => parseServeArgs([], { ML_TRAINER_PORT: text })],
+    ['ML_TRAINER_ALLOW_UNVERIFIED_DATA', (text) => allowsUnverifiedData({}, { ML_TRAINER_ALLOW_UNVERIFIED_DATA: text })],
+    ['ML_TRAINER_WORKERS', (text) => trainerWorkerCount({}, { ML_TRAINER_WORKERS: text }, 2)],
+  ];
+
+  it.each(switches)('environment variable %s: read, or a usage error naming it', async (name, read) => {
+    await holds(
+      fc.asyncProperty(hostileText, async (text) =>
+        track(
+          (async () => {
+            try {
+              read(text);
+              record(`env ${name}`, { verdict: 'accepted', summary: 'read' }, false);
+            } catch (error) {
+              refusal(`env ${name}`, error, (e) => (usageRefusal(e) || e instanceof RangeError) && (e as Error).message.includes(name));
+            }
+          })(),
+        ),
+      ),
+      settings(200),
+    );
+  });
+
+  it("a state dir's server.json, whatever it holds: ignored, or a server that answers; never an exception", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'hostile-discovery-'));
+    const valid = { schema_version: 1, url: 'http://127.0.0.1:9', rest: 'http://127.0.0.1:9/v1', mcp: 'http://127.0.0.1:9/mcp', pid: process.pid, version: '0', started_at: '2026-01-01T00:00:00Z' };
+    const content = fc.oneof(
+      aroundValid(valid).map((v) => JSON.stringify(v)),
+      fc.string({ unit: 'grapheme', maxLength: 400 }),
+      fc.constant(`{"url":"${'x'.repeat(64 * 1024)}"}`),
+    );
+    try {
+      await holds(
+        fc.asyncProperty(content, async (text) =>
+          track(
+            (async () => {
+              await writeFile(discoveryPath(stateDir), text);
+              try {
+                const found = await findServerOnStateDir(stateDir);
+                record('server.json', { verdict: found.kind === 'none' ? 'rejected' : 'accepted', summary: found.kind }, false);
+              } catch (error) {
+                refusal('server.json', error, () => false);
+              }
+            })(),
+          ),
+        ),
+        settings(60, 60_000),
+      );
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('ml-trainer report <id>: an id naming no episode of the state dir: exit 2, and no file added or removed', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'hostile-report-'));
