@@ -40,7 +40,7 @@ describe('ml-trainer agent', () => {
     expect(summary.epochs_used).toBe(steps.at(-1).observation.max_epochs - steps.at(-1).observation.remaining_budget);
     expect(summary.history).toBeUndefined();
     expect(r.stderr.replace(/\s+/g, ' ')).toContain('episode local-1: hard_cifar, seed 456, policy baseline, in-process; budget 60 epochs in at most 15 steps');
-    expect(r.stderr).toContain('epoch 10/10 (model 10)');
+    expect(r.stderr).toContain('epoch 10 (10/10)');
     expect(r.stderr).toMatch(/step {2}2 run_epochs num_epochs=10\n {5}reward/);
     expect(r.stderr).toContain('why: a first 10 epochs');
   });

@@ -1,3 +1,4 @@
+import { describeEpoch } from '../../cli/epoch-progress';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,9 +167,13 @@ describe('bench logic', () => {
   });
 
   it('recognises the first epoch progress line of ml-trainer run', () => {
-    expect(parseFirstEpochLine('  epoch 1/5 (model epoch 1)  lr 0.00100  loss 0.5 acc 0.8  val_loss 0.3 val_acc 0.9  1.23s')).toEqual({ seconds: 1.23 });
-    expect(parseFirstEpochLine('  epoch 2/5 (model epoch 2)  lr 0.00100  1.23s')).toBeNull();
-    expect(parseFirstEpochLine('  epoch 10/20 (model epoch 10)  1.23s')).toBeNull();
+    expect(parseFirstEpochLine('  epoch 1 (1/5)  lr 0.00100  loss 0.500/0.300  acc 0.800/0.900  1.23s')).toEqual({ seconds: 1.23 });
+    expect(parseFirstEpochLine('  epoch 21 (1/5)  lr 0.00100  loss 0.500/0.300  acc 0.800/0.900  1.23s')).toEqual({ seconds: 1.23 });
+    expect(parseFirstEpochLine('  epoch 2 (2/5)  lr 0.00100  1.23s')).toBeNull();
+    // The line as the CLI prints it (cli/epoch-progress.ts owns the format).
+    const printed = describeEpoch({ epoch: 21, index: 1, total: 5, learning_rate: 0.001, train_loss: 0.5, train_accuracy: 0.8, val_loss: 0.3, val_accuracy: 0.9, seconds: 1.23, diverged: false });
+    expect(parseFirstEpochLine(printed)).toEqual({ seconds: 1.23 });
+    expect(parseFirstEpochLine('  epoch 1 (10/20)  1.23s')).toBeNull();
     expect(parseFirstEpochLine('decoding /data/mnist/train-images-idx3-ubyte.gz')).toBeNull();
   });
 

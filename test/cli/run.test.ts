@@ -35,7 +35,7 @@ describe('ml-trainer run', () => {
     expect(lines[1]).toMatchObject({ step: 2, tool: 'run_epochs', done: false, observation: { epochs_just_trained: 4 } });
     expect(lines[3].observation.error).toMatchObject({ code: 'invalid_arguments', field: 'dropout' });
     expect(lines[actions.length]).toMatchObject({ status: 'active', submitted: false, grade: { score: expect.any(Number) }, refused: 1 });
-    expect(r.stderr).toContain('epoch 4/4');
+    expect(r.stderr).toContain('epoch 4 (4/4)');
     const allowed = await runCli(['run', '--task', 'medium_fashion', '--actions', writeActions(actions), '--trainer', 'formula', '--allow-invalid']);
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toMatch(/1 call refused \(each still counted as a step\):\n {4}step 4 configure_training: dropout is invalid/);

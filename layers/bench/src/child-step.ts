@@ -27,9 +27,9 @@ if (out) {
 }
 `;
 
-/** The first-epoch progress line the CLI prints on stderr: "  epoch 1/5 (model epoch 1) ... 1.23s". */
+/** The call's first-epoch progress line the CLI prints on stderr: "  epoch 1 (1/5) ... 1.23s" (cli/epoch-progress.ts). */
 export function parseFirstEpochLine(line: string): { seconds: number | null } | null {
-  if (!/^\s*epoch 1\/\d+\b/.test(line)) return null;
+  if (!/^\s*epoch \d+ \(1\/\d+\)/.test(line)) return null;
   const m = /(\d+(?:\.\d+)?)s\s*$/.exec(line);
   return { seconds: m ? Number(m[1]) : null };
 }

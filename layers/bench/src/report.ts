@@ -95,7 +95,7 @@ export interface CheckpointFigures {
 export interface ProcessFigures {
   task: string;
   batch_size: number;
-  /** From spawn to the "epoch 1/5" progress line on the child's stderr. */
+  /** From spawn to the call's first progress line ("epoch 1 (1/5)") on the child's stderr. */
   start_to_first_epoch_s: number | null;
   /** That epoch's own seconds as the child printed them (train + val). */
   first_epoch_s: number | null;
