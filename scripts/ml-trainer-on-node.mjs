@@ -11,21 +11,32 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'bin', 'ml-trainer.js');
 
 /**
- * Ctrl-C in a terminal sends SIGINT to the whole foreground process group, the child included:
- * forwarding it would be a second Ctrl-C, which stops the server without its clean shutdown.
- * So SIGINT is only kept from ending this process before the child; SIGTERM and SIGHUP
- * (`kill <pid>`, a closing session) usually reach this process alone and are passed on.
+ * The child runs in a process group of its own, so every signal reaches it exactly once, through
+ * this process: a terminal's Ctrl-C signals the foreground group (npm, this process), and a
+ * `kill -INT <npm's pid>` reaches only npm, which passes it to this process. In one group with
+ * the child, Ctrl-C would reach it twice (a second SIGINT stops the server without its clean
+ * shutdown), and a SIGINT sent to npm alone would not reach it if this process held it back.
  */
-const FORWARDED = ['SIGTERM', 'SIGHUP'];
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const PARENT_CHECK_MS = 500;
 
 function run(args) {
   const runtime = nodeOfLine(SUITE_LINE);
   if (runtime.node !== process.execPath) {
-    process.stderr.write(`Node ${process.version} is not supported: running ml-trainer on Node ${runtime.version} (kept in node_modules/.cache)\n`);
+    process.stderr.write(`note: running on Node ${runtime.version} (this machine's ${process.version} is unsupported)\n`);
   }
-  const child = spawn(runtime.node, [CLI, ...args], { cwd: process.cwd(), env: envOn(runtime), stdio: 'inherit' });
-  process.on('SIGINT', () => undefined);
-  for (const signal of FORWARDED) process.on(signal, () => child.kill(signal));
+  const child = spawn(runtime.node, [CLI, ...args], { cwd: process.cwd(), env: envOn(runtime), stdio: 'inherit', detached: true });
+  let stopping = false;
+  const stop = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, () => stop(signal));
+  // npm passes a SIGTERM on to `sh -c`, not to this process: when npm and sh are gone (this
+  // process re-parented), the server is stopped as npm was, instead of being left running.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && stop('SIGTERM'), PARENT_CHECK_MS).unref();
   child.on('error', (err) => {
     process.stderr.write(`could not start ${runtime.node}: ${err.message}; delete node_modules/.cache/node-runtimes and run the command again\n`);
     process.exitCode = 1;
