@@ -10,6 +10,7 @@ import { version as PACKAGE_VERSION } from '../../package.json';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { DISCOVERY_FILE, removeDiscovery, writeDiscovery } from '../server-discovery';
 import { describeStartFailure } from '../serve-start-failure';
+import { fill, TERMINAL_WIDTH } from '../help-text';
 import { parseServeAccess, SERVE_ACCESS_OPTIONS, SERVE_ACCESS_OPTIONS_HELP, type ServeAccess, type ServeAccessValues } from '../serve-access-options';
 import { TRAINING_OPTIONS, TRAINING_OPTIONS_HELP, trainerFactoryFor, type TrainingOptionValues } from '../training-options';
 
@@ -279,10 +280,17 @@ async function dataFolderOf(training: TrainingOptionValues, env: NodeJS.ProcessE
   return { dataDir, datasets: datasets.map(({ dataset, present }) => ({ dataset, present })) };
 }
 
-function describeData(data: NonNullable<ServeHandle['data']>): string {
+const BANNER_LABEL_WIDTH = 10;
+
+function describeData(data: NonNullable<ServeHandle['data']>): string[] {
   const each = data.datasets.map((d) => `${d.dataset} ${d.present ? 'present' : 'missing'}`).join(', ');
   const missing = data.datasets.some((d) => !d.present) ? '; a missing one is downloaded on first use, or run: ml-trainer datasets fetch --dataset all' : '';
-  return `  Data     ${data.dataDir}  (${each}${missing})`;
+  return bannerLines('Data', `${data.dataDir}  (${each}${missing})`);
+}
+
+/** A banner row within 80 columns: its label, then the text wrapped under itself. */
+function bannerLines(label: string, text: string): string[] {
+  return fill(text.split(/\s+/), `  ${label.padEnd(BANNER_LABEL_WIDTH)}`, ' '.repeat(BANNER_LABEL_WIDTH + 2), TERMINAL_WIDTH);
 }
 
 function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
@@ -294,12 +302,13 @@ function printUrls(handle: ServeHandle, json: boolean, io: CliIO): void {
   }
   io.stdout.write(
     [
-      `ml-trainer serving on ${urls.url}  (state: ${handle.stateDir}, trainer: ${handle.trainer})`,
-      `  OpenEnv  ${urls.openenv.http}  POST /reset, /step, GET /state; WebSocket ${urls.openenv.ws}; JSON-RPC POST ${urls.openenv.mcp}`,
-      `  MCP      ${urls.mcp}  (Streamable HTTP)`,
-      `  REST     ${urls.rest}  (/episodes, /tasks, /tools)`,
-      `  Dashboard ${urls.url}/  (episodes, live curves, leaderboard)`,
-      ...(handle.data === null ? [] : [describeData(handle.data)]),
+      `ml-trainer serving on ${urls.url}`,
+      ...bannerLines('State', `${handle.stateDir}  (trainer: ${handle.trainer})`),
+      ...bannerLines('Dashboard', `${urls.url}/  (episodes, live curves, leaderboard)`),
+      ...bannerLines('OpenEnv', `${urls.openenv.http}  POST /reset, /step, GET /state; WebSocket ${urls.openenv.ws}; JSON-RPC POST ${urls.openenv.mcp}`),
+      ...bannerLines('MCP', `${urls.mcp}  (Streamable HTTP)`),
+      ...bannerLines('REST', `${urls.rest}  (/episodes, /tasks, /tools)`),
+      ...(handle.data === null ? [] : describeData(handle.data)),
       'Ctrl-C stops it.',
       '',
     ].join('\n'),

@@ -32,7 +32,9 @@ describe('ml-trainer serve: the banner names the data folder', () => {
 
   it('as text: the folder, each dataset present or missing, and how to get the missing ones', async () => {
     const out = await bannerOf(['--state-dir', join(dir, 'state-text'), '--data-dir', join(dir, 'data')], {});
-    expect(out).toContain(`  Data     ${join(dir, 'data')}  (mnist present, fashion_mnist missing, cifar10 missing; a missing one is downloaded on first use, or run: ml-trainer datasets fetch --dataset all)`);
+    // Wrapped within 80 columns, under its label.
+    expect(out.replace(/\n {12}/g, ' ')).toContain(`  Data      ${join(dir, 'data')} (mnist present, fashion_mnist missing, cifar10 missing; a missing one is downloaded on first use, or run: ml-trainer datasets fetch --dataset all)`);
+    expect(out.split('\n').filter((line) => line.length > 80)).toEqual([]);
   }, 60_000);
 
   it('as JSON, from ML_TRAINER_DATA_DIR; not with the formula trainer, which reads no data', async () => {
