@@ -26,17 +26,23 @@ function run(args) {
     process.stderr.write(`note: running on Node ${runtime.version} (this machine's ${process.version} is unsupported)\n`);
   }
   const child = spawn(runtime.node, [CLI, ...args], { cwd: process.cwd(), env: envOn(runtime), stdio: 'inherit', detached: true });
-  let stopping = false;
-  const stop = (signal) => {
-    if (stopping) return;
-    stopping = true;
-    child.kill(signal);
-  };
-  for (const signal of FORWARDED) process.on(signal, () => stop(signal));
+  // Each signal is passed on, a second Ctrl-C too (it ends a shutdown that hangs, as without npm).
+  let signalled = false;
+  for (const signal of FORWARDED) {
+    process.on(signal, () => {
+      signalled = true;
+      child.kill(signal);
+    });
+  }
   // npm passes a SIGTERM on to `sh -c`, not to this process: when npm and sh are gone (this
-  // process re-parented), the server is stopped as npm was, instead of being left running.
+  // process re-parented) and no signal came, the server is stopped as npm was, not left running.
+  // (After a Ctrl-C, npm and sh are gone too; the server is already stopping.)
   const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && stop('SIGTERM'), PARENT_CHECK_MS).unref();
+  setInterval(() => {
+    if (process.ppid === parent || signalled) return;
+    signalled = true;
+    child.kill('SIGTERM');
+  }, PARENT_CHECK_MS).unref();
   child.on('error', (err) => {
     process.stderr.write(`could not start ${runtime.node}: ${err.message}; delete node_modules/.cache/node-runtimes and run the command again\n`);
     process.exitCode = 1;
