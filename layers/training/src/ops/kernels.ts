@@ -11,11 +11,19 @@ import type { TFEOpAttr } from '@tensorflow/tfjs-node/dist/tfjs_binding';
  */
 export type KernelAttr = TFEOpAttr;
 
+let tensorflowBackend: NodeJSKernelBackend | null = null;
+
+/**
+ * The backend, looked up once: a small model's step makes thousands of kernel calls per
+ * epoch, and tfjs's backend lookup through the module namespace cost ~1 µs each.
+ */
 function nodeBackend(): NodeJSKernelBackend {
+  if (tensorflowBackend) return tensorflowBackend;
   if (tf.getBackend() !== 'tensorflow') {
     throw new Error(`the training engine needs the tfjs-node 'tensorflow' backend, not '${tf.getBackend()}'`);
   }
-  return tf.backend() as NodeJSKernelBackend;
+  tensorflowBackend = tf.backend() as NodeJSKernelBackend;
+  return tensorflowBackend;
 }
 
 export const attr = {
@@ -39,6 +47,15 @@ export const attr = {
     return { name, type: nodeBackend().binding.TF_ATTR_STRING, value };
   },
 };
+
+/**
+ * An attribute list built once, on first use (the binding's constants exist only once
+ * tfjs-node has loaded): the hot kernels reuse it instead of building it per call.
+ */
+export function lazyAttrs(build: () => KernelAttr[]): () => KernelAttr[] {
+  let built: KernelAttr[] | null = null;
+  return () => (built ??= build());
+}
 
 export function runKernel(name: string, attrs: KernelAttr[], inputs: tf.Tensor[]): tf.Tensor {
   return nodeBackend().executeSingleOutput(name, attrs, inputs);

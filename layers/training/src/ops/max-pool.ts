@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import { attr, KernelAttr, runKernel, runKernelOutputs } from './kernels';
+import { attr, lazyAttrs, runKernel, runKernelOutputs } from './kernels';
 import { oneDnnLabel } from './onednn';
 
 /**
@@ -13,19 +13,15 @@ export interface PoolOutput {
   workspace: tf.Tensor | null;
 }
 
-function poolAttrs(): KernelAttr[] {
-  return [
-    attr.dtype('T'),
-    attr.ints('ksize', [1, 2, 2, 1]),
-    attr.ints('strides', [1, 2, 2, 1]),
-    attr.string('padding', 'VALID'),
-    attr.string('data_format', 'NHWC'),
-  ];
-}
+const poolAttrs = lazyAttrs(() => [
+  attr.dtype('T'),
+  attr.ints('ksize', [1, 2, 2, 1]),
+  attr.ints('strides', [1, 2, 2, 1]),
+  attr.string('padding', 'VALID'),
+  attr.string('data_format', 'NHWC'),
+]);
 
-function oneDnnAttrs(): KernelAttr[] {
-  return [...poolAttrs(), attr.bool('workspace_enabled', false), oneDnnLabel()];
-}
+const oneDnnAttrs = lazyAttrs(() => [...poolAttrs(), attr.bool('workspace_enabled', false), oneDnnLabel()]);
 
 export function maxPool2(x: tf.Tensor, oneDnn: boolean): PoolOutput {
   if (!oneDnn) return { y: runKernel('MaxPool', poolAttrs(), [x]), workspace: null };

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-node';
-import { attr, runKernelOutputs } from './kernels';
+import { attr, lazyAttrs, runKernelOutputs } from './kernels';
 import type { ResourceVariable } from './resource-variable';
 
-const APPLY_ATTRS = () => [attr.dtype('T'), attr.bool('use_locking', false), attr.bool('use_nesterov', false)];
+const APPLY_ATTRS = lazyAttrs(() => [attr.dtype('T'), attr.bool('use_locking', false), attr.bool('use_nesterov', false)]);
 
 /** In place, one fused kernel: accum ← momentum·accum + grad; var ← var − lr·accum. Scalars as float32 tensors. */
 export function applyMomentum(v: ResourceVariable, accum: ResourceVariable, lr: tf.Tensor, grad: tf.Tensor, momentum: tf.Tensor): void {

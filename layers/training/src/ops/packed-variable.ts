@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-node';
-import { attr, runKernel, runKernelOutputs } from './kernels';
+import { attr, lazyAttrs, runKernel, runKernelOutputs } from './kernels';
 import { ResourceVariable } from './resource-variable';
+
+const reshapeAttrs = lazyAttrs(() => [attr.dtype('T'), attr.dtype('Tshape', 'int32')]);
 
 export interface NamedShape {
   name: string;
@@ -143,7 +145,7 @@ function group(parts: readonly NamedShape[], packed: boolean): Group {
 }
 
 function reshape(t: tf.Tensor, shape: tf.Tensor): tf.Tensor {
-  return runKernel('Reshape', [attr.dtype('T'), attr.dtype('Tshape', 'int32')], [t, shape]);
+  return runKernel('Reshape', reshapeAttrs(), [t, shape]);
 }
 
 /** Named float32 tensors held in the variables of a PackedLayout, one per group. */

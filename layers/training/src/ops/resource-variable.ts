@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kernel_backend';
-import { attr, runKernel, runKernelOutputs } from './kernels';
+import { attr, lazyAttrs, runKernel, runKernelOutputs } from './kernels';
+
+const readAttrs = lazyAttrs(() => [attr.dtype('dtype')]);
+const assignAttrs = lazyAttrs(() => [attr.dtype('dtype'), attr.bool('validate_shape', true)]);
 
 /**
  * TensorFlow's name for an anonymous resource: the variable lives as long as a handle to it
@@ -41,11 +44,11 @@ export class ResourceVariable {
   }
 
   read(): tf.Tensor {
-    return runKernel('ReadVariableOp', [attr.dtype('dtype')], [this.handle]);
+    return runKernel('ReadVariableOp', readAttrs(), [this.handle]);
   }
 
   assign(value: tf.Tensor): void {
-    runKernelOutputs('AssignVariableOp', [attr.dtype('dtype'), attr.bool('validate_shape', true)], [this.handle, value], 0);
+    runKernelOutputs('AssignVariableOp', assignAttrs(), [this.handle, value], 0);
   }
 
   dispose(): void {
