@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import { attr, KernelAttr, runKernelOutputs } from './kernels';
+import { attr, KernelAttr, lazyAttrs, runKernelOutputs } from './kernels';
 
 /** PyTorch's BatchNorm2d defaults. */
 export const BN_EPSILON = 1e-5;
@@ -48,24 +48,26 @@ function fusedAttrs(training: boolean): KernelAttr[] {
   ];
 }
 
+const trainAttrs = lazyAttrs(() => [...fusedAttrs(true), attr.float('exponential_avg_factor', BN_MOMENTUM)]);
+const gradAttrs = lazyAttrs(() => fusedAttrs(true));
+const inferAttrs = lazyAttrs(() => [...fusedAttrs(false), attr.float('exponential_avg_factor', 1)]);
+
 function fusedTrain(x: tf.Tensor, s: BatchNormStats): BatchNormTrainOutput {
-  const attrs = [...fusedAttrs(true), attr.float('exponential_avg_factor', BN_MOMENTUM)];
   const [y, runningMean, runningVar, r1, r2, r3] = runKernelOutputs(
-    'FusedBatchNormV3', attrs, [x, s.gamma, s.beta, s.runningMean, s.runningVar], 6);
+    'FusedBatchNormV3', trainAttrs(), [x, s.gamma, s.beta, s.runningMean, s.runningVar], 6);
   return {
     y,
     runningMean,
     runningVar,
     backward(dy) {
-      const [dx, dgamma, dbeta] = runKernelOutputs('FusedBatchNormGradV3', fusedAttrs(true), [dy, x, s.gamma, r1, r2, r3], 5);
+      const [dx, dgamma, dbeta] = runKernelOutputs('FusedBatchNormGradV3', gradAttrs(), [dy, x, s.gamma, r1, r2, r3], 5);
       return { dx, dgamma, dbeta };
     },
   };
 }
 
 function fusedInfer(x: tf.Tensor, s: BatchNormStats): tf.Tensor {
-  const attrs = [...fusedAttrs(false), attr.float('exponential_avg_factor', 1)];
-  return runKernelOutputs('FusedBatchNormV3', attrs, [x, s.gamma, s.beta, s.runningMean, s.runningVar], 6)[0];
+  return runKernelOutputs('FusedBatchNormV3', inferAttrs(), [x, s.gamma, s.beta, s.runningMean, s.runningVar], 6)[0];
 }
 
 const AXES = [0, 1, 2];
