@@ -245,27 +245,3 @@ export async function measureServerLatency(options: ServerLatencyOptions): Promi
     await rm(stateDir, { recursive: true, force: true });
   }
 }
-
-// `npx tsx layers/bench/src/server-latency.ts [--data-dir D] [--status-calls N] [--warmup N] [--bin B] [--json]`.
-if (require.main === module) {
-  void (async () => {
-    const { parseArgs } = await import('node:util');
-    const { findRepoRoot } = await import('./environment');
-    const { renderServerLatency } = await import('./server-latency-report');
-    const { values } = parseArgs({
-      options: { 'data-dir': { type: 'string' }, 'status-calls': { type: 'string' }, warmup: { type: 'string' }, bin: { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' } },
-    });
-    const figures = await measureServerLatency({
-      bin: values.bin ?? join(findRepoRoot(), 'bin', 'ml-trainer.js'),
-      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
-      ...(values['status-calls'] === undefined ? {} : { statusCalls: Number(values['status-calls']) }),
-      ...(values.warmup === undefined ? {} : { warmupCalls: Number(values.warmup) }),
-      ...(values.task === undefined ? {} : { task: values.task }),
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    process.stdout.write(values.json ? `${JSON.stringify(figures)}\n` : `${renderServerLatency(figures).join('\n')}\n`);
-  })().catch((error: unknown) => {
-    process.stderr.write(`server-latency: ${String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
