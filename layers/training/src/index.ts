@@ -5,3 +5,5 @@ export { TfjsTrainer } from './tfjs-trainer';
 export * from './without-tensorflow';
 export { MODEL_KINDS, type ModelKind } from './model/architectures';
 export type { BatchNormKernels } from './ops/batch-norm';
+export { FLOPS_COUNTED, modelFlops, type LayerFlops, type ModelFlops } from './model/flops';
+export { measureMatMulPeak, type MatMulKernel, type MatMulPeak, type MatMulSample } from './matmul-peak';
