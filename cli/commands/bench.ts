@@ -17,6 +17,9 @@ Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, 
     save + restore + commit (temp file write + fsync) as a share of a 5-epoch step;
   - a fresh \`ml-trainer run\` process (configure + run_epochs 5, dataset cache warm):
     time from spawn to the first training batch (start→epoch 1 begins) and to the first finished epoch, and its peak RSS;
+  - achieved GFLOP/s of each train and val pass (the model's conv + matmul FLOPs, counted from its
+    layers, × the pass's samples / its median seconds) as a % of the machine's peak: the fastest
+    float32 matMul (2048² and 4096², TensorFlow's MatMul and oneDNN's) on the bench's threads;
   - with --vs-pytorch: PyTorch's figures from pt_reference.py timing, run alternately with
     ours per (task, batch size) on the same data, and the ratio ours / PyTorch;
   - with --rounds N: ours and PyTorch alternate N times per (task, batch size) (ours, PyTorch,

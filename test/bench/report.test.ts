@@ -2,8 +2,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBytes, formatReport, formatRoundMedians, renderTable, type BenchReport } from '../../layers/bench/src';
 import { parsePtTiming } from '../../layers/bench/src/pytorch';
-import { summarize } from '../../layers/bench/src/stats';
-import type { PyTorchTiming } from '../../layers/bench/src/report';
+import { passRates, summarize } from '../../layers/bench/src/stats';
+import { formatPeak, type OurTiming, wrapText, type PyTorchTiming, type RowFlops } from '../../layers/bench/src/report';
+import type { MatMulPeak } from '../../layers/training/src';
+
+const PEAK: MatMulPeak = {
+  gflops: 160,
+  size: 4096,
+  kernel: '_MklMatMul',
+  intra_op_threads: 2,
+  repeats: 3,
+  warmup: 1,
+  samples: [
+    { size: 2048, kernel: 'MatMul', best_s: 0.11, gflops: 156.2 },
+    { size: 4096, kernel: '_MklMatMul', best_s: 0.86, gflops: 160 },
+  ],
+};
+
+/** A row's FLOPs: per sample (train, forward), the pass sizes, and each side's rates against PEAK. */
+function rowFlops(perSample: [number, number], samples: [number, number], ours: OurTiming, pt?: PyTorchTiming): RowFlops {
+  const f = { train_flops_per_sample: perSample[0], forward_flops_per_sample: perSample[1], train_samples: samples[0], val_samples: samples[1] };
+  const passes = { train: perSample[0] * samples[0], val: perSample[1] * samples[1] };
+  return { ...f, ours: passRates(passes, ours, PEAK.gflops), ...(pt ? { pytorch: passRates(passes, pt, PEAK.gflops) } : {}) };
+}
 
 function sampleReport(): BenchReport {
   const pt = parsePtTiming(JSON.parse(readFileSync(join(__dirname, 'fixtures', 'pt-timing-sample.json'), 'utf8'))).rows;
@@ -19,6 +40,8 @@ function sampleReport(): BenchReport {
     loadavg_after: [1.6, 1.2, 1.0] as [number, number, number],
     last_val_accuracy: 0.9,
   });
+  const mlp = ours([0.2, 0.25, 0.3]);
+  const cnn = ours([12, 13, 14]);
   return {
     kind: 'ml-trainer-bench',
     version: 1,
@@ -42,9 +65,17 @@ function sampleReport(): BenchReport {
       { task: 'hard_cifar', source: 'real', folder: '/data/cifar10_jpeg', warnings: ['unverified'] },
     ],
     rows: [
-      { task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: ours([0.2, 0.25, 0.3]), pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 }, round_medians: { ours: [0.25], pytorch: [0.1068] } },
-      { task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: ours([12, 13, 14]), pytorch: { error: 'boom' }, ratio: null, round_medians: { ours: [13], pytorch: [null] } },
+      {
+        task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: mlp, pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 }, round_medians: { ours: [0.25], pytorch: [0.1068] },
+        flops: rowFlops([454_400, 218_368], [4000, 1000], mlp, pt[0]!.timing),
+      },
+      {
+        task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: cnn, pytorch: { error: 'boom' }, ratio: null, round_medians: { ours: [13], pytorch: [null] },
+        flops: rowFlops([63_323_136, 21_697_536], [8000, 2000], cnn),
+      },
     ],
+    peak: PEAK,
+    flops_counted: 'FLOPs = 2 x multiply-adds',
     checkpoints: [
       {
         task: 'easy_mnist', batch_size: 64, bytes: 1_320_000, repeats: 3, save_s: 0.01, restore_s: 0.02, first_eval_s: 0.05, restore_ready_s: 0.045,
@@ -139,6 +170,51 @@ describe('bench report formatting', () => {
     expect(text).toContain('  easy_mnist bs 64 rounds: ours 0.250/0.240/0.260, pytorch 0.105/0.125/0.102');
     expect(text).toContain('  hard_cifar bs 64 rounds: ours 13.00/12.50/13.50, pytorch failed/failed/failed');
     expect(text).toContain('ratio = ours median / PyTorch median (pooled over the rounds)');
+  });
+
+  it('prints each pass\'s GFLOP/s and % of the matMul peak, ours and PyTorch side by side', () => {
+    const lines = formatReport(sampleReport()).split('\n');
+    const title = lines.findIndex((l) => l.startsWith('Achieved GFLOP/s per pass'));
+    expect(lines[title + 1]).toBe('matMul peak: 160.0 GFLOP/s (_MklMatMul 4096² float32, best of 3 after 1 warm-up, 2 intra-op threads)');
+    expect(lines[title + 2]).toBe('  other products (GFLOP/s): MatMul 2048² 156.2');
+    expect(lines[title + 3]!.split(/\s{2,}/)).toEqual(['task', 'bs', 'MFLOP/sample', 'samples', 'ours train', 'ours val', 'pytorch train', 'pytorch val']);
+    // easy_mnist: 454,400 × 4000 FLOPs in 0.225 s = 8.08 GFLOP/s (5% of 160); val 218,368 × 1000 in 0.025 s;
+    // PyTorch's 0.1012 s train pass and 0.0055 s val pass (the fixture's medians): 18.0 and 39.7 GFLOP/s.
+    const mlp = lines.slice(title).find((l) => l.startsWith('easy_mnist'))!;
+    expect(mlp.split(/\s{2,}/)).toEqual(['easy_mnist', '64', '0.454/0.218', '4000/1000', '8.1 (5%)', '8.7 (5%)', '18.0 (11%)', '39.7 (25%)']);
+    // hard_cifar: 63.3 MFLOP × 8000 in 11.7 s = 43.3 GFLOP/s (27%); val 21.7 × 2000 in 1.3 s = 33.4 (21%); PyTorch failed.
+    const cnn = lines.slice(title).find((l) => l.startsWith('hard_cifar'))!;
+    expect(cnn.split(/\s{2,}/)).toEqual(['hard_cifar', '64', '63.3/21.7', '8000/2000', '43.3 (27%)', '33.4 (21%)', '-', '-']);
+    expect(lines).toContain('  counted: FLOPs = 2 x multiply-adds');
+    expect(lines.some((l) => l.startsWith('  peak threads differ'))).toBe(false);
+    const section = lines.slice(title, lines.indexOf('', title));
+    for (const l of section) expect(l.length).toBeLessThanOrEqual(120);
+  });
+
+  it('keeps the FLOP rates in the JSON rows, and names rows trained on another thread count than the peak', () => {
+    const report = sampleReport();
+    const row = report.rows[0]!;
+    expect(row.flops.ours.train_gflops).toBeCloseTo((454_400 * 4000) / 0.225 / 1e9, 9);
+    expect(row.flops.ours.train_pct_of_peak).toBeCloseTo((100 * row.flops.ours.train_gflops!) / 160, 9);
+    expect(row.flops.pytorch!.val_gflops).toBeCloseTo((218_368 * 1000) / (row.pytorch as PyTorchTiming).median_val_s / 1e9, 9);
+    expect(report.rows[1]!.flops.pytorch).toBeUndefined();
+    row.ours.intra_op_threads = 1;
+    expect(formatReport(report)).toContain('  peak threads differ for: easy_mnist bs 64 (ours on 1)');
+  });
+
+  it('wraps the note on what is counted within 120 columns', () => {
+    const report = sampleReport();
+    report.flops_counted = 'FLOPs = 2 x the multiply-adds of the conv and matmul kernels (train: forward + input gradient, except for the first layer, + weight gradient); bias, batch norm, ReLU, pooling, loss and Adam not counted';
+    const lines = formatReport(report).split('\n');
+    const first = lines.findIndex((l) => l.startsWith('  counted: FLOPs = 2 x'));
+    expect(lines[first]!.length).toBeLessThanOrEqual(118);
+    expect(lines[first + 1]).toMatch(/^  \S.* not counted$/);
+    expect(wrapText('aaa bbb ccc', 9, '  ')).toEqual(['  aaa bbb', '  ccc']);
+    expect(wrapText('', 9, '  ')).toEqual([]);
+  });
+
+  it('formats the peak alone when one kernel at one size was timed', () => {
+    expect(formatPeak({ ...PEAK, intra_op_threads: 1, samples: [PEAK.samples[1]!] })).toBe('160.0 GFLOP/s (_MklMatMul 4096² float32, best of 3 after 1 warm-up, 1 intra-op thread)');
   });
 
   it('survives a JSON round trip unchanged (the --json document)', () => {

@@ -53,6 +53,7 @@ describe('bench logic', () => {
       venvDir: '/nonexistent/venv',
       pytorchScript: '/nonexistent/pt_reference.py',
       childProcesses: false,
+      peakSizes: [128],
       repoRoot: join(__dirname, '..', '..'),
       env: {},
       log: (line) => lines.push(line),
@@ -78,6 +79,13 @@ describe('bench logic', () => {
     expect(report.environment.tf_backend).toBe('tensorflow');
     expect(lines.some((l) => l.includes('ours epoch 1'))).toBe(true);
     expect(formatReport(report)).toContain('easy_mnist  64  random');
+    // The peak on the sizes asked for, and the row's FLOPs: simple_mlp's count × the subset's 4000/1000 samples.
+    expect(report.peak.samples.map((p) => p.size)).toEqual([128, 128]);
+    expect(report.peak.gflops).toBeGreaterThan(0);
+    expect(row.flops).toMatchObject({ train_flops_per_sample: 454_400, forward_flops_per_sample: 218_368, train_samples: 4000, val_samples: 1000 });
+    expect(row.flops.ours.train_gflops).toBeCloseTo((454_400 * 4000) / row.ours.median_train_s / 1e9, 9);
+    expect(row.flops.ours.val_pct_of_peak).toBeCloseTo((100 * row.flops.ours.val_gflops!) / report.peak.gflops, 9);
+    expect(report.flops_counted).toContain('multiply-adds');
   });
 
   it('alternates ours and PyTorch round by round with --rounds, pools the epochs and measures the checkpoint once', async () => {
@@ -104,6 +112,7 @@ describe('bench logic', () => {
         venvDir: '/nonexistent/venv',
         pytorchScript: script,
         childProcesses: false,
+        peakSizes: [128],
         repoRoot: join(__dirname, '..', '..'),
         env: {},
         log: (line) => lines.push(line),
@@ -135,6 +144,10 @@ describe('bench logic', () => {
       expect(row.ratio!.min).toBeCloseTo(row.ours.epoch.min / 0.1, 12);
       expect(report.notes.some((n) => /pytorch easy_mnist bs 64 round 2\/3 failed \(pt_reference.py timing exited with code 3\)/.test(n))).toBe(true);
       expect(report.environment.pytorch).toMatchObject({ python, torch: '2.13.0+fake', threads: 2 });
+      // PyTorch's rate: the same FLOPs over its pooled median pass seconds.
+      const ptTiming = row.pytorch as { median_train_s: number; median_val_s: number };
+      expect(row.flops.pytorch!.train_gflops).toBeCloseTo((454_400 * 4000) / ptTiming.median_train_s / 1e9, 9);
+      expect(row.flops.pytorch!.val_gflops).toBeCloseTo((218_368 * 1000) / ptTiming.median_val_s / 1e9, 9);
 
       expect(report.checkpoints).toHaveLength(1);
       expect(report.checkpoints[0]!.restored_matches).toBe(true);

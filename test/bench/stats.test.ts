@@ -3,7 +3,7 @@ import { poolOurRounds, summarizeOurEpochs, type EpochRecord, type TimedTrainer 
 import { poolPtTimings } from '../../layers/bench/src/pytorch';
 import type { PyTorchTiming } from '../../layers/bench/src/report';
 import { poolPtRounds } from '../../layers/bench/src/run-bench';
-import { median, ratio, summarize } from '../../layers/bench/src/stats';
+import { gflopsPerSecond, median, passRates, percentOf, ratio, summarize } from '../../layers/bench/src/stats';
 
 describe('bench statistics', () => {
   it('takes the middle value of an odd sample', () => {
@@ -140,5 +140,35 @@ describe('pooling the rounds of a task and batch size', () => {
     expect(partial.pytorch).toMatchObject({ epoch_s: [1, 2, 3, 4], epoch: { median: 2.5, min: 1, max: 4, n: 4 } });
     expect(poolPtRounds([{ error: 'x' }, { error: 'y' }, { error: 'x' }]).pytorch).toEqual({ error: 'x; y' });
     expect(poolPtRounds([a]).pytorch).toBe(a);
+  });
+});
+
+describe('FLOP rates', () => {
+  it('divides FLOPs by seconds into GFLOP/s, and refuses a missing or non-positive time', () => {
+    expect(gflopsPerSecond(3e9, 1.5)).toBe(2);
+    expect(gflopsPerSecond(3e9, 0)).toBeNull();
+    expect(gflopsPerSecond(3e9, null)).toBeNull();
+    expect(gflopsPerSecond(3e9, Number.POSITIVE_INFINITY)).toBeNull();
+  });
+
+  it('gives a rate as a percentage of the peak, or null without one', () => {
+    expect(percentOf(40, 160)).toBe(25);
+    expect(percentOf(null, 160)).toBeNull();
+    expect(percentOf(40, 0)).toBeNull();
+  });
+
+  it('rates a train pass and a val pass from their median seconds', () => {
+    expect(passRates({ train: 8e9, val: 1e9 }, { median_train_s: 2, median_val_s: 0.5 }, 8)).toEqual({
+      train_gflops: 4,
+      val_gflops: 2,
+      train_pct_of_peak: 50,
+      val_pct_of_peak: 25,
+    });
+    expect(passRates({ train: 8e9, val: 1e9 }, { median_train_s: 2, median_val_s: null }, null)).toEqual({
+      train_gflops: 4,
+      val_gflops: null,
+      train_pct_of_peak: null,
+      val_pct_of_peak: null,
+    });
   });
 });

@@ -1,4 +1,4 @@
-export { median, ratio, summarize, type Summary } from './stats';
+export { median, ratio, summarize, type PassRates, type Summary } from './stats';
 export { formatBytes, formatReport, formatRoundMedians, isPyTorchTiming, isSkipped, renderTable } from './report';
 export type {
   BenchEnvironment,
@@ -13,6 +13,7 @@ export type {
   ProcessFigures,
   PyTorchTiming,
   RoundMedians,
+  RowFlops,
   SkippedFigures,
 } from './report';
 export { parsePtTiming, poolPtTimings, PtTimingFormatError, PyTorchSetupError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';

@@ -1,4 +1,5 @@
-import type { Summary } from './stats';
+import type { MatMulPeak } from '../../training/src';
+import type { PassRates, Summary } from './stats';
 
 /** Where a task's images came from. */
 export type DataSource = 'real' | 'random';
@@ -62,6 +63,22 @@ export interface BenchRow {
   ratio: { median: number; min: number; max: number } | null;
   /** Each round's medians (one entry per round; also with a single round). */
   round_medians: RoundMedians;
+  flops: RowFlops;
+}
+
+/**
+ * A row's FLOPs per pass: the model's count per sample (training/src/model/flops.ts, see the
+ * report's flops_counted) × the pass's samples (the task's subset), and each side's rate from
+ * its median pass seconds. PyTorch trains the same model on as many samples.
+ */
+export interface RowFlops {
+  train_flops_per_sample: number;
+  forward_flops_per_sample: number;
+  train_samples: number;
+  val_samples: number;
+  ours: PassRates;
+  /** With a PyTorch timing. */
+  pytorch?: PassRates;
 }
 
 /** Checkpoint cost of one task, measured on the trainer right after its timed epochs (medians of `repeats` repeats; measured once, whatever --rounds). */
@@ -151,6 +168,10 @@ export interface BenchReport {
   environment: BenchEnvironment;
   data: { task: string; source: DataSource; folder: string | null; warnings: string[] }[];
   rows: BenchRow[];
+  /** The fastest float32 matMul TensorFlow ran in this process, measured before the tasks: what the rows' % refer to. */
+  peak: MatMulPeak;
+  /** What the rows' FLOPs count (and leave out). */
+  flops_counted: string;
   checkpoints: CheckpointFigures[];
   processes: (ProcessFigures | SkippedFigures)[];
   loadavg_start: LoadAverage;
@@ -193,6 +214,77 @@ export function renderTable(header: string[], rows: string[][], leftColumns = 1)
 export function formatRoundMedians(m: RoundMedians): string {
   const list = (values: (number | null)[]) => values.map((v) => (v === null ? 'failed' : secs(v))).join('/');
   return `rounds: ours ${list(m.ours)}${m.pytorch ? `, pytorch ${list(m.pytorch)}` : ''}`;
+}
+
+const mflop = (flops: number): string => (flops / 1e6).toPrecision(3);
+const gflops = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(1));
+
+/** "112.3 (67%)": a pass's GFLOP/s and its share of the peak. */
+function rate(r: PassRates | undefined, pass: 'train' | 'val'): string {
+  const g = r?.[`${pass}_gflops`];
+  const pct = r?.[`${pass}_pct_of_peak`];
+  if (g === null || g === undefined) return '-';
+  return pct === null || pct === undefined ? gflops(g) : `${gflops(g)} (${pct.toFixed(0)}%)`;
+}
+
+/** "161.2 GFLOP/s (_MklMatMul 2048² float32, best of 5 after 1 warm-up, 2 intra-op threads)". */
+export function formatPeak(peak: MatMulPeak): string {
+  return `${gflops(peak.gflops)} GFLOP/s (${peak.kernel} ${peak.size}² float32, best of ${peak.repeats} after ${peak.warmup} warm-up, ` +
+    `${peak.intra_op_threads} intra-op thread${peak.intra_op_threads === 1 ? '' : 's'})`;
+}
+
+/** "MatMul 2048² 155.1, _MklMatMul 2048² 157.0": the products that were not the peak. */
+function otherPeakSamples(peak: MatMulPeak): string {
+  return peak.samples
+    .filter((s) => s.size !== peak.size || s.kernel !== peak.kernel)
+    .map((s) => `${s.kernel} ${s.size}² ${gflops(s.gflops)}`)
+    .join(', ');
+}
+
+/** Breaks `text` at spaces into lines of at most `width` columns, each after `indent`. */
+export function wrapText(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return line ? [...lines, indent + line] : lines;
+}
+
+/** The achieved GFLOP/s table: each pass's FLOPs over its median seconds, and % of the peak. */
+function formatFlops(report: BenchReport, anyPt: boolean): string[] {
+  const header = ['task', 'bs', 'MFLOP/sample', 'samples', 'ours train', 'ours val'];
+  if (anyPt) header.push('pytorch train', 'pytorch val');
+  const rows = report.rows.map((r) => {
+    const f = r.flops;
+    const cells = [
+      r.task,
+      String(r.batch_size),
+      `${mflop(f.train_flops_per_sample)}/${mflop(f.forward_flops_per_sample)}`,
+      `${f.train_samples}/${f.val_samples}`,
+      rate(f.ours, 'train'),
+      rate(f.ours, 'val'),
+    ];
+    if (anyPt) cells.push(rate(f.pytorch, 'train'), rate(f.pytorch, 'val'));
+    return cells;
+  });
+  const otherThreads = report.rows
+    .filter((r) => r.ours.intra_op_threads !== undefined && r.ours.intra_op_threads !== report.peak.intra_op_threads)
+    .map((r) => `${r.task} bs ${r.batch_size} (ours on ${r.ours.intra_op_threads})`);
+  const others = otherPeakSamples(report.peak);
+  return [
+    'Achieved GFLOP/s per pass (its FLOPs / its median seconds), % of the matMul peak; MFLOP/sample, samples: train/val',
+    `matMul peak: ${formatPeak(report.peak)}`,
+    ...(others ? [`  other products (GFLOP/s): ${others}`] : []),
+    renderTable(header, rows, 1),
+    ...wrapText(`counted: ${report.flops_counted}`, 118, '  '),
+    ...(otherThreads.length > 0 ? [`  peak threads differ for: ${otherThreads.join(', ')}`] : []),
+  ];
 }
 
 /** The human-readable report (stdout without --json). */
@@ -261,6 +353,8 @@ export function formatReport(report: BenchReport): string {
       1,
     ),
   );
+
+  out.push('', ...formatFlops(report, anyPt));
 
   if (report.checkpoints.length > 0) {
     out.push('');

@@ -8,7 +8,9 @@ import { runChildStep } from './child-step';
 import { countThreadsNamed, staleDistSources, trainerSourceFingerprint } from './environment';
 import { loadAverage, measureCheckpoint, poolOurRounds, startOurSession, timeOurRound, type OurSession, type TimedTrainer } from './our-timing';
 import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
-import { type BenchEnvironment, type BenchReport, type BenchRow, type CheckpointFigures, type DataSource, isPyTorchTiming, type OurTiming, type ProcessFigures, type PyTorchTiming, type SkippedFigures } from './report';
+import { type BenchEnvironment, type BenchReport, type BenchRow, type CheckpointFigures, type DataSource, formatPeak, isPyTorchTiming, type OurTiming, type ProcessFigures, type PyTorchTiming, type RowFlops, type SkippedFigures } from './report';
+import { passRates } from './stats';
+import type { MatMulPeak } from '../../training/src';
 import { intraOpThreadsForTask, processIntraOpThreads, TrainerWorker } from '../../runtime/src';
 
 export interface BenchOptions {
@@ -38,6 +40,8 @@ export interface BenchOptions {
   /** Threads for TensorFlow (intra- and inter-op, via TF_NUM_*_THREADS) when not already set; PyTorch uses 2. */
   threads?: number;
   batchNorm?: 'fused' | 'plain';
+  /** n of the n×n matMuls timed for the peak (default PEAK_SIZES). */
+  peakSizes?: number[];
   repoRoot: string;
   env: NodeJS.ProcessEnv;
   /** Progress (stderr). */
@@ -49,6 +53,9 @@ export class BenchSetupError extends Error {
 }
 
 const CHILD_EPOCHS = 5;
+/** 4096² is the larger product (its best is a few % above 2048²'s), ~0.5 s a repeat on 2 cores. */
+const PEAK_SIZES = [2048, 4096];
+const PEAK_REPEATS = 3;
 
 /**
  * The PyTorch figure of a task and batch size from its rounds: the successful rounds pooled,
@@ -91,6 +98,8 @@ interface BenchRun {
   checkpointBatch: number;
   children: ChildRunner;
   createTfjsTrainerFactory: typeof import('../../training/src').createTfjsTrainerFactory;
+  modelFlops: typeof import('../../training/src').modelFlops;
+  peak: MatMulPeak;
   rows: BenchRow[];
   checkpoints: CheckpointFigures[];
   processes: (ProcessFigures | SkippedFigures)[];
@@ -125,8 +134,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const pythonInfo = options.vsPytorch ? await preparePyTorch(options) : null;
 
   const trainerAtStart = trainerSourceFingerprint(options.repoRoot);
-  const { createTfjsTrainerFactory } = await import('../../training/src'); // first: it sets TensorFlow's log level before tfjs-node loads
+  const training = await import('../../training/src'); // first: it sets TensorFlow's log level before tfjs-node loads
   const tf = await import('@tensorflow/tfjs-node');
+  const peak = measurePeak(options, training.measureMatMulPeak);
   const notes: string[] = [];
   const run: BenchRun = {
     options,
@@ -137,7 +147,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ptDirs: {},
     checkpointBatch: options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!,
     children: new ChildRunner(options, childEnv, notes),
-    createTfjsTrainerFactory,
+    createTfjsTrainerFactory: training.createTfjsTrainerFactory,
+    modelFlops: training.modelFlops,
+    peak,
     rows: [],
     checkpoints: [],
     processes: [],
@@ -184,12 +196,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     environment,
     data: run.data,
     rows: run.rows,
+    peak,
+    flops_counted: training.FLOPS_COUNTED,
     checkpoints: run.checkpoints,
     processes: run.processes,
     loadavg_start: loadStart,
     loadavg_end: loadAverage(),
     notes,
   };
+}
+
+/** The machine's peak as the timed training sees it: this process's TensorFlow, on its thread count. */
+function measurePeak(options: BenchOptions, measure: typeof import('../../training/src').measureMatMulPeak): MatMulPeak {
+  const sizes = options.peakSizes ?? PEAK_SIZES;
+  options.log(`matMul peak: ${sizes.map((n) => `${n}²`).join(', ')} on each kernel, best of ${PEAK_REPEATS} (load ${loadAverage()[0].toFixed(2)})`);
+  const peak = measure({ sizes, repeats: PEAK_REPEATS, warmup: 1 });
+  options.log(`  ${formatPeak(peak)}`);
+  return peak;
 }
 
 /** The interpreter with torch (--python, or the bench's venv, made when missing). */
@@ -277,6 +300,7 @@ async function benchBatchSize(run: BenchRun, bench: TaskBench, bs: number): Prom
     ours: ours!,
     ratio: null,
     round_medians: { ours: ourRounds.map((r) => r.timing.epoch.median) },
+    flops: rowFlops(run, bench, ours!),
   };
   if (run.options.vsPytorch && run.pythonInfo) addPyTorch(run, row, ptRounds);
   return row;
@@ -341,10 +365,27 @@ function addPyTorch(run: BenchRun, row: BenchRow, ptRounds: (PyTorchTiming | { e
     for (const f of pooled.failures) run.notes.push(`pytorch ${row.task} bs ${row.batch_size} round ${f.round}/${run.rounds} failed (${f.error}); its figures pool the other rounds`);
   }
   if (isPyTorchTiming(row.pytorch)) {
+    row.flops.pytorch = passRates(passFlops(row.flops), row.pytorch, run.peak.gflops);
     const pt = row.pytorch.epoch;
     const o = row.ours.epoch;
     row.ratio = { median: o.median / pt.median, min: o.min / pt.min, max: o.max / pt.max };
   }
+}
+
+/** The FLOPs of the task's passes (its model's count × the samples of each pass) and our rates. */
+function rowFlops(run: BenchRun, bench: TaskBench, ours: OurTiming): RowFlops {
+  const model = run.modelFlops(getTask(bench.taskId).model_type);
+  const f = {
+    train_flops_per_sample: model.train,
+    forward_flops_per_sample: model.forward,
+    train_samples: bench.data.data.train.count,
+    val_samples: bench.data.data.val.count,
+  };
+  return { ...f, ours: passRates(passFlops(f), ours, run.peak.gflops) };
+}
+
+function passFlops(f: Omit<RowFlops, 'ours' | 'pytorch'>): { train: number; val: number } {
+  return { train: f.train_flops_per_sample * f.train_samples, val: f.forward_flops_per_sample * f.val_samples };
 }
 
 /** The fresh `ml-trainer run` processes (start → first epoch, peak RSS), and whether they run the trainer timed here. */

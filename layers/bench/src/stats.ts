@@ -25,3 +25,34 @@ export function ratio(ours: number | null | undefined, reference: number | null 
   if (ours === null || ours === undefined || reference === null || reference === undefined || reference === 0) return null;
   return ours / reference;
 }
+
+/** GFLOP/s of a pass that did `flops` in `seconds`, or null without a positive time. */
+export function gflopsPerSecond(flops: number, seconds: number | null | undefined): number | null {
+  if (seconds === null || seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) return null;
+  return flops / seconds / 1e9;
+}
+
+/** `gflops` as a percentage of `peak`, or null when either is missing. */
+export function percentOf(gflops: number | null, peak: number | null | undefined): number | null {
+  if (gflops === null || peak === null || peak === undefined || !(peak > 0)) return null;
+  return (100 * gflops) / peak;
+}
+
+/** One side's achieved FLOP rate per pass and its share of the machine's matMul peak. */
+export interface PassRates {
+  train_gflops: number | null;
+  val_gflops: number | null;
+  train_pct_of_peak: number | null;
+  val_pct_of_peak: number | null;
+}
+
+/** The rates of a train pass and a val pass of known FLOPs, from their median seconds. */
+export function passRates(
+  flops: { train: number; val: number },
+  seconds: { median_train_s: number | null; median_val_s: number | null },
+  peakGflops: number | null,
+): PassRates {
+  const train = gflopsPerSecond(flops.train, seconds.median_train_s);
+  const val = gflopsPerSecond(flops.val, seconds.median_val_s);
+  return { train_gflops: train, val_gflops: val, train_pct_of_peak: percentOf(train, peakGflops), val_pct_of_peak: percentOf(val, peakGflops) };
+}
