@@ -78,6 +78,14 @@ export function datasetTrainerFactory(options: DatasetTrainerOptions): TrainerFa
 }
 
 /**
+ * How long a task's normalised splits stay on the device after its last trainer is gone:
+ * every step restores a new trainer, and the episode's next step usually comes within this
+ * (an agent's turn), so it skips normalising and uploading them again (hard_cifar's cost
+ * ~0.2 s a step, for ~125 MiB held meanwhile; easy_mnist ~10 ms for 16 MiB).
+ */
+const KEEP_SPLITS_MS = 120_000;
+
+/**
  * Trainers in this process, taking turns (trainer-turns.ts: concurrent CNN episodes alternate
  * epochs rather than interleave batches). A subset is decoded once per process and shared by
  * every trainer of the same task and seed. TensorFlow loads on the first trainer.
@@ -102,7 +110,7 @@ function inProcessFactory(options: DatasetTrainerOptions): TrainerFactory {
     return data;
   };
   let factory: Promise<TrainerFactory> | null = null;
-  const tfjs = () => (factory ??= import('../../training/src').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load })));
+  const tfjs = () => (factory ??= import('../../training/src').then((m) => m.createTfjsTrainerFactory({ loadTaskData: load, keepSplitsMs: KEEP_SPLITS_MS })));
   return takingTurns({
     create: async (spec) => (await tfjs()).create(spec),
     restore: async (spec, checkpoint) => (await tfjs()).restore(spec, checkpoint),

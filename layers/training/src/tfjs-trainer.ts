@@ -1,8 +1,7 @@
-import type * as tf from '@tensorflow/tfjs-node';
 import type { AugmentationSetting, EvalPassMetrics, Trainer, TrainerSpec, TrainingConfig, TrainPassMetrics } from '../../core/src';
 import type { DatasetName, TaskData } from '../../datasets/src';
 import { encodeCheckpoint, TrainerSnapshot } from './checkpoint';
-import { splitTensors, SplitTensors } from './data/split-tensors';
+import type { DeviceSplits, SharedSplits, SplitsLease } from './data/shared-splits';
 import { evaluate } from './evaluation';
 import type { KernelChoice } from './layers/layer';
 import { MODEL_INPUT, ModelKind } from './model/architectures';
@@ -20,16 +19,13 @@ export interface TrainerContext {
   kernels: KernelChoice;
   yieldEveryMs?: number;
   loadTaskData(): Promise<TaskData>;
-}
-
-interface DeviceData {
-  train: SplitTensors;
-  val: SplitTensors;
+  /** Where the loaded data's device tensors come from (shared with the factory's other trainers). */
+  splits: SharedSplits;
 }
 
 /** The Trainer port on tfjs-node: real training of the task's model, hand-written backward passes. */
 export class TfjsTrainer implements Trainer {
-  private data: Promise<DeviceData> | null = null;
+  private data: Promise<SplitsLease> | null = null;
   private disposed = false;
 
   constructor(
@@ -93,7 +89,7 @@ export class TfjsTrainer implements Trainer {
     this.disposed = true;
     this.model?.dispose();
     this.model = null;
-    void this.data?.then(disposeData, () => undefined);
+    void this.data?.then((lease) => lease.release(), () => undefined);
     this.data = null;
   }
 
@@ -120,14 +116,14 @@ export class TfjsTrainer implements Trainer {
     if (this.disposed) throw new Error('this trainer has been disposed');
   }
 
-  private deviceData(): Promise<DeviceData> {
+  private async deviceData(): Promise<DeviceSplits> {
     this.data ??= this.context.loadTaskData().then((data) => {
       checkTaskData(data, this.context);
-      const loaded = { train: splitTensors(data, 'train'), val: splitTensors(data, 'val') };
-      if (this.disposed) disposeData(loaded);
-      return loaded;
+      const lease = this.context.splits.acquire(data);
+      if (this.disposed) lease.release();
+      return lease;
     });
-    return this.data;
+    return (await this.data).splits;
   }
 }
 
@@ -144,9 +140,4 @@ function checkTaskData(data: TaskData, context: TrainerContext): void {
     throw new Error(`${context.modelKind} takes ${want.channels}×${want.height}×${want.width} images, the data has ${data.channels}×${data.height}×${data.width}`);
   }
   if (data.train.count === 0) throw new Error('the training split is empty');
-}
-
-function disposeData(data: DeviceData): void {
-  const all: tf.Tensor[] = [data.train.images, data.train.labels, data.val.images, data.val.labels];
-  all.forEach((t) => t.dispose());
 }

@@ -1,6 +1,7 @@
 import { getTask, type Trainer, type TrainerFactory, type TrainerSpec } from '../../core/src';
 import type { TaskData } from '../../datasets/src';
 import { CheckpointError, decodeCheckpoint } from './checkpoint';
+import { SharedSplits } from './data/shared-splits';
 import type { KernelChoice } from './layers/layer';
 import { restoreModel } from './model-snapshot';
 import type { BatchNormKernels } from './ops/batch-norm';
@@ -20,10 +21,16 @@ export interface TfjsTrainerFactoryOptions {
   oneDnn?: boolean;
   /** How much work a pass does before it lets the event loop run (event-loop-yield.ts); default YIELD_EVERY_MS. */
   yieldEveryMs?: number;
+  /**
+   * How long the normalised splits of a task's data stay on the device after the last
+   * trainer reading them is disposed (data/shared-splits.ts); default 0: freed with it.
+   */
+  keepSplitsMs?: number;
 }
 
 /** Trainers for the registry's tasks on tfjs-node: each task's model kind on its dataset. */
 export function createTfjsTrainerFactory(options: TfjsTrainerFactoryOptions): TrainerFactory {
+  const splits = new SharedSplits(options.keepSplitsMs ?? 0);
   const kernels = (): KernelChoice => ({ batchNorm: options.batchNorm ?? 'fused', oneDnn: options.oneDnn ?? oneDnnKernelsAvailable() });
   const contextFor = (spec: TrainerSpec): TrainerContext => {
     const task = getTask(spec.taskId);
@@ -34,6 +41,7 @@ export function createTfjsTrainerFactory(options: TfjsTrainerFactoryOptions): Tr
       kernels: kernels(),
       ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }),
       loadTaskData: () => options.loadTaskData(spec),
+      splits,
     };
   };
   return {
