@@ -7,7 +7,9 @@ import type { RngState } from './rng-streams';
 
 /** Layout documented in ../CHECKPOINT.md. */
 export const CHECKPOINT_MAGIC = 'MLTRCKPT';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions this build reads: 1 has no `bestIsCurrent` (best weights, when kept, are always stored). */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 const PREAMBLE_BYTES = 16; // magic (8), version (4), header length (4)
 const DIGEST_BYTES = 32;
 
@@ -28,6 +30,8 @@ export interface ModelSnapshot {
   optimizer: OptimizerSnapshot;
   /** param/…, buffer/…, optimizer/<slot>/…, best/param/…, best/buffer/… (PyTorch names). */
   tensors: NamedArray[];
+  /** The best weights are the current ones, bit for bit: stored once, as param/… and buffer/…, with no best/… tensors. */
+  bestIsCurrent: boolean;
 }
 
 export interface TrainerSnapshot {
@@ -68,7 +72,7 @@ interface Header {
   rng: { global: string; augment: string; shuffler: string | null };
   kernels: KernelChoice;
   intraOpThreads: number;
-  model: null | { config: TrainingConfig; optimizer: OptimizerSnapshot; tensors: TensorIndexEntry[] };
+  model: null | { config: TrainingConfig; optimizer: OptimizerSnapshot; bestIsCurrent?: boolean; tensors: TensorIndexEntry[] };
 }
 
 if (endianness() !== 'LE') throw new Error('checkpoints store little-endian float32; this host is big-endian');
@@ -89,7 +93,7 @@ export function encodeCheckpoint(s: TrainerSnapshot): Uint8Array {
     rng: { global: base64(s.rng.global), augment: base64(s.rng.augment), shuffler: s.rng.shuffler ? base64(s.rng.shuffler) : null },
     kernels: s.kernels,
     intraOpThreads: s.intraOpThreads,
-    model: s.model ? { config: s.model.config, optimizer: s.model.optimizer, tensors: index } : null,
+    model: s.model ? { config: s.model.config, optimizer: s.model.optimizer, bestIsCurrent: s.model.bestIsCurrent, tensors: index } : null,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerBytes = align4(json.length);
@@ -115,8 +119,8 @@ export function decodeCheckpoint(blob: Uint8Array, expected: { taskId: string; s
   if (magic !== CHECKPOINT_MAGIC) throw new CheckpointError('foreign', 'not a trainer checkpoint (wrong magic bytes)');
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError('unsupported_version', `checkpoint format version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new CheckpointError('unsupported_version', `checkpoint format version ${version} is not supported (this build reads versions ${READABLE_VERSIONS.join(' and ')})`);
   }
   const digest = sha256(blob.subarray(0, blob.length - DIGEST_BYTES));
   if (!Buffer.from(digest).equals(Buffer.from(blob.subarray(blob.length - DIGEST_BYTES)))) {
@@ -127,7 +131,7 @@ export function decodeCheckpoint(blob: Uint8Array, expected: { taskId: string; s
     throw new CheckpointError('wrong_task', `checkpoint belongs to task ${header.taskId} (seed ${header.seed}), not ${expected.taskId} (seed ${expected.seed})`);
   }
   const dataStart = PREAMBLE_BYTES + view.getUint32(12, true);
-  return snapshotOf(header, blob.subarray(dataStart, blob.length - DIGEST_BYTES));
+  return snapshotOf(header, version, blob.subarray(dataStart, blob.length - DIGEST_BYTES));
 }
 
 function parseHeader(blob: Uint8Array, headerBytes: number): Header {
@@ -139,7 +143,7 @@ function parseHeader(blob: Uint8Array, headerBytes: number): Header {
   }
 }
 
-function snapshotOf(header: Header, data: Uint8Array): TrainerSnapshot {
+function snapshotOf(header: Header, version: number, data: Uint8Array): TrainerSnapshot {
   const index = header.model?.tensors ?? [];
   const expectedBytes = index.reduce((sum, t) => sum + 4 * t.length, 0);
   if (data.length !== expectedBytes) throw new CheckpointError('invalid', `checkpoint holds ${data.length} data bytes, its index describes ${expectedBytes}`);
@@ -164,8 +168,14 @@ function snapshotOf(header: Header, data: Uint8Array): TrainerSnapshot {
       augment: fromBase64(header.rng.augment),
       shuffler: header.rng.shuffler === null ? null : fromBase64(header.rng.shuffler),
     },
-    model: header.model ? { config: header.model.config, optimizer: header.model.optimizer, tensors } : null,
+    model: header.model ? { config: header.model.config, optimizer: header.model.optimizer, tensors, bestIsCurrent: bestIsCurrentOf(header.model, version) } : null,
   };
+}
+
+function bestIsCurrentOf(model: NonNullable<Header['model']>, version: number): boolean {
+  if (version === 1) return false;
+  if (typeof model.bestIsCurrent !== 'boolean') throw new CheckpointError('invalid', 'checkpoint header lacks model.bestIsCurrent');
+  return model.bestIsCurrent;
 }
 
 function align4(n: number): number {

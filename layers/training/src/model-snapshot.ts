@@ -2,24 +2,24 @@ import * as tf from '@tensorflow/tfjs-node';
 import { CheckpointError, ModelSnapshot, NamedArray } from './checkpoint';
 import type { ModelKind } from './model/architectures';
 import { Network } from './model/network';
-import { ModelState, WeightValues } from './model-state';
-import { PackedLayout, PackedVariable } from './ops/packed-variable';
+import { ModelState } from './model-state';
+import { type NamedShape, PackedLayout, PackedVariable } from './ops/packed-variable';
 import { createOptimizer, OPTIMIZER_SLOTS } from './optim/create-optimizer';
 
-/** The model's tensors as named host arrays, per parameter, in PyTorch's names. */
+/**
+ * The model's tensors as named host arrays, per parameter, in PyTorch's names. Best weights
+ * equal to the current ones (the last epoch was the best) are not stored twice.
+ */
 export function snapshotModel(model: ModelState): ModelSnapshot {
   const { network, optimizer } = model;
-  const tensors: NamedArray[] = [];
-  tf.tidy(() => {
-    tensors.push(...valueArrays(network, { params: model.readParams(), buffers: model.buffers }, ''));
-    for (const [slot, packed] of optimizer.slots()) {
-      const values = packed.readHost();
-      for (const p of network.params) tensors.push({ name: `optimizer/${slot}/${p.name}`, shape: [...p.shape], data: values.get(p.name)! });
-    }
-    if (model.best) tensors.push(...valueArrays(network, model.best, 'best/'));
-  });
+  const current: HostValues = { params: model.params.readHost(), buffers: hostValues(model.buffers) };
+  const best: HostValues | null = model.best && { params: hostValues(model.best.params), buffers: hostValues(model.best.buffers) };
+  const bestIsCurrent = best !== null && sameValues(best, current);
+  const tensors = valueArrays(network, current, '');
+  for (const [slot, packed] of optimizer.slots()) tensors.push(...named(`optimizer/${slot}/`, network.params, packed.readHost()));
+  if (best && !bestIsCurrent) tensors.push(...valueArrays(network, best, 'best/'));
   const steps = Object.fromEntries(optimizer.steps());
-  return { config: model.config, optimizer: { kind: optimizer.kind, steps }, tensors };
+  return { config: model.config, optimizer: { kind: optimizer.kind, steps }, tensors, bestIsCurrent };
 }
 
 /** Rebuilds a model from a snapshot, after checking that every tensor it needs is there with its shape. */
@@ -29,7 +29,9 @@ export function restoreModel(kind: ModelKind, snapshot: ModelSnapshot): ModelSta
   const byName = new Map(snapshot.tensors.map((t) => [t.name, t]));
   const first = network.params[0]!.name;
   const current = readHost(network, byName, '');
-  const best = byName.has(`best/param/${first}`) ? readHost(network, byName, 'best/') : null;
+  const storedBest = byName.has(`best/param/${first}`);
+  if (snapshot.bestIsCurrent && storedBest) invalid('checkpoint stores best weights and says they are the current ones');
+  const best = storedBest ? readHost(network, byName, 'best/') : null;
   const slots = new Map(OPTIMIZER_SLOTS[optimizer.kind].map((slot) => [
     slot, new Map(network.params.map((p) => [p.name, need(byName, `optimizer/${slot}/${p.name}`, p.shape).data])),
   ]));
@@ -38,21 +40,39 @@ export function restoreModel(kind: ModelKind, snapshot: ModelSnapshot): ModelSta
   const layout = new PackedLayout(network.params);
   const params = PackedVariable.fromHost(layout, new Map([...current.params].map(([name, a]) => [name, a.data])));
   const restoredOptimizer = createOptimizer(optimizer.kind, layout, { steps, slots });
-  return ModelState.assemble(network, params, toTensors(current.buffers), restoredOptimizer, config, best && {
+  const model = ModelState.assemble(network, params, toTensors(current.buffers), restoredOptimizer, config, best && {
     params: toTensors(best.params),
     buffers: toTensors(best.buffers),
   });
+  if (snapshot.bestIsCurrent) model.keepBest();
+  return model;
 }
 
-function valueArrays(network: Network, w: WeightValues, prefix: string): NamedArray[] {
-  return [
-    ...network.params.map((p) => hostArray(`${prefix}param/${p.name}`, p.shape, w.params.get(p.name)!)),
-    ...network.buffers.map((b) => hostArray(`${prefix}buffer/${b.name}`, b.shape, w.buffers.get(b.name)!)),
-  ];
+interface HostValues {
+  params: ReadonlyMap<string, Float32Array>;
+  buffers: ReadonlyMap<string, Float32Array>;
 }
 
-function hostArray(name: string, shape: readonly number[], t: tf.Tensor): NamedArray {
-  return { name, shape: [...shape], data: t.dataSync() as Float32Array };
+function hostValues(tensors: ReadonlyMap<string, tf.Tensor>): Map<string, Float32Array> {
+  return new Map([...tensors].map(([name, t]) => [name, t.dataSync() as Float32Array]));
+}
+
+/** Bit for bit (so -0 differs from 0, and NaNs compare by their bits). */
+function sameValues(a: HostValues, b: HostValues): boolean {
+  const same = (x: ReadonlyMap<string, Float32Array>, y: ReadonlyMap<string, Float32Array>) =>
+    [...x].every(([name, v]) => {
+      const w = y.get(name);
+      return w !== undefined && Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+    });
+  return a.params.size === b.params.size && a.buffers.size === b.buffers.size && same(a.params, b.params) && same(a.buffers, b.buffers);
+}
+
+function valueArrays(network: Network, w: HostValues, prefix: string): NamedArray[] {
+  return [...named(`${prefix}param/`, network.params, w.params), ...named(`${prefix}buffer/`, network.buffers, w.buffers)];
+}
+
+function named(prefix: string, list: readonly NamedShape[], values: ReadonlyMap<string, Float32Array>): NamedArray[] {
+  return list.map((p) => ({ name: `${prefix}${p.name}`, shape: [...p.shape], data: values.get(p.name)! }));
 }
 
 interface HostWeights {
