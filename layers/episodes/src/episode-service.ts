@@ -58,7 +58,10 @@ export interface StepRequest {
   /** Repeating a request_id returns the first execution's stored result. */
   requestId?: string;
   onEpoch?: (progress: EpochProgress) => void;
-  /** Called once this request holds the episode's lease and starts executing (not for a replay or a refusal): what is metered. */
+  /**
+   * Called once this request holds the episode's lease and starts executing, or once a call that touches no trainer
+   * committed without the lease (not for a replay or a refusal): what is metered.
+   */
   onExecuting?: () => void;
 }
 

@@ -70,8 +70,75 @@ export class StepExecutor {
 
   /** `leaseLost` (single flight): once aborted, the step ends with its reason before anything is written. */
   async execute(planned: PlannedStep, onEpoch?: StepRequest['onEpoch'], leaseLost?: AbortSignal): Promise<StepView> {
-    const { episode: current, requestId, callHash } = planned;
+    const current = planned.episode;
     const trained = await this.train(planned, onEpoch);
+    const { view, prepared, upload } = this.committable(planned, trained);
+    // A step that lost its lease does not commit. Should the lease lapse after this check, the
+    // commit's condition on the version read still lets at most one of two steps commit.
+    leaseLost?.throwIfAborted();
+
+    if (upload !== null) {
+      try {
+        await this.options.checkpoints.putCheckpoint(upload.pointer, upload.bytes);
+      } catch (error) {
+        // Nothing points at this key yet: whatever part of it reached the bucket can go.
+        await this.deleteQuietly(upload.pointer.key, 'checkpoint of a failed upload');
+        throw error;
+      }
+    }
+    try {
+      await this.options.episodes.commit(prepared, current.version);
+    } catch (error) {
+      return this.afterFailedCommit(error, { planned, prepared, uploaded: upload?.pointer.key ?? null, view });
+    }
+    if (upload !== null && current.checkpoint !== null) await this.deleteQuietly(current.checkpoint.key, 'superseded checkpoint');
+    return view;
+  }
+
+  /**
+   * The step without the episode's lease, when its call touches no trainer
+   * (get_training_status, adjust_learning_rate, submit_model, a call the core rejects): it
+   * runs on a RecordingTrainer that must record nothing, so it uploads nothing, and commits on
+   * the version read only while no other step holds the lease. That saves the lease's write
+   * (a third of such a step's storage round trips). Null when the call needs the trainer, or
+   * when the commit found the episode moved on or leased: the caller then takes the lease
+   * after a fresh read (single flight), which answers a replay, episode_busy or the next version.
+   */
+  async executeUnleased(planned: PlannedStep): Promise<StepView | null> {
+    const trained = await this.withoutTrainer(planned);
+    if (trained === null) return null;
+    const { view, prepared } = this.committable(planned, trained);
+    try {
+      await this.options.episodes.commit(prepared, planned.episode.version, { unleased: true });
+      return view;
+    } catch (error) {
+      // The outcome may be unknown (a retried write whose answer was lost): the item read back tells, by its commit id.
+      const latest = await this.options.episodes.get(planned.episode.tenant, planned.episode.episode_id).catch(() => {
+        throw error;
+      });
+      if (latest !== null && latest.commit_id === prepared.episode.commit_id) return view;
+      if (!isStorageError(error, 'conflict')) throw error;
+      return null;
+    }
+  }
+
+  /**
+   * The call run on a RecordingTrainer, when that is the step's whole effect: the call needs
+   * no data, records no trainer call, and the episode has a checkpoint (before the first, the
+   * leased path saves a fresh trainer's) or its trainers are 'record' anyway. Null otherwise.
+   */
+  private async withoutTrainer({ episode, call }: PlannedStep): Promise<TrainedStep | null> {
+    if ((this.options.trainers !== 'record' && episode.checkpoint === null) || needsTrainingData(episode.record, call)) return null;
+    const pending = episode.trainer_ops ?? [];
+    const recorder = new RecordingTrainer(pending);
+    const result = await executeStep(episode.record, call, recorder);
+    if (recorder.pending.length !== pending.length) return null;
+    return { result, checkpoint: null, trainerOps: pending, epochs: 0, seconds: 0 };
+  }
+
+  /** The item a trained step commits, size-checked (nothing is written yet), and the checkpoint to upload first (null: the stored one stays). */
+  private committable(planned: PlannedStep, trained: TrainedStep): { view: StepView; prepared: PreparedEpisode; upload: { pointer: CheckpointPointer; bytes: Uint8Array } | null } {
+    const { episode: current, requestId, callHash } = planned;
     const now = this.options.clock().toISOString();
     const commitId = storableId(this.options.newId);
     const version = current.version + 1;
@@ -105,26 +172,7 @@ export class StepExecutor {
     };
     // Size check before anything is written.
     const prepared = prepareEpisode(this.options.episodes, next);
-    // A step that lost its lease does not commit. Should the lease lapse after this check, the
-    // commit's condition on the version read still lets at most one of two steps commit.
-    leaseLost?.throwIfAborted();
-
-    if (!unchanged) {
-      try {
-        await this.options.checkpoints.putCheckpoint(pointer, saved!.bytes);
-      } catch (error) {
-        // Nothing points at this key yet: whatever part of it reached the bucket can go.
-        await this.deleteQuietly(pointer.key, 'checkpoint of a failed upload');
-        throw error;
-      }
-    }
-    try {
-      await this.options.episodes.commit(prepared, current.version);
-    } catch (error) {
-      return this.afterFailedCommit(error, { planned, prepared, uploaded: unchanged ? null : pointer.key, view });
-    }
-    if (!unchanged && current.checkpoint !== null) await this.deleteQuietly(current.checkpoint.key, 'superseded checkpoint');
-    return view;
+    return { view, prepared, upload: unchanged ? null : { pointer, bytes: saved!.bytes } };
   }
 
   /**

@@ -6,7 +6,7 @@ import type { EpisodeService, StepRequest, StepView, TenantId } from './episode-
 import { DEFAULT_STEP_LEASE_MS, type LeaseTimer } from './lease-heartbeat';
 import { stepInSingleFlight } from './single-flight';
 import { StepExecutor, type StepTrainers } from './step-executor';
-import type { StepPlan } from './step-plan';
+import { planStep, type StepPlan } from './step-plan';
 import { storableId } from './stored-item';
 import { StoredEpisodeCatalog, type StoredEpisodeCatalogOptions } from './stored-episode-catalog';
 
@@ -34,6 +34,11 @@ export interface StoredEpisodeServiceOptions extends StoredEpisodeCatalogOptions
  *  1. read the episode item (strongly consistent), scoped to the tenant;
  *  2. a request_id already stored on the item returns its stored result (no training), and
  *     a call after the episode ended answers episode_over (nothing stored);
+ *  2a. a call that touches no trainer (get_training_status, adjust_learning_rate,
+ *     submit_model, a rejected call), read with no live lease on the episode, runs in
+ *     memory and commits (7) on that version only while no step holds the lease: no lease
+ *     of its own, nothing to upload, two storage round trips instead of three. When that
+ *     commit is refused it goes on at 2b with a fresh read;
  *  2b. take the episode's lease at the version read (single-flight.ts): while another step
  *     holds it, the same request waits for its result and any other call is refused with
  *     episode_busy, so one execution per episode runs at a time. The step renews the lease
@@ -89,11 +94,23 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
   }
 
   /**
-   * One step in single flight (single-flight.ts): executed holding the episode's lease
-   * (renewed meanwhile), released if it fails. `plan`: this request's plan, made by the
-   * caller from a fresh read (saves reading the item again).
+   * One step. A call that touches no trainer, on an episode no step holds, commits without
+   * the lease (StepExecutor.executeUnleased); any other in single flight (single-flight.ts):
+   * executed holding the episode's lease (renewed meanwhile), released if it fails. `plan`:
+   * this request's plan, made by the caller from a fresh read (saves reading the item again;
+   * the caller read no lease on it, or none was live).
    */
   async step(request: StepRequest, plan?: StepPlan): Promise<StepView> {
+    let leased = false;
+    const first = plan ?? (await planStep({ get: (tenant, id) => this.readNotingLease(tenant, id, (live) => (leased = live)) }, request));
+    if (first.kind === 'answer') return first.view;
+    if (!leased) {
+      const view = await this.executor.executeUnleased(first.step);
+      if (view !== null) {
+        request.onExecuting?.();
+        return view;
+      }
+    }
     const singleFlight = { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs, logger: this.logger, ...(this.leaseTimer ? { leaseTimer: this.leaseTimer } : {}) };
     return stepInSingleFlight(this.episodes, request, singleFlight, async (planned, lease, leaseLost) => {
       request.onExecuting?.();
@@ -104,7 +121,14 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
         await this.releaseQuietly(planned.episode, lease.holder);
         throw error;
       }
-    }, plan);
+    }, leased ? first : undefined);
+  }
+
+  /** The episode (as EpisodeStore.get) from the same single read that tells whether a live lease is on it. */
+  private async readNotingLease(tenant: string, episodeId: string, noteLease: (live: boolean) => void): Promise<StoredEpisode | null> {
+    const read = await this.episodes.getWithLease(tenant, episodeId);
+    noteLease(read?.lease != null);
+    return read?.episode ?? null;
   }
 
   private async releaseQuietly(episode: StoredEpisode, holder: string): Promise<void> {

@@ -270,23 +270,29 @@ export class EpisodeStore {
   }
 
   /**
-   * Replaces the episode if, and only if, it is still at expectedVersion. A competing
-   * writer that committed first makes this a StorageError('conflict') that wrote nothing.
+   * Replaces the episode if, and only if, it is still at expectedVersion (and, with
+   * `unleased`, holds no live lease by this store's clock). A competing writer that committed
+   * first, or a live lease, makes this a StorageError('conflict') that wrote nothing.
    */
-  async commit(prepared: PreparedEpisode, expectedVersion: number): Promise<void> {
+  async commit(prepared: PreparedEpisode, expectedVersion: number, options: { unleased?: boolean } = {}): Promise<void> {
+    const unleased = options.unleased === true;
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: prepared.item,
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': TABLE_LAYOUT.versionAttribute },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
+          ConditionExpression: unleased ? '#version = :expected AND (attribute_not_exists(#lease) OR #lease.#expires <= :now)' : '#version = :expected',
+          ExpressionAttributeNames: {
+            '#version': TABLE_LAYOUT.versionAttribute,
+            ...(unleased ? { '#lease': TABLE_LAYOUT.leaseAttribute, '#expires': 'expires_at' } : {}),
+          },
+          ExpressionAttributeValues: { ':expected': expectedVersion, ...(unleased ? { ':now': this.clock().toISOString() } : {}) },
         }),
       );
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw new StorageError('conflict', `Episode ${prepared.episode.episode_id} is no longer at version ${expectedVersion}.`, {
+        const why = unleased ? `is no longer at version ${expectedVersion}, or another step holds its lease` : `is no longer at version ${expectedVersion}`;
+        throw new StorageError('conflict', `Episode ${prepared.episode.episode_id} ${why}.`, {
           expected_version: expectedVersion,
         });
       }
