@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBytes, formatReport, formatRoundMedians, renderTable, type BenchReport } from '../../layers/bench/src';
 import { parsePtTiming } from '../../layers/bench/src/pytorch';
-import { passRates, summarize } from '../../layers/bench/src/stats';
-import { formatPeak, type OurTiming, wrapText, type PyTorchTiming, type RowFlops } from '../../layers/bench/src/report';
+import { summarize } from '../../layers/bench/src/stats';
+import { formatPeak, wrapText, type BenchRow, type PyTorchTiming, type RowFlops } from '../../layers/bench/src/report';
+import { rowFlops } from '../../layers/bench/src/run-bench';
 import type { MatMulPeak } from '../../layers/training/src';
 
 const PEAK: MatMulPeak = {
@@ -19,11 +20,9 @@ const PEAK: MatMulPeak = {
   ],
 };
 
-/** A row's FLOPs: per sample (train, forward), the pass sizes, and each side's rates against PEAK. */
-function rowFlops(perSample: [number, number], samples: [number, number], ours: OurTiming, pt?: PyTorchTiming): RowFlops {
-  const f = { train_flops_per_sample: perSample[0], forward_flops_per_sample: perSample[1], train_samples: samples[0], val_samples: samples[1] };
-  const passes = { train: perSample[0] * samples[0], val: perSample[1] * samples[1] };
-  return { ...f, ours: passRates(passes, ours, PEAK.gflops), ...(pt ? { pytorch: passRates(passes, pt, PEAK.gflops) } : {}) };
+/** A row's FLOPs as the bench computes them: simple_mlp's or deeper_cnn's counts per sample, the subset's samples. */
+function flopsOf(row: Pick<BenchRow, 'ours' | 'pytorch'>, perSample: [number, number], samples: [number, number]): RowFlops {
+  return rowFlops(row, { train: perSample[0], forward: perSample[1] }, { train_samples: samples[0], val_samples: samples[1] }, PEAK.gflops);
 }
 
 function sampleReport(): BenchReport {
@@ -61,20 +60,21 @@ function sampleReport(): BenchReport {
       pytorch: { python: '/venv/bin/python', torch: '2.13.0+cpu', threads: 2, script: '/ref/pt_reference.py' },
     },
     data: [
-      { task: 'easy_mnist', source: 'real', folder: '/data/mnist', warnings: [] },
-      { task: 'hard_cifar', source: 'real', folder: '/data/cifar10_jpeg', warnings: ['unverified'] },
+      { task: 'easy_mnist', source: 'real', folder: '/data/mnist', warnings: [], train_samples: 4000, val_samples: 1000 },
+      { task: 'hard_cifar', source: 'real', folder: '/data/cifar10_jpeg', warnings: ['unverified'], train_samples: 8000, val_samples: 2000 },
     ],
     rows: [
       {
         task: 'easy_mnist', model: 'simple_mlp', batch_size: 64, ours: mlp, pytorch: pt[0]!.timing, ratio: { median: 0.25 / 0.1068, min: 0.2 / 0.1037, max: 0.3 / 0.1086 }, round_medians: { ours: [0.25], pytorch: [0.1068] },
-        flops: rowFlops([454_400, 218_368], [4000, 1000], mlp, pt[0]!.timing),
+        flops: flopsOf({ ours: mlp, pytorch: pt[0]!.timing }, [454_400, 218_368], [4000, 1000]),
       },
       {
         task: 'hard_cifar', model: 'deeper_cnn', batch_size: 64, ours: cnn, pytorch: { error: 'boom' }, ratio: null, round_medians: { ours: [13], pytorch: [null] },
-        flops: rowFlops([63_323_136, 21_697_536], [8000, 2000], cnn),
+        flops: flopsOf({ ours: cnn, pytorch: { error: 'boom' } }, [63_323_136, 21_697_536], [8000, 2000]),
       },
     ],
     peak: PEAK,
+    peak_gflops_start_end: [158.1, 160],
     flops_counted: 'FLOPs = 2 x multiply-adds',
     checkpoints: [
       {
@@ -176,8 +176,9 @@ describe('bench report formatting', () => {
     const lines = formatReport(sampleReport()).split('\n');
     const title = lines.findIndex((l) => l.startsWith('Achieved GFLOP/s per pass'));
     expect(lines[title + 1]).toBe('matMul peak: 160.0 GFLOP/s (_MklMatMul 4096² float32, best of 3 after 1 warm-up, 2 intra-op threads)');
-    expect(lines[title + 2]).toBe('  other products (GFLOP/s): MatMul 2048² 156.2');
-    expect(lines[title + 3]!.split(/\s{2,}/)).toEqual(['task', 'bs', 'MFLOP/sample', 'samples', 'ours train', 'ours val', 'pytorch train', 'pytorch val']);
+    expect(lines[title + 2]).toBe("  measured at the run's start 158.1 and at its end 160.0 GFLOP/s");
+    expect(lines[title + 3]).toBe('  other products: MatMul 2048² 156.2');
+    expect(lines[title + 4]!.split(/\s{2,}/)).toEqual(['task', 'bs', 'MFLOP/sample', 'samples', 'ours train', 'ours val', 'pytorch train', 'pytorch val']);
     // easy_mnist: 454,400 × 4000 FLOPs in 0.225 s = 8.08 GFLOP/s (5% of 160); val 218,368 × 1000 in 0.025 s;
     // PyTorch's 0.1012 s train pass and 0.0055 s val pass (the fixture's medians): 18.0 and 39.7 GFLOP/s.
     const mlp = lines.slice(title).find((l) => l.startsWith('easy_mnist'))!;

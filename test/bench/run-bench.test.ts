@@ -75,13 +75,15 @@ describe('bench logic', () => {
     expect(ckpt.total_s).toBeCloseTo(ckpt.save_s + ckpt.restore_ready_s + ckpt.commit_s, 10);
     expect(ckpt.share_of_step5_pct).toBeCloseTo((100 * ckpt.total_s) / (5 * row.ours.epoch.median), 6);
     expect(report.processes).toEqual([]);
-    expect(report.data).toEqual([{ task: 'easy_mnist', source: 'random', folder: null, warnings: [] }]);
+    expect(report.data).toEqual([{ task: 'easy_mnist', source: 'random', folder: null, warnings: [], train_samples: 4000, val_samples: 1000 }]);
     expect(report.environment.tf_backend).toBe('tensorflow');
     expect(lines.some((l) => l.includes('ours epoch 1'))).toBe(true);
     expect(formatReport(report)).toContain('easy_mnist  64  random');
     // The peak on the sizes asked for, and the row's FLOPs: simple_mlp's count × the subset's 4000/1000 samples.
+    // Measured before the tasks and after them; the report keeps the better.
     expect(report.peak.samples.map((p) => p.size)).toEqual([128, 128]);
-    expect(report.peak.gflops).toBeGreaterThan(0);
+    expect(report.peak.gflops).toBe(Math.max(...report.peak_gflops_start_end));
+    expect(lines.filter((l) => /^matMul peak \((start|end) of the run\)/.test(l))).toHaveLength(2);
     expect(row.flops).toMatchObject({ train_flops_per_sample: 454_400, forward_flops_per_sample: 218_368, train_samples: 4000, val_samples: 1000 });
     expect(row.flops.ours.train_gflops).toBeCloseTo((454_400 * 4000) / row.ours.median_train_s / 1e9, 9);
     expect(row.flops.ours.val_pct_of_peak).toBeCloseTo((100 * row.flops.ours.val_gflops!) / report.peak.gflops, 9);

@@ -166,10 +166,13 @@ export interface BenchReport {
   finished_at: string;
   settings: BenchSettings;
   environment: BenchEnvironment;
-  data: { task: string; source: DataSource; folder: string | null; warnings: string[] }[];
+  /** Each task's data, and the samples of its train and val passes (the task's subset). */
+  data: { task: string; source: DataSource; folder: string | null; warnings: string[]; train_samples: number; val_samples: number }[];
   rows: BenchRow[];
-  /** The fastest float32 matMul TensorFlow ran in this process, measured before the tasks: what the rows' % refer to. */
+  /** The fastest float32 matMul TensorFlow ran in this process, the better of the measurements before and after the tasks: what the rows' % refer to. */
   peak: MatMulPeak;
+  /** The peak measured before the tasks and after them (GFLOP/s). */
+  peak_gflops_start_end: [number, number];
   /** What the rows' FLOPs count (and leave out). */
   flops_counted: string;
   checkpoints: CheckpointFigures[];
@@ -277,10 +280,12 @@ function formatFlops(report: BenchReport, anyPt: boolean): string[] {
     .filter((r) => r.ours.intra_op_threads !== undefined && r.ours.intra_op_threads !== report.peak.intra_op_threads)
     .map((r) => `${r.task} bs ${r.batch_size} (ours on ${r.ours.intra_op_threads})`);
   const others = otherPeakSamples(report.peak);
+  const [start, end] = report.peak_gflops_start_end;
   return [
     'Achieved GFLOP/s per pass (its FLOPs / its median seconds), % of the matMul peak; MFLOP/sample, samples: train/val',
     `matMul peak: ${formatPeak(report.peak)}`,
-    ...(others ? [`  other products (GFLOP/s): ${others}`] : []),
+    `  measured at the run's start ${gflops(start)} and at its end ${gflops(end)} GFLOP/s`,
+    ...(others ? [`  other products: ${others}`] : []),
     renderTable(header, rows, 1),
     ...wrapText(`counted: ${report.flops_counted}`, 118, '  '),
     ...(otherThreads.length > 0 ? [`  peak threads differ for: ${otherThreads.join(', ')}`] : []),

@@ -10,7 +10,7 @@ import { loadAverage, measureCheckpoint, poolOurRounds, startOurSession, timeOur
 import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type PtDataDirs, type PythonInfo } from './pytorch';
 import { type BenchEnvironment, type BenchReport, type BenchRow, type CheckpointFigures, type DataSource, formatPeak, isPyTorchTiming, type OurTiming, type ProcessFigures, type PyTorchTiming, type RowFlops, type SkippedFigures } from './report';
 import { passRates } from './stats';
-import type { MatMulPeak } from '../../training/src';
+import type { MatMulPeak, ModelFlops } from '../../training/src';
 import { intraOpThreadsForTask, processIntraOpThreads, TrainerWorker } from '../../runtime/src';
 
 export interface BenchOptions {
@@ -98,9 +98,8 @@ interface BenchRun {
   checkpointBatch: number;
   children: ChildRunner;
   createTfjsTrainerFactory: typeof import('../../training/src').createTfjsTrainerFactory;
-  modelFlops: typeof import('../../training/src').modelFlops;
-  peak: MatMulPeak;
-  rows: BenchRow[];
+  /** Rows without their FLOP rates, which need the run's peak (measured again at its end). */
+  rows: Omit<BenchRow, 'flops'>[];
   checkpoints: CheckpointFigures[];
   processes: (ProcessFigures | SkippedFigures)[];
   data: BenchReport['data'];
@@ -136,7 +135,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const trainerAtStart = trainerSourceFingerprint(options.repoRoot);
   const training = await import('../../training/src'); // first: it sets TensorFlow's log level before tfjs-node loads
   const tf = await import('@tensorflow/tfjs-node');
-  const peak = measurePeak(options, training.measureMatMulPeak);
+  const peakAtStart = measurePeak(options, training.measureMatMulPeak, 'start');
   const notes: string[] = [];
   const run: BenchRun = {
     options,
@@ -148,8 +147,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     checkpointBatch: options.batchSizes.includes(64) ? 64 : options.batchSizes[0]!,
     children: new ChildRunner(options, childEnv, notes),
     createTfjsTrainerFactory: training.createTfjsTrainerFactory,
-    modelFlops: training.modelFlops,
-    peak,
     rows: [],
     checkpoints: [],
     processes: [],
@@ -176,6 +173,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pytorch: pythonInfo ? { python: pythonInfo.python, torch: run.pytorch.torch, threads: run.pytorch.threads, script: options.pytorchScript } : null,
   };
   notes.push(...closingNotes(run, environment));
+  const peakAtEnd = measurePeak(options, training.measureMatMulPeak, 'end');
+  const peak = peakAtEnd.gflops > peakAtStart.gflops ? peakAtEnd : peakAtStart;
 
   return {
     kind: 'ml-trainer-bench',
@@ -195,8 +194,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     environment,
     data: run.data,
-    rows: run.rows,
+    rows: run.rows.map((row) => {
+      const data = run.data.find((d) => d.task === row.task)!;
+      return { ...row, flops: rowFlops(row, training.modelFlops(getTask(row.task).model_type), data, peak.gflops) };
+    }),
     peak,
+    peak_gflops_start_end: [peakAtStart.gflops, peakAtEnd.gflops],
     flops_counted: training.FLOPS_COUNTED,
     checkpoints: run.checkpoints,
     processes: run.processes,
@@ -206,10 +209,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
 }
 
-/** The machine's peak as the timed training sees it: this process's TensorFlow, on its thread count. */
-function measurePeak(options: BenchOptions, measure: typeof import('../../training/src').measureMatMulPeak): MatMulPeak {
+/**
+ * The machine's peak as the timed training sees it: this process's TensorFlow, on its thread
+ * count. Measured before the tasks and after them: the report takes the higher, so a peak
+ * disturbed by another process at one moment does not inflate every row's %.
+ */
+function measurePeak(options: BenchOptions, measure: typeof import('../../training/src').measureMatMulPeak, when: 'start' | 'end'): MatMulPeak {
   const sizes = options.peakSizes ?? PEAK_SIZES;
-  options.log(`matMul peak: ${sizes.map((n) => `${n}²`).join(', ')} on each kernel, best of ${PEAK_REPEATS} (load ${loadAverage()[0].toFixed(2)})`);
+  options.log(`matMul peak (${when} of the run): ${sizes.map((n) => `${n}²`).join(', ')} on each kernel, best of ${PEAK_REPEATS} (load ${loadAverage()[0].toFixed(2)})`);
   const peak = measure({ sizes, repeats: PEAK_REPEATS, warmup: 1 });
   options.log(`  ${formatPeak(peak)}`);
   return peak;
@@ -228,7 +235,7 @@ async function benchTask(run: BenchRun, taskId: string, tag: string): Promise<vo
   const { options, log } = run;
   log(`${tag}: loading data (${options.data === 'random' ? 'random' : `${options.dataDir}`})`);
   const data: BenchData = await loadBenchData(taskId, options.data, options.dataDir, (m) => log(`warning: ${m}`));
-  run.data.push({ task: taskId, source: data.source, folder: data.folder, warnings: data.warnings });
+  run.data.push({ task: taskId, source: data.source, folder: data.folder, warnings: data.warnings, train_samples: data.data.train.count, val_samples: data.data.val.count });
   const task = getTask(taskId);
   run.ptDirs[task.dataset_name] = ptDataDir(options, task.dataset_name, data);
   const { factory, worker, inWorker, taskThreads } = taskTrainers(run, taskId, data);
@@ -270,7 +277,7 @@ function taskTrainers(run: BenchRun, taskId: string, data: BenchData) {
 }
 
 /** A task at one batch size: `rounds` rounds of ours then PyTorch, pooled into its row. */
-async function benchBatchSize(run: BenchRun, bench: TaskBench, bs: number): Promise<BenchRow> {
+async function benchBatchSize(run: BenchRun, bench: TaskBench, bs: number): Promise<Omit<BenchRow, 'flops'>> {
   const { rounds } = run;
   const at = (round: number) => `${bench.tag} bs ${bs}${rounds > 1 ? ` round ${round}/${rounds}` : ''}`;
   const ourRounds: TimedTrainer[] = [];
@@ -293,14 +300,13 @@ async function benchBatchSize(run: BenchRun, bench: TaskBench, bs: number): Prom
   } finally {
     session?.trainer.dispose();
   }
-  const row: BenchRow = {
+  const row: Omit<BenchRow, 'flops'> = {
     task: bench.taskId,
     model: getTask(bench.taskId).model_type,
     batch_size: bs,
     ours: ours!,
     ratio: null,
     round_medians: { ours: ourRounds.map((r) => r.timing.epoch.median) },
-    flops: rowFlops(run, bench, ours!),
   };
   if (run.options.vsPytorch && run.pythonInfo) addPyTorch(run, row, ptRounds);
   return row;
@@ -357,7 +363,7 @@ async function timePyTorchRound(run: BenchRun, python: PythonInfo, taskId: strin
 }
 
 /** The row's PyTorch figures pooled from its rounds, and ours relative to them. */
-function addPyTorch(run: BenchRun, row: BenchRow, ptRounds: (PyTorchTiming | { error: string })[]): void {
+function addPyTorch(run: BenchRun, row: Omit<BenchRow, 'flops'>, ptRounds: (PyTorchTiming | { error: string })[]): void {
   const pooled = poolPtRounds(ptRounds);
   row.pytorch = pooled.pytorch;
   row.round_medians.pytorch = ptRounds.map((r) => (isPyTorchTiming(r) ? r.epoch.median : null));
@@ -365,27 +371,31 @@ function addPyTorch(run: BenchRun, row: BenchRow, ptRounds: (PyTorchTiming | { e
     for (const f of pooled.failures) run.notes.push(`pytorch ${row.task} bs ${row.batch_size} round ${f.round}/${run.rounds} failed (${f.error}); its figures pool the other rounds`);
   }
   if (isPyTorchTiming(row.pytorch)) {
-    row.flops.pytorch = passRates(passFlops(row.flops), row.pytorch, run.peak.gflops);
     const pt = row.pytorch.epoch;
     const o = row.ours.epoch;
     row.ratio = { median: o.median / pt.median, min: o.min / pt.min, max: o.max / pt.max };
   }
 }
 
-/** The FLOPs of the task's passes (its model's count × the samples of each pass) and our rates. */
-function rowFlops(run: BenchRun, bench: TaskBench, ours: OurTiming): RowFlops {
-  const model = run.modelFlops(getTask(bench.taskId).model_type);
-  const f = {
+/**
+ * A row's FLOPs: its model's count per sample × the samples of each pass (PyTorch trains the
+ * same model on as many), and each side's rates from its median pass seconds.
+ */
+export function rowFlops(
+  row: Pick<BenchRow, 'ours' | 'pytorch'>,
+  model: Pick<ModelFlops, 'train' | 'forward'>,
+  samples: { train_samples: number; val_samples: number },
+  peakGflops: number,
+): RowFlops {
+  const passes = { train: model.train * samples.train_samples, val: model.forward * samples.val_samples };
+  return {
     train_flops_per_sample: model.train,
     forward_flops_per_sample: model.forward,
-    train_samples: bench.data.data.train.count,
-    val_samples: bench.data.data.val.count,
+    train_samples: samples.train_samples,
+    val_samples: samples.val_samples,
+    ours: passRates(passes, row.ours, peakGflops),
+    ...(isPyTorchTiming(row.pytorch) ? { pytorch: passRates(passes, row.pytorch, peakGflops) } : {}),
   };
-  return { ...f, ours: passRates(passFlops(f), ours, run.peak.gflops) };
-}
-
-function passFlops(f: Omit<RowFlops, 'ours' | 'pytorch'>): { train: number; val: number } {
-  return { train: f.train_flops_per_sample * f.train_samples, val: f.forward_flops_per_sample * f.val_samples };
 }
 
 /** The fresh `ml-trainer run` processes (start → first epoch, peak RSS), and whether they run the trainer timed here. */
