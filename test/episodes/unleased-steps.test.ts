@@ -94,13 +94,13 @@ describe('steps that touch no trainer', () => {
     const plan = await planStep(runtime.episodes, { tenant: TENANT, episodeId, call: status, requestId: 'raced' });
     if (plan.kind !== 'execute') throw new Error('expected a plan to execute');
     await runtime.episodes.acquireLease(TENANT, episodeId, 1, { holder: 'trainer', request_id: null, call_sha256: 'x' }, 30_000);
-    expect(await executor.executeUnleased(plan.step)).toBeNull();
+    expect(await executor.executeUnleased(plan.step)).toEqual({ kind: 'refused' });
     expect(await runtime.episodes.readLease(TENANT, episodeId)).toMatchObject({ version: 1, lease: { holder: 'trainer' } });
     await expect(service.step({ tenant: TENANT, episodeId, call: status, requestId: 'raced' })).rejects.toMatchObject({ code: 'episode_busy' });
     await runtime.episodes.releaseLease(TENANT, episodeId, 'trainer');
     // A commit that lost to another one (the version moved on) writes nothing either.
     await service.step({ tenant: TENANT, episodeId, call: status });
-    expect(await executor.executeUnleased(plan.step)).toBeNull();
+    expect(await executor.executeUnleased(plan.step)).toEqual({ kind: 'refused' });
     expect((await runtime.episodes.get(TENANT, episodeId))!.results).not.toHaveProperty('raced');
   });
 

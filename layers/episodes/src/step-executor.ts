@@ -100,25 +100,26 @@ export class StepExecutor {
    * (get_training_status, adjust_learning_rate, submit_model, a call the core rejects): it
    * runs on a RecordingTrainer that must record nothing, so it uploads nothing, and commits on
    * the version read only while no other step holds the lease. That saves the lease's write
-   * (a third of such a step's storage round trips). Null when the call needs the trainer, or
-   * when the commit found the episode moved on or leased: the caller then takes the lease
-   * after a fresh read (single flight), which answers a replay, episode_busy or the next version.
+   * (a third of such a step's storage round trips). `needs_trainer`: the call uses the
+   * trainer, nothing was written (the plan still holds); `refused`: the commit found the
+   * episode moved on or leased, and the caller takes the lease after a fresh read (single
+   * flight), which answers a replay, episode_busy or the next version.
    */
-  async executeUnleased(planned: PlannedStep): Promise<StepView | null> {
+  async executeUnleased(planned: PlannedStep): Promise<{ kind: 'committed'; view: StepView } | { kind: 'needs_trainer' } | { kind: 'refused' }> {
     const trained = await this.withoutTrainer(planned);
-    if (trained === null) return null;
+    if (trained === null) return { kind: 'needs_trainer' };
     const { view, prepared } = this.committable(planned, trained);
     try {
       await this.options.episodes.commit(prepared, planned.episode.version, { unleased: true });
-      return view;
+      return { kind: 'committed', view };
     } catch (error) {
       // The outcome may be unknown (a retried write whose answer was lost): the item read back tells, by its commit id.
       const latest = await this.options.episodes.get(planned.episode.tenant, planned.episode.episode_id).catch(() => {
         throw error;
       });
-      if (latest !== null && latest.commit_id === prepared.episode.commit_id) return view;
+      if (latest !== null && latest.commit_id === prepared.episode.commit_id) return { kind: 'committed', view };
       if (!isStorageError(error, 'conflict')) throw error;
-      return null;
+      return { kind: 'refused' };
     }
   }
 

@@ -104,12 +104,15 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
     let leased = false;
     const first = plan ?? (await planStep({ get: (tenant, id) => this.readNotingLease(tenant, id, (live) => (leased = live)) }, request));
     if (first.kind === 'answer') return first.view;
+    // The plan read serves single flight's first claim too, unless an unleased commit was refused since.
+    let reusable = true;
     if (!leased) {
-      const view = await this.executor.executeUnleased(first.step);
-      if (view !== null) {
+      const unleased = await this.executor.executeUnleased(first.step);
+      if (unleased.kind === 'committed') {
         request.onExecuting?.();
-        return view;
+        return unleased.view;
       }
+      reusable = unleased.kind === 'needs_trainer';
     }
     const singleFlight = { newHolder: () => storableId(this.newId), leaseMs: this.leaseMs, logger: this.logger, ...(this.leaseTimer ? { leaseTimer: this.leaseTimer } : {}) };
     return stepInSingleFlight(this.episodes, request, singleFlight, async (planned, lease, leaseLost) => {
@@ -121,7 +124,7 @@ export class StoredEpisodeService extends StoredEpisodeCatalog implements Episod
         await this.releaseQuietly(planned.episode, lease.holder);
         throw error;
       }
-    }, leased ? first : undefined);
+    }, reusable ? first : undefined);
   }
 
   /** The episode (as EpisodeStore.get) from the same single read that tells whether a live lease is on it. */
