@@ -214,6 +214,14 @@ describe('bench report formatting', () => {
     expect(wrapText('', 9, '  ')).toEqual([]);
   });
 
+  it('says when the two peak measurements disagree (a shared machine)', () => {
+    const report = sampleReport();
+    report.peak_gflops_start_end = [160, 80];
+    expect(formatReport(report)).toContain("  measured at the run's start 160.0 and at its end 80.0 GFLOP/s (100% apart: shared cores, the % are unreliable)");
+    report.peak_gflops_start_end = [150, 160];
+    expect(formatReport(report)).toContain("  measured at the run's start 150.0 and at its end 160.0 GFLOP/s\n");
+  });
+
   it('formats the peak alone when one kernel at one size was timed', () => {
     expect(formatPeak({ ...PEAK, intra_op_threads: 1, samples: [PEAK.samples[1]!] })).toBe('160.0 GFLOP/s (_MklMatMul 4096² float32, best of 3 after 1 warm-up, 1 intra-op thread)');
   });

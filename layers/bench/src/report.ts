@@ -244,6 +244,15 @@ function otherPeakSamples(peak: MatMulPeak): string {
     .join(', ');
 }
 
+/**
+ * TensorFlow splits a product evenly over its threads, so another process on one of the two
+ * cores halves the figure: a peak measured twice that differs this much was disturbed.
+ */
+function peakSpread(start: number, end: number): string {
+  const spread = Math.max(start, end) / Math.min(start, end) - 1;
+  return spread > 0.15 ? ` (${(100 * spread).toFixed(0)}% apart: shared cores, the % are unreliable)` : '';
+}
+
 /** Breaks `text` at spaces into lines of at most `width` columns, each after `indent`. */
 export function wrapText(text: string, width: number, indent: string): string[] {
   const lines: string[] = [];
@@ -284,7 +293,7 @@ function formatFlops(report: BenchReport, anyPt: boolean): string[] {
   return [
     'Achieved GFLOP/s per pass (its FLOPs / its median seconds), % of the matMul peak; MFLOP/sample, samples: train/val',
     `matMul peak: ${formatPeak(report.peak)}`,
-    `  measured at the run's start ${gflops(start)} and at its end ${gflops(end)} GFLOP/s`,
+    `  measured at the run's start ${gflops(start)} and at its end ${gflops(end)} GFLOP/s${peakSpread(start, end)}`,
     ...(others ? [`  other products: ${others}`] : []),
     renderTable(header, rows, 1),
     ...wrapText(`counted: ${report.flops_counted}`, 118, '  '),
