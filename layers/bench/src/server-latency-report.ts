@@ -19,7 +19,7 @@ export function renderServerLatency(figures: ServerLatencyFigures): string[] {
       `${figures.trained_epoch ? ', each with one untimed epoch before its status calls' : ''}); milliseconds, request to whole answer`,
     ...renderTable(['call', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], rows, 1).split('\n'),
     `  get_training_status target p50 <= ${STATUS_TARGET_MS.p50} ms, p99 <= ${STATUS_TARGET_MS.p99} ms: ${met ? 'met' : 'NOT met'}; ` +
-      `server start ${figures.server_start_s.toFixed(2)} s; load ${figures.loadavg_before[0].toFixed(2)} -> ${figures.loadavg_after[0].toFixed(2)}`,
+      `server start ${figures.server_start_s.toFixed(2)} s; load ${figures.load1_before.toFixed(2)} -> ${figures.load1_after.toFixed(2)}`,
   ];
   if (figures.failures.length > 0) {
     lines.push(`  ${figures.failures.length} call(s) failed, first: ${figures.failures[0]!.call} HTTP ${figures.failures[0]!.status} ${figures.failures[0]!.message}`);

@@ -4,7 +4,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { LoadAverage } from './report';
 
 /**
  * Latency of the calls an agent makes that train nothing, through a real local server
@@ -75,8 +74,9 @@ export interface ServerLatencyFigures {
   samples_ms: Record<ServerCallKind, number[]>;
   /** Calls answered with an HTTP error or a tool error (warm-up included); none when all went well. */
   failures: CallFailure[];
-  loadavg_before: LoadAverage;
-  loadavg_after: LoadAverage;
+  /** The 1-minute load average before and after the timed episodes (the report's own type is not imported: report.ts may import these figures). */
+  load1_before: number;
+  load1_after: number;
 }
 
 /** The nearest-rank percentile (p in 0..100) of a sample: a value that occurred. */
@@ -98,7 +98,7 @@ export function summarizeLatency(samples: readonly number[]): LatencySummary {
   };
 }
 
-const loadAverage = (): LoadAverage => loadavg().map((v) => Math.round(v * 100) / 100) as LoadAverage;
+const load1 = (): number => Math.round(loadavg()[0]! * 100) / 100;
 
 const serveLine = z.object({ url: z.string().url(), rest: z.string().url() }).passthrough();
 const createdEpisode = z.object({ episode_id: z.string().min(1) }).passthrough();
@@ -218,12 +218,12 @@ export async function measureServerLatency(options: ServerLatencyOptions): Promi
       const client = new TimedClient(server.rest);
       for (let e = 0; e < warmupEpisodes; e++) await playEpisode(client, task, trainEpoch, null);
       const samples = Object.fromEntries(SERVER_CALL_KINDS.map((k) => [k, []])) as unknown as Samples;
-      const loadBefore = loadAverage();
+      const loadBefore = load1();
       for (let e = 0; e < episodes; e++) {
         await playEpisode(client, task, trainEpoch, samples);
         options.log?.(`server latency: episode ${e + 1}/${episodes}`);
       }
-      const loadAfter = loadAverage();
+      const loadAfter = load1();
       const calls = Object.fromEntries(SERVER_CALL_KINDS.map((k) => [k, summarizeLatency(samples[k])])) as Record<ServerCallKind, LatencySummary>;
       return {
         task,
@@ -235,8 +235,8 @@ export async function measureServerLatency(options: ServerLatencyOptions): Promi
         calls,
         samples_ms: Object.fromEntries(SERVER_CALL_KINDS.map((k) => [k, samples[k].map(round3)])) as unknown as Samples,
         failures: client.failures,
-        loadavg_before: loadBefore,
-        loadavg_after: loadAfter,
+        load1_before: loadBefore,
+        load1_after: loadAfter,
       };
     } finally {
       await server.stop();
