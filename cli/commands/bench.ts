@@ -20,6 +20,9 @@ Times real training on tfjs-node with the default config (adam 1e-3, dropout 0, 
   - achieved GFLOP/s of each train and val pass (the model's conv + matmul FLOPs, counted from its
     layers, × the pass's samples / its median seconds) as a % of the machine's peak: the fastest
     float32 matMul (2048² and 4096², TensorFlow's MatMul and oneDNN's) on the bench's threads;
+  - latency of the calls that train nothing (create, configure_training, toggle_augmentation,
+    adjust_learning_rate, get_training_status, submit_model) through a real local server
+    (\`ml-trainer serve\` on a free port, temporary state, REST with keep-alive): p50/p90/p99/max;
   - with --vs-pytorch: PyTorch's figures from pt_reference.py timing, run alternately with
     ours per (task, batch size) on the same data, and the ratio ours / PyTorch;
   - with --rounds N: ours and PyTorch alternate N times per (task, batch size) (ours, PyTorch,
@@ -49,7 +52,8 @@ Options:
   --venv <dir>              that venv (default ~/.cache/ml-trainer/ptvenv)
   --pytorch-script <path>   pt_reference.py (default ../shared/reference/pt_reference.py from the repository root)
   --no-child                skip the fresh-process figures (start → first epoch, peak RSS)
-  --bin <path>              the ml-trainer entry those child processes run (default: bin/ml-trainer.js
+  --no-server               skip the local server's call latencies
+  --bin <path>              the ml-trainer entry the child processes and the server run (default: bin/ml-trainer.js
                             of this installation, which runs dist/cli.js: \`npm run build\` first)
   --json                    print one JSON document instead of the tables
   -h, --help                show this help
@@ -72,6 +76,7 @@ export interface BenchCliOptions {
   venvDir: string;
   pytorchScript: string;
   childProcesses: boolean;
+  serverLatency: boolean;
   /** The ml-trainer entry the child processes run. */
   bin: string;
   json: boolean;
@@ -111,6 +116,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
       venv: { type: 'string' },
       'pytorch-script': { type: 'string' },
       'no-child': { type: 'boolean' },
+      'no-server': { type: 'boolean' },
       bin: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -144,7 +150,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
   }
   if (values.python !== undefined && values.venv !== undefined) throw new UsageError('give --python or --venv, not both');
   if (data === 'random' && values['data-dir'] !== undefined) throw new UsageError('--data-dir has no use with --data random');
-  if (values.bin !== undefined && values['no-child']) throw new UsageError('--bin has no use with --no-child');
+  if (values.bin !== undefined && values['no-child'] && values['no-server']) throw new UsageError('--bin has no use with --no-child and --no-server');
   const bin = resolve(values.bin ?? join(repoRoot, 'bin', 'ml-trainer.js'));
   if (values.bin !== undefined && !existsSync(bin)) throw new UsageError(`--bin ${values.bin}: no such file`);
 
@@ -161,6 +167,7 @@ export function parseBenchArgv(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
     venvDir: resolve(values.venv ?? join(userCacheRoot(env), 'ptvenv')),
     pytorchScript: resolve(values['pytorch-script'] ?? join(repoRoot, '..', 'shared', 'reference', 'pt_reference.py')),
     childProcesses: !(values['no-child'] ?? false),
+    serverLatency: !(values['no-server'] ?? false),
     bin,
     json: values.json ?? false,
     repoRoot,

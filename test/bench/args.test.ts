@@ -45,6 +45,13 @@ describe('ml-trainer bench arguments', () => {
     expect(benchCommand.help).toContain('[--rounds N]');
   });
 
+  it('times the server calls unless --no-server, and --bin also names the server that runs them', () => {
+    expect(parse([]).serverLatency).toBe(true);
+    expect(parse(['--no-server']).serverLatency).toBe(false);
+    expect(parse(['--no-child', '--bin', __filename]).bin).toBe(__filename);
+    expect(benchCommand.help).toMatch(/--no-server\s+skip the local server's call latencies/);
+  });
+
   it('reads the PyTorch options', () => {
     const o = parse(['--vs-pytorch', '--python', '/tmp/ptvenv/bin/python', '--pytorch-script', '/ref/pt.py', '--data-dir', '/d', '--json', '--no-child']);
     expect(o).toMatchObject({ vsPytorch: true, python: '/tmp/ptvenv/bin/python', pytorchScript: '/ref/pt.py', dataDir: '/d', json: true, childProcesses: false });
@@ -71,7 +78,7 @@ describe('ml-trainer bench arguments', () => {
     [['--vs-pytorch', '--python', 'p', '--venv', 'v'], /--python or --venv, not both/],
     [['--data', 'random', '--data-dir', '/d'], /--data-dir has no use with --data random/],
     [['--bin', '/nonexistent/ml-trainer.js'], /--bin \/nonexistent\/ml-trainer.js: no such file/],
-    [['--no-child', '--bin', __filename], /--bin has no use with --no-child/],
+    [['--no-child', '--no-server', '--bin', __filename], /--bin has no use with --no-child and --no-server/],
   ])('refuses %j', (argv, message) => {
     expect(() => parse(argv as string[])).toThrow(UsageError);
     expect(() => parse(argv as string[])).toThrow(message as RegExp);

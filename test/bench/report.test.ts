@@ -87,6 +87,7 @@ function sampleReport(): BenchReport {
       { task: 'easy_mnist', batch_size: 64, start_to_first_epoch_s: 1.8, first_epoch_s: 0.3, wall_s: 3.1, peak_rss_bytes: 420 * 1024 * 1024, vm_hwm_bytes: 419 * 1024 * 1024, cpu_s: 4.5, exit_code: 0 },
       { task: 'hard_cifar', skipped: 'random data' },
     ],
+    server_latency: null,
     loadavg_start: [1.5, 1.2, 1.0],
     loadavg_end: [1.7, 1.3, 1.1],
     notes: ['a note'],
@@ -136,6 +137,26 @@ describe('bench report formatting', () => {
     report.rows = report.rows.map(({ pytorch: _p, ...row }) => ({ ...row, ratio: null, round_medians: { ours: row.round_medians.ours } }));
     const header = formatReport(report).split('\n')[1]!;
     expect(header.split(/\s+/)).toEqual(['task', 'bs', 'data', 'ours', 'med', 'min', 'max', 'load']);
+  });
+
+  it('prints the server call latencies with the status target, a failed measurement as its error, nothing when skipped', () => {
+    const report = sampleReport();
+    expect(formatReport(report)).not.toContain('through a local server');
+    const summary = (p50: number) => ({ n: 20, p50_ms: p50, p90_ms: p50 * 2, p99_ms: p50 * 4, max_ms: p50 * 5 });
+    report.server_latency = {
+      task: 'easy_mnist', via: 'rest', episodes: 2, warmup_episodes: 1, trained_epoch: true, server_start_s: 1.5,
+      calls: {
+        create_episode: summary(4), configure_training: summary(30), toggle_augmentation: summary(55),
+        adjust_learning_rate: summary(9), get_training_status: summary(8), submit_model: summary(8.5),
+      },
+      samples_ms: { create_episode: [], configure_training: [], toggle_augmentation: [], adjust_learning_rate: [], get_training_status: [], submit_model: [] },
+      failures: [], load1_before: 0.5, load1_after: 0.7,
+    };
+    const text = formatReport(report);
+    expect(text).toMatch(/get_training_status\s+20\s+8\.00\s+16\.0\s+32\.0\s+40\.0/);
+    expect(text).toContain('target p50 <= 15 ms, p99 <= 50 ms: met');
+    report.server_latency = { error: 'serve exited with code 1' };
+    expect(formatReport(report)).toContain('Non-training calls through a local server: failed (serve exited with code 1)');
   });
 
   it('prints no rounds line for a single round', () => {

@@ -18,6 +18,8 @@ export type {
 } from './report';
 export { parsePtTiming, poolPtTimings, PtTimingFormatError, PyTorchSetupError, PYTORCH_VERSION, type PtTimingFile, type PtTimingRow } from './pytorch';
 export { parseFirstEpochLine } from './child-step';
+export { measureServerLatency, SERVER_CALL_KINDS, type LatencySummary, type ServerCallKind, type ServerLatencyFigures, type ServerLatencyOptions } from './server-latency';
+export { renderServerLatency, STATUS_TARGET_MS } from './server-latency-report';
 export { randomTaskData } from './bench-data';
 export { findRepoRoot } from './environment';
 export { applyThreadEnv, BenchSetupError, runBench, type BenchOptions } from './run-bench';

@@ -1,5 +1,10 @@
 import type { MatMulPeak } from '../../training/src';
 import type { PassRates, Summary } from './stats';
+import type { ServerLatencyFigures } from './server-latency';
+import { renderServerLatency } from './server-latency-report';
+import { renderTable } from './table';
+
+export { renderTable };
 
 /** Where a task's images came from. */
 export type DataSource = 'real' | 'random';
@@ -177,6 +182,8 @@ export interface BenchReport {
   flops_counted: string;
   checkpoints: CheckpointFigures[];
   processes: (ProcessFigures | SkippedFigures)[];
+  /** The non-training calls through a local server (server-latency.ts); null when skipped (--no-server), { error } when it failed. */
+  server_latency: ServerLatencyFigures | { error: string } | null;
   loadavg_start: LoadAverage;
   loadavg_end: LoadAverage;
   notes: string[];
@@ -202,16 +209,6 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-/** Left-aligns the first `leftColumns` columns, right-aligns the others. */
-export function renderTable(header: string[], rows: string[][], leftColumns = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 /** "rounds: ours 4.550/4.610/4.400, pytorch 6.660/6.700/failed": each round's median epoch. */
 export function formatRoundMedians(m: RoundMedians): string {
@@ -398,7 +395,7 @@ export function formatReport(report: BenchReport): string {
   if (report.processes.length > 0) {
     out.push('');
     out.push('Fresh process (`ml-trainer run`: configure_training + run_epochs 5, dataset cache warm); start→epoch 1 begins = spawn to the');
-    out.push('first training batch (imports, TensorFlow, data, model), the figure to hold to 2 s (easy) / 3 s (hard)');
+    out.push('first training batch (imports, TensorFlow, data, model), the figure to hold to 1.0 s (easy) / 1.5 s (hard)');
   }
   if (ran.length > 0) {
     out.push(
@@ -423,6 +420,12 @@ export function formatReport(report: BenchReport): string {
     );
   }
   for (const p of report.processes) if (isSkipped(p)) out.push(`  ${p.task}: skipped (${p.skipped})`);
+
+  if (report.server_latency) {
+    out.push('');
+    if ('error' in report.server_latency) out.push(`Non-training calls through a local server: failed (${report.server_latency.error})`);
+    else out.push(...renderServerLatency(report.server_latency));
+  }
 
   const e = report.environment;
   out.push('');

@@ -11,7 +11,8 @@ import { ensurePyTorch, missingScriptMessage, poolPtTimings, runPtTiming, type P
 import { type BenchEnvironment, type BenchReport, type BenchRow, type CheckpointFigures, type DataSource, formatPeak, isPyTorchTiming, type OurTiming, type ProcessFigures, type PyTorchTiming, type RowFlops, type SkippedFigures } from './report';
 import { passRates } from './stats';
 import type { MatMulPeak, ModelFlops } from '../../training/src';
-import { intraOpThreadsForTask, processIntraOpThreads, TrainerWorker } from '../../runtime/src';
+import { datasetPresence, intraOpThreadsForTask, processIntraOpThreads, TrainerWorker } from '../../runtime/src';
+import { measureServerLatency, type ServerLatencyFigures } from './server-latency';
 
 export interface BenchOptions {
   tasks: string[];
@@ -34,6 +35,8 @@ export interface BenchOptions {
   pytorchScript: string;
   /** Run the fresh-process figures (start → first epoch, peak RSS). */
   childProcesses: boolean;
+  /** Time the non-training calls through a local server (server-latency.ts; default true). */
+  serverLatency?: boolean;
   /** The ml-trainer entry the child processes run (default: bin/ml-trainer.js of repoRoot). */
   bin?: string;
   childTimeoutSeconds?: number;
@@ -173,6 +176,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pytorch: pythonInfo ? { python: pythonInfo.python, torch: run.pytorch.torch, threads: run.pytorch.threads, script: options.pytorchScript } : null,
   };
   notes.push(...closingNotes(run, environment));
+  const serverLatency = options.serverLatency === false ? null : await timeServerCalls(run, childEnv);
   const peakAtEnd = measurePeak(options, training.measureMatMulPeak, 'end');
   const peak = peakAtEnd.gflops > peakAtStart.gflops ? peakAtEnd : peakAtStart;
 
@@ -203,6 +207,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     flops_counted: training.FLOPS_COUNTED,
     checkpoints: run.checkpoints,
     processes: run.processes,
+    server_latency: serverLatency,
     loadavg_start: loadStart,
     loadavg_end: loadAverage(),
     notes,
@@ -398,6 +403,29 @@ export function rowFlops(
   };
 }
 
+/**
+ * The non-training calls through a real local server (`ml-trainer serve`, the same entry the
+ * child processes run); with MNIST on disk each episode trains one untimed epoch first, so the
+ * status calls read a record with history. A failure is the section's figure, not the run's end.
+ */
+async function timeServerCalls(run: BenchRun, env: NodeJS.ProcessEnv): Promise<ServerLatencyFigures | { error: string }> {
+  const { options, log } = run;
+  run.children.checkDist(); // the server runs dist/cli.js too
+  const mnist = datasetPresence(options.dataDir, env).datasets.find((d) => d.dataset === 'mnist');
+  log(`server latency: ml-trainer serve on a free port${mnist?.present ? ', one untimed easy_mnist epoch per episode' : ' (no MNIST files: episodes train nothing)'}`);
+  try {
+    return await measureServerLatency({
+      bin: options.bin ?? join(options.repoRoot, 'bin', 'ml-trainer.js'),
+      env,
+      ...(mnist?.present ? { dataDir: options.dataDir } : {}),
+      log,
+    });
+  } catch (e) {
+    log(`  server latency failed: ${(e as Error).message}`);
+    return { error: (e as Error).message };
+  }
+}
+
 /** The fresh `ml-trainer run` processes (start → first epoch, peak RSS), and whether they run the trainer timed here. */
 class ChildRunner {
   private readonly defaultBin: string;
@@ -433,7 +461,7 @@ class ChildRunner {
   }
 
   /** Before the first child: dist/cli.js older than the sources means the children run another trainer. */
-  private checkDist(): void {
+  checkDist(): void {
     if (this.checked) return;
     this.checked = true;
     if (this.bin !== this.defaultBin) {

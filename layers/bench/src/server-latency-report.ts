@@ -1,4 +1,4 @@
-import { renderTable } from './report';
+import { renderTable } from './table';
 import { SERVER_CALL_KINDS, type ServerLatencyFigures } from './server-latency';
 
 /** Issue 16's targets for get_training_status through the local server. */
