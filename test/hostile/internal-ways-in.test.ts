@@ -6,6 +6,7 @@ import { UsageError } from '../../cli/command';
 import { parseSmokeArgs } from '../../cli/commands/cloud-smoke';
 import { PassThrough } from 'node:stream';
 import type { CliIO } from '../../cli/command';
+import { parseBenchArgv } from '../../cli/commands/bench';
 import { parseCostArgv } from '../../cli/commands/cost';
 import { parseEvalArgv } from '../../cli/commands/eval';
 import { parseParallelBenchArgv } from '../../cli/parallel-bench-options';
@@ -33,7 +34,7 @@ import { countsReport, holds, record, settings, track } from './tally';
 /*
  * The ways in that are not network interfaces (issue 12 item 10): the Lambda events Step
  * Functions and the api send (a hand-made invocation can send anything), `ml-trainer serve`'s
- * access options (and --workers), `ml-trainer report`'s episode id, the options of `eval`, `bench --parallel`, `cost`, `cloud smoke` and
+ * access options (and --workers), `ml-trainer report`'s episode id, the options of `eval`, `bench`, `bench --parallel`, `cost`, `cloud smoke` and
  * `datasets upload`, the environment variables serve and the trainers read, the state dir's server.json
  * (report trusts none of it), and the training Lambda's answer as the api reads it. Each either accepts the input or
  * refuses it with its own error (InvalidEventError / a malformed-event Error naming the event;
@@ -171,6 +172,11 @@ describe('CLI arguments', () => {
       'eval options',
       fc.constantFrom('--policy', '--model', '--temperature', '--llm-retries', '--policy-seed', '--agent-version', '--tasks', '--seeds', '--concurrency', '--url', '--compare', '--price-input', '--price-output', '--max-cost', '--out', '--trainer', '--json', '--resume', '--bogus'),
       (argv) => parseEvalArgv(['--policy', 'baseline', '--tasks', 'easy_mnist', '--seeds', '2', '--cache-dir', '/nonexistent/eval-cache', ...argv], quietIo),
+    ],
+    [
+      'bench options',
+      fc.constantFrom('--task', '--batch-sizes', '--epochs', '--warmup', '--rounds', '--data', '--data-dir', '--vs-pytorch', '--python', '--venv', '--pytorch-script', '--no-child', '--no-server', '--bin', '--json', '--bogus'),
+      (argv) => parseBenchArgv(argv, {}),
     ],
     ['bench --parallel options', fc.constantFrom('--task', '--episodes', '--seeds', '--via', '--workers', '--trainer', '--data-dir', '--json', '--bogus'), (argv) => parseParallelBenchArgv(argv)],
   ];
