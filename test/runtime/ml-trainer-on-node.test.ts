@@ -44,6 +44,13 @@ const serverJson = (l: Launched) => join(l.stateDir, 'server.json');
 
 describe('npm start\'s launcher', () => {
   const launched: Launched[] = [];
+  /** A launcher whose server listens (its server.json written), cleaned up after the suite. */
+  async function listening(shellAround: boolean): Promise<Launched> {
+    const l = launch(shellAround);
+    launched.push(l);
+    await until(() => existsSync(serverJson(l)), 'the server to listen');
+    return l;
+  }
   afterAll(() => {
     for (const l of launched) {
       try {
@@ -56,9 +63,7 @@ describe('npm start\'s launcher', () => {
   });
 
   it("a terminal's Ctrl-C (SIGINT to the group) stops the server once, cleanly, and the launcher exits 0", async () => {
-    const l = launch(false);
-    launched.push(l);
-    await until(() => existsSync(serverJson(l)), 'the server to listen');
+    const l = await listening(false);
     process.kill(-l.child.pid!, 'SIGINT');
     expect(await l.exited).toBe(0);
     expect(l.stderr().match(/stopping/g)).toHaveLength(1);
@@ -66,18 +71,14 @@ describe('npm start\'s launcher', () => {
   });
 
   it('a SIGINT sent to the launcher alone (a process manager, a script) reaches the server', async () => {
-    const l = launch(false);
-    launched.push(l);
-    await until(() => existsSync(serverJson(l)), 'the server to listen');
+    const l = await listening(false);
     process.kill(l.child.pid!, 'SIGINT');
     expect(await l.exited).toBe(0);
     expect(existsSync(serverJson(l))).toBe(false);
   });
 
   it('when the process above it dies (npm and sh on a SIGTERM), the server is stopped, not left running', async () => {
-    const l = launch(true);
-    launched.push(l);
-    await until(() => existsSync(serverJson(l)), 'the server to listen');
+    const l = await listening(true);
     process.kill(l.child.pid!, 'SIGKILL');
     await until(() => !existsSync(serverJson(l)), 'the server to stop cleanly (server.json removed)');
     await until(() => l.stderr().includes('stopping'), 'the server to say it stops');
