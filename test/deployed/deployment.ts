@@ -4,14 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { STORAGE_ENV } from '../../layers/storage/src';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { apiGatewayEvent } from '../functions/api-gateway-event';
 import { buildImageFunction, deployedFunctions, type DeployedFunction } from './deployed-functions';
 import { FunctionProcess, type InvocationOutcome } from './function-process';
 import { RecordingEndpoint, type LambdaService, type RecordedCall } from './recording-endpoint';
-import { runExecution, StatesError } from './state-machine';
+import { type ExecutionTrace, runExecution } from './state-machine';
+import { type QueuedExecution, StateMachineServices } from './state-machine-services';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type TemplateModel } from './template-model';
 
 /**
@@ -59,6 +59,9 @@ interface Running {
 }
 
 const SANDBOX_TMP = '/tmp';
+
+/** Executions one schedule may start in a chain (its run and the continuations it starts): a bound, not a quota of AWS. */
+const MAX_RUNS_PER_SCHEDULE = 50;
 
 /**
  * Variables consumed outside JavaScript, which the runner cannot see being read: the node
@@ -276,7 +279,11 @@ export class Deployment {
   /**
    * Fires a schedule as EventBridge Scheduler would: records its role's states:StartExecution
    * on the target, then runs the target state machine's definition with the schedule's own
-   * input, its Lambda tasks invoked through the real SDK with the state machine's identity.
+   * input, with the state machine's identity: its Lambda tasks invoked and its Distributed
+   * Maps' S3 reads and writes made through the real SDK against its own recording endpoint,
+   * its StartExecution tasks recorded. The executions those tasks start (continuations of the
+   * same state machine) run afterwards, each with its own input and name, until none is left.
+   * Returns the first run as before, and every run in order as `runs`.
    */
   async fireSchedule(scheduleName: string, startTime: Date) {
     const schedule = this.model.resourcesOfType('AWS::Scheduler::Schedule').find((s) => this.model.physicalName(s) === scheduleName)!;
@@ -289,25 +296,18 @@ export class Deployment {
     const caller = this.model.physicalName(machine);
     const endpoint = await RecordingEndpoint.start(caller, { dynamodb: this.runtime.endpoints.dynamodb, s3: this.runtime.endpoints.s3, lambda: this.lambdaService() }, (c) => this.calls.push(c));
     this.endpoints.push(endpoint);
-    const lambda = new LambdaClient({ region: LOCAL_REGION, endpoint: endpoint.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const services = new StateMachineServices(caller, endpoint.url, (c) => this.calls.push(c));
     try {
-      const run = await runExecution(definition, JSON.parse(target.Input ?? '{}'), {
-        name: randomUUID(),
-        startTime,
-        stateMachineArn: target.Arn,
-        invoke: async (functionArn, payload) => {
-          const out = await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }));
-          const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : 'null';
-          if (out.FunctionError) {
-            const detail = JSON.parse(text) as { errorType?: string };
-            throw new StatesError(detail.errorType ?? 'Lambda.Unknown', text);
-          }
-          return JSON.parse(text);
-        },
-      });
-      return { ...run, definition };
+      const runs: (QueuedExecution & { output: any; trace: ExecutionTrace })[] = [];
+      for (let next: QueuedExecution | undefined = { stateMachineArn: target.Arn, name: randomUUID(), input: JSON.parse(target.Input ?? '{}'), startTime }; next; next = services.queued.shift()) {
+        if (runs.length === MAX_RUNS_PER_SCHEDULE) throw new Error(`${scheduleName}: still starting executions after ${MAX_RUNS_PER_SCHEDULE} runs`);
+        if (next.stateMachineArn !== target.Arn) throw new Error(`${caller} started ${next.stateMachineArn}: only continuations of the same state machine are run`);
+        const run = await runExecution(definition, next.input, { ...services.options(), name: next.name, startTime: next.startTime, stateMachineArn: next.stateMachineArn });
+        runs.push({ ...next, ...run });
+      }
+      return { output: runs[0]!.output, trace: runs[0]!.trace, definition, runs };
     } finally {
-      lambda.destroy();
+      services.destroy();
     }
   }
 
