@@ -56,6 +56,34 @@ describe('leaderboard', () => {
     expect(page).toContain('vs baseline');
   });
 
+  it('a task may come with its figures over more episodes than it lists: the page shows those and says "top K of N"', () => {
+    const top = [entry('best', 0.9, 0.9, 10), entry('second', 0.8, 0.9, 10)];
+    const summary = {
+      stats: { episodes: 10, graded: 9, best: 0.9, median: 0.4321, mean: 0.4, above_baseline: 3 },
+      histogram: { graded: 9, bins: [1, 1, 1, 1, 1, 1, 1, 1, 1, 0].map((count, i) => ({ from: i / 10, to: (i + 1) / 10, count })) },
+      agents: [
+        { agent: 'agent-one', rank: 1, episodes: 6, graded: 6, mean: 0.5, best: 0.9, best_episode: { episode_id: 'best', report_href: null } },
+        { agent: 'agent-two', rank: 2, episodes: 4, graded: 3, mean: 0.3, best: 0.8, best_episode: { episode_id: 'second', report_href: null } },
+      ],
+    };
+    const input = { tasks: [{ task_id: 'easy_mnist', baseline: { score: 0.5 }, entries: top, summary }], unranked: [{ episode_id: 'u1', status: 'error' }], unranked_total: 7 };
+    const byAgent = renderLeaderboardHtml(input);
+    expect(byAgent).toContain('<dt>Episodes</dt><dd>10 <small>9 graded</small></dd>');
+    expect(byAgent).toContain('<dt>Agents</dt><dd>2</dd>');
+    expect(byAgent).toContain('<dt>Median score</dt><dd>0.4321</dd>');
+    expect(byAgent).toContain('<dt>Above baseline</dt><dd>3 <small>of 9</small></dd>');
+    expect(byAgent).toContain('Score distribution of 9 graded episodes');
+    expect(byAgent).toContain('<td>agent-two</td><td class="num">4 <small class="muted">(3 graded)</small></td>');
+    expect(byAgent).toContain('<summary>The top 2 of 10 episodes ranked by score</summary>');
+    expect(byAgent).toContain('MNIST Digit Classifier: the top 2 of 10 episodes ranked by score');
+    expect(byAgent).toContain('<h2 id="unranked-heading">Not ranked <small class="muted">7</small></h2>');
+    expect(byAgent).toContain('(the first 1 of 7)</caption>');
+    // Figures over exactly the episodes listed: nothing is cut, nothing says so.
+    const whole = renderLeaderboardHtml({ tasks: [{ ...input.tasks[0]!, summary: { ...summary, stats: { ...summary.stats, episodes: 2 } } }], unranked: input.unranked });
+    expect(whole).toContain('<summary>Every episode ranked by score (2)</summary>');
+    expect(whole).not.toMatch(/top 2 of|the first 1/);
+  });
+
   it('links only relative paths and http(s) URLs', () => {
     expect(safeHref('reports/a.html')).toBe('reports/a.html');
     expect(safeHref('https://example.test/r.html')).toBe('https://example.test/r.html');

@@ -42,29 +42,58 @@ export function entryAgentKey(entry: Pick<AgentEntry, 'agent'>): string {
 
 const graded = (e: AgentEntry): e is AgentEntry & { score: number } => e.score !== null && Number.isFinite(e.score);
 
-function standingOf(agent: string, entries: readonly AgentEntry[]): Omit<AgentStanding, 'rank'> {
-  const scored = entries.filter(graded);
-  const best = [...scored].sort((a, b) => b.score - a.score || (a.episode_id < b.episode_id ? -1 : a.episode_id > b.episode_id ? 1 : 0))[0];
-  return {
-    agent,
-    episodes: entries.length,
-    graded: scored.length,
-    mean: scored.length === 0 ? null : scored.reduce((sum, e) => sum + e.score, 0) / scored.length,
-    best: best?.score ?? null,
-    best_episode: best === undefined ? null : { episode_id: best.episode_id, report_href: best.report_href ?? null },
-  };
+/**
+ * One agent's standing, built one entry at a time (what it keeps does not grow with its
+ * episodes): a running count, sum and best. The mean sums the scores in the order they come.
+ */
+export class AgentTally {
+  private episodes = 0;
+  private graded = 0;
+  private sum = 0;
+  private best: { score: number; episode_id: string; report_href: string | null } | null = null;
+
+  constructor(readonly agent: string) {}
+
+  add(entry: AgentEntry): void {
+    this.episodes += 1;
+    if (!graded(entry)) return;
+    this.graded += 1;
+    this.sum += entry.score;
+    const best = this.best;
+    if (best === null || entry.score > best.score || (entry.score === best.score && entry.episode_id < best.episode_id)) {
+      this.best = { score: entry.score, episode_id: entry.episode_id, report_href: entry.report_href ?? null };
+    }
+  }
+
+  standing(): Omit<AgentStanding, 'rank'> {
+    const best = this.best;
+    return {
+      agent: this.agent,
+      episodes: this.episodes,
+      graded: this.graded,
+      mean: this.graded === 0 ? null : this.sum / this.graded,
+      best: best?.score ?? null,
+      best_episode: best === null ? null : { episode_id: best.episode_id, report_href: best.report_href },
+    };
+  }
 }
 
-/** One task's entries per agent, ranked: mean score (desc), then best, then more graded episodes, then the key; agents without a graded episode last. */
+/** One task's entries per agent, ranked (rankAgentStandings). */
 export function agentStandings(entries: readonly AgentEntry[]): AgentStanding[] {
-  const byAgent = new Map<string, AgentEntry[]>();
+  const byAgent = new Map<string, AgentTally>();
   for (const entry of entries) {
     const key = entryAgentKey(entry);
-    byAgent.set(key, [...(byAgent.get(key) ?? []), entry]);
+    const tally = byAgent.get(key) ?? new AgentTally(key);
+    tally.add(entry);
+    byAgent.set(key, tally);
   }
-  const rows = [...byAgent].map(([agent, mine]) => standingOf(agent, mine));
+  return rankAgentStandings([...byAgent.values()].map((t) => t.standing()));
+}
+
+/** Mean score (desc), then best, then more graded episodes, then the key; agents without a graded episode last. */
+export function rankAgentStandings(standings: readonly Omit<AgentStanding, 'rank'>[]): AgentStanding[] {
   const value = (v: number | null) => v ?? -1;
-  rows.sort(
+  const rows = [...standings].sort(
     (a, b) =>
       Number(a.mean === null) - Number(b.mean === null) ||
       value(b.mean) - value(a.mean) ||

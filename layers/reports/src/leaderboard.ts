@@ -29,6 +29,8 @@ export interface LeaderboardInput {
   tasks: LeaderboardTaskInput[];
   /** Episodes that could not be ranked (not ended, not found, failed to grade), listed after the tasks; omitted or empty: no such section. */
   unranked?: LeaderboardUnrankedEntry[];
+  /** How many episodes could not be ranked, when `unranked` lists only the first of them (the page says so); omitted: as many as listed. */
+  unranked_total?: number | null;
   /** Rows per agent (default; each task's episodes folded below) or per episode. */
   group_by?: LeaderboardGrouping;
   /** Where each grouping is shown (a page that can switch); omitted: no switch (a file). */
@@ -54,8 +56,22 @@ export interface LeaderboardTaskInput {
   name?: string;
   /** The baseline agent's result on this task, drawn on the histogram and compared in the table; null: none. */
   baseline?: LeaderboardBaseline | null;
-  /** In any order: the renderer ranks them. */
+  /** In any order: the renderer ranks them. With a summary, the best of the task's episodes (all of them, or the top ones). */
   entries: LeaderboardEntry[];
+  /** The figures over all the task's episodes, computed elsewhere; omitted: computed from `entries`. */
+  summary?: LeaderboardTaskSummary | null;
+}
+
+/**
+ * A task's figures over all its episodes, for a task whose `entries` are only its best ones
+ * (a batch run of 100,000 episodes shows its top 100): the page shows these figures and says
+ * "top K of N" where stats.episodes is more than the entries it lists.
+ */
+export interface LeaderboardTaskSummary {
+  stats: TaskStats;
+  histogram: ScoreHistogram;
+  /** Every agent of the task, ranked (agentStandings, or the same figures tallied as the episodes came: AgentTally). */
+  agents: AgentStanding[];
 }
 
 export interface LeaderboardEntry {
@@ -132,15 +148,21 @@ export function rankEntries(entries: readonly LeaderboardEntry[]): RankedEntry[]
 }
 
 export function scoreHistogram(entries: readonly LeaderboardEntry[], binCount = 10): ScoreHistogram {
-  const bins = Array.from({ length: binCount }, (_, i) => ({ from: i / binCount, to: (i + 1) / binCount, count: 0 }));
-  let graded = 0;
-  for (const e of entries) {
-    if (e.score === null || !Number.isFinite(e.score)) continue;
-    graded += 1;
-    const index = Math.min(binCount - 1, Math.max(0, Math.floor(e.score * binCount)));
-    bins[index]!.count += 1;
-  }
-  return { bins, graded };
+  const histogram = emptyScoreHistogram(binCount);
+  for (const e of entries) addToScoreHistogram(histogram, e.score);
+  return histogram;
+}
+
+export function emptyScoreHistogram(binCount = 10): ScoreHistogram {
+  return { bins: Array.from({ length: binCount }, (_, i) => ({ from: i / binCount, to: (i + 1) / binCount, count: 0 })), graded: 0 };
+}
+
+/** Counts one score into the histogram (in place); a missing or non-finite score is not counted. */
+export function addToScoreHistogram(histogram: ScoreHistogram, score: number | null): void {
+  if (score === null || !Number.isFinite(score)) return;
+  const binCount = histogram.bins.length;
+  histogram.graded += 1;
+  histogram.bins[Math.min(binCount - 1, Math.max(0, Math.floor(score * binCount)))]!.count += 1;
 }
 
 export function taskStats(entries: readonly LeaderboardEntry[], baseline: LeaderboardBaseline | null | undefined): TaskStats {
@@ -272,6 +294,12 @@ function histogramSvg(id: string, histogram: ScoreHistogram, baseline: Leaderboa
 <text class="axis-title" x="${left + plotW / 2}" y="${titleRow}" text-anchor="middle">score (the number over a bar: episodes)</text></svg>`;
 }
 
+/** Where the entries are only the task's best ones, "the top K of N episodes"; null where they are all of them. */
+function topOfAll(task: LeaderboardTaskInput): string | null {
+  const total = task.summary?.stats.episodes ?? 0;
+  return task.entries.length < total ? `the top ${task.entries.length} of ${total} episodes` : null;
+}
+
 /** The task's episodes ranked by score (the table's id: `<id>-table`). */
 function episodeTable(task: LeaderboardTaskInput, id: string, name: string): SafeHtml {
   const ranked = rankEntries(task.entries);
@@ -318,7 +346,7 @@ function episodeTable(task: LeaderboardTaskInput, id: string, name: string): Saf
     (e) => html`<tr><th scope="row" class="num">${e.rank === null ? '—' : String(e.rank)}</th>${columns.map((c) => html`<td${c.numeric ? html` class="num"` : ''}>${c.cell(e)}</td>`)}</tr>`,
   );
   const table = html`<table>
-<caption id="${id}-table-caption">${name}: episodes ranked by score${baseline ? `, compared with the ${baseline.label ?? 'baseline'} (${formatNumber(baseline.score)})` : ''}</caption>
+<caption id="${id}-table-caption">${name}: ${topOfAll(task) ?? 'episodes'} ranked by score${baseline ? `, compared with the ${baseline.label ?? 'baseline'} (${formatNumber(baseline.score)})` : ''}</caption>
 <thead><tr><th scope="col" class="num">Rank</th>${columns.map((c) => html`<th scope="col"${c.numeric ? html` class="num"` : ''}>${c.header}</th>`)}</tr></thead>
 <tbody>${rows.length > 0 ? rows : html`<tr><td colspan="${columns.length + 1}">No episode.</td></tr>`}</tbody>
 </table>`;
@@ -334,7 +362,7 @@ function episodeLink(episode: AgentStanding['best_episode']): SafeHtml {
 /** The task's agents ranked by mean score (the table's id: `<id>-agents`). */
 function agentTable(task: LeaderboardTaskInput, id: string, name: string): SafeHtml {
   const baseline = task.baseline ?? null;
-  const rows = agentStandings(task.entries).map(
+  const rows = (task.summary?.agents ?? agentStandings(task.entries)).map(
     (a) => html`<tr><th scope="row" class="num">${a.rank === null ? '—' : String(a.rank)}</th><td>${a.agent}</td><td class="num">${a.episodes}${a.graded < a.episodes ? html` <small class="muted">(${a.graded} graded)</small>` : ''}</td>
 <td class="num"><strong>${formatNumber(a.mean)}</strong></td>${baseline ? html`<td class="num">${a.mean === null ? '—' : signed(a.mean - baseline.score)}</td>` : ''}<td class="num">${formatNumber(a.best)}</td><td>${episodeLink(a.best_episode)}</td></tr>`,
   );
@@ -349,14 +377,15 @@ function agentTable(task: LeaderboardTaskInput, id: string, name: string): SafeH
 function taskSection(task: LeaderboardTaskInput, groupBy: LeaderboardGrouping, target: PlayTarget | null): SafeHtml {
   const name = task.name ?? taskName(task.task_id) ?? task.task_id;
   const id = `task-${slug(task.task_id)}`;
-  const stats = taskStats(task.entries, task.baseline);
-  const histogram = scoreHistogram(task.entries);
+  const stats = task.summary?.stats ?? taskStats(task.entries, task.baseline);
+  const histogram = task.summary?.histogram ?? scoreHistogram(task.entries);
   const baseline = task.baseline ?? null;
-  const agents = new Set(task.entries.map(entryAgentKey)).size;
+  const agents = task.summary?.agents.length ?? new Set(task.entries.map(entryAgentKey)).size;
+  const top = topOfAll(task);
   const ranking =
     groupBy === 'agent'
       ? html`${agentTable(task, id, name)}
-<details id="${id}-episodes"><summary>Every episode ranked by score (${task.entries.length})</summary>${episodeTable(task, id, name)}</details>`
+<details id="${id}-episodes"><summary>${top === null ? `Every episode ranked by score (${task.entries.length})` : `${capitalized(top)} ranked by score`}</summary>${episodeTable(task, id, name)}</details>`
       : episodeTable(task, id, name);
   return html`<section aria-labelledby="${id}-heading">
 <h2 id="${id}-heading">${name} <small class="muted"><code>${task.task_id}</code></small></h2>
@@ -378,12 +407,13 @@ ${ranking}
 </section>`;
 }
 
-function unrankedSection(entries: readonly LeaderboardUnrankedEntry[]): SafeHtml {
+function unrankedSection(entries: readonly LeaderboardUnrankedEntry[], total: number): SafeHtml {
   const id = 'unranked';
+  const cut = entries.length < total ? ` (the first ${entries.length} of ${total})` : '';
   const hasAgent = entries.some((e) => e.agent);
   const hasTenant = entries.some((e) => e.tenant);
   const table = html`<table>
-<caption id="${id}-table-caption">Episodes not ranked: not ended, not found, or their grading failed</caption>
+<caption id="${id}-table-caption">Episodes not ranked: not ended, not found, or their grading failed${cut}</caption>
 <thead><tr><th scope="col">Episode</th>${hasAgent ? html`<th scope="col">Agent</th>` : ''}${hasTenant ? html`<th scope="col">Tenant</th>` : ''}<th scope="col">Task</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
 <tbody>${entries.map(
     (e) =>
@@ -391,7 +421,7 @@ function unrankedSection(entries: readonly LeaderboardUnrankedEntry[]): SafeHtml
   )}</tbody>
 </table>`;
   return html`<section aria-labelledby="${id}-heading">
-<h2 id="${id}-heading">Not ranked <small class="muted">${entries.length}</small></h2>
+<h2 id="${id}-heading">Not ranked <small class="muted">${total}</small></h2>
 ${tableRegion(`${id}-table`, 'Episodes not ranked', table)}
 </section>`;
 }
@@ -409,7 +439,7 @@ export function renderLeaderboardBody(input: LeaderboardInput): SafeHtml {
 ${links.length > 1 ? html`<nav aria-label="Tasks"><p>Tasks: ${links.map((l, i) => html`${i > 0 ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p></nav>` : ''}
 ${groupingChoice(groupBy, input.grouping_hrefs)}
 ${input.tasks.length === 0 ? html`<p>No episode yet.</p>` : input.tasks.map((t) => taskSection(t, groupBy, input.play_target ?? null))}
-${unranked.length > 0 ? unrankedSection(unranked) : ''}
+${unranked.length > 0 ? unrankedSection(unranked, Math.max(unranked.length, input.unranked_total ?? 0)) : ''}
 <footer>${input.generated_at ? `Generated ${formatTime(input.generated_at)}. ` : ''}Scores are the deterministic grader's (0.0001 to 0.9999); ties in score and accuracy share a rank${groupBy === 'agent' ? '; agents are ranked by their mean score, episodes without an agent label are grouped as unlabelled' : ''}.</footer>`;
 }
 
