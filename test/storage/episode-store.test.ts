@@ -226,5 +226,7 @@ describe('EpisodeStore on dynalite', () => {
     } while (cursor !== null);
     expect(paged).toEqual(['ep-e1', 'ep-e2', 'ep-e3']);
     expect((await store.listEnded(new Date('2030-01-02T01:00:00.000Z'), { until })).items.map((e) => e.episode_id)).toEqual(['ep-e3']);
+    expect(await store.countEnded(since, until)).toBe(3);
+    await expect(store.listEnded(since, { until, cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 });

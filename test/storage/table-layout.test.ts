@@ -3,11 +3,17 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createEpisode } from '../../layers/core/src';
 import {
   BATCH_STATE_KEY,
+  ENDED_INDEX_SHARDS,
+  endedIndexPartition,
+  endedIndexPartitionOf,
+  endedIndexPartitionsOfDay,
+  endedIndexShard,
   episodeKey,
   episodeTableDefinition,
   meteringKey,
   parseEpisodePartitionKey,
   quotaCounterKey,
+  parseEndedIndexPartition,
   quotaLimitKey,
   stepKey,
   storedEpisodeSummary,
@@ -33,6 +39,29 @@ describe('item keys', () => {
     expect(parseEpisodePartitionKey(episodeKey('tenant.a@x', 'ep:1').pk)).toEqual({ tenant: 'tenant.a@x', episode_id: 'ep:1' });
     for (const other of ['tenants', 'tenant#tenant-a', 'batch#state', 'episode#tenant-a', 'episode#a#b#c', 'episode##ep-1']) {
       expect(parseEpisodePartitionKey(other)).toBeNull();
+    }
+  });
+
+  it('builds the end-time index partition values: <day>#<NN>, NN the shard of the episode', () => {
+    expect(endedIndexPartition('2030-01-02', 0)).toBe('2030-01-02#00');
+    expect(endedIndexPartition('2030-01-02', ENDED_INDEX_SHARDS - 1)).toBe(`2030-01-02#${String(ENDED_INDEX_SHARDS - 1).padStart(2, '0')}`);
+    for (const [day, shard] of [['2030-01-02', ENDED_INDEX_SHARDS], ['2030-01-02', -1], ['2030-01-02', 1.5], ['2030-1-2', 0], ['2030-01-02#01', 0]] as const) {
+      expect(() => endedIndexPartition(day, shard)).toThrow(RangeError);
+    }
+    const shard = endedIndexShard('tenant-a', 'ep-1');
+    expect(endedIndexPartitionOf('tenant-a', 'ep-1', '2030-01-02T23:59:59.999Z')).toBe(endedIndexPartition('2030-01-02', shard));
+    // The legacy bare day first, then every shard once.
+    const partitions = endedIndexPartitionsOfDay('2030-01-02');
+    expect(partitions[0]).toBe('2030-01-02');
+    expect(new Set(partitions.slice(1))).toEqual(new Set(Array.from({ length: ENDED_INDEX_SHARDS }, (_, n) => endedIndexPartition('2030-01-02', n))));
+    expect(partitions).toHaveLength(ENDED_INDEX_SHARDS + 1);
+  });
+
+  it('parses an end-time index partition value back (a bare day is a legacy one), and nothing else', () => {
+    expect(parseEndedIndexPartition(endedIndexPartition('2030-01-02', 7))).toEqual({ day: '2030-01-02', shard: 7 });
+    expect(parseEndedIndexPartition('2030-01-02')).toEqual({ day: '2030-01-02', shard: null });
+    for (const other of ['2030-01-02#', '2030-01-02#7', '2030-01-02#007', '2030-01-02T00', 'episode#a#b', '']) {
+      expect(parseEndedIndexPartition(other)).toBeNull();
     }
   });
 });
@@ -143,7 +172,8 @@ describe('index projections on dynalite (INCLUDE, as the CDK table)', () => {
     await store.insert(store.prepare(ended));
     expect(await store.noteIfAtVersion('tenant-p', 'ep-p-ended', 0, { auto_submitted_by: 'run-9' })).toBe(true);
     const { ended: endedIndex } = TABLE_LAYOUT.indexes;
-    const [row] = await rawIndexRows(endedIndex.name, endedIndex.partitionKey.name, '2030-01-02');
+    const [row] = await rawIndexRows(endedIndex.name, endedIndex.partitionKey.name, endedIndexPartitionOf('tenant-p', 'ep-p-ended', ended.ended_at!));
+    expect(row).toMatchObject({ ended_day: expect.stringMatching(/^2030-01-02#\d{2}$/) });
     expect(row).not.toHaveProperty('record');
     expect(visibleThrough(endedIndex)).toEqual(expect.arrayContaining(Object.keys(row!)));
 

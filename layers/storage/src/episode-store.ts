@@ -1,10 +1,12 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { agentLabelSchema, parseEpisodeRecord, trainerOperationsSchema, type AgentLabel, type EpisodeRecord, type TrainerOperation } from '../../core/src';
 import type { CheckpointPointer } from './blob-store';
 import { isConditionFailure, StorageError } from './errors';
 import { DYNAMODB_ITEM_LIMIT_BYTES, estimateItemBytes } from './item-size';
-import { episodeKey, isValidId, parseEpisodePartitionKey } from './table-keys';
+import { mergeSortedPages, refineOrder } from './sorted-merge';
+import { endedIndexPartitionOf, endedIndexPartitionsOfDay, episodeKey, isValidId, parseEpisodePartitionKey, utcDayOf } from './table-keys';
 import { TABLE_LAYOUT, type EpisodeItemAttribute } from './table-layout';
 
 /** Resource use of one episode, summed over its committed steps. */
@@ -160,6 +162,9 @@ export interface EpisodeStoreOptions {
 export const DEFAULT_MAX_ITEM_BYTES = 300 * 1024;
 const ITEM_SCHEMA = 1;
 const LIST_LIMIT_MAX = 100;
+/** Rows per Query page of one end-time index stream (endedEpisodes' pageSize): default and most. */
+const ENDED_PAGE_DEFAULT = 100;
+const ENDED_PAGE_MAX = 1000;
 
 /** An episode item as written: only the table layout's attribute names. */
 type EpisodeItem = Partial<Record<EpisodeItemAttribute, unknown>>;
@@ -236,7 +241,7 @@ export class EpisodeStore {
     if (episode.ended_at !== null) {
       // Sparse GSI: only ended episodes carry these attributes.
       item.ended_at = episode.ended_at;
-      item.ended_day = episode.ended_at.slice(0, 10);
+      item.ended_day = endedIndexPartitionOf(episode.tenant, episode.episode_id, episode.ended_at);
     }
     const estimatedBytes = estimateItemBytes(item);
     if (estimatedBytes > this.maxItemBytes) {
@@ -587,8 +592,28 @@ export class EpisodeStore {
   }
 
   /**
-   * Episodes that ended in [since, until), oldest first, across tenants (for batch grading):
-   * one Query per UTC day on the sparse by_ended_day GSI.
+   * Every episode that ended in [since, until), across tenants, in ascending (ended_at,
+   * tenant, episode_id) order. Per UTC day, a k-way merge of the Query streams of the day's
+   * partition values on the sparse end-time GSI (ENDED_INDEX_SHARDS shards, plus the legacy
+   * bare day of items written before the shards), queried concurrently one page (`pageSize`
+   * rows, default 100) at a time per stream: memory stays O(streams × pageSize). The days
+   * follow one another, since every episode of a day ends before any of the next.
+   */
+  async *endedEpisodes(since: Date, until: Date, options: { pageSize?: number } = {}): AsyncGenerator<EndedEpisodeRef> {
+    const pageSize = Math.min(ENDED_PAGE_MAX, Math.max(1, Math.floor(options.pageSize ?? ENDED_PAGE_DEFAULT)));
+    for (const day of utcDaysOf(since, until)) {
+      const streams = endedIndexPartitionsOfDay(day).map((partition) =>
+        // The index orders by ended_at only: ties come in any order, so each stream is refined first.
+        refineOrder(this.endedPages(partition, since, until, pageSize), (ref) => ref.ended_at, compareEndedRefs),
+      );
+      yield* mergeSortedPages(streams, compareEndedRefs);
+    }
+  }
+
+  /**
+   * Episodes that ended in [since, until), oldest first (endedEpisodes' order), at most
+   * `limit` (default 100, at most 1000) a page, for batch grading. The cursor names the last
+   * episode returned; the next page restarts at its ended_at and skips through it.
    */
   async listEnded(
     since: Date,
@@ -596,56 +621,73 @@ export class EpisodeStore {
   ): Promise<{ items: EndedEpisodeRef[]; cursor: string | null }> {
     const until = options.until ?? this.clock();
     const limit = Math.min(1000, Math.max(1, Math.floor(options.limit ?? 100)));
-    let day = since.toISOString().slice(0, 10);
-    let startKey: Record<string, unknown> | undefined;
-    if (options.cursor) {
-      const decoded = decodeCursor(options.cursor) as { d?: unknown; k?: unknown };
-      if (typeof decoded?.d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(decoded.d) || typeof decoded.k !== 'object') {
-        throw new StorageError('invalid_cursor', 'The cursor does not belong to this listing.');
-      }
-      day = decoded.d;
-      startKey = (decoded.k as Record<string, unknown> | null) ?? undefined;
-    }
-    const lastDay = until.toISOString().slice(0, 10);
+    const after = options.cursor ? decodeEndedCursor(options.cursor) : null;
+    const start = after !== null && Date.parse(after.ended_at) > since.getTime() ? new Date(after.ended_at) : since;
     const items: EndedEpisodeRef[] = [];
-    const ended = TABLE_LAYOUT.indexes.ended;
-    while (day <= lastDay) {
-      const output = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: ended.name,
-          KeyConditionExpression: '#day = :day AND #at BETWEEN :since AND :until',
-          ExpressionAttributeNames: { '#day': ended.partitionKey.name, '#at': ended.sortKey.name },
-          ExpressionAttributeValues: {
-            ':day': day,
-            ':since': since.toISOString(),
-            // BETWEEN is inclusive; until is exclusive, and ISO strings of one day share a prefix.
-            ':until': new Date(until.getTime() - 1).toISOString(),
-          },
-          ScanIndexForward: true,
-          Limit: limit - items.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const row of output.Items ?? []) {
-        items.push({
-          tenant: String(row.tenant),
-          episode_id: String(row.episode_id),
-          task_id: String(row.task_id),
-          ended_at: String(row.ended_at),
-          score: typeof row.score === 'number' ? row.score : null,
-          ...(typeof row.auto_submitted_by === 'string' ? { auto_submitted_by: row.auto_submitted_by } : {}),
-        });
+    let more = false;
+    // One row more than asked tells whether another page exists (so the last page has no cursor).
+    for await (const ref of this.endedEpisodes(start, until, { pageSize: Math.min(limit + 1, ENDED_PAGE_DEFAULT) })) {
+      if (after !== null && compareEndedRefs(ref, after) <= 0) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
       }
-      startKey = output.LastEvaluatedKey;
-      if (items.length >= limit) {
-        if (startKey) return { items, cursor: encodeCursor({ d: day, k: startKey }) };
-        const next = nextDay(day);
-        return { items, cursor: next <= lastDay ? encodeCursor({ d: next, k: null }) : null };
-      }
-      if (!startKey) day = nextDay(day);
+      items.push(ref);
     }
-    return { items, cursor: null };
+    const last = items[items.length - 1];
+    return { items, cursor: more && last !== undefined ? encodeCursor({ a: last.ended_at, t: last.tenant, e: last.episode_id }) : null };
+  }
+
+  /** How many episodes ended in [since, until): a COUNT Query per partition value of each day, a day's concurrently. */
+  async countEnded(since: Date, until: Date): Promise<number> {
+    let total = 0;
+    for (const day of utcDaysOf(since, until)) {
+      const counts = await Promise.all(endedIndexPartitionsOfDay(day).map((partition) => this.countEndedIn(partition, since, until)));
+      total += counts.reduce((sum, count) => sum + count, 0);
+    }
+    return total;
+  }
+
+  /** One partition value's episodes ended in [since, until), a page at a time, ascending in ended_at. */
+  private async *endedPages(partition: string, since: Date, until: Date, pageSize: number): AsyncGenerator<EndedEpisodeRef[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.documents.send(
+        new QueryCommand({ ...this.endedQuery(partition, since, until), Limit: pageSize, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      );
+      yield (output.Items ?? []).map(endedRef);
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  private async countEndedIn(partition: string, since: Date, until: Date): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.documents.send(
+        new QueryCommand({ ...this.endedQuery(partition, since, until), Select: 'COUNT', ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      );
+      count += output.Count ?? 0;
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return count;
+  }
+
+  private endedQuery(partition: string, since: Date, until: Date) {
+    const ended = TABLE_LAYOUT.indexes.ended;
+    return {
+      TableName: this.tableName,
+      IndexName: ended.name,
+      KeyConditionExpression: '#day = :day AND #at BETWEEN :since AND :until',
+      ExpressionAttributeNames: { '#day': ended.partitionKey.name, '#at': ended.sortKey.name },
+      ExpressionAttributeValues: {
+        ':day': partition,
+        ':since': since.toISOString(),
+        // BETWEEN is inclusive; until is exclusive, and ISO strings compare as the times they name.
+        ':until': new Date(until.getTime() - 1).toISOString(),
+      },
+      ScanIndexForward: true,
+    };
   }
 
   private nowSeconds(): number {
@@ -777,8 +819,52 @@ function decodeAgent(attribute: unknown): AgentLabel | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** An ended episode as the end-time GSI row holds it. */
+function endedRef(row: Record<string, unknown>): EndedEpisodeRef {
+  return {
+    tenant: String(row.tenant),
+    episode_id: String(row.episode_id),
+    task_id: String(row.task_id),
+    ended_at: String(row.ended_at),
+    score: typeof row.score === 'number' ? row.score : null,
+    ...(typeof row.auto_submitted_by === 'string' ? { auto_submitted_by: row.auto_submitted_by } : {}),
+  };
+}
+
+type EndedPosition = Pick<EndedEpisodeRef, 'ended_at' | 'tenant' | 'episode_id'>;
+
+/** The order of ended episodes: by ended_at, then tenant, then episode_id (code-unit order; ids are ASCII). */
+function compareEndedRefs(a: EndedPosition, b: EndedPosition): number {
+  return compareStrings(a.ended_at, b.ended_at) || compareStrings(a.tenant, b.tenant) || compareStrings(a.episode_id, b.episode_id);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const endedCursorSchema = z.object({
+  a: z.iso.datetime({ precision: 3 }),
+  t: z.string().refine(isValidId),
+  e: z.string().refine(isValidId),
+});
+
+function decodeEndedCursor(cursor: string): EndedPosition {
+  const parsed = endedCursorSchema.safeParse(decodeCursor(cursor));
+  if (!parsed.success) throw new StorageError('invalid_cursor', 'The cursor does not belong to this listing.');
+  return { ended_at: parsed.data.a, tenant: parsed.data.t, episode_id: parsed.data.e };
+}
+
+/** The UTC days that [since, until) touches, in order; none when it is empty. */
+function utcDaysOf(since: Date, until: Date): string[] {
+  if (!(since.getTime() < until.getTime())) return [];
+  const last = utcDayOf(new Date(until.getTime() - 1).toISOString());
+  const days: string[] = [];
+  for (let day = utcDayOf(since.toISOString()); day <= last; day = nextDay(day)) days.push(day);
+  return days;
+}
+
 function nextDay(day: string): string {
   const date = new Date(`${day}T00:00:00.000Z`);
   date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString().slice(0, 10);
+  return utcDayOf(date.toISOString());
 }

@@ -87,7 +87,31 @@ const byTenantIndex = {
   ],
 } as const satisfies IndexLayout;
 
-/** Ended episodes by UTC day and end time, across tenants (sparse: active episodes lack the keys). */
+/**
+ * How many partition values one UTC day of `gsi_ended` is written across: an ended episode's
+ * `ended_day` is `<YYYY-MM-DD>#<NN>`, NN its shard (table-keys.ts: endedIndexPartition).
+ *
+ * Why: with one value per day, every episode ending that day is written to one index
+ * partition. At 10 million a day (about 116 a second, peaks several times that) that value
+ * nears a partition's 1,000 writes a second, and a throttled GSI throttles the table's own
+ * writes, i.e. the steps. Why 16: a peak of 10x the mean is then about 75 writes a second per
+ * value, an order of magnitude under the limit, while a reader pays 16 Queries (plus the
+ * legacy one) per day and merges 17 streams, which stays cheap for the nightly batch run.
+ *
+ * Changing it: readers query shards 0..N-1 of this count, so a LARGER count still reads every
+ * value a smaller one wrote (an item rewritten afterwards simply moves to its new shard), but
+ * during a deploy that raises it a new writer may run beside an old reader, which misses the
+ * new shards until it is replaced. Never lower it while items written with the higher count
+ * can still be read (up to the retention, `expires_at`): readers would miss the shards above
+ * the new count. NN has two digits, so at most 100.
+ */
+export const ENDED_INDEX_SHARDS = 16;
+
+/**
+ * Ended episodes by UTC day and end time, across tenants (sparse: active episodes lack the
+ * keys), each day written across ENDED_INDEX_SHARDS partition values (items written before the
+ * shards hold the bare day).
+ */
 const endedIndex = {
   name: 'gsi_ended',
   partitionKey: stringKey('ended_day'),
