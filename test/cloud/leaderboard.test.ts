@@ -52,6 +52,23 @@ describe('leaderboard', () => {
     expect(report.unranked.map((e) => e.episode_id)).toEqual(['e', 'f']);
     expect(report.counts).toEqual({ episodes: 6, graded: 3, grade_mismatch: 1, not_ended: 1, error: 1 });
     expect(report.baselines).toEqual({ medium_fashion: 0.75, easy_mnist: 0.9999 });
+    expect(report.unranked_total).toBe(2);
+  });
+
+  it('summarises each task over all its ranked episodes, and each tenant over all its entries', () => {
+    expect(report.tasks).toEqual({
+      medium_fashion: {
+        shown: 4,
+        histogram: { graded: 4, bins: [0, 0, 0, 0, 0, 0, 0, 1, 2, 1].map((count, i) => ({ from: i / 10, to: (i + 1) / 10, count })) },
+        stats: { episodes: 4, graded: 4, best: 0.9, median: 0.8, mean: expect.closeTo(0.8, 12) as number, above_baseline: 3 },
+      },
+    });
+    expect(report.tenants).toEqual({
+      'tenant-1': { episodes: 3, graded: 3, failed: 0, mean: expect.closeTo(2.5 / 3, 12) as number },
+      '<img src=x onerror=alert(1)>': { episodes: 1, graded: 1, failed: 0, mean: 0.7 },
+      'tenant-2': { episodes: 1, graded: 0, failed: 0, mean: null },
+      "o'brien & co": { episodes: 1, graded: 0, failed: 1, mean: null },
+    });
   });
 
   it('names each episode\'s agent (its label key; "unlabelled" without one) and summarises the agents per task', () => {
@@ -78,6 +95,10 @@ describe('leaderboard', () => {
     expect(fashion.entries.map((e) => e.episode_id)).toEqual(['a', 'c', 'b', 'd']);
     expect(fashion.entries[0]).toMatchObject({ agent: 'baseline', tenant: 'tenant-1', score: 0.9, val_accuracy: 0.8, epochs_used: 40, steps: 5, cost_usd: 0.1, status: 'submitted' });
     expect(fashion.entries[3]!.status).toMatch(/grade mismatch/);
+    // The figures over all the task's episodes come with it (the report's, not recomputed from the entries shown).
+    expect(fashion.summary).toEqual({ stats: report.tasks.medium_fashion!.stats, histogram: report.tasks.medium_fashion!.histogram, agents: report.agents.medium_fashion });
+    expect(input.tasks.find((t) => t.task_id === 'easy_mnist')!.summary).toBeUndefined();
+    expect(input.unranked_total).toBe(2);
     // A task with a baseline and no episode is still shown (for reference); one with neither is not.
     expect(input.tasks.map((t) => [t.task_id, t.entries.length])).toEqual([
       ['easy_mnist', 0],

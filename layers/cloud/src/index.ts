@@ -3,6 +3,7 @@
  * (./api-app), so that the other functions' bundles carry no HTTP server.
  */
 export * from './batch';
+export * from './batch-report-builder';
 export * from './cloud-episode-service';
 export * from './config';
 export * from './cost-measurements';
