@@ -228,6 +228,8 @@ describe('what the interpreter refuses', () => {
     await refused(batchDefinition({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'reports' }, WriterConfig: { Transformation: 'GZIP', OutputType: 'JSON' } } }));
     await refused(batchDefinition({ ResultWriter: { WriterConfig: { Transformation: 'NONE', OutputType: 'JSONL' } } }));
     await refused(batchDefinition({ Assign: { x: 1 } }));
+    await refused({ ...batchDefinition(), QueryLanguage: 'JSONata' });
+    await refused({ StartAt: 'P', States: { P: { Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}', End: true } } });
     await refused(batchDefinition({ Parameters: { 'episode.$': '$$.Map.Item.Value' } }));
     const inline = batchDefinition();
     (inline.States.GradeEpisodes.ItemProcessor as any).ProcessorConfig = { Mode: 'INLINE' };

@@ -150,6 +150,7 @@ function runMap(name: string, state: Json, input: Json, context: Context, rt: Ru
 
 async function runState(name: string, state: Json, data: Json, context: Context, rt: Runtime, prefix: string): Promise<{ output: Json; next: string | null }> {
   rt.trace.states.push(`${prefix}${name}`);
+  if ((state.QueryLanguage ?? 'JSONPath') !== 'JSONPath' || state.Assign !== undefined) throw new UnsupportedDefinition(`QueryLanguage / Assign (variables) in ${name}`);
   const ctx: Context = { ...context, State: { Name: name, EnteredTime: rt.now().toISOString() } };
   const after = (output: Json) => ({ output: selectOutput(state, output, ctx), next: state.End ? null : (state.Next as string) });
   switch (state.Type) {
@@ -190,6 +191,7 @@ async function runState(name: string, state: Json, data: Json, context: Context,
 }
 
 async function runMachine(machine: Json, input: Json, context: Context, rt: Runtime, prefix = ''): Promise<Json> {
+  if ((machine.QueryLanguage ?? 'JSONPath') !== 'JSONPath') throw new UnsupportedDefinition(`QueryLanguage ${machine.QueryLanguage}`);
   let name: string | null = machine.StartAt;
   let data = input;
   while (name !== null) {
