@@ -40,7 +40,7 @@ export interface BuiltApp {
 /**
  * The whole deployment: five stacks, each a concern of its own, deployed in this order
  * (`cdk deploy --all` follows the dependencies):
- *   data → compute → api, batch → observability
+ *   data → compute → api → observability, and data → batch → observability
  */
 export function createStacks(app: App, config: DeploymentConfig, env?: Environment): MlTrainerStacks {
   const name = (suffix: string): string => `${config.prefix}-${suffix}`;
@@ -67,7 +67,6 @@ export function createStacks(app: App, config: DeploymentConfig, env?: Environme
     ...common,
     config,
     data,
-    compute,
     description: 'ml-trainer-env batch: scheduled batch grading (EventBridge Scheduler + Step Functions)',
   });
   const observability = new ObservabilityStack(app, name('Observability'), {

@@ -22,7 +22,7 @@ export const FUNCTIONS = {
   api: 'functions/api/handler.ts',
   grade: 'functions/grade/handler.ts',
   findEpisodes: 'functions/batch/find-episodes.ts',
-  autoSubmit: 'functions/batch/auto-submit.ts',
+  gradeBatch: 'functions/batch/grade-batch.ts',
   writeReport: 'functions/batch/write-report.ts',
   training: 'functions/training/handler.ts',
 };

@@ -17,7 +17,7 @@ import {
   vcpusFor,
 } from './lambda-limits';
 import { TRAINING_IMAGE_BUILD_ARGS } from './paths';
-import { DEFAULT_PRICES, recommendedTrainingMemoryMb, recommendedTrainingThreads } from '../layers/cloud/src';
+import { DEFAULT_MAX_EPISODES_PER_RUN, DEFAULT_PRICES, MAX_EPISODES_PER_INVOCATION, recommendedTrainingMemoryMb, recommendedTrainingThreads } from '../layers/cloud/src';
 
 export const DATA_ENCRYPTIONS = ['aws-managed', 'customer-managed'] as const;
 export type DataEncryption = (typeof DATA_ENCRYPTIONS)[number];
@@ -104,9 +104,13 @@ export interface BatchConfig {
   enabled: boolean;
   /** An active episode untouched for this many hours is abandoned: the batch run auto-submits it. */
   abandonAfterHours: number;
-  /** Episodes graded in parallel (Map state maxConcurrency). */
+  /** Child workflows of the distributed map at once (each one grade-batch invocation). */
   maxConcurrency: number;
-  /** Upper bound of episodes one run handles (keeps state payloads under 256 KB); the rest wait for the next run. */
+  /** Episodes per child workflow (ItemBatcher). */
+  episodesPerBatch: number;
+  /** Failed child workflows a run tolerates, in percent of its batches; more fail the run (the next one takes its window over). */
+  toleratedFailurePercent: number;
+  /** A safety cap, not a backlog limit: a run that reaches it starts its continuation at once. */
   maxEpisodesPerRun: number;
 }
 
@@ -192,8 +196,10 @@ export const DEFAULT_CONFIG: DeploymentConfig = {
     timeZone: 'Etc/UTC',
     enabled: true,
     abandonAfterHours: 24,
-    maxConcurrency: 5,
-    maxEpisodesPerRun: 500,
+    maxConcurrency: 10,
+    episodesPerBatch: 100,
+    toleratedFailurePercent: 5,
+    maxEpisodesPerRun: DEFAULT_MAX_EPISODES_PER_RUN,
   },
   alarms: {
     email: undefined,
@@ -248,8 +254,10 @@ export const CONTEXT_KEYS = {
   batchTimeZone: 'IANA time zone of the schedule',
   batchEnabled: 'schedule enabled (true/false)',
   abandonAfterHours: 'active episodes idle this long are auto-submitted by the batch run',
-  batchMaxConcurrency: 'episodes graded in parallel',
-  batchMaxEpisodes: 'episodes per batch run',
+  batchMaxConcurrency: 'grading invocations (child workflows of the distributed map) at once',
+  batchEpisodesPerInvocation: 'episodes per grading invocation',
+  batchToleratedFailurePercent: 'failed grading invocations a run tolerates, in percent',
+  batchMaxEpisodes: 'episodes per batch run before it continues in a new execution',
   alarmEmail: 'e-mail subscribed to the alarm topic',
   trainingP95AlarmSeconds: 'training p95 Duration alarm threshold in seconds',
   apiP95LatencyAlarmMs: 'API p95 latency alarm threshold in ms',
@@ -322,8 +330,10 @@ const CONTEXT_SETTINGS = {
   batchTimeZone: withDefault(textMatching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/, 'an IANA time zone such as Etc/UTC or Europe/Paris'), d.batch.timeZone),
   batchEnabled: withDefault(trueOrFalse, d.batch.enabled),
   abandonAfterHours: withDefault(integerIn(1, 24 * 365), d.batch.abandonAfterHours),
-  batchMaxConcurrency: withDefault(integerIn(1, 40), d.batch.maxConcurrency),
-  batchMaxEpisodes: withDefault(integerIn(1, 2000), d.batch.maxEpisodesPerRun),
+  batchMaxConcurrency: withDefault(integerIn(1, 1000), d.batch.maxConcurrency),
+  batchEpisodesPerInvocation: withDefault(integerIn(1, MAX_EPISODES_PER_INVOCATION), d.batch.episodesPerBatch),
+  batchToleratedFailurePercent: withDefault(integerIn(0, 100), d.batch.toleratedFailurePercent),
+  batchMaxEpisodes: withDefault(integerIn(100_000, 10_000_000), d.batch.maxEpisodesPerRun),
   alarmEmail: optional(textMatching(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address')),
   trainingP95AlarmSeconds: withDefault(integerIn(1, 900), d.alarms.trainingP95Seconds),
   apiP95LatencyAlarmMs: withDefault(integerIn(1, 29000), d.alarms.apiP95LatencyMs),
@@ -436,6 +446,8 @@ function deploymentConfig(s: ContextSettings, env: NodeJS.ProcessEnv): Deploymen
       enabled: s.batchEnabled,
       abandonAfterHours: s.abandonAfterHours,
       maxConcurrency: s.batchMaxConcurrency,
+      episodesPerBatch: s.batchEpisodesPerInvocation,
+      toleratedFailurePercent: s.batchToleratedFailurePercent,
       maxEpisodesPerRun: s.batchMaxEpisodes,
     },
     alarms: {

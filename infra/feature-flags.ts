@@ -18,6 +18,8 @@ export const FEATURE_FLAGS: Record<string, unknown> = {
   '@aws-cdk/aws-kms:reduceCrossAccountRegionPolicyScope': true,
   '@aws-cdk/core:enablePartitionLiterals': true,
   '@aws-cdk/core:checkSecretUsage': true,
+  // DistributedMap renders resultWriterV2 (WriterConfig: FLATTEN, JSONL) only with this flag; the batch run needs it.
+  '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
   // Cross-stack references stay CloudFormation exports/imports (what CDK has always done; the
   // producer cannot be deleted or change an exported value while a consumer imports it).
   '@aws-cdk/core:defaultCrossStackReferences': 'strong',

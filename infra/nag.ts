@@ -18,6 +18,8 @@ export const NAG_REASONS = {
     'The state machine role needs Resource "*" for two things that do not support resource-level permissions: logging to CloudWatch Logs through the vended-log delivery APIs (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets).',
   stateMachineLambdaVersions:
     'Added by the Step Functions LambdaInvoke task: InvokeFunction on the function and its versions/aliases (<function ARN>:*) of that one function only.',
+  distributedMapExecutions:
+    "Added by CDK for a distributed map: DescribeExecution, StopExecution and RedriveExecution on this state machine's own executions and their map runs' child executions, whose names are chosen at run time (execution:<state machine name>:*).",
   apiKeyAuth:
     'Callers are machine clients (agents) identified by API keys: every method requires a key, and the key selects the tenant and its usage plan (quota and throttle). No end users exist to sign in through Cognito or IAM; tenants are onboarded by the operator with the commands in the ApiKeyHowTo output.',
   apiWaf:

@@ -8,7 +8,7 @@ export const HANDLER_ENTRIES = {
   api: 'functions/api/handler.ts',
   grade: 'functions/grade/handler.ts',
   findEpisodes: 'functions/batch/find-episodes.ts',
-  autoSubmit: 'functions/batch/auto-submit.ts',
+  gradeBatch: 'functions/batch/grade-batch.ts',
   writeReport: 'functions/batch/write-report.ts',
   training: 'functions/training/handler.ts',
 } as const;

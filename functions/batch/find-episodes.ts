@@ -5,9 +5,11 @@ import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 /**
  * Batch run, step 1 (Step Functions task input `{"run_id", "started_at", "request"}`, where
  * `request` is the execution input, `{"trigger": "schedule"}` for the scheduled run):
- * the episodes ended since the last successful run (gsi_ended) plus the active ones idle
- * for ABANDON_AFTER_HOURS (per tenant, gsi_tenant), at most MAX_EPISODES_PER_RUN.
- * A manual run may pass `since` and `until` (ISO times) in its input.
+ * claims the run window, then writes the manifest (JSON lines in REPORTS_BUCKET) of the
+ * episodes ended since the last successful run (gsi_ended's shards) plus the active ones idle
+ * for ABANDON_AFTER_HOURS (per tenant, gsi_tenant), at most MAX_EPISODES_PER_RUN; answers
+ * with the manifest's location and counts only. A manual run may pass `since` and `until`
+ * (ISO times) in its input; a continuation passes `{"trigger": "continuation"}`.
  */
 export interface FindEpisodesHandlerDeps {
   storage: Storage;
@@ -32,17 +34,23 @@ export function createFindEpisodesHandler(deps: FindEpisodesHandlerDeps | ((obs:
         {
           episodes: storage.episodes,
           items: itemsOf(storage, clock),
+          reports: storage.reports,
           abandonAfterHours: settings.abandonAfterHours,
           maxEpisodes: settings.maxEpisodesPerRun,
+          claimSeconds: settings.runTimeoutSeconds,
           retentionSeconds: storage.config.retentionSeconds,
           ...(clock ? { clock } : {}),
         },
         parseEvent(findEpisodesEventSchema, event),
       );
-      const abandoned = result.episodes.filter((e) => e.abandoned).length;
-      obs.count('EpisodesFound', result.episodes.length - abandoned);
-      obs.count('EpisodesAbandoned', abandoned);
-      obs.logger.info('episodes found', { since: result.since, until: result.until, truncated: result.truncated, ended: result.episodes.length - abandoned, abandoned });
+      if (result.status === 'busy') {
+        obs.logger.warn('another run holds the window: this run ends without grading', { held_by: result.held_by, held_until: result.held_until });
+        return result;
+      }
+      obs.count('EpisodesFound', result.counts.ended);
+      obs.count('EpisodesAbandoned', result.counts.abandoned);
+      obs.count('EpisodesCarriedOver', result.counts.carried_over);
+      obs.logger.info('episodes found', { since: result.since, until: result.until, truncated: result.truncated, ...result.counts, manifest: result.manifest.key });
       return result;
     });
 }

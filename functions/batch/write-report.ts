@@ -1,6 +1,5 @@
 import type { Context } from 'aws-lambda';
 import {
-  episodeAgentsOf,
   itemsOf,
   Observability,
   parseEvent,
@@ -14,11 +13,12 @@ import {
 import { createStorageFromEnv, type Storage } from '../../layers/storage/src';
 
 /**
- * Batch run, step 3 (`{"run_id", "started_at", "since", "until", "truncated", "results"}`):
- * writes the JSON report and the self-contained HTML leaderboard (layers/reports: per task,
- * ranked, the score distribution and the baseline agent's score) to REPORTS_BUCKET under
- * REPORTS_PREFIX, then records `until` as the next run's `since`. Costs are estimated with
- * PRICE_* (optional here; the CDK app's defaults otherwise), baselines from BASELINE_SCORES.
+ * Batch run, step 3 (`{"run_id", "started_at", "found", "graded"}`: find-episodes' answer and
+ * the distributed map's output): streams the map's result files into the JSON report and the
+ * self-contained HTML leaderboards (layers/reports: per task, the top of the ranking, the
+ * score distribution and the baseline agent's score) in REPORTS_BUCKET under REPORTS_PREFIX,
+ * then records the window's end as the next run's `since` and answers whether the run must
+ * continue. Baselines from BASELINE_SCORES; costs come priced in the entries (grade-batch).
  * Then it sweeps orphan checkpoints (sweepRunCheckpoints: a bounded share of the bucket per
  * run); a failed sweep is logged and leaves the run successful (the next run tries again).
  */
@@ -30,7 +30,7 @@ export interface WriteReportHandlerDeps {
   now?: () => number;
 }
 
-export type WriteReportHandler = (event: unknown, context?: Context) => Promise<WriteReportResult>;
+export type WriteReportHandler = (event: unknown, context?: Context) => Promise<WriteReportResult | null>;
 
 export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: Observability) => WriteReportHandlerDeps)): WriteReportHandler {
   const obs = new Observability('ml-trainer-batch');
@@ -44,12 +44,22 @@ export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: O
       const { storage, clock, now } = resolved;
       const input = parseEvent(writeReportEventSchema, event);
       const items = itemsOf(storage, clock);
+      let skipped = 0;
       const result = await writeReport(
-        { reports: storage.reports, items, agents: episodeAgentsOf(storage, clock), ...reportSettingsFromEnv(resolved.env ?? process.env), ...(clock ? { clock } : {}) },
+        {
+          reports: storage.reports,
+          items,
+          ...reportSettingsFromEnv(resolved.env ?? process.env),
+          ...(clock ? { clock } : {}),
+          onSkipped: (line) => {
+            if (skipped++ < 5) obs.logger.warn('a result line that is no report entry was left out', { line: line.slice(0, 300) });
+          },
+        },
         input,
       );
-      obs.count('ReportEntries', input.results.length);
-      obs.logger.info('report written', { ...result, bucket: storage.reports.bucket });
+      if (result === null) return null;
+      for (const [status, n] of Object.entries(result.counts)) obs.count(`Report_${status}`, n);
+      obs.logger.info('report written', { ...result, skipped_lines: skipped, bucket: storage.reports.bucket });
       try {
         const swept = await sweepRunCheckpoints({ episodes: storage.episodes, checkpoints: storage.checkpoints, items, ...(now ? { now } : {}) });
         obs.count('CheckpointsSwept', swept.deleted.length);
@@ -63,7 +73,7 @@ export function createWriteReportHandler(deps: WriteReportHandlerDeps | ((obs: O
 
 let configured: WriteReportHandler | undefined;
 
-export async function handler(event: unknown, context: Context): Promise<WriteReportResult> {
+export async function handler(event: unknown, context: Context): Promise<WriteReportResult | null> {
   configured ??= createWriteReportHandler(() => ({ storage: createStorageFromEnv(process.env) }));
   return configured(event, context);
 }

@@ -1,5 +1,7 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Arn, Aws, type Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../nag';
@@ -7,8 +9,14 @@ import { BatchGradingDefinition, type BatchGradingSteps } from './batch-grading-
 
 export interface BatchGradingStateMachineProps {
   steps: BatchGradingSteps;
-  /** Episodes graded in parallel (Map state maxConcurrency). */
+  /** The reports bucket: the run's manifest and the map's result files (BATCH_RUNS_PREFIX). */
+  runFiles: s3.IBucket;
+  /** Child workflows (grade-batch invocations) at once. */
   maxConcurrency: number;
+  /** Episodes per child workflow. */
+  episodesPerBatch: number;
+  /** Failed child workflows tolerated, in percent. */
+  toleratedFailurePercentage: number;
   /** A run that takes longer fails (the next run picks up). */
   timeout: Duration;
   /** Receives every execution event, with its data. */
@@ -25,9 +33,10 @@ export class BatchGradingStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchGradingStateMachineProps) {
     super(scope, id);
-    const definition = new BatchGradingDefinition(this, 'Definition', { steps: props.steps, maxConcurrency: props.maxConcurrency });
+    const { steps, runFiles, maxConcurrency, episodesPerBatch, toleratedFailurePercentage } = props;
+    const definition = new BatchGradingDefinition(this, 'Definition', { steps, runFiles, maxConcurrency, episodesPerBatch, toleratedFailurePercentage });
     this.stateMachine = new sfn.StateMachine(this, 'Default', {
-      comment: 'ml-trainer-env batch grading: find ended/abandoned episodes, auto-submit, grade each, write the report',
+      comment: 'ml-trainer-env batch grading: find ended/abandoned episodes into an S3 manifest, grade them in a distributed map, write the report, continue past the cap',
       definitionBody: sfn.DefinitionBody.fromChainable(definition.chain),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: props.timeout,
@@ -35,9 +44,26 @@ export class BatchGradingStateMachine extends Construct {
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5', 'stateMachineLogDelivery', 'Resource::*');
+    // The map's item reader and result writer (CDK's statements) read and write objects of the bucket; a KMS key must let them.
+    runFiles.encryptionKey?.grantEncryptDecrypt(this.stateMachine.role);
+    // Written as CDK's item reader and result writer write it (not bucket.arnForObjects).
+    const objects = Arn.format({ partition: Aws.PARTITION, service: 's3', region: '', account: '', resource: runFiles.bucketName, resourceName: '*' });
+    acknowledgeWildcardResource(this.stateMachine.role, objects, 'objectWildcard');
+    this.acknowledgeMapExecutions();
     // LambdaInvoke grants InvokeFunction on each function and on `<function ARN>:*`.
     for (const fn of Object.values(props.steps)) {
       acknowledgeWildcardResource(this.stateMachine.role, `${fn.functionArn}:*`, 'stateMachineLambdaVersions');
+    }
+  }
+
+  /** The execution-ARN wildcards of CDK's DistributedMapPolicy (created with the state machine), each by its exact resource. */
+  private acknowledgeMapExecutions(): void {
+    const policy = this.stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (!(policy instanceof iam.Policy)) throw new Error('CDK no longer creates the DistributedMapPolicy this construct acknowledges: review its statements.');
+    for (const statement of policy.document.toJSON().Statement as { Resource: unknown }[]) {
+      for (const resource of [statement.Resource].flat()) {
+        if (JSON.stringify(resource).includes(':execution:')) acknowledgeWildcardResource(policy, resource as string, 'distributedMapExecutions');
+      }
     }
   }
 }

@@ -69,10 +69,10 @@ export interface BucketAccess {
   key?: kms.IKey;
 }
 
-/** GetObject (and HeadObject) on every object, ListBucket on the bucket (a missing key then answers 404, not 403). */
-export function allowObjectsRead(grantee: iam.IGrantable, access: BucketAccess): void {
+/** GetObject (and HeadObject) on the objects (under `prefix`, if given), ListBucket on the bucket (a missing key then answers 404, not 403). */
+export function allowObjectsRead(grantee: iam.IGrantable, access: BucketAccess, prefix = ''): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objectsOf(grantee, access.bucket)] }),
+    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objectsOf(grantee, access.bucket, prefix)] }),
   );
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }),
@@ -94,10 +94,10 @@ export function allowObjectsReadWrite(grantee: iam.IGrantable, access: BucketAcc
   if (access.key) allowKeyUse(grantee, access.key, 'readwrite');
 }
 
-/** PutObject (multipart uploads included) and AbortMultipartUpload only. */
-export function allowObjectsWrite(grantee: iam.IGrantable, access: BucketAccess): void {
+/** PutObject (multipart uploads included) and AbortMultipartUpload only, on the objects (under `prefix`, if given). */
+export function allowObjectsWrite(grantee: iam.IGrantable, access: BucketAccess, prefix = ''): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objectsOf(grantee, access.bucket)] }),
+    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objectsOf(grantee, access.bucket, prefix)] }),
   );
   // Multipart uploads decrypt the parts they assemble, so a writer needs Decrypt as well.
   if (access.key) allowKeyUse(grantee, access.key, 'readwrite');

@@ -2,23 +2,21 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { defaultBaselineScores } from '../../layers/cloud/src';
+import { BATCH_RUNS_PREFIX, defaultBaselineScores } from '../../layers/cloud/src';
 import { CHECKPOINTS_PREFIX, TABLE_LAYOUT } from '../../layers/storage/src';
 import type { DeploymentConfig } from '../config';
 import { BatchGradingStateMachine } from '../constructs/batch-grading-state-machine';
 import { BatchSchedule } from '../constructs/batch-schedule';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
-import { allowObjectsListDelete, allowObjectsWrite, allowTableActions, type TableAction } from '../constructs/permissions';
+import { allowObjectsListDelete, allowObjectsRead, allowObjectsWrite, allowTableActions, type TableAction } from '../constructs/permissions';
 import { NodeServiceFunction } from '../constructs/service-function';
 import { VendedLogGroup } from '../constructs/vended-log-group';
 import { HANDLER_ENTRIES } from '../paths';
-import type { ComputeStack } from './compute-stack';
 import type { DataStack } from './data-stack';
 
 export interface BatchStackProps extends StackProps {
   config: DeploymentConfig;
   data: DataStack;
-  compute: ComputeStack;
 }
 
 /** The batch run may not take longer than this (then it fails and the next run picks up). */
@@ -30,30 +28,31 @@ export const BATCH_TIMEOUT = Duration.hours(6);
  * needs its action here; the tested-as-deployed suite (test/infra/deployed*) catches one missing.
  */
 export const BATCH_TABLE_ACTIONS = {
-  // batch state (GetItem); the tenant registry (Query on the table); ended episodes (gsi_ended)
-  // and each tenant's idle active ones (gsi_tenant) (Query on the indexes). Reads only.
-  findEpisodes: ['dynamodb:GetItem', 'dynamodb:Query'],
-  // the episode (GetItem), its conditional commit on the version read (PutItem), the
-  // auto_submitted_by note (UpdateItem).
-  autoSubmit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  // metering and agent labels of the reported episodes (BatchGetItem); batch state and the sweep's episode reads
-  // (GetItem); the run window and the sweep cursor (UpdateItem).
-  writeReport: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  // the run's claim on the window (UpdateItem, then GetItem of the holder when refused); the
+  // tenant registry (Query on the table); ended episodes (gsi_ended's shards, Query and Select
+  // COUNT) and each tenant's idle active ones (gsi_tenant) (Query on the indexes).
+  findEpisodes: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // each episode (GetItem); an abandoned one's conditional commit on the version read (PutItem);
+  // the auto_submitted_by and graded notes (UpdateItem); agent labels and metering of the batch (BatchGetItem).
+  gradeBatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+  // the sweep's episode reads and the sweep cursor (GetItem); the run window and the sweep cursor (UpdateItem).
+  writeReport: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly TableAction[]>;
 
-/** The Lambdas of the batch run's own steps (grading is the compute stack's grade Lambda). */
+/** The Lambdas of the batch run's steps (the compute stack's grade Lambda grades the API's episodes as they end). */
 export interface BatchFunctions {
   findEpisodes: lambda.IFunction;
-  autoSubmit: lambda.IFunction;
+  gradeBatch: lambda.IFunction;
   writeReport: lambda.IFunction;
 }
 
 /**
  * Scheduled batch grading: EventBridge Scheduler starts a Step Functions state machine that
- * finds the episodes ended since the last run and the abandoned ones (find-episodes),
- * auto-submits the abandoned ones, grades each through the grade Lambda in a Map state of
- * bounded concurrency, and writes the batch report (JSON + HTML leaderboard) to S3.
- * The event and result shapes of each step are documented in functions/README.md.
+ * writes the episodes ended since the last run and the abandoned ones to an S3 manifest
+ * (find-episodes), grades them in batches in a distributed map of express child workflows
+ * (grade-batch: auto-submit if abandoned, grade, label, price), streams the map's S3 results
+ * into the batch report (JSON + HTML leaderboards, write-report) and continues past its
+ * safety cap at once. The event and result shapes of each step are in functions/README.md.
  */
 export class BatchStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
@@ -63,7 +62,7 @@ export class BatchStack extends Stack {
 
   constructor(scope: Construct, id: string, props: BatchStackProps) {
     super(scope, id, props);
-    const { config, compute } = props;
+    const { config } = props;
     this.functions = this.createFunctions(config, props.data);
 
     const logGroup = new VendedLogGroup(this, 'StateMachineLogs', {
@@ -72,8 +71,11 @@ export class BatchStack extends Stack {
       retain: config.retainData,
     });
     this.stateMachine = new BatchGradingStateMachine(this, 'BatchGrading', {
-      steps: { ...this.functions, grade: compute.gradeFunction },
+      steps: this.functions,
+      runFiles: props.data.reportsBucket,
       maxConcurrency: config.batch.maxConcurrency,
+      episodesPerBatch: config.batch.episodesPerBatch,
+      toleratedFailurePercentage: config.batch.toleratedFailurePercent,
       timeout: BATCH_TIMEOUT,
       logGroup,
     }).stateMachine;
@@ -100,28 +102,44 @@ export class BatchStack extends Stack {
     const findEpisodes = new NodeServiceFunction(this, 'FindEpisodes', {
       config,
       entry: HANDLER_ENTRIES.findEpisodes,
-      description: 'ml-trainer-env batch: lists the episodes ended since the last run and the abandoned ones',
+      description: 'ml-trainer-env batch: claims the run window and writes the manifest of the episodes to grade to S3',
       serviceName: 'ml-trainer-batch',
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      environment: { ...storageEnv, ABANDON_AFTER_HOURS: abandonAfter, MAX_EPISODES_PER_RUN: String(config.batch.maxEpisodesPerRun) },
+      memorySize: 1024,
+      // Streams up to MAX_EPISODES_PER_RUN index rows into the manifest (~15 s per 100,000 measured locally).
+      timeout: Duration.minutes(15),
+      environment: {
+        ...storageEnv,
+        REPORTS_BUCKET: data.reportsBucket.bucketName,
+        ABANDON_AFTER_HOURS: abandonAfter,
+        MAX_EPISODES_PER_RUN: String(config.batch.maxEpisodesPerRun),
+        RUN_TIMEOUT_SECONDS: String(BATCH_TIMEOUT.toSeconds()),
+      },
     });
     allowTableActions(
       findEpisodes.role,
       data.tableAccess([TABLE_LAYOUT.indexes.ended.name, TABLE_LAYOUT.indexes.byTenant.name]),
       BATCH_TABLE_ACTIONS.findEpisodes,
     );
+    // The manifest (lib-storage's Upload: PutObject, multipart for large bodies).
+    allowObjectsWrite(findEpisodes.role, data.bucketAccess(data.reportsBucket), BATCH_RUNS_PREFIX);
 
-    const autoSubmit = new NodeServiceFunction(this, 'AutoSubmit', {
+    const gradeBatch = new NodeServiceFunction(this, 'GradeBatch', {
       config,
-      entry: HANDLER_ENTRIES.autoSubmit,
-      description: 'ml-trainer-env batch: submits an abandoned episode on behalf of its agent',
+      entry: HANDLER_ENTRIES.gradeBatch,
+      description: 'ml-trainer-env batch: auto-submits (if abandoned) and grades a batch of episodes',
       serviceName: 'ml-trainer-batch',
       memorySize: 512,
-      timeout: Duration.minutes(2),
-      environment: { ...storageEnv, ABANDON_AFTER_HOURS: abandonAfter },
+      timeout: Duration.minutes(5),
+      environment: {
+        ...storageEnv,
+        ABANDON_AFTER_HOURS: abandonAfter,
+        // The report's cost column prices usage as GET /v1/usage does.
+        PRICE_PER_EPISODE_USD: String(config.prices.perEpisodeUsd),
+        PRICE_LAMBDA_GB_SECOND_USD: String(config.prices.lambdaGbSecondUsd),
+        PRICE_LAMBDA_REQUEST_USD: String(config.prices.lambdaRequestUsd),
+      },
     });
-    allowTableActions(autoSubmit.role, data.tableAccess(), BATCH_TABLE_ACTIONS.autoSubmit);
+    allowTableActions(gradeBatch.role, data.tableAccess(), BATCH_TABLE_ACTIONS.gradeBatch);
 
     const writeReport = new NodeServiceFunction(this, 'WriteReport', {
       config,
@@ -143,11 +161,13 @@ export class BatchStack extends Stack {
       },
     });
     allowTableActions(writeReport.role, data.tableAccess(), BATCH_TABLE_ACTIONS.writeReport);
-    // It writes the report and the leaderboard (lib-storage's Upload: PutObject, multipart for large bodies) and reads nothing back.
+    // It writes the report and the leaderboards (lib-storage's Upload: PutObject, multipart for large bodies)
+    // and reads the map's result files.
     allowObjectsWrite(writeReport.role, data.bucketAccess(data.reportsBucket));
+    allowObjectsRead(writeReport.role, data.bucketAccess(data.reportsBucket), BATCH_RUNS_PREFIX);
     // The orphan-checkpoint sweep (sweepRunCheckpoints): lists the checkpoints and deletes the orphans.
     allowObjectsListDelete(writeReport.role, data.bucketAccess(data.checkpointsBucket), CHECKPOINTS_PREFIX);
 
-    return { findEpisodes: findEpisodes.function, autoSubmit: autoSubmit.function, writeReport: writeReport.function };
+    return { findEpisodes: findEpisodes.function, gradeBatch: gradeBatch.function, writeReport: writeReport.function };
   }
 }

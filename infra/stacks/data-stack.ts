@@ -7,6 +7,7 @@ import type { DeploymentConfig } from '../config';
 import { AccessLogsBucket, DataBucket } from '../constructs/data-buckets';
 import { EpisodesTable } from '../constructs/episodes-table';
 import type { BucketAccess, TableAccess } from '../constructs/permissions';
+import { BATCH_RUN_FILES_DAYS, BATCH_RUNS_PREFIX } from '../../layers/cloud/src/batch-files';
 
 export interface DataStackProps extends StackProps {
   config: DeploymentConfig;
@@ -56,7 +57,11 @@ export class DataStack extends Stack {
       },
       { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
     ]);
-    this.reportsBucket = dataBucket('Reports', 'reports/', [{ id: 'expire-replaced-reports', noncurrentVersionExpiration: Duration.days(90) }]);
+    this.reportsBucket = dataBucket('Reports', 'reports/', [
+      { id: 'expire-replaced-reports', noncurrentVersionExpiration: Duration.days(90) },
+      // A batch run's manifest and its map's result files (issue 17): working files, kept to look into a run, then gone.
+      { id: 'expire-batch-run-files', prefix: BATCH_RUNS_PREFIX, expiration: Duration.days(BATCH_RUN_FILES_DAYS), noncurrentVersionExpiration: Duration.days(1) },
+    ]);
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Episodes table (EPISODES_TABLE)' });
     new CfnOutput(this, 'DatasetsBucketName', {

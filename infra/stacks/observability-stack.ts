@@ -57,7 +57,7 @@ function watchedResources({ config, compute, api, batch }: ObservabilityStackPro
       ['Grade', compute.gradeFunction],
       ['Api', api.apiFunction.function],
       ['FindEpisodes', batch.functions.findEpisodes],
-      ['AutoSubmit', batch.functions.autoSubmit],
+      ['GradeBatch', batch.functions.gradeBatch],
       ['WriteReport', batch.functions.writeReport],
     ],
     training: compute.trainingFunction,

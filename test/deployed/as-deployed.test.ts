@@ -1,6 +1,6 @@
 import { stepRoutingFromEnv } from '../../layers/cloud/src/config';
 import { estimateStep } from '../../layers/cloud/src/step-estimate';
-import { createStorageFromEnv, STORAGE_ENV, type Storage } from '../../layers/storage/src';
+import { BlobStore, createStorageFromEnv, STORAGE_ENV, type Storage } from '../../layers/storage/src';
 import { apiGatewayEvent } from '../functions/api-gateway-event';
 import { synthesize, type Synthesized } from '../infra/synth';
 import { uploadMnist } from './datasets-fixture';
@@ -102,26 +102,48 @@ describe('the synthesized app, run as deployed', () => {
     expect({ status: polled.status, body: polled.json }).toMatchObject({ status: 200, body: { data: { epochs_just_trained: epochs } } });
   });
 
-  it("runs the state machine's definition from the schedule's own input: finds, auto-submits, grades and reports", async () => {
+  it("runs the state machine's definition from the schedule's own input: manifest, distributed map, report; past its cap, a continuation", async () => {
     const [schedule, ...others] = model.resourcesOfType('AWS::Scheduler::Schedule');
     expect(others).toEqual([]);
     // A run late enough that the active episode counts as abandoned (the template's setting, where a function has it).
     const abandonHours = Math.max(0, ...d.functionNames().map((n) => Number(d.fn(n).env.ABANDON_AFTER_HOURS ?? 0)));
     const startTime = new Date(Date.now() + (abandonHours + 1) * 3_600_000);
-    const { output, trace, definition } = await d.fireSchedule(model.physicalName(schedule!), startTime);
+    // A cap of one episode per run: the first run takes the ended episode and continues; the continuation takes the abandoned one.
+    const find = d.functionNames().find((n) => d.fn(n).env.MAX_EPISODES_PER_RUN !== undefined)!;
+    await d.updateEnvironment(find, (env) => {
+      env.MAX_EPISODES_PER_RUN = '1';
+    });
+    const { trace, definition, runs } = await d.fireSchedule(model.physicalName(schedule!), startTime);
 
-    expect(output.found.episodes).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ episode_id: syncEpisode, abandoned: false }),
-        expect.objectContaining({ episode_id: asyncEpisode, abandoned: true }),
-      ]),
-    );
-    // Every Task state of the definition ran (the abandoned episode takes the auto-submit branch).
-    expect(taskStates(definition).filter((state) => !trace.states.includes(state))).toEqual([]);
-    const results = output.results as { episode_id: string; status: string }[];
-    expect(results.find((r) => r.episode_id === syncEpisode)).toMatchObject({ status: 'graded' });
-    expect(results.every((r) => r.status !== 'error')).toBe(true);
-    expect(output.report).toEqual({ report_key: expect.any(String), leaderboard_key: expect.any(String), leaderboard_by_episode_key: expect.any(String) });
+    expect(runs.map((r) => r.output.found.counts)).toEqual([
+      { ended: 1, abandoned: 0, total: 1, carried_over: 0 },
+      { ended: 0, abandoned: 1, total: 1, carried_over: 0 },
+    ]);
+    expect(runs.map((r) => [r.input, r.output.found.truncated, r.output.report.continue])).toEqual([
+      [{ trigger: 'schedule' }, true, true],
+      [{ trigger: 'continuation', parent_run_id: runs[0]!.name }, false, false],
+    ]);
+    expect(runs[1]!.output.found.since).toBe(runs[0]!.output.found.until); // the continuation starts where the first run stopped
+    // The batch's run files are in the reports bucket (the api's storage reads the data bucket).
+    const reports = new BlobStore(storage.clients.s3, runs[0]!.output.found.manifest.bucket);
+    const manifest = async (run: (typeof runs)[number]) =>
+      Buffer.from((await reports.get(run.output.found.manifest.key))!)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+    expect(await manifest(runs[0]!)).toEqual([{ tenant: TENANT, episode_id: syncEpisode, abandoned: false }]);
+    expect(await manifest(runs[1]!)).toEqual([{ tenant: TENANT, episode_id: asyncEpisode, abandoned: true }]);
+    // Every Task state of the definition ran, over the two runs (the map's child task included).
+    const ran = new Set([...trace.states, ...runs.flatMap((r) => r.trace.states)]);
+    expect(taskStates(definition).filter((state) => !ran.has(state))).toEqual([]);
+    // write-report read the map's result files (the first run graded its episode); the report names them.
+    const report = JSON.parse(Buffer.from((await reports.get(runs[0]!.output.report.report_key))!).toString('utf8'));
+    expect(report.counts).toMatchObject({ episodes: 1, graded: 1, carried_over: 0 });
+    expect(report.leaderboards.easy_mnist).toEqual([expect.objectContaining({ episode_id: syncEpisode, rank: 1 })]);
+    expect(report.results).toEqual({ bucket: runs[0]!.output.graded.ResultWriterDetails.Bucket, manifest_key: runs[0]!.output.graded.ResultWriterDetails.Key });
+    // The abandoned episode was found idle by the run's time; grade-batch, on the real clock, leaves it active (not_ended), never an error.
+    expect(runs[1]!.output.report.counts).toEqual({ episodes: 1, not_ended: 1, carried_over: 0 });
   });
 
   it('made every AWS call with a permission of the caller\'s role in the template; no function lacked a variable or failed', async () => {

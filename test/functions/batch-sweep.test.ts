@@ -45,7 +45,8 @@ describe('batch run: the orphan-checkpoint sweep', () => {
   const runWriteReport = (now: () => number, runId: string) => {
     const handler = createWriteReportHandler({ storage: runtime, env: { REPORTS_BUCKET: runtime.config.reportsBucket, REPORTS_PREFIX: 'reports/' }, now });
     const started = new Date().toISOString();
-    return handler({ run_id: runId, started_at: started, since: new Date(Date.now() - HOUR_MS).toISOString(), until: started, results: [] }, lambdaContext({ functionName: 'write-report' }));
+    const found = { status: 'found', since: new Date(Date.now() - HOUR_MS).toISOString(), until: started, truncated: false, counts: { ended: 0, abandoned: 0, total: 0, carried_over: 0 } };
+    return handler({ run_id: runId, started_at: started, found, graded: {} }, lambdaContext({ functionName: 'write-report' }));
   };
 
   it('keeps young orphans, then removes them after the safe age; never a referenced checkpoint', async () => {
@@ -53,7 +54,7 @@ describe('batch run: the orphan-checkpoint sweep', () => {
     expect(await keys()).toEqual([referenced, orphan, ghost].sort());
 
     const written = await runWriteReport(() => Date.now() + HOUR_MS + 60_000, 'run-old');
-    expect(await runtime.reports.head(written.report_key)).not.toBeNull(); // the report is written as before
+    expect(await runtime.reports.head(written!.report_key)).not.toBeNull(); // the report is written as before
     expect(await keys()).toEqual([referenced]);
     expect(await itemsOf(runtime).batch.sweepCursor()).toBeNull(); // the whole bucket was swept: the next run starts over
   });

@@ -1,7 +1,7 @@
-import { handler as autoSubmit } from '../../functions/batch/auto-submit';
 import { handler as findEpisodes } from '../../functions/batch/find-episodes';
+import { handler as gradeBatch } from '../../functions/batch/grade-batch';
 import { handler as writeReport } from '../../functions/batch/write-report';
-import { handler as grade } from '../../functions/grade/handler';
+import type { FindEpisodesResult, FoundEpisode } from '../../layers/cloud/src';
 import { lambdaContext } from '../../layers/cloud/src/invokers';
 import { startLocalRuntime, type LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { startCloud, testClock, type Cloud } from './helpers';
@@ -9,8 +9,10 @@ import { startCloud, testClock, type Cloud } from './helpers';
 /**
  * One batch run as Step Functions drives it (functions/README.md, "Batch run"), through the
  * handlers' real entry points configured by environment variables (storageConfigFromEnv with
- * the local endpoints): find-episodes on the scheduler's input → auto-submit the abandoned
- * ones → grade each → write-report, whose objects land in the s3rver reports bucket.
+ * the local endpoints): find-episodes on the scheduler's input writes the manifest →
+ * grade-batch on batches of its lines → the map's result files (written here in the
+ * ResultWriter's documented layout; the synthesized definition itself runs in
+ * test/deployed) → write-report, whose objects land in the s3rver reports bucket.
  */
 
 const DAY = 86_400_000;
@@ -66,47 +68,54 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
 
   it('runs the whole flow and writes the JSON report and the HTML leaderboard', async () => {
     const startedAt = new Date().toISOString();
-    const found = await findEpisodes({ run_id: 'run-1', started_at: startedAt, request: { trigger: 'schedule' } }, ctx('find'));
+    const found = found1(await findEpisodes({ run_id: 'run-1', started_at: startedAt, request: { trigger: 'schedule' } }, ctx('find')));
     expect(found.until).toBe(startedAt);
     expect(found.truncated).toBe(false);
-    expect(found.episodes).toEqual(
+    const manifest = await manifestOf(found);
+    expect(manifest).toEqual(
       expect.arrayContaining([
         { tenant: 'tenant-a', episode_id: ids.submittedA, abandoned: false },
         { tenant: 'tenant-b', episode_id: ids.submittedB, abandoned: false },
         { tenant: 'tenant-b', episode_id: ids.abandonedB, abandoned: true },
       ]),
     );
-    expect(found.episodes).toHaveLength(3); // not the recently used active one
+    expect(manifest).toHaveLength(3); // not the recently used active one
+    expect(found.counts).toEqual({ ended: 2, abandoned: 1, total: 3, carried_over: 0 });
+    expect(found.has_episodes).toBe(true);
     firstUntil = found.until;
 
-    // The Map state: auto-submit if abandoned, then grade (its result is the report entry).
-    const results: unknown[] = [];
-    for (const episode of found.episodes) {
-      if (episode.abandoned) {
-        const submitted = await autoSubmit({ run_id: 'run-1', tenant: episode.tenant, episode_id: episode.episode_id }, ctx('auto-submit'));
-        expect(submitted).toMatchObject({ status: 'auto_submitted', score: expect.any(Number) });
-      }
-      const answer = await grade({ source: 'batch', run_id: 'run-1', tenant: episode.tenant, episode_id: episode.episode_id }, ctx('grade'));
-      // The grade answer carries no label (the Map's results stay small); write-report reads the store's, whatever an answer claims.
-      expect(answer).not.toHaveProperty('agent');
-      results.push({ ...answer, agent: { policy: 'forged' } });
+    // The distributed map: batches of two (ItemBatcher), each one grade-batch invocation; its answers flattened into a JSONL result file.
+    const answers: unknown[] = [];
+    for (let i = 0; i < manifest.length; i += 2) {
+      const entries = await gradeBatch({ run_id: 'run-1', episodes: manifest.slice(i, i + 2) }, ctx('grade-batch'));
+      answers.push(...entries);
     }
-    // A failed iteration, as the Map's Catch records it (with a string that needs escaping).
-    results.push({ tenant: 'tenant-c', episode_id: 'ep-x', status: 'error', error: 'Lambda.Unknown <script>alert("x")</script>' });
+    expect(answers).toHaveLength(3);
+    expect(answers.every((a: any) => a.status === 'graded')).toBe(true);
+    // A child workflow that failed (Lambda timed out), as the ResultWriter records it unchanged: its batch's episodes are reported as errors.
+    const failedChild = {
+      ExecutionArn: 'arn:aws:states:eu-west-1:123456789012:express:batch:run-1:child-9',
+      Input: JSON.stringify({ Items: [{ tenant: 'tenant-c', episode_id: 'ep-x', abandoned: false }], BatchInput: { run_id: 'run-1' } }),
+      InputDetails: { Included: true },
+      Name: 'child-9',
+      Status: 'FAILED',
+      Error: 'Lambda.Unknown',
+      Cause: '<script>alert("x")</script>',
+    };
+    const graded = await writeMapResults('run-1', answers, [failedChild]);
 
     const abandoned = await now.api('GET', `/v1/episodes/${ids.abandonedB}`, { apiKeyId: 'tenant-b' });
     expect(abandoned.json).toMatchObject({ status: 'auto_submitted', step_count: 2, usage: { steps: 2, epochs_trained: 6 } });
     expect(abandoned.json.grade.score).toBeGreaterThan(0);
 
-    const written = await writeReport(
-      { run_id: 'run-1', started_at: startedAt, since: found.since, until: found.until, truncated: found.truncated, results },
-      ctx('write-report'),
-    );
+    const written = (await writeReport({ run_id: 'run-1', started_at: startedAt, found, graded }, ctx('write-report')))!;
     const day = startedAt.slice(0, 10);
     expect(written).toEqual({
       report_key: `reports/${day}/run-1/report.json`,
       leaderboard_key: `reports/${day}/run-1/leaderboard.html`,
       leaderboard_by_episode_key: `reports/${day}/run-1/leaderboard-by-episode.html`,
+      counts: { episodes: 4, graded: 3, error: 1, carried_over: 0 },
+      continue: false,
     });
 
     const report = JSON.parse(Buffer.from((await runtime.reports.get(written.report_key))!).toString('utf8'));
@@ -120,14 +129,15 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
       ['llm gpt-4o-mini @v3', 1, ids.submittedA],
       ['unlabelled', 1, ids.submittedB],
     ]);
-    expect(report.results.find((r: any) => r.episode_id === ids.submittedA).agent).toEqual(LLM);
-    expect(report.results.find((r: any) => r.episode_id === ids.submittedB)).not.toHaveProperty('agent');
-    expect(JSON.stringify(report)).not.toContain('forged');
+    // The entries themselves stay in the map's result files, labelled by grade-batch from the store.
+    expect(report.results).toEqual({ bucket: runtime.config.reportsBucket, manifest_key: graded.ResultWriterDetails.Key });
+    expect((answers as any[]).find((r) => r.episode_id === ids.submittedA).agent).toEqual(LLM);
+    expect((answers as any[]).find((r) => r.episode_id === ids.submittedB)).not.toHaveProperty('agent');
     // Cost: the per-episode price plus the training Lambda's metering (250 ms × 10 GB per invocation in these tests):
     // one invocation, its run_epochs step (configure and submit execute in the api Lambda).
     const costA = report.leaderboards.easy_mnist[0].cost_usd;
     expect(costA).toBeCloseTo(0.1 + 1 * 2.5 * 0.0000166667 + 1 * 0.0000002, 6);
-    expect(report.unranked).toEqual([expect.objectContaining({ status: 'error', episode_id: 'ep-x' })]);
+    expect(report.unranked).toEqual([expect.objectContaining({ status: 'error', episode_id: 'ep-x', error: 'Lambda.Unknown: <script>alert("x")</script>' })]);
 
     const headOf = await runtime.reports.head(written.leaderboard_key);
     expect(headOf?.contentType).toMatch(/^text\/html/);
@@ -150,7 +160,7 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
     expect(html).toContain('<dt>Baseline agent score</dt><dd>0.8506</dd>');
     expect(html).toContain('<dt>Baseline agent score</dt><dd>0.9803</dd>');
     expect(report.baselines).toEqual({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 });
-    expect(html).toContain('Lambda.Unknown &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).toContain('Lambda.Unknown: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).not.toContain('<script');
     expect(html).not.toMatch(/\bsrc="/i);
     // Links within the page, and to the same leaderboard by episode (next to it in the bucket).
@@ -165,22 +175,69 @@ describe('a batch run: find → auto-submit → grade → write-report', () => {
 
   it('starts the next run where this one ended and does not report an episode twice', async () => {
     const later = new Date(Date.now() + 1000).toISOString();
-    const found = await findEpisodes({ run_id: 'run-2', started_at: later, request: { trigger: 'schedule' } }, ctx('find'));
+    const found = found1(await findEpisodes({ run_id: 'run-2', started_at: later, request: { trigger: 'schedule' } }, ctx('find')));
     expect(found.since).toBe(firstUntil);
     // The abandoned episode ended (auto-submitted) after run-1's until, but run-1 reported it already.
-    expect(found.episodes).toEqual([]);
+    expect(await manifestOf(found)).toEqual([]);
+    expect(found.has_episodes).toBe(false);
+    // Another run while run-2 holds the window: it ends without grading.
+    expect(await findEpisodes({ run_id: 'manual-0', started_at: later, request: { trigger: 'manual' } }, ctx('find'))).toMatchObject({ status: 'busy', held_by: 'run-2' });
+    // Nothing to grade: the map is skipped ({}), the report is written and the window released.
+    const written = await writeReport({ run_id: 'run-2', started_at: later, found, graded: {} }, ctx('write-report'));
+    expect(written).toMatchObject({ counts: { episodes: 0, carried_over: 0 }, continue: false });
     // A manual run over a chosen window sees the ended episodes again.
-    const manual = await findEpisodes(
-      { run_id: 'manual-1', started_at: later, request: { trigger: 'manual', since: new Date(Date.now() - DAY).toISOString() } },
-      ctx('find'),
+    const manual = found1(
+      await findEpisodes({ run_id: 'manual-1', started_at: later, request: { trigger: 'manual', since: new Date(Date.now() - DAY).toISOString() } }, ctx('find')),
     );
-    expect(manual.episodes.map((e) => e.episode_id).sort()).toEqual([ids.submittedA, ids.submittedB].sort());
+    expect((await manifestOf(manual)).map((e) => e.episode_id).sort()).toEqual([ids.submittedA, ids.submittedB].sort());
   });
 
-  it('auto-submit leaves an episode alone that ended or is in use', async () => {
-    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-a', episode_id: ids.activeA }, ctx('auto-submit'))).toMatchObject({ status: 'not_abandoned' });
-    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-b', episode_id: ids.abandonedB }, ctx('auto-submit'))).toMatchObject({ status: 'already_ended' });
-    expect(await autoSubmit({ run_id: 'run-3', tenant: 'tenant-b', episode_id: 'nope' }, ctx('auto-submit'))).toMatchObject({ status: 'not_found' });
+  it('grade-batch leaves an episode alone that ended or is in use, and reports one that is gone', async () => {
+    const entries = await gradeBatch(
+      {
+        run_id: 'run-3',
+        episodes: [
+          { tenant: 'tenant-a', episode_id: ids.activeA, abandoned: true },
+          { tenant: 'tenant-b', episode_id: ids.abandonedB, abandoned: true },
+          { tenant: 'tenant-b', episode_id: 'nope', abandoned: true },
+        ],
+      },
+      ctx('grade-batch'),
+    );
+    expect(entries.map((e) => [e.episode_id, e.status])).toEqual([
+      [ids.activeA, 'not_ended'],
+      [ids.abandonedB, 'graded'],
+      ['nope', 'not_found'],
+    ]);
     expect((await now.api('GET', `/v1/episodes/${ids.activeA}`)).json.status).toBe('active');
   });
+
+  function found1(result: FindEpisodesResult): Extract<FindEpisodesResult, { status: 'found' }> {
+    if (result.status !== 'found') throw new Error(`find-episodes answered ${JSON.stringify(result)}`);
+    expect(result.manifest.bucket).toBe(runtime.config.reportsBucket);
+    return result;
+  }
+
+  async function manifestOf(found: Extract<FindEpisodesResult, { status: 'found' }>): Promise<FoundEpisode[]> {
+    const text = Buffer.from((await runtime.reports.get(found.manifest.key))!).toString('utf8');
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as FoundEpisode);
+  }
+
+  /** The ResultWriter's files (FLATTEN, JSONL): the answers one a line, the failed children's records unchanged; the map's output. */
+  async function writeMapResults(runId: string, answers: unknown[], failed: unknown[]) {
+    const base = `batch-runs/results/${runId}-map/`;
+    const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    await runtime.reports.put(`${base}SUCCEEDED_0.json`, jsonl(answers));
+    await runtime.reports.put(`${base}FAILED_0.json`, jsonl(failed));
+    const manifest = {
+      DestinationBucket: runtime.config.reportsBucket,
+      MapRunArn: `arn:aws:states:eu-west-1:123456789012:mapRun:batch/${runId}:map`,
+      ResultFiles: { FAILED: [{ Key: `${base}FAILED_0.json`, Size: 1 }], PENDING: [], SUCCEEDED: [{ Key: `${base}SUCCEEDED_0.json`, Size: 1 }] },
+    };
+    await runtime.reports.put(`${base}manifest.json`, JSON.stringify(manifest));
+    return { MapRunArn: manifest.MapRunArn, ResultWriterDetails: { Bucket: runtime.config.reportsBucket, Key: `${base}manifest.json` } };
+  }
 });

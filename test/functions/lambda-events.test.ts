@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { autoSubmitEventSchema, findEpisodesEventSchema, writeReportEventSchema } from '../../layers/cloud/src/batch';
+import { writeReportEventSchema } from '../../layers/cloud/src/batch';
+import { findEpisodesEventSchema } from '../../layers/cloud/src/batch-find';
+import { gradeBatchEventSchema, MAX_EPISODES_PER_INVOCATION } from '../../layers/cloud/src/batch-grade';
 import { InvalidEventError, parseEvent } from '../../layers/cloud/src/lambda-event';
 import { gradeEventSchema } from '../../functions/grade/handler';
 
@@ -13,18 +15,25 @@ describe('Lambda events', () => {
       request: { trigger: 'schedule' },
     });
     expect(parseEvent(findEpisodesEventSchema, { run_id: 'r', started_at: '', request: null })).toEqual({ run_id: 'r', request: null });
-    expect(parseEvent(autoSubmitEventSchema, { run_id: 'r', tenant: 't', episode_id: 'e' })).toEqual({ run_id: 'r', tenant: 't', episode_id: 'e' });
-    expect(parseEvent(writeReportEventSchema, { run_id: 'r', truncated: 'true' })).toEqual({ run_id: 'r', truncated: true, results: [] });
-    expect(parseEvent(writeReportEventSchema, { run_id: 'r', truncated: false, results: [{}] }).truncated).toBe(false);
+    expect(parseEvent(findEpisodesEventSchema, { run_id: 'r', request: { trigger: 'continuation', parent_run_id: 'p' } }).request).toEqual({ trigger: 'continuation', parent_run_id: 'p' });
+    expect(parseEvent(gradeBatchEventSchema, { run_id: 'r', episodes: [{ tenant: 't', episode_id: 'e' }] })).toEqual({ run_id: 'r', episodes: [{ tenant: 't', episode_id: 'e', abandoned: false }] });
+    const found = { status: 'found', since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', truncated: true, counts: { ended: 2, abandoned: 1, total: 3, carried_over: 7 } };
+    expect(parseEvent(writeReportEventSchema, { run_id: 'r', found, graded: {} })).toEqual({ run_id: 'r', found, graded: {} });
+    expect(parseEvent(writeReportEventSchema, { run_id: 'r', found: { status: 'busy', held_by: 'x' } }).found).toEqual({ status: 'busy' });
     expect(parseEvent(gradeEventSchema, { source: 'api', tenant: 't', episode_id: 'e' })).toEqual({ source: 'api', tenant: 't', episode_id: 'e' });
   });
 
   it.each<[z.ZodType<unknown>, unknown, string]>([
-    [autoSubmitEventSchema, { run_id: 'r', tenant: 't' }, 'The event needs episode_id (a non-empty string).'],
+    [gradeBatchEventSchema, { run_id: 'r', episodes: [{ tenant: 't' }] }, 'The event needs episodes.0.episode_id (a non-empty string).'],
+    [
+      gradeBatchEventSchema,
+      { run_id: 'r', episodes: Array.from({ length: MAX_EPISODES_PER_INVOCATION + 1 }, () => ({ tenant: 't', episode_id: 'e' })) },
+      `The event needs episodes (at most ${MAX_EPISODES_PER_INVOCATION} episodes)`,
+    ],
     [gradeEventSchema, { tenant: '', episode_id: 'e' }, 'The event needs tenant (a non-empty string), got "".'],
     [findEpisodesEventSchema, { run_id: 'r', request: { until: 'soon' } }, 'The event needs request.until (an ISO time), got "soon".'],
-    [writeReportEventSchema, { run_id: 'r', truncated: 'yes' }, 'The event needs truncated (true, false, "true" or "false"), got "yes".'],
-    [writeReportEventSchema, { run_id: 'r', results: {} }, 'The event needs results (an array), got {}.'],
+    [writeReportEventSchema, { run_id: 'r', found: { status: 'found', truncated: 'yes', counts: {} } }, 'The event needs found.truncated (true or false), got "yes".'],
+    [writeReportEventSchema, { run_id: 'r', found: { status: 'busy' }, graded: { ResultWriterDetails: 'x' } }, 'The event needs graded.ResultWriterDetails (an object with Bucket and Key), got "x".'],
     [gradeEventSchema, null, 'The event must be a JSON object, got null.'],
   ])('refuses a bad event', (schema, event, message) => {
     expect(() => parseEvent(schema, event)).toThrow(InvalidEventError);

@@ -17,8 +17,8 @@ import { allowsUnverifiedData } from '../../cli/training-options';
 import { trainerWorkerCount } from '../../layers/runtime/src';
 import { gradeEventSchema } from '../../functions/grade/handler';
 import {
-  autoSubmitEventSchema,
   findEpisodesEventSchema,
+  gradeBatchEventSchema,
   InvalidEventError,
   parseEvent,
   parseTrainingEvent,
@@ -61,8 +61,17 @@ function aroundValid(valid: Record<string, HostileValue>): fc.Arbitrary<HostileV
 
 const events: [string, (event: HostileValue) => unknown, fc.Arbitrary<HostileValue>][] = [
   ['find-episodes event', (e) => parseEvent(findEpisodesEventSchema, e), aroundValid({ run_id: 'r', started_at: '2026-01-01T00:00:00Z', request: { trigger: 'schedule' } })],
-  ['auto-submit event', (e) => parseEvent(autoSubmitEventSchema, e), aroundValid({ run_id: 'r', tenant: 't', episode_id: 'e' })],
-  ['write-report event', (e) => parseEvent(writeReportEventSchema, e), aroundValid({ run_id: 'r', started_at: '2026-01-01T00:00:00Z', results: [] })],
+  ['grade-batch event', (e) => parseEvent(gradeBatchEventSchema, e), aroundValid({ run_id: 'r', episodes: [{ tenant: 't', episode_id: 'e', abandoned: true }] })],
+  [
+    'write-report event',
+    (e) => parseEvent(writeReportEventSchema, e),
+    aroundValid({
+      run_id: 'r',
+      started_at: '2026-01-01T00:00:00Z',
+      found: { status: 'found', since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', truncated: false, counts: { ended: 1, abandoned: 0, total: 1, carried_over: 0 } },
+      graded: { ResultWriterDetails: { Bucket: 'b', Key: 'batch-runs/results/x/manifest.json' } },
+    }),
+  ],
   ['grade event', (e) => parseEvent(gradeEventSchema, e), aroundValid({ source: 'api', tenant: 't', episode_id: 'e' })],
 ];
 

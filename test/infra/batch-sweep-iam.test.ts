@@ -1,4 +1,5 @@
 import { BATCH_TABLE_ACTIONS } from '../../infra/stacks/batch-stack';
+import { BATCH_RUNS_PREFIX } from '../../layers/cloud/src';
 import { nagAnnotations, resourcesOf, synthesize, SKIP_BUNDLING, type Synthesized } from './synth';
 
 /**
@@ -31,9 +32,9 @@ test('write-report may list the checkpoint bucket and delete under checkpoints/ 
   expect(nagAnnotations(synth, 'batch')).toEqual([]);
 });
 
-test('find-episodes and auto-submit get nothing of the checkpoint bucket', () => {
+test('find-episodes and grade-batch get nothing of the checkpoint bucket', () => {
   expect(onCheckpoints(statementsOf('FindEpisodes'))).toEqual([]);
-  expect(onCheckpoints(statementsOf('AutoSubmit'))).toEqual([]);
+  expect(onCheckpoints(statementsOf('GradeBatch'))).toEqual([]);
 });
 
 /**
@@ -47,9 +48,9 @@ describe('batch IAM: the calls made, nothing more', () => {
     [...new Set(actionsOf(statementsOf(rolePrefix).filter((s) => JSON.stringify(s.Resource).includes(bucket))))].sort();
 
   test.each([
-    ['FindEpisodes', ['dynamodb:GetItem', 'dynamodb:Query']],
-    ['AutoSubmit', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
-    ['WriteReport', ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']],
+    ['FindEpisodes', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']],
+    ['GradeBatch', ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
+    ['WriteReport', ['dynamodb:GetItem', 'dynamodb:UpdateItem']],
   ])('%s: %j on the table', (role, actions) => {
     expect(tableActions(role)).toEqual(actions);
     const key = role.charAt(0).toLowerCase() + role.slice(1);
@@ -57,7 +58,7 @@ describe('batch IAM: the calls made, nothing more', () => {
   });
 
   test('no batch function may delete items or write in batches', () => {
-    for (const role of ['FindEpisodes', 'AutoSubmit', 'WriteReport']) {
+    for (const role of ['FindEpisodes', 'GradeBatch', 'WriteReport']) {
       expect(tableActions(role)).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
       expect(tableActions(role)).not.toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem']));
     }
@@ -68,13 +69,16 @@ describe('batch IAM: the calls made, nothing more', () => {
     const [query] = indexStatements('FindEpisodes');
     expect(query.Action).toBe('dynamodb:Query');
     expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi_ended.*\/index\/gsi_tenant|\/index\/gsi_tenant.*\/index\/gsi_ended/);
-    expect(indexStatements('AutoSubmit')).toEqual([]);
+    expect(indexStatements('GradeBatch')).toEqual([]);
     expect(indexStatements('WriteReport')).toEqual([]);
   });
 
-  test('write-report writes reports and reads none back; the others get nothing of the reports bucket', () => {
-    expect(s3Actions('WriteReport', 'Reports')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
-    expect(s3Actions('FindEpisodes', 'Reports')).toEqual([]);
-    expect(s3Actions('AutoSubmit', 'Reports')).toEqual([]);
+  test("write-report writes reports and reads the run files; find-episodes writes only run files; grade-batch gets nothing of the reports bucket", () => {
+    const resources = (role: string, action: string) => statementsOf(role).filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+    expect(s3Actions('WriteReport', 'Reports')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    expect(resources('WriteReport', 's3:GetObject')).toEqual([expect.stringContaining(`/${BATCH_RUNS_PREFIX}*`)]);
+    expect(s3Actions('FindEpisodes', 'Reports')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(resources('FindEpisodes', 's3:PutObject')).toEqual([expect.stringContaining(`/${BATCH_RUNS_PREFIX}*`)]);
+    expect(s3Actions('GradeBatch', 'Reports')).toEqual([]);
   });
 });

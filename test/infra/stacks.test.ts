@@ -4,7 +4,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CONFIG } from '../../infra/config';
+import { contextKeyRange, DEFAULT_CONFIG } from '../../infra/config';
+import { BATCH_RESULTS_PREFIX, BATCH_RUN_FILES_DAYS, BATCH_RUNS_PREFIX, MAX_EPISODES_PER_INVOCATION } from '../../layers/cloud/src';
 import { NAG_REASONS } from '../../infra/nag';
 import { HANDLER_ENTRIES, TRAINING_DOCKERFILE } from '../../infra/paths';
 import { API_ROUTES } from '../../infra/constructs/api-routes';
@@ -34,7 +35,7 @@ function allFunctions(): [string, Record<string, any>][] {
 }
 
 describe('stack split', () => {
-  test('five stacks with the expected dependencies (data → compute → api, batch → observability)', () => {
+  test('five stacks with the expected dependencies (data → compute → api → observability, data → batch → observability)', () => {
     const { data, compute, api, batch, observability } = synth.stacks;
     expect(synth.assembly.stacks.map((s) => s.stackName).sort()).toEqual(
       ['Api', 'Batch', 'Compute', 'Data', 'Observability'].map((s) => `${d.prefix}-${s}`).sort(),
@@ -43,7 +44,7 @@ describe('stack split', () => {
     expect(deps(data)).toEqual([]);
     expect(deps(compute)).toEqual([data.stackName]);
     expect(deps(api)).toEqual([compute.stackName, data.stackName].sort());
-    expect(deps(batch)).toEqual([compute.stackName, data.stackName].sort());
+    expect(deps(batch)).toEqual([data.stackName]);
     expect(deps(observability)).toEqual([api.stackName, batch.stackName, compute.stackName].sort());
   });
 
@@ -155,6 +156,18 @@ describe('data', () => {
         expect.objectContaining({ ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
       ]),
     );
+  });
+
+  test("reports lifecycle: a batch run's working files (manifest, map results) expire after BATCH_RUN_FILES_DAYS; the reports stay", () => {
+    const buckets = resourcesOf(synth.templates.data, 'AWS::S3::Bucket');
+    const [, reports] = Object.entries(buckets).find(([id]) => id.startsWith('Reports'))!;
+    const rules = reports.Properties.LifecycleConfiguration.Rules as any[];
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: BATCH_RUNS_PREFIX, ExpirationInDays: BATCH_RUN_FILES_DAYS, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }),
+      ]),
+    );
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual([BATCH_RUNS_PREFIX]);
   });
 
   test('outputs: table and bucket names', () => {
@@ -438,7 +451,7 @@ describe('batch', () => {
     expect(JSON.stringify(role!.Properties.PolicyDocument)).toContain('states:StartExecution');
   });
 
-  test('state machine: X-Ray, ALL-level logging, timeout; find → Map(maxConcurrency) → write report', () => {
+  test('state machine: X-Ray, ALL-level logging, timeout; find → distributed map over the S3 manifest → write report → continuation', () => {
     const t = synth.templates.batch;
     t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },
@@ -447,35 +460,70 @@ describe('batch', () => {
     const definition = stateMachineDefinition();
     expect(definition.StartAt).toBe('FindEpisodes');
     expect(definition.TimeoutSeconds).toBe(6 * 3600);
-    expect(definition.States.FindEpisodes.Next).toBe('GradeEpisodes');
+    expect(definition.States.FindEpisodes.Next).toBe('WindowClaimed?');
+    expect(definition.States['WindowClaimed?'].Choices[0]).toMatchObject({ Variable: '$.found.status', StringEquals: 'busy', Next: 'AnotherRunIsActive' });
+    expect(definition.States['AnyEpisodes?'].Choices[0]).toMatchObject({ Variable: '$.found.has_episodes', BooleanEquals: true, Next: 'GradeEpisodes' });
     const map = definition.States.GradeEpisodes;
-    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: d.batch.maxConcurrency, ItemsPath: '$.found.episodes', Next: 'WriteReport' });
-    const inner = map.ItemProcessor.States;
-    expect(Object.keys(inner).sort()).toEqual(['Abandoned?', 'AutoSubmit', 'EpisodeFailed', 'Grade']);
-    expect(inner.AutoSubmit.Next).toBe('Grade');
-    expect(inner.Grade.Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'EpisodeFailed' });
-    expect(definition.States.WriteReport.Next).toBe('Done');
+    expect(map).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: d.batch.maxConcurrency,
+      ToleratedFailurePercentage: d.batch.toleratedFailurePercent,
+      ItemReader: { Resource: 'arn:REF:states:::s3:getObject', ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: 'REF', 'Key.$': '$.found.manifest.key' } },
+      ItemBatcher: { MaxItemsPerBatch: d.batch.episodesPerBatch, BatchInput: { 'run_id.$': '$$.Execution.Name' } },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' }, StartAt: 'GradeBatch' },
+      ResultWriter: {
+        Resource: 'arn:REF:states:::s3:putObject',
+        Parameters: { Bucket: 'REF', Prefix: BATCH_RESULTS_PREFIX },
+        WriterConfig: { Transformation: 'FLATTEN', OutputType: 'JSONL' },
+      },
+      ResultPath: '$.graded',
+      Next: 'WriteReport',
+    });
+    expect(map).not.toHaveProperty('ItemsPath'); // the episodes never pass through the state
+    expect(Object.keys(map.ItemProcessor.States)).toEqual(['GradeBatch']);
+    expect(definition.States.NothingToGrade).toMatchObject({ Type: 'Pass', Result: {}, ResultPath: '$.graded', Next: 'WriteReport' });
+    expect(definition.States.WriteReport.Next).toBe('Continue?');
+    expect(definition.States['Continue?'].Choices[0]).toMatchObject({ Variable: '$.report.continue', BooleanEquals: true, Next: 'StartContinuation' });
+    expect(definition.States.StartContinuation).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:REF:states:::states:startExecution',
+      Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', Input: { trigger: 'continuation', 'parent_run_id.$': '$$.Execution.Name' } },
+    });
   });
 
-  test('the Grade step invokes the grade Lambda of the compute stack', () => {
-    const [machine] = Object.values(resourcesOf(synth.templates.batch, 'AWS::StepFunctions::StateMachine'));
-    const parts = machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-    expect(JSON.stringify(parts)).toMatch(/Fn::ImportValue[^}]*GradeFunction/);
+  test("the state machine's role: the map reads and writes the reports bucket's objects, starts executions of itself (children and continuation), and invokes the batch functions", () => {
+    const policies = Object.values(resourcesOf(synth.templates.batch, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('BatchGrading'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const actions = new Set(statements.flatMap((s) => [s.Action].flat()));
+    for (const action of ['s3:GetObject', 's3:PutObject', 'states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 'lambda:InvokeFunction']) expect(actions).toContain(action);
+    expect(JSON.stringify(statements)).not.toMatch(/Fn::ImportValue[^}]*GradeFunction/); // the batch grades with its own function
+  });
+
+  test('config: batchMaxEpisodes is a safety cap of at least 100,000 (default 1,000,000); invocations carry at most MAX_EPISODES_PER_INVOCATION episodes', () => {
+    expect(d.batch.maxEpisodesPerRun).toBe(1_000_000);
+    expect(contextKeyRange('batchMaxEpisodes')).toMatchObject({ min: 100_000, max: 10_000_000 });
+    expect(contextKeyRange('batchEpisodesPerInvocation')).toMatchObject({ min: 1, max: MAX_EPISODES_PER_INVOCATION });
+    expect(contextKeyRange('batchMaxConcurrency')).toMatchObject({ min: 1, max: 1000 });
   });
 
   test('batch functions get the abandonment threshold, run cap, reports bucket, baseline scores and prices', () => {
     const vars = Object.values(resourcesOf(synth.templates.batch, 'AWS::Lambda::Function')).map((f) => f.Properties.Environment.Variables);
     expect(vars).toHaveLength(3);
+    const prices = {
+      PRICE_PER_EPISODE_USD: String(d.prices.perEpisodeUsd),
+      PRICE_LAMBDA_GB_SECOND_USD: String(d.prices.lambdaGbSecondUsd),
+      PRICE_LAMBDA_REQUEST_USD: String(d.prices.lambdaRequestUsd),
+    };
     expect(vars).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ ABANDON_AFTER_HOURS: String(d.batch.abandonAfterHours), MAX_EPISODES_PER_RUN: String(d.batch.maxEpisodesPerRun) }),
         expect.objectContaining({
+          ABANDON_AFTER_HOURS: String(d.batch.abandonAfterHours),
+          MAX_EPISODES_PER_RUN: String(d.batch.maxEpisodesPerRun),
+          RUN_TIMEOUT_SECONDS: String(6 * 3600),
           REPORTS_BUCKET: expect.anything(),
-          BASELINE_SCORES: JSON.stringify({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 }),
-          PRICE_PER_EPISODE_USD: String(d.prices.perEpisodeUsd),
-          PRICE_LAMBDA_GB_SECOND_USD: String(d.prices.lambdaGbSecondUsd),
-          PRICE_LAMBDA_REQUEST_USD: String(d.prices.lambdaRequestUsd),
         }),
+        expect.objectContaining({ ABANDON_AFTER_HOURS: String(d.batch.abandonAfterHours), ...prices }),
+        expect.objectContaining({ REPORTS_BUCKET: expect.anything(), BASELINE_SCORES: JSON.stringify({ easy_mnist: 0.9999, medium_fashion: 0.8506, hard_cifar: 0.9803 }), ...prices }),
       ]),
     );
   });
@@ -499,7 +547,7 @@ describe('observability', () => {
     const t = synth.templates.observability;
     const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const names = alarms.map((a) => a.AlarmName as string);
-    for (const fn of ['Training', 'Grade', 'Api', 'FindEpisodes', 'AutoSubmit', 'WriteReport']) {
+    for (const fn of ['Training', 'Grade', 'Api', 'FindEpisodes', 'GradeBatch', 'WriteReport']) {
       expect(names).toEqual(expect.arrayContaining([`${d.prefix}-${fn}-errors`, `${d.prefix}-${fn}-throttles`]));
     }
     for (const q of ['TrainingFailures', 'GradeFailures', 'ScheduleFailures']) expect(names).toContain(`${d.prefix}-${q}-dlq-depth`);
@@ -588,8 +636,8 @@ describe('cdk-nag AwsSolutions', () => {
       expect({ ...a, known: reasons.has(a.reason) }).toMatchObject({ known: true });
       expect(a.rule).toMatch(/^AwsSolutions-(IAM5\[Resource::.+\]|IAM4\[Policy::.+AmazonAPIGatewayPushToCloudWatchLogs\]|L1|SQS3|S1|APIG3|APIG4|COG4)$/);
     }
-    // The only IAM5 resources acknowledged: X-Ray/log delivery "*", bucket objects, Lambda versions.
+    // The only IAM5 resources acknowledged: X-Ray/log delivery "*", bucket objects, Lambda versions, the batch's own executions.
     const iam5 = [...new Set(acknowledged.filter((a) => a.rule.startsWith('AwsSolutions-IAM5')).map((a) => a.rule))];
-    for (const rule of iam5) expect(rule).toMatch(/\[Resource::(\*|.+(Datasets|Checkpoints|Reports).+\/\*|.+Function.+:\*)\]$/);
+    for (const rule of iam5) expect(rule).toMatch(/\[Resource::(\*|.+(Datasets|Checkpoints|Reports).+\/\*|.+Function.+:\*|.+:execution:.+BatchGrading.+:\*)\]$/);
   });
 });

@@ -77,11 +77,19 @@ export const DEFAULT_STEP_ROUTING: StepRouting = {
 export interface BatchSettings {
   /** ABANDON_AFTER_HOURS: an active episode idle this long is auto-submitted. */
   abandonAfterHours: number;
-  /** MAX_EPISODES_PER_RUN: the rest wait for the next run. */
+  /**
+   * MAX_EPISODES_PER_RUN: a safety cap, not a throughput limit. A run that reaches it starts
+   * its own continuation (the state machine's last state), which takes the rest at once.
+   */
   maxEpisodesPerRun: number;
+  /** RUN_TIMEOUT_SECONDS: the state machine's timeout, how long a run holds its window (find-episodes). */
+  runTimeoutSeconds: number;
 }
 
-const DEFAULT_BATCH_SETTINGS: BatchSettings = { abandonAfterHours: 24, maxEpisodesPerRun: 500 };
+/** Episodes one batch run takes at most by default; infra/config.ts's batchMaxEpisodes range starts here. */
+export const DEFAULT_MAX_EPISODES_PER_RUN = 1_000_000;
+
+const DEFAULT_BATCH_SETTINGS: BatchSettings = { abandonAfterHours: 24, maxEpisodesPerRun: DEFAULT_MAX_EPISODES_PER_RUN, runTimeoutSeconds: 6 * 3600 };
 
 /** Where write-report writes and what it prices and compares with. */
 export interface ReportSettings {
@@ -212,8 +220,9 @@ const batchEnv = z
   .object({
     ABANDON_AFTER_HOURS: envNumber(DEFAULT_BATCH_SETTINGS.abandonAfterHours),
     MAX_EPISODES_PER_RUN: envNumber(DEFAULT_BATCH_SETTINGS.maxEpisodesPerRun, { min: 1, integer: true }),
+    RUN_TIMEOUT_SECONDS: envNumber(DEFAULT_BATCH_SETTINGS.runTimeoutSeconds, { min: 60, integer: true }),
   })
-  .transform((v): BatchSettings => ({ abandonAfterHours: v.ABANDON_AFTER_HOURS, maxEpisodesPerRun: v.MAX_EPISODES_PER_RUN }));
+  .transform((v): BatchSettings => ({ abandonAfterHours: v.ABANDON_AFTER_HOURS, maxEpisodesPerRun: v.MAX_EPISODES_PER_RUN, runTimeoutSeconds: v.RUN_TIMEOUT_SECONDS }));
 
 /**
  * EPISODE_QUOTA_PER_MONTH: episodes each tenant (API key) may create per calendar month (UTC)

@@ -3,10 +3,9 @@ import { episodeKey, parseEpisodePartitionKey, TABLE_LAYOUT } from '../../storag
 import { meteringRef, TableItems, uniqueRefs } from './table-items';
 
 /**
- * Who played each episode of a batch run, read by write-report from the episode items' `agent`
- * attribute (the store's projection of the record's label) with BatchGetItem, only that
- * attribute. Not carried in the grade answers: the Map state's results are bounded by Step
- * Functions' 256 KB, and a label is chosen by the tenant (up to ~260 characters).
+ * Who played each episode of a batch run, read by grade-batch for its batch of episodes from
+ * the episode items' `agent` attribute (the store's projection of the record's label) with
+ * BatchGetItem, only that attribute.
  */
 export class EpisodeAgentStore extends TableItems {
   /** The label of each labelled episode, by `<tenant>#<episode>`; unlabelled, missing and damaged ones are absent. */

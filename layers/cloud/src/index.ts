@@ -4,6 +4,10 @@
  */
 export * from './batch';
 export * from './batch-report-builder';
+export * from './batch-files';
+export * from './batch-find';
+export * from './batch-grade';
+export * from './batch-results';
 export * from './cloud-episode-service';
 export * from './config';
 export * from './cost-measurements';

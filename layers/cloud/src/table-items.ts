@@ -454,29 +454,75 @@ export class TenantRegistry extends TableItems {
 
 // ---- Batch state ---------------------------------------------------------------------------
 
-export interface BatchState {
-  last_until: string;
-  last_run_id: string;
-  updated_at: string;
+function batchStateOf(item: Record<string, unknown> | undefined): BatchState | null {
+  if (!item) return null;
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  const claim = typeof item.claim_run_id === 'string' && typeof item.claim_expires_at === 'string' ? { run_id: item.claim_run_id, expires_at: item.claim_expires_at } : null;
+  return { last_until: text(item.last_until), last_run_id: text(item.last_run_id), updated_at: text(item.updated_at), claim };
 }
+
+export interface BatchState {
+  /** Where the next run starts; null before the first run ended. */
+  last_until: string | null;
+  last_run_id: string | null;
+  updated_at: string | null;
+  /** The run working on the window after last_until, until it advances it or its claim expires. */
+  claim: BatchClaim | null;
+}
+
+export interface BatchClaim {
+  run_id: string;
+  expires_at: string;
+}
+
+export type ClaimOutcome = { claimed: true; state: BatchState | null } | { claimed: false; holder: BatchClaim };
 
 export class BatchStateStore extends TableItems {
   async get(): Promise<BatchState | null> {
     const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: BATCH_STATE_KEY, ConsistentRead: true }));
-    const item = output.Item;
-    if (!item || typeof item.last_until !== 'string') return null;
-    return { last_until: item.last_until, last_run_id: String(item.last_run_id ?? ''), updated_at: String(item.updated_at ?? '') };
+    return batchStateOf(output.Item);
   }
 
-  /** Moves `last_until` forward to `until` (never back: a late, older run changes nothing). Returns whether it moved. */
+  /**
+   * Claims the next window for a run, so that two runs (the schedule's and a continuation, or a
+   * manual one) never grade the same episodes: granted when no other run holds an unexpired
+   * claim. A run that fails keeps its claim until `expiresAt` (the state machine's timeout):
+   * then the next run takes the same window over.
+   */
+  async claim(runId: string, expiresAt: Date): Promise<ClaimOutcome> {
+    const now = this.clock().toISOString();
+    try {
+      const output = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: BATCH_STATE_KEY,
+          UpdateExpression: 'SET claim_run_id = :run, claim_expires_at = :expires',
+          ConditionExpression: 'attribute_not_exists(claim_run_id) OR claim_run_id = :run OR claim_expires_at < :now',
+          ExpressionAttributeValues: { ':run': runId, ':expires': expiresAt.toISOString(), ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { claimed: true, state: batchStateOf(output.Attributes) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const holder = (await this.get())?.claim;
+      // The holder released its claim between the two reads: ask again.
+      return holder ? { claimed: false, holder } : this.claim(runId, expiresAt);
+    }
+  }
+
+  /**
+   * Moves `last_until` forward to `until` (never back: a late, older run changes nothing) and
+   * releases the run's claim. Returns whether the window moved.
+   */
   async advance(until: string, runId: string): Promise<boolean> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: BATCH_STATE_KEY,
-          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now',
-          ConditionExpression: 'attribute_not_exists(last_until) OR last_until < :until',
+          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now REMOVE claim_run_id, claim_expires_at',
+          ConditionExpression: '(attribute_not_exists(last_until) OR last_until < :until) AND (attribute_not_exists(claim_run_id) OR claim_run_id = :run)',
           ExpressionAttributeValues: { ':until': until, ':run': runId, ':now': this.clock().toISOString() },
         }),
       );
@@ -484,6 +530,23 @@ export class BatchStateStore extends TableItems {
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  /** Gives a claim up without moving the window (a run with nothing to report). */
+  async release(runId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: BATCH_STATE_KEY,
+          UpdateExpression: 'REMOVE claim_run_id, claim_expires_at',
+          ConditionExpression: 'claim_run_id = :run',
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
