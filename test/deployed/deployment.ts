@@ -362,6 +362,16 @@ export class Deployment {
     r.coldStart = r.withEnv(r.fn.env);
   }
 
+  /** Each function's peak resident memory over its processes (the largest), where /proc tells it. */
+  peakMemoryBytes(): Record<string, number> {
+    const peaks: Record<string, number> = {};
+    for (const [name, r] of this.running) {
+      const bytes = r.processes.map((p) => p.peakRssBytes() ?? 0);
+      if (bytes.length > 0) peaks[name] = Math.max(...bytes);
+    }
+    return peaks;
+  }
+
   /** How many processes (containers) each function has needed so far. */
   containers(): Record<string, number> {
     return Object.fromEntries([...this.running].map(([name, r]) => [name, r.processes.length]));

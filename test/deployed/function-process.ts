@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -80,6 +81,19 @@ export class FunctionProcess {
   }
 
   /** The last lines the function logged (stdout and stderr), for failure messages. */
+  /**
+   * The process's peak resident memory so far (Linux's VmHWM, what Lambda's "Max Memory Used"
+   * reports); null where /proc is not there or the process has exited.
+   */
+  peakRssBytes(): number | null {
+    try {
+      const kb = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))?.[1];
+      return kb === undefined ? null : Number(kb) * 1024;
+    } catch {
+      return null;
+    }
+  }
+
   logs(lines = 40): string {
     return this.logLines.slice(-lines).join('\n');
   }
