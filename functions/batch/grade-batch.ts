@@ -1,7 +1,6 @@
 import type { Context } from 'aws-lambda';
 import {
   batchSettingsFromEnv,
-  episodeAgentsOf,
   gradeBatch,
   gradeBatchEventSchema,
   itemsOf,
@@ -44,7 +43,6 @@ export function createGradeBatchHandler(deps: GradeBatchHandlerDeps | ((obs: Obs
         {
           episodes: storage.episodes,
           items: itemsOf(storage, clock),
-          agents: episodeAgentsOf(storage, clock),
           prices: pricesFromEnv(env),
           abandonAfterHours: batchSettingsFromEnv(env).abandonAfterHours,
           ...(clock ? { clock } : {}),

@@ -33,7 +33,7 @@ export const BATCH_TABLE_ACTIONS = {
   // COUNT) and each tenant's idle active ones (gsi_tenant) (Query on the indexes).
   findEpisodes: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   // each episode (GetItem); an abandoned one's conditional commit on the version read (PutItem);
-  // the auto_submitted_by and graded notes (UpdateItem); agent labels and metering of the batch (BatchGetItem).
+  // the auto_submitted_by and graded notes (UpdateItem); the batch's metering items (BatchGetItem).
   gradeBatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
   // the sweep's episode reads and the sweep cursor (GetItem); the run window and the sweep cursor (UpdateItem).
   writeReport: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],

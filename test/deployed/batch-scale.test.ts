@@ -38,7 +38,7 @@ describe('batch grading of 20,000 ended episodes in one run, as deployed', () =>
     const started = Date.now();
     // One episode ending every 5 s over the ~28 hours before now: two UTC days, every shard of the end-time index.
     seeded = await writeEndedEpisodes(storage.episodes, storage.clients.documents, { count: EPISODES, tenants: TENANTS, firstEnd: new Date(Date.now() - 30 * 3_600_000), spacingMs: 5_000 });
-    console.log(`seeded ${EPISODES} ended episodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`seeded ${EPISODES} ended episodes (${seeded.meanItemBytes} bytes an item) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }, 600_000);
 
   afterAll(async () => {
@@ -96,6 +96,9 @@ describe('batch grading of 20,000 ended episodes in one run, as deployed', () =>
       [
         `batch run of ${EPISODES} episodes: ${wallSeconds.toFixed(1)} s wall (${(EPISODES / wallSeconds).toFixed(0)} episodes/s on this machine), ${batches.length} grade-batch invocations in ${d.containers()[gradeBatch]} processes`,
         `final state ${stateBytes} bytes; largest grade-batch answer ${Math.max(...answerBytes)} bytes`,
+        `handler time (s): ${Object.entries(handlerSeconds(d.invocations.filter((i) => i.function.includes('-Batch'))))
+          .map(([name, t]) => `${name.replace(/^.*?-Batch-?/, '').replace(/Function[0-9A-F]{8}$/, '')} ${t.total.toFixed(1)} in ${t.count} (median ${t.median.toFixed(2)})`)
+          .join(', ')}`,
         `peak RSS per function (MiB): ${Object.entries(peak)
           .map(([name, bytes]) => `${name.replace(/^.*?-Batch-?/, '').replace(/Function[0-9A-F]{8}$/, '')} ${(bytes / 2 ** 20).toFixed(0)}`)
           .join(', ')}`,
@@ -136,6 +139,18 @@ describe('batch grading of 20,000 ended episodes in one run, as deployed', () =>
     return notes;
   }
 });
+
+/** Per function: the handler seconds in all, the invocations and the median invocation. */
+function handlerSeconds(invocations: { function: string; ms: number }[]): Record<string, { total: number; count: number; median: number }> {
+  const byFunction = new Map<string, number[]>();
+  for (const i of invocations) byFunction.set(i.function, [...(byFunction.get(i.function) ?? []), i.ms / 1000]);
+  return Object.fromEntries(
+    [...byFunction].map(([name, seconds]) => {
+      const sorted = [...seconds].sort((a, b) => a - b);
+      return [name, { total: seconds.reduce((a, b) => a + b, 0), count: seconds.length, median: sorted[Math.floor(sorted.length / 2)]! }];
+    }),
+  );
+}
 
 function countBy(values: string[]): Map<string, number> {
   const counts = new Map<string, number>();

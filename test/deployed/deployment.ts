@@ -26,6 +26,8 @@ export interface Invocation {
   function: string;
   type: string;
   outcome: InvocationOutcome;
+  /** Wall time of the handler's run in its process (a warm invocation's; cold starts are not in it). */
+  ms: number;
 }
 
 export interface EnvFinding {
@@ -223,8 +225,9 @@ export class Deployment {
     const r = this.running.get(name)!;
     const run = this.container(r).then(async (container) => {
       try {
+        const started = Date.now();
         const outcome = await container.invoke(event, { functionName: r.fn.name, functionArn: r.fn.arn, memoryMb: r.fn.memoryMb, timeoutMs: r.fn.timeoutMs });
-        this.invocations.push({ function: name, type, outcome });
+        this.invocations.push({ function: name, type, outcome, ms: Date.now() - started });
         return outcome;
       } finally {
         r.busy.delete(container);

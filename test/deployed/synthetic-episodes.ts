@@ -44,6 +44,8 @@ export interface SyntheticEpisodes {
   /** The earliest and the latest end time. */
   firstEndedAt: string;
   lastEndedAt: string;
+  /** The items' mean size as DynamoDB counts it (the store's estimate). */
+  meanItemBytes: number;
 }
 
 /**
@@ -75,13 +77,18 @@ export async function writeEndedEpisodes(
   };
   const table = store.tableName;
   const keys: string[] = [];
+  let itemBytes = 0;
   let next = 0;
   const writer = async () => {
     while (next < options.count) {
       const from = next;
       next = Math.min(options.count, next + 25);
-      const items = Array.from({ length: next - from }, (_, k) => store.prepare(episodeAt(from + k)).item);
-      for (const item of items) keys.push(`${String(item.tenant)}#${String(item.episode_id)}`);
+      const prepared = Array.from({ length: next - from }, (_, k) => store.prepare(episodeAt(from + k)));
+      const items = prepared.map((p) => p.item);
+      for (const p of prepared) {
+        keys.push(`${String(p.item.tenant)}#${String(p.item.episode_id)}`);
+        itemBytes += p.estimatedBytes;
+      }
       let pending: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 10) throw new Error('BatchWriteItem kept leaving items unprocessed');
@@ -91,5 +98,5 @@ export async function writeEndedEpisodes(
     }
   };
   await Promise.all(Array.from({ length: options.parallel ?? 4 }, writer));
-  return { keys, firstEndedAt: episodeAt(0).ended_at!, lastEndedAt: episodeAt(options.count - 1).ended_at! };
+  return { keys, firstEndedAt: episodeAt(0).ended_at!, lastEndedAt: episodeAt(options.count - 1).ended_at!, meanItemBytes: Math.round(itemBytes / options.count) };
 }

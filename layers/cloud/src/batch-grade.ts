@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import type { AgentLabel } from '../../core/src';
 import type { EpisodeStore } from '../../storage/src';
 import type { Prices } from './config';
-import type { EpisodeAgentStore } from './episode-agents';
-import { autoSubmitEpisode, gradeStoredEpisode } from './grading';
+import { autoSubmitEpisode, gradeStoredEpisodeLabelled } from './grading';
 import { eventText } from './lambda-event';
 import type { ReportEntry } from './leaderboard';
 import { estimateCost } from './metering';
@@ -11,8 +9,9 @@ import { meteringRef, NO_LAMBDA_USAGE, type CloudItems } from './table-items';
 
 /**
  * One child workflow of the batch run's distributed map: a batch of the manifest's episodes
- * (ItemBatcher), each auto-submitted if abandoned, then graded, then labelled with its agent
- * and priced, so that write-report only has to stream the result files. One episode's
+ * (ItemBatcher), each auto-submitted if abandoned, then graded, labelled with its agent (the
+ * record's, from the same read) and priced, so that write-report only has to stream the
+ * result files. One episode's
  * failure is its entry (status "error"), never the batch's: a failed child is left for
  * Lambda's own crashes and time-outs.
  */
@@ -35,7 +34,6 @@ export type GradeBatchEvent = z.output<typeof gradeBatchEventSchema>;
 export interface GradeBatchDeps {
   episodes: EpisodeStore;
   items: CloudItems;
-  agents: Pick<EpisodeAgentStore, 'getMany'>;
   prices: Prices;
   abandonAfterHours: number;
   /** Episodes graded at once within the invocation (default 8: each is two or three small table calls). */
@@ -50,37 +48,32 @@ const MAX_ERROR_CHARS = 500;
 
 export async function gradeBatch(deps: GradeBatchDeps, event: GradeBatchEvent): Promise<ReportEntry[]> {
   const entries = await mapWithConcurrency(event.episodes, deps.concurrency ?? 8, (episode) => gradeOne(deps, event.run_id, episode));
-  return labelAndPrice(deps, entries);
+  return price(deps, entries);
 }
 
+/** The episode's entry, with the agent label its record holds (read once, by the grading). */
 async function gradeOne(deps: GradeBatchDeps, runId: string, episode: Episode): Promise<ReportEntry> {
   const request = { tenant: episode.tenant, episode_id: episode.episode_id, run_id: runId };
   const clock = deps.clock ? { clock: deps.clock } : {};
   try {
     if (episode.abandoned) await autoSubmitEpisode({ episodes: deps.episodes, abandonAfterHours: deps.abandonAfterHours, ...clock }, request);
-    return await gradeStoredEpisode({ episodes: deps.episodes, ...clock }, { ...request, source: 'batch' });
+    const { result, agent } = await gradeStoredEpisodeLabelled({ episodes: deps.episodes, ...clock }, { ...request, source: 'batch' });
+    return agent === null ? result : { ...result, agent };
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { tenant: episode.tenant, episode_id: episode.episode_id, status: 'error', error: message.slice(0, MAX_ERROR_CHARS) };
   }
 }
 
-/** The agent label the store holds, and for graded episodes the training's Lambda use and its cost. */
-async function labelAndPrice(deps: GradeBatchDeps, entries: ReportEntry[]): Promise<ReportEntry[]> {
-  const labels = await deps.agents.getMany(entries);
+/** Graded episodes with the training's Lambda use and its cost (the metering items, one BatchGetItem per 100). */
+async function price(deps: GradeBatchDeps, entries: ReportEntry[]): Promise<ReportEntry[]> {
   const graded = entries.filter((e) => e.status === 'graded' || e.status === 'grade_mismatch');
   const metering = await deps.items.metering.getMany(graded);
   return entries.map((entry) => {
-    const labelled = withAgent(entry, labels.get(meteringRef(entry)));
-    if (labelled.status !== 'graded' && labelled.status !== 'grade_mismatch') return labelled;
+    if (entry.status !== 'graded' && entry.status !== 'grade_mismatch') return entry;
     const usage = metering.get(meteringRef(entry)) ?? NO_LAMBDA_USAGE;
-    return { ...labelled, lambda_gb_seconds: usage.lambda_gb_seconds, cost_usd: estimateCost(1, usage, deps.prices).total_usd };
+    return { ...entry, lambda_gb_seconds: usage.lambda_gb_seconds, cost_usd: estimateCost(1, usage, deps.prices).total_usd };
   });
-}
-
-function withAgent(entry: ReportEntry, label: AgentLabel | undefined): ReportEntry {
-  const { agent: _given, ...rest } = entry;
-  return (label === undefined ? rest : { ...rest, agent: label }) as ReportEntry;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type Grade } from '../../core/src';
+import { autoSubmitEpisode as endAbandonedEpisode, gradeEpisode, gradeInputOf, type AgentLabel, type Grade } from '../../core/src';
 import { isStorageError, isValidId, type EpisodeStore, type StoredEpisode } from '../../storage/src';
 
 /**
@@ -48,16 +48,25 @@ export interface GradeRequest {
  * ones first).
  */
 export async function gradeStoredEpisode(deps: GradeDeps, request: GradeRequest): Promise<GradeResult> {
+  return (await gradeStoredEpisodeLabelled(deps, request)).result;
+}
+
+/**
+ * gradeStoredEpisode, with who played the episode (its record's label; null: unlabelled or
+ * not found), for a caller that reports it (the batch run) without reading the item again.
+ */
+export async function gradeStoredEpisodeLabelled(deps: GradeDeps, request: GradeRequest): Promise<{ result: GradeResult; agent: AgentLabel | null }> {
   const clock = deps.clock ?? (() => new Date());
   const { tenant, episode_id } = request;
-  const missing: GradeResult = { tenant, episode_id, task_id: null, status: 'not_found', score: null };
+  const missing = { result: { tenant, episode_id, task_id: null, status: 'not_found', score: null } satisfies GradeResult, agent: null };
   if (!isValidId(tenant) || !isValidId(episode_id)) return missing;
   for (let attempt = 0; attempt < 3; attempt++) {
     const episode = await deps.episodes.get(tenant, episode_id);
     if (episode === null) return missing;
     const record = episode.record;
+    const agent = record.agent ?? null;
     if (record.status === 'active') {
-      return { tenant, episode_id, task_id: record.task_id, status: 'not_ended', score: null, steps: record.step_count, epochs: record.budget_used };
+      return { result: { tenant, episode_id, task_id: record.task_id, status: 'not_ended', score: null, steps: record.step_count, epochs: record.budget_used }, agent };
     }
     const recomputed = gradeEpisode(gradeInputOf(record));
     const matches = record.grade !== null && isDeepStrictEqual(record.grade, recomputed);
@@ -68,11 +77,12 @@ export async function gradeStoredEpisode(deps: GradeDeps, request: GradeRequest)
       grade_matches: matches,
     });
     if (!noted) continue; // the item changed under us: read it again
-    return {
+    const result: GradeResult = {
       ...resultOf(episode, grade),
       status: matches ? 'graded' : 'grade_mismatch',
       ...(matches ? {} : { recomputed_score: recomputed.score }),
     };
+    return { result, agent };
   }
   throw new Error(`Episode ${episode_id} kept changing while it was graded.`);
 }

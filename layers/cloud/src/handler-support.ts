@@ -1,21 +1,10 @@
 import type { Storage } from '../../storage/src';
-import { EpisodeAgentStore } from './episode-agents';
 import type { Observability } from './powertools';
 import { cloudItems, type CloudItems } from './table-items';
 
 /** The cloud's items in the storage's table, with the storage's retention. */
 export function itemsOf(storage: Pick<Storage, 'clients' | 'config'>, clock?: () => Date): CloudItems {
   return cloudItems({
-    documents: storage.clients.documents,
-    tableName: storage.config.tableName,
-    retentionSeconds: storage.config.retentionSeconds,
-    ...(clock ? { clock } : {}),
-  });
-}
-
-/** The reader of the episode items' agent labels (the batch report's). */
-export function episodeAgentsOf(storage: Pick<Storage, 'clients' | 'config'>, clock?: () => Date): EpisodeAgentStore {
-  return new EpisodeAgentStore({
     documents: storage.clients.documents,
     tableName: storage.config.tableName,
     retentionSeconds: storage.config.retentionSeconds,

@@ -16,7 +16,6 @@ export * from './cost-model-pick';
 export * from './cost-model-prices';
 export * from './cost-model-render';
 export * from './dataset-sync';
-export * from './episode-agents';
 export * from './episode-quota';
 export * from './grading';
 export * from './handler-support';
