@@ -35,7 +35,7 @@ function storedOf(tenant: string, episodeId: string, record: StoredEpisode['reco
     usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
     results: {},
     commit_id: `c-${episodeId}`,
-    ...(endedAt === null ? {} : { ended_at: endedAt }),
+    ended_at: endedAt,
   };
 }
 
