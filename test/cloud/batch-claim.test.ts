@@ -34,12 +34,12 @@ describe('BatchStateStore', () => {
   it('grants a claim when there is no state, and refuses another run while it is live, naming the holder', async () => {
     expect(await batch.get()).toBeNull();
     const first = await batch.claim('run-a', later(HOUR));
-    expect(first).toEqual({ claimed: true, state: { last_until: null, last_run_id: null, updated_at: null, claim: { run_id: 'run-a', expires_at: later(HOUR).toISOString() } } });
+    expect(first).toEqual({ claimed: true, state: { last_until: null, last_run_id: null, updated_at: null, claim: { run_id: 'run-a', expires_at: later(HOUR).toISOString(), inherited: [] } } });
     clock.advance(HOUR - 1);
-    expect(await batch.claim('run-b', later(2 * HOUR))).toEqual({ claimed: false, holder: { run_id: 'run-a', expires_at: later(HOUR).toISOString() } });
+    expect(await batch.claim('run-b', later(2 * HOUR))).toEqual({ claimed: false, holder: { run_id: 'run-a', expires_at: later(HOUR).toISOString(), inherited: [] } });
     // The holder may claim again (a retried find-episodes), and so extends its claim.
     expect(await batch.claim('run-a', later(3 * HOUR))).toMatchObject({ claimed: true });
-    expect((await batch.get())?.claim).toEqual({ run_id: 'run-a', expires_at: later(3 * HOUR).toISOString() });
+    expect((await batch.get())?.claim).toEqual({ run_id: 'run-a', expires_at: later(3 * HOUR).toISOString(), inherited: [] });
   });
 
   it('lets another run take over a claim past its expiry, and hands it the window', async () => {
@@ -53,8 +53,20 @@ describe('BatchStateStore', () => {
     const taken = await batch.claim('run-b', later(5 * HOUR));
     expect(taken).toEqual({
       claimed: true,
-      state: expect.objectContaining({ last_until: later(10).toISOString(), last_run_id: 'run-a', claim: { run_id: 'run-b', expires_at: later(5 * HOUR).toISOString() } }),
+      state: expect.objectContaining({ last_until: later(10).toISOString(), last_run_id: 'run-a', claim: { run_id: 'run-b', expires_at: later(5 * HOUR).toISOString(), inherited: ['run-failed'] } }),
     });
+  });
+
+  it('a run taking over after two failed runs inherits both; advancing clears what it inherited', async () => {
+    await batch.claim('run-failed-1', later(HOUR));
+    clock.set(later(HOUR + 1).toISOString());
+    await batch.claim('run-failed-2', later(2 * HOUR));
+    clock.set(later(2 * HOUR + 1).toISOString());
+    const taken = await batch.claim('run-c', later(3 * HOUR));
+    expect(taken).toMatchObject({ claimed: true, state: { claim: { run_id: 'run-c', inherited: ['run-failed-2', 'run-failed-1'] } } });
+    expect(await batch.advance(later(20).toISOString(), 'run-c')).toBe(true);
+    await batch.claim('run-d', later(4 * HOUR));
+    expect((await batch.get())?.claim).toEqual({ run_id: 'run-d', expires_at: later(4 * HOUR).toISOString(), inherited: [] });
   });
 
   it('grants exactly one of many concurrent claims; the others are told who holds it', async () => {
@@ -62,14 +74,14 @@ describe('BatchStateStore', () => {
     const outcomes = await Promise.all(runs.map((run) => batch.claim(run, later(HOUR))));
     const winners = runs.filter((_, i) => outcomes[i]!.claimed);
     expect(winners).toHaveLength(1);
-    for (const outcome of outcomes) if (!outcome.claimed) expect(outcome.holder).toEqual({ run_id: winners[0], expires_at: later(HOUR).toISOString() });
+    for (const outcome of outcomes) if (!outcome.claimed) expect(outcome.holder).toEqual({ run_id: winners[0], expires_at: later(HOUR).toISOString(), inherited: [] });
     expect((await batch.get())?.claim?.run_id).toBe(winners[0]);
   });
 
   it('advances the window and releases the claim for the holder only', async () => {
     await batch.claim('run-a', later(HOUR));
     expect(await batch.advance(later(100).toISOString(), 'run-b')).toBe(false);
-    expect(await batch.get()).toEqual({ last_until: null, last_run_id: null, updated_at: null, claim: { run_id: 'run-a', expires_at: later(HOUR).toISOString() } });
+    expect(await batch.get()).toEqual({ last_until: null, last_run_id: null, updated_at: null, claim: { run_id: 'run-a', expires_at: later(HOUR).toISOString(), inherited: [] } });
     clock.advance(5);
     expect(await batch.advance(later(100).toISOString(), 'run-a')).toBe(true);
     expect(await batch.get()).toEqual({ last_until: later(100).toISOString(), last_run_id: 'run-a', updated_at: later(5).toISOString(), claim: null });

@@ -1,4 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { writeReport } from '../../layers/cloud/src/batch';
 import { batchRunManifestKey } from '../../layers/cloud/src/batch-files';
 import { findEpisodes, type FindEpisodesDeps, type FindEpisodesEvent, type FoundEpisode } from '../../layers/cloud/src/batch-find';
 import { gradeBatch } from '../../layers/cloud/src/batch-grade';
@@ -249,7 +250,7 @@ describe('the run\'s claim', () => {
     const second = foundOf(await h.find(10, { run_id: 'run-2', started_at: startedAt, request: { trigger: 'schedule' } }));
     expect(second).toMatchObject({ since: start, until: startedAt, counts: { ended: 1 } });
     expect(await manifestOf(h.runtime.reports, second)).toEqual(await manifestOf(h.runtime.reports, first));
-    expect((await h.items.batch.get())?.claim).toEqual({ run_id: 'run-2', expires_at: at(h.clock().toISOString(), CLAIM_SECONDS * 1000) });
+    expect((await h.items.batch.get())?.claim).toEqual({ run_id: 'run-2', expires_at: at(h.clock().toISOString(), CLAIM_SECONDS * 1000), inherited: ['run-1'] });
   });
 });
 
@@ -289,5 +290,44 @@ describe('an episode a run auto-submitted', () => {
     expect(second.since).toBe(first.until);
     expect(await manifestOf(h.runtime.reports, second)).toEqual([line(endedLater)]);
     expect(second.counts).toEqual({ ended: 1, abandoned: 0, total: 1, carried_over: 0 });
+  });
+});
+
+describe('a run that failed after auto-submitting', () => {
+  const h = harness();
+  const start = '2030-09-01T00:00:00.000Z';
+
+  it('leaves its auto-submitted episodes to the run that takes its window over (it inherits the failed run)', async () => {
+    const abandoned = activeEpisode('tenant-a', 'orphaned', '2030-08-20T00:00:00.000Z');
+    await writeEpisodes(h.runtime, [abandoned]);
+    h.clock.set(at(start, HOUR));
+    await h.items.tenants.touch('tenant-a');
+    await h.items.batch.advance(start, 'earlier');
+    const first = foundOf(await h.find(10, { run_id: 'run-1', started_at: at(start, HOUR), request: { trigger: 'schedule' } }));
+    h.clock.set(at(start, HOUR + 60_000));
+    await gradeBatch({ episodes: h.runtime.episodes, items: h.items, prices: DEFAULT_PRICES, abandonAfterHours: 24, clock: h.clock }, { run_id: 'run-1', episodes: await manifestOf(h.runtime.reports, first) });
+    // run-1 fails before write-report: its claim expires, and run-2 takes the window over.
+    h.clock.set(at(start, 3 * HOUR));
+    const second = foundOf(await h.find(10, { run_id: 'run-2', started_at: at(start, 3 * HOUR), request: { trigger: 'schedule' } }));
+    expect(second.since).toBe(start);
+    expect(await manifestOf(h.runtime.reports, second)).toEqual([line(abandoned)]); // ended now, by run-1's auto-submission
+  });
+});
+
+describe('a manual run over a window of its choosing', () => {
+  const h = harness();
+  const start = '2030-10-01T00:00:00.000Z';
+
+  it('re-grades that window only: it leaves the schedule window where it was and gives its claim back', async () => {
+    await writeEpisodes(h.runtime, [endedEpisode('tenant-a', 'old', at(start, -HOUR))]);
+    await h.items.batch.advance(at(start, 12 * HOUR), 'scheduled-run');
+    h.clock.set(at(start, 13 * HOUR));
+    const manual = foundOf(await h.find(10, { run_id: 'manual-1', started_at: at(start, 13 * HOUR), request: { trigger: 'manual', since: at(start, -2 * HOUR), until: start } }));
+    expect(manual).toMatchObject({ advances_window: false, counts: { ended: 1 } });
+    await writeReport({ reports: h.runtime.reports, prefix: 'reports/', items: h.items, prices: DEFAULT_PRICES, clock: h.clock }, { run_id: 'manual-1', found: manual, graded: {} });
+    expect(await h.items.batch.get()).toMatchObject({ last_until: at(start, 12 * HOUR), last_run_id: 'scheduled-run', claim: null });
+    // The next scheduled run is not held off, and starts where the schedule left off.
+    const scheduled = foundOf(await h.find(10, { run_id: 'run-x', started_at: at(start, 13 * HOUR), request: { trigger: 'schedule' } }));
+    expect(scheduled).toMatchObject({ since: at(start, 12 * HOUR), advances_window: true });
   });
 });

@@ -18,7 +18,7 @@ describe('Lambda events', () => {
     expect(parseEvent(findEpisodesEventSchema, { run_id: 'r', request: { trigger: 'continuation', parent_run_id: 'p' } }).request).toEqual({ trigger: 'continuation', parent_run_id: 'p' });
     expect(parseEvent(gradeBatchEventSchema, { run_id: 'r', episodes: [{ tenant: 't', episode_id: 'e' }] })).toEqual({ run_id: 'r', episodes: [{ tenant: 't', episode_id: 'e', abandoned: false }] });
     const found = { status: 'found', since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', truncated: true, counts: { ended: 2, abandoned: 1, total: 3, carried_over: 7 } };
-    expect(parseEvent(writeReportEventSchema, { run_id: 'r', found, graded: {} })).toEqual({ run_id: 'r', found, graded: {} });
+    expect(parseEvent(writeReportEventSchema, { run_id: 'r', found, graded: {} })).toEqual({ run_id: 'r', found: { ...found, advances_window: true }, graded: {} });
     expect(parseEvent(writeReportEventSchema, { run_id: 'r', found: { status: 'busy', held_by: 'x' } }).found).toEqual({ status: 'busy' });
     expect(parseEvent(gradeEventSchema, { source: 'api', tenant: 't', episode_id: 'e' })).toEqual({ source: 'api', tenant: 't', episode_id: 'e' });
   });

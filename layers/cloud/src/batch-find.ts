@@ -55,6 +55,11 @@ export type FindEpisodesResult =
       truncated: boolean;
       /** Whether the manifest holds any episode (the state machine skips the map otherwise). */
       has_episodes: boolean;
+      /**
+       * Whether write-report moves the schedule's window on to `until`: not for a manual run over
+       * a window it chose (`since` or `until` in its input), which re-grades that window only.
+       */
+      advances_window: boolean;
       counts: FindEpisodesCounts;
       manifest: { bucket: string; key: string };
     }
@@ -91,8 +96,9 @@ export async function findEpisodes(deps: FindEpisodesDeps, event: FindEpisodesEv
   const max = Math.max(1, Math.floor(deps.maxEpisodes));
   const selection = new ManifestSelection(max);
   if (since.getTime() < until.getTime()) {
-    // An episode a run auto-submitted was reported by that run.
-    selection.ended = endedOfRun(deps.episodes.endedEpisodes(since, until), event.run_id);
+    // An episode a run auto-submitted was reported by that run, unless that run failed: this one inherited it.
+    const ours = new Set([event.run_id, ...(claim.state?.claim?.inherited ?? [])]);
+    selection.ended = endedOfRuns(deps.episodes.endedEpisodes(since, until), ours);
   }
   const key = batchRunManifestKey(event.run_id);
   await deps.reports.put(key, Readable.from(selection.lines((room) => abandonedEpisodes(deps, until, room))), { contentType: 'application/x-ndjson' });
@@ -105,13 +111,14 @@ export async function findEpisodes(deps: FindEpisodesDeps, event: FindEpisodesEv
     until: cut ?? until.toISOString(),
     truncated: selection.truncated,
     has_episodes: counts.total > 0,
+    advances_window: request.since === undefined && request.until === undefined,
     counts,
     manifest: { bucket: deps.reports.bucket, key },
   };
 }
 
-async function* endedOfRun(ended: AsyncIterable<EndedEpisodeRef>, runId: string): AsyncGenerator<EndedEpisodeRef> {
-  for await (const episode of ended) if (episode.auto_submitted_by === undefined || episode.auto_submitted_by === runId) yield episode;
+async function* endedOfRuns(ended: AsyncIterable<EndedEpisodeRef>, runs: ReadonlySet<string>): AsyncGenerator<EndedEpisodeRef> {
+  for await (const episode of ended) if (episode.auto_submitted_by === undefined || runs.has(episode.auto_submitted_by)) yield episode;
 }
 
 /** Each tenant's idle active episodes (the gsi_tenant index), at most `room()` more at each read (room: what the cap leaves). */

@@ -25,6 +25,7 @@ const foundSchema = z.discriminatedUnion(
       since: eventTime,
       until: eventTime,
       truncated: z.boolean({ error: 'true or false' }),
+      advances_window: z.boolean({ error: 'true or false' }).default(true),
       counts: z.object({ ended: z.number(), abandoned: z.number(), total: z.number(), carried_over: z.number() }, { error: 'an object of counts' }),
     }),
     z.object({ status: z.literal('busy') }),
@@ -70,7 +71,8 @@ export interface WriteReportResult {
 /**
  * Writes `<prefix><YYYY-MM-DD>/<run_id>/report.json`, `.../leaderboard.html` (by agent) and
  * `.../leaderboard-by-episode.html` (the day is the run window's end), then records the
- * window's end as the next run's start.
+ * window's end as the next run's start (a manual run over a window of its choosing leaves
+ * it) and releases the run's claim.
  */
 export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent): Promise<WriteReportResult | null> {
   const found = event.found;
@@ -100,7 +102,9 @@ export async function writeReport(deps: WriteReportDeps, event: WriteReportEvent
   await deps.reports.put(keys.report_key, `${JSON.stringify({ ...report, counts, results }, null, 2)}\n`, { contentType: 'application/json' });
   await deps.reports.put(keys.leaderboard_key, renderBatchLeaderboardHtml(report, 'agent'), { contentType: 'text/html; charset=utf-8' });
   await deps.reports.put(keys.leaderboard_by_episode_key, renderBatchLeaderboardHtml(report, 'episode'), { contentType: 'text/html; charset=utf-8' });
-  if (found.until) await deps.items.batch.advance(found.until, report.run_id);
+  // The claim is given up either way: kept, it would hold the next run off until it expires.
+  const advanced = found.advances_window && found.until !== undefined && (await deps.items.batch.advance(found.until, report.run_id));
+  if (!advanced) await deps.items.batch.release(report.run_id);
   return { ...keys, counts, continue: found.truncated };
 }
 

@@ -457,7 +457,8 @@ export class TenantRegistry extends TableItems {
 function batchStateOf(item: Record<string, unknown> | undefined): BatchState | null {
   if (!item) return null;
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  const claim = typeof item.claim_run_id === 'string' && typeof item.claim_expires_at === 'string' ? { run_id: item.claim_run_id, expires_at: item.claim_expires_at } : null;
+  const inherited = Array.isArray(item.claim_inherited) ? item.claim_inherited.filter((id): id is string => typeof id === 'string') : [];
+  const claim = typeof item.claim_run_id === 'string' && typeof item.claim_expires_at === 'string' ? { run_id: item.claim_run_id, expires_at: item.claim_expires_at, inherited } : null;
   return { last_until: text(item.last_until), last_run_id: text(item.last_run_id), updated_at: text(item.updated_at), claim };
 }
 
@@ -473,6 +474,8 @@ export interface BatchState {
 export interface BatchClaim {
   run_id: string;
   expires_at: string;
+  /** Runs that held the window before and failed (their claims expired): this run reports what they auto-submitted. */
+  inherited: string[];
 }
 
 export type ClaimOutcome = { claimed: true; state: BatchState | null } | { claimed: false; holder: BatchClaim };
@@ -487,27 +490,43 @@ export class BatchStateStore extends TableItems {
    * Claims the next window for a run, so that two runs (the schedule's and a continuation, or a
    * manual one) never grade the same episodes: granted when no other run holds an unexpired
    * claim. A run that fails keeps its claim until `expiresAt` (the state machine's timeout):
-   * then the next run takes the same window over.
+   * then the next run takes the same window over, and inherits the failed run's id
+   * (`claim.inherited`): the episodes that run auto-submitted are its to report.
    */
   async claim(runId: string, expiresAt: Date): Promise<ClaimOutcome> {
-    const now = this.clock().toISOString();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const held = (await this.get())?.claim ?? null;
+      if (held && held.run_id !== runId && held.expires_at >= this.clock().toISOString()) return { claimed: false, holder: held };
+      const state = await this.claimIfStill(runId, expiresAt, held);
+      if (state !== null) return { claimed: true, state };
+      // Another run claimed (or released) between the read and the write: look again.
+    }
+    throw new Error('The batch window kept changing hands while this run claimed it.');
+  }
+
+  /** Sets the claim if it is still `held` as read (none, this run's, or an expired one it takes over); null when it is not. */
+  private async claimIfStill(runId: string, expiresAt: Date, held: BatchClaim | null): Promise<BatchState | null> {
+    const takeover = held !== null && held.run_id !== runId;
+    const values: Record<string, unknown> = { ':run': runId, ':expires': expiresAt.toISOString() };
+    let condition = 'attribute_not_exists(claim_run_id)';
+    let update = 'SET claim_run_id = :run, claim_expires_at = :expires';
+    if (held !== null) {
+      condition = 'claim_run_id = :held AND claim_expires_at = :held_expires';
+      Object.assign(values, { ':held': held.run_id, ':held_expires': held.expires_at });
+    }
+    if (takeover) {
+      // The condition pins the claim as read, so its inherited list is the one read too.
+      update += ', claim_inherited = :taken';
+      Object.assign(values, { ':taken': [held.run_id, ...held.inherited] });
+    }
     try {
       const output = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: BATCH_STATE_KEY,
-          UpdateExpression: 'SET claim_run_id = :run, claim_expires_at = :expires',
-          ConditionExpression: 'attribute_not_exists(claim_run_id) OR claim_run_id = :run OR claim_expires_at < :now',
-          ExpressionAttributeValues: { ':run': runId, ':expires': expiresAt.toISOString(), ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
+        new UpdateCommand({ TableName: this.tableName, Key: BATCH_STATE_KEY, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }),
       );
-      return { claimed: true, state: batchStateOf(output.Attributes) };
+      return batchStateOf(output.Attributes);
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const holder = (await this.get())?.claim;
-      // The holder released its claim between the two reads: ask again.
-      return holder ? { claimed: false, holder } : this.claim(runId, expiresAt);
+      if (isConditionFailure(error)) return null;
+      throw error;
     }
   }
 
@@ -521,7 +540,7 @@ export class BatchStateStore extends TableItems {
         new UpdateCommand({
           TableName: this.tableName,
           Key: BATCH_STATE_KEY,
-          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now REMOVE claim_run_id, claim_expires_at',
+          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now REMOVE claim_run_id, claim_expires_at, claim_inherited',
           ConditionExpression: '(attribute_not_exists(last_until) OR last_until < :until) AND (attribute_not_exists(claim_run_id) OR claim_run_id = :run)',
           ExpressionAttributeValues: { ':until': until, ':run': runId, ':now': this.clock().toISOString() },
         }),
@@ -533,14 +552,14 @@ export class BatchStateStore extends TableItems {
     }
   }
 
-  /** Gives a claim up without moving the window (a run with nothing to report). */
+  /** Gives a claim up without moving the window (a manual run over a chosen window). */
   async release(runId: string): Promise<void> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: BATCH_STATE_KEY,
-          UpdateExpression: 'REMOVE claim_run_id, claim_expires_at',
+          UpdateExpression: 'REMOVE claim_run_id, claim_expires_at, claim_inherited',
           ConditionExpression: 'claim_run_id = :run',
           ExpressionAttributeValues: { ':run': runId },
         }),
