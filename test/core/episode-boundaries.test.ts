@@ -237,3 +237,26 @@ describe('configure_training and the trainer', () => {
     expect(trainer.calls).toEqual(['buildModel', 'applyConfig keep=true', 'applyConfig keep=false', 'buildModel']);
   });
 });
+
+describe('the edges of a step', () => {
+  it('logs arguments JSON cannot express (an in-process caller passing a function) as null', async () => {
+    const { record, last } = await playScripted([], [{ tool: 'get_training_status', arguments: () => 1 }]);
+    expect(last.error).toMatchObject({ code: 'invalid_arguments' });
+    expect(record.steps[1].arguments).toBeNull();
+  });
+
+  it('lets a trainer fault propagate as it is, not as a step', async () => {
+    const fault = new Error('disk full');
+    const trainer = new ScriptedTrainer([]);
+    trainer.buildModel = () => Promise.reject(fault);
+    await expect(executeStep(createEpisode('easy_mnist'), configure(), trainer)).rejects.toBe(fault);
+  });
+
+  it('a submission on the last step is a submission, not an auto-submission', async () => {
+    const { last, record } = await playScripted([], [...Array.from({ length: 13 }, () => status), submitCall]);
+    expect(record.step_count).toBe(15);
+    expect(record.status).toBe('submitted');
+    expect(last.data).not.toHaveProperty('auto_submitted');
+    expect(last.data.message).toBe(`Submitted. Score ${last.grade!.score}.`);
+  });
+});
