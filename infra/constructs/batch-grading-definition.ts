@@ -4,7 +4,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BATCH_RESULTS_PREFIX } from '../../layers/cloud/src/batch-files';
+import { BATCH_RESULTS_PREFIX } from '../../layers/cloud/src';
 
 /** The Lambdas of a batch run's steps (event and result shapes: functions/README.md). */
 export interface BatchGradingSteps {

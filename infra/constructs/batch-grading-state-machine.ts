@@ -5,6 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../nag';
+import { allowKeyUse } from './permissions';
 import { BatchGradingDefinition, type BatchGradingSteps } from './batch-grading-definition';
 
 export interface BatchGradingStateMachineProps {
@@ -45,7 +46,7 @@ export class BatchGradingStateMachine extends Construct {
     });
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5', 'stateMachineLogDelivery', 'Resource::*');
     // The map's item reader and result writer (CDK's statements) read and write objects of the bucket; a KMS key must let them.
-    runFiles.encryptionKey?.grantEncryptDecrypt(this.stateMachine.role);
+    if (runFiles.encryptionKey) allowKeyUse(this.stateMachine.role, runFiles.encryptionKey, 'readwrite');
     // Written as CDK's item reader and result writer write it (not bucket.arnForObjects).
     const objects = Arn.format({ partition: Aws.PARTITION, service: 's3', region: '', account: '', resource: runFiles.bucketName, resourceName: '*' });
     acknowledgeWildcardResource(this.stateMachine.role, objects, 'objectWildcard');

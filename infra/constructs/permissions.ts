@@ -123,7 +123,8 @@ function objectsOf(grantee: iam.IGrantable, bucket: s3.IBucket, prefix = ''): st
   return resource;
 }
 
-function allowKeyUse(grantee: iam.IGrantable, key: kms.IKey, mode: 'read' | 'readwrite'): void {
+/** Exactly the key actions a reader (or a writer) of the key's data calls; no wildcard actions (unlike IKey.grantEncryptDecrypt). */
+export function allowKeyUse(grantee: iam.IGrantable, key: kms.IKey, mode: 'read' | 'readwrite'): void {
   const actions = mode === 'read' ? ['kms:Decrypt', 'kms:DescribeKey'] : ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn] }));
 }

@@ -7,7 +7,7 @@ import type { DeploymentConfig } from '../config';
 import { AccessLogsBucket, DataBucket } from '../constructs/data-buckets';
 import { EpisodesTable } from '../constructs/episodes-table';
 import type { BucketAccess, TableAccess } from '../constructs/permissions';
-import { BATCH_RUN_FILES_DAYS, BATCH_RUNS_PREFIX } from '../../layers/cloud/src/batch-files';
+import { BATCH_RUN_FILES_DAYS, BATCH_RUNS_PREFIX } from '../../layers/cloud/src';
 
 export interface DataStackProps extends StackProps {
   config: DeploymentConfig;

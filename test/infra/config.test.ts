@@ -101,8 +101,8 @@ describe('configFromContext', () => {
   });
 
   test('a numeric key says its range in its error message', () => {
-    const read = fromMap({ batchMaxConcurrency: 41, trainingReservedConcurrency: 0 });
-    expect(() => configFromContext(read, {})).toThrow(/batchMaxConcurrency must be an integer in \[1, 40\], got 41/);
+    const read = fromMap({ batchMaxConcurrency: 1001, trainingReservedConcurrency: 0 });
+    expect(() => configFromContext(read, {})).toThrow(/batchMaxConcurrency must be an integer in \[1, 1000\], got 1001/);
     expect(() => configFromContext(read, {})).toThrow(/trainingReservedConcurrency must be an integer in \[1, 1000\], or none, got 0/);
   });
 });

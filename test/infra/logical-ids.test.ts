@@ -35,7 +35,7 @@ const LOGICAL_IDS: Partial<Record<StackName, string[]>> = {
     'TrainingFailuresQueue853409FD', 'TrainingFailuresQueuePolicy50DBE937',
   ],
   batch: [
-    'AutoSubmitBasicsLogsFECBD6D6', 'AutoSubmitBasicsRoleC63D1BAE', 'AutoSubmitBasicsRoleDefaultPolicy5166EB21', 'AutoSubmitFunctionA325F1F4',
+    'BatchGradingDistributedMapPolicy5B4D89A2', 'GradeBatchBasicsLogsD241CE11', 'GradeBatchBasicsRoleCFB337E9', 'GradeBatchBasicsRoleDefaultPolicyF4A185EB', 'GradeBatchFunctionF8CB6AC8',
     'BatchGradingA31E9720', 'BatchGradingRole54BA6509', 'BatchGradingRoleDefaultPolicy7CF25BEA', 'FindEpisodesBasicsLogsA9D6AB4A',
     'FindEpisodesBasicsRole3BB3D867', 'FindEpisodesBasicsRoleDefaultPolicyF0A3FEB7', 'FindEpisodesFunction236817DF', 'Schedule83A77FD1',
     'ScheduleFailuresQueueCFC670C3', 'ScheduleFailuresQueuePolicy8E162902', 'SchedulerRoleForTarget725e19694CCFC7',
@@ -44,7 +44,7 @@ const LOGICAL_IDS: Partial<Record<StackName, string[]>> = {
   ],
   observability: [
     'AlarmTopicD01E77F9', 'AlarmTopicPolicy309DB5F8', 'Api5xx3D9EE91A', 'ApiErrors8A265993', 'ApiLatencyE391D2FB', 'ApiThrottles506DAF1E',
-    'AutoSubmitErrors8666A153', 'AutoSubmitThrottlesF9F048A3', 'BatchFailedFEC8E792', 'Dashboard9E4231ED', 'FindEpisodesErrorsE7F3692C',
+    'GradeBatchErrorsD00A8BD4', 'GradeBatchThrottles8E040E70', 'BatchFailedFEC8E792', 'Dashboard9E4231ED', 'FindEpisodesErrorsE7F3692C',
     'FindEpisodesThrottles646DD75E', 'GradeErrorsABED73CE', 'GradeFailuresDepth2F686FCD', 'GradeThrottlesCEB2A57E',
     'ScheduleFailuresDepthDC26704A', 'TrainingErrorsEE40C8C4', 'TrainingAsyncEventAgeA18C6076', 'TrainingFailuresDepth3A2A8599', 'TrainingStepLatencyB46B6342',
     'TrainingThrottles89DD9FCC', 'WriteReportErrorsAAF429B6', 'WriteReportThrottles98091B8D',
