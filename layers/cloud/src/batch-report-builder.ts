@@ -31,7 +31,8 @@ export type ReportEntry = (
   | { tenant: string; episode_id: string; status: 'error'; error: string; task_id?: null }
 ) & { agent?: AgentLabel };
 
-export interface BatchReport {
+/** What the report says about its run (everything but the entries and the baselines). */
+export interface BatchReportMeta {
   run_id: string;
   started_at: string | null;
   since: string | null;
@@ -39,6 +40,9 @@ export interface BatchReport {
   truncated: boolean;
   generated_at: string;
   prices: Prices;
+}
+
+export interface BatchReport extends BatchReportMeta {
   /** The baseline agent's score per task (BASELINE_SCORES), shown for reference. */
   baselines: BaselineScores;
   /** `episodes`: every entry; then one count per status that came (graded, grade_mismatch, not_ended, not_found, error). */
@@ -101,16 +105,6 @@ export interface TenantSummary {
   mean: number | null;
 }
 
-/** What the report says about its run (everything but the entries and the baselines). */
-export interface BatchReportMeta {
-  run_id: string;
-  started_at: string | null;
-  since: string | null;
-  until: string | null;
-  truncated: boolean;
-  generated_at: string;
-  prices: Prices;
-}
 
 export interface BatchReportOptions {
   /** The baseline agent's score per task: the report carries them and counts the episodes above. */
