@@ -260,3 +260,13 @@ describe('the edges of a step', () => {
     expect(last.data.message).toBe(`Submitted. Score ${last.grade!.score}.`);
   });
 });
+
+describe('a schedule without a configuration', () => {
+  it('is not a configuration either: the training tools refuse it', async () => {
+    const { record } = await playScripted([], []);
+    const broken = { ...record, config: null };
+    const result = await executeStep(broken, run(1), new ScriptedTrainer([epoch(1, 1, 0.5)]));
+    expect(result.error).toMatchObject({ code: 'not_configured' });
+    expect(result.record.budget_used).toBe(0);
+  });
+});
