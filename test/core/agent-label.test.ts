@@ -85,6 +85,20 @@ describe('step reason', () => {
     expect(boundedReason('')).toBeUndefined();
   });
 
+  it('keeps a reason of exactly the limit whole, trims it, and has none for null or blanks', () => {
+    const full = 'r'.repeat(STEP_REASON_MAX_LENGTH);
+    expect(boundedReason(full)).toBe(full);
+    expect(boundedReason(` ${full}\u0007 `)).toBe(full);
+    expect(boundedReason(`${full}s`)).toBe(`${'r'.repeat(STEP_REASON_MAX_LENGTH - 1)}…`);
+    expect(boundedReason(null)).toBeUndefined();
+    expect(boundedReason(' \n\t\u0007 ')).toBeUndefined();
+  });
+
+  it('keys a label by its parts present, the version marked with @', () => {
+    expect(agentLabelKey({ policy: 'llm', version: 'v2' })).toBe('llm @v2');
+    expect(agentLabelKey({ policy: 'llm', model: 'm' })).toBe('llm m');
+  });
+
   it('is refused on the step wire body when over-long or carrying terminal escapes', () => {
     expect(stepBodySchema.safeParse({ tool: 'run_epochs', reason: 'fine\nreason' }).success).toBe(true);
     expect(stepBodySchema.safeParse({ tool: 'run_epochs', reason: 'x'.repeat(STEP_REASON_MAX_LENGTH + 1) }).success).toBe(false);
