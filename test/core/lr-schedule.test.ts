@@ -47,3 +47,30 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(advanceSchedule(rescaled))).toBe(0.02);
   });
 });
+
+describe('learning-rate schedules at their edges', () => {
+  it('a schedule over no epochs (T = 0) starts at its base rate', () => {
+    expect(learningRateAt(buildSchedule('cosine', 0.1, 0, 0), 0)).toBe(0.1);
+    expect(learningRateAt(buildSchedule('step', 0.1, 0, 0), 0)).toBe(0.1);
+    expect(learningRateAt(buildSchedule('warmup_cosine', 0.1, 3, 3), 3)).toBe(0.1);
+  });
+
+  it('a learning rate that underflows to 0 cannot be rescaled either: the schedule becomes constant at new_lr', () => {
+    // 5e-324 is a valid learning rate (> 0); times a factor below 1/2 it rounds to 0.
+    let s = buildSchedule('cosine', 5e-324, 10, 0);
+    for (let i = 0; i < 6; i++) s = advanceSchedule(s);
+    expect(learningRateAt(s)).toBe(0);
+    expect(scheduleFactor(s, s.position)).toBeGreaterThan(0);
+    const rescaled = rescaleSchedule(s, 0.01);
+    expect(rescaled).toMatchObject({ kind: 'constant', base_lr: 0.01, anchor: null, position: 6 });
+    expect(learningRateAt(advanceSchedule(rescaled))).toBe(0.01);
+  });
+
+  it('an anchored schedule keeps its anchor position as it advances', () => {
+    const s = rescaleSchedule(advanceSchedule(buildSchedule('step', 1, 30, 0)), 0.5);
+    expect(s.anchor).toEqual({ position: 1, lr: 0.5 });
+    const later = advanceSchedule(s);
+    expect(later).toMatchObject({ position: 2, anchor: { position: 1, lr: 0.5 } });
+    expect(learningRateAt(later, 10)).toBeCloseTo(0.05, 12);
+  });
+});
