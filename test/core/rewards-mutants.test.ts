@@ -36,4 +36,16 @@ describe('reward rules', () => {
     expect(r.convergence).toBe(0);
     expect(r.total).toBe(0.15);
   });
+
+  it('charges no overfitting at a gap of exactly the 0.08 allowance (a term of 0, not -0)', () => {
+    const before = trained([1]);
+    const after = trained([1, 0.9]);
+    after.train_acc_history[1] = 0.197;
+    after.val_acc_history[1] = 0.117; // 0.197 - 0.117 is exactly 0.08 in binary too
+    const r = stepReward({ ...base, before, after, epochsRecorded: 1 });
+    expect(r.overfitting).toBe(0);
+    after.train_acc_history[1] = 0.198;
+    expect(stepReward({ ...base, before, after, epochsRecorded: 1 }).overfitting).toBeCloseTo(-0.05 * 0.001, 12);
+  });
 });
+
