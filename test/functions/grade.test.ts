@@ -52,7 +52,11 @@ describe('grade handler', () => {
     });
     const afterFirst = await rawItem(episode_id);
     expect(afterFirst).toMatchObject({ grade_matches: true, graded_by: 'batch:run-1', version: 3 });
+    // The second grading writes nothing: the note is there with the same outcome (an update is charged by the whole item).
+    const notes = jest.spyOn(runtime.episodes, 'noteIfAtVersion');
     const second = await grade({ ...event, run_id: 'run-2' });
+    expect(notes).not.toHaveBeenCalled();
+    notes.mockRestore();
     expect(second).toEqual(first);
     const afterSecond = await rawItem(episode_id);
     expect(afterSecond.graded_at).toBe(afterFirst.graded_at);

@@ -61,8 +61,9 @@ export async function gradeStoredEpisodeLabelled(deps: GradeDeps, request: Grade
   const missing = { result: { tenant, episode_id, task_id: null, status: 'not_found', score: null } satisfies GradeResult, agent: null };
   if (!isValidId(tenant) || !isValidId(episode_id)) return missing;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const episode = await deps.episodes.get(tenant, episode_id);
-    if (episode === null) return missing;
+    const read = await deps.episodes.getWithNotes(tenant, episode_id);
+    if (read === null) return missing;
+    const { episode, notes } = read;
     const record = episode.record;
     const agent = record.agent ?? null;
     if (record.status === 'active') {
@@ -71,11 +72,15 @@ export async function gradeStoredEpisodeLabelled(deps: GradeDeps, request: Grade
     const recomputed = gradeEpisode(gradeInputOf(record));
     const matches = record.grade !== null && isDeepStrictEqual(record.grade, recomputed);
     const grade = record.grade ?? recomputed;
-    const noted = await deps.episodes.noteIfAtVersion(tenant, episode_id, episode.version, {
-      graded_at: clock().toISOString(),
-      graded_by: request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
-      grade_matches: matches,
-    });
+    // Already graded with this outcome: nothing to write. The note would change nothing (graded_at and
+    // graded_by are set once), and DynamoDB charges an update by the whole item (17-60 KB), not by the note.
+    const noted =
+      (notes.graded_at !== undefined && notes.grade_matches === matches) ||
+      (await deps.episodes.noteIfAtVersion(tenant, episode_id, episode.version, {
+        graded_at: clock().toISOString(),
+        graded_by: request.run_id ? `${request.source ?? 'batch'}:${request.run_id}` : (request.source ?? 'api'),
+        grade_matches: matches,
+      }));
     if (!noted) continue; // the item changed under us: read it again
     const result: GradeResult = {
       ...resultOf(episode, grade),

@@ -181,6 +181,12 @@ export interface EpisodeNotes {
 
 const SET_ONCE_NOTES: ReadonlySet<keyof EpisodeNotes> = new Set(['graded_at', 'graded_by']);
 
+/** The notes an item carries (attributes of another type are left out). */
+function notesOf(item: Record<string, unknown>): EpisodeNotes {
+  const text = (name: 'graded_at' | 'graded_by' | 'auto_submitted_by') => (typeof item[name] === 'string' ? { [name]: item[name] as string } : {});
+  return { ...text('graded_at'), ...text('graded_by'), ...(typeof item.grade_matches === 'boolean' ? { grade_matches: item.grade_matches } : {}), ...text('auto_submitted_by') };
+}
+
 function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
@@ -462,6 +468,15 @@ export class EpisodeStore {
     const item = output.Item;
     if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
     return this.decode(item);
+  }
+
+  /** The episode and the notes layers/cloud wrote on its item (grading, auto-submission), from one read. */
+  async getWithNotes(tenant: string, episodeId: string): Promise<{ episode: StoredEpisode; notes: EpisodeNotes } | null> {
+    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
+    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId), ConsistentRead: true }));
+    const item = output.Item;
+    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
+    return { episode: this.decode(item), notes: notesOf(item) };
   }
 
   /** The episode and its live lease from one read of the item (readLease without a second read). */
