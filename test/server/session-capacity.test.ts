@@ -75,19 +75,26 @@ describe('SessionCapacity', () => {
     expect(open('b', 'two').admitted).toBe(true);
   });
 
+  // Fake timers (Date.now included): with real ones a loaded machine stalls the event loop past idleMs
+  // between two keep-alives and closes the active session too (seen in CI under a parallel mutation run).
   it('closes a session idle for idleMs; activity (and being busy) keeps it open', async () => {
-    const capacity = new SessionCapacity({ max: 10, perTenant: 10, idleMs: 60 });
-    const closed: string[] = [];
-    const idle = capacity.admit('a', () => closed.push('idle'));
-    const active = capacity.admit('a', () => closed.push('active'));
-    if (!idle.admitted || !active.admitted) throw new Error('refused');
-    const keepAlive = setInterval(() => void active.lease.run(async () => undefined), 20);
-    await new Promise((r) => setTimeout(r, 200));
-    clearInterval(keepAlive);
-    expect(closed).toEqual(['idle']);
-    expect(capacity.activeSessions).toBe(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(closed).toEqual(['idle', 'active']);
-    expect(capacity.activeSessions).toBe(0);
+    jest.useFakeTimers();
+    try {
+      const capacity = new SessionCapacity({ max: 10, perTenant: 10, idleMs: 60 });
+      const closed: string[] = [];
+      const idle = capacity.admit('a', () => closed.push('idle'));
+      const active = capacity.admit('a', () => closed.push('active'));
+      if (!idle.admitted || !active.admitted) throw new Error('refused');
+      const keepAlive = setInterval(() => void active.lease.run(async () => undefined), 20);
+      await jest.advanceTimersByTimeAsync(200);
+      clearInterval(keepAlive);
+      expect(closed).toEqual(['idle']);
+      expect(capacity.activeSessions).toBe(1);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(closed).toEqual(['idle', 'active']);
+      expect(capacity.activeSessions).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
