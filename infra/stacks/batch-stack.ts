@@ -28,7 +28,7 @@ export const BATCH_TIMEOUT = Duration.hours(6);
  * needs its action here; the tested-as-deployed suite (test/infra/deployed*) catches one missing.
  */
 export const BATCH_TABLE_ACTIONS = {
-  // the run's claim on the window (UpdateItem, then GetItem of the holder when refused); the
+  // the run's claim on the window (GetItem of the state, then a conditional UpdateItem); the
   // tenant registry (Query on the table); ended episodes (gsi_ended's shards, Query and Select
   // COUNT) and each tenant's idle active ones (gsi_tenant) (Query on the indexes).
   findEpisodes: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -105,7 +105,8 @@ export class BatchStack extends Stack {
       description: 'ml-trainer-env batch: claims the run window and writes the manifest of the episodes to grade to S3',
       serviceName: 'ml-trainer-batch',
       memorySize: 1024,
-      // Streams up to MAX_EPISODES_PER_RUN index rows into the manifest (~15 s per 100,000 measured locally).
+      // Streams up to MAX_EPISODES_PER_RUN index rows into the manifest (7.2 s for 20,000 measured locally
+      // against dynalite, under load: about 6 minutes for the default 1,000,000).
       timeout: Duration.minutes(15),
       environment: {
         ...storageEnv,
