@@ -47,5 +47,13 @@ describe('reward rules', () => {
     after.train_acc_history[1] = 0.198;
     expect(stepReward({ ...base, before, after, epochsRecorded: 1 }).overfitting).toBeCloseTo(-0.05 * 0.001, 12);
   });
+
+  it("adds the wasted-compute charge to the step's total", () => {
+    const losses = Array.from({ length: 12 }, () => 1);
+    const after = trained(losses);
+    const r = stepReward({ ...base, taskId: 'hard_cifar', before: trained(losses.slice(1)), after, epochsRecorded: 1 });
+    expect(r.wasted_compute).toBe(-0.02);
+    expect(r.total).toBe(-0.02);
+  });
 });
 
