@@ -457,35 +457,28 @@ export class EpisodeStore {
 
   /** The tenant's episode, or null (missing, another tenant's, or expired). Strongly consistent by default. */
   async get(tenant: string, episodeId: string, options: { consistent?: boolean } = {}): Promise<StoredEpisode | null> {
+    const item = await this.liveItem(tenant, episodeId, options.consistent ?? true);
+    return item === null ? null : this.decode(item);
+  }
+
+  /** The tenant's live episode item as stored, or null (an invalid id, missing, another tenant's, or expired). */
+  private async liveItem(tenant: string, episodeId: string, consistent = true): Promise<Record<string, unknown> | null> {
     if (!isValidId(tenant) || !isValidId(episodeId)) return null;
-    const output = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: episodeKey(tenant, episodeId),
-        ConsistentRead: options.consistent ?? true,
-      }),
-    );
+    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId), ConsistentRead: consistent }));
     const item = output.Item;
-    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
-    return this.decode(item);
+    return !item || item.tenant !== tenant || this.isExpired(item) ? null : item;
   }
 
   /** The episode and the notes layers/cloud wrote on its item (grading, auto-submission), from one read. */
   async getWithNotes(tenant: string, episodeId: string): Promise<{ episode: StoredEpisode; notes: EpisodeNotes } | null> {
-    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
-    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId), ConsistentRead: true }));
-    const item = output.Item;
-    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
-    return { episode: this.decode(item), notes: notesOf(item) };
+    const item = await this.liveItem(tenant, episodeId);
+    return item === null ? null : { episode: this.decode(item), notes: notesOf(item) };
   }
 
   /** The episode and its live lease from one read of the item (readLease without a second read). */
   async getWithLease(tenant: string, episodeId: string): Promise<{ episode: StoredEpisode; lease: EpisodeLease | null } | null> {
-    if (!isValidId(tenant) || !isValidId(episodeId)) return null;
-    const output = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: episodeKey(tenant, episodeId), ConsistentRead: true }));
-    const item = output.Item;
-    if (!item || item.tenant !== tenant || this.isExpired(item)) return null;
-    return { episode: this.decode(item), lease: this.liveLease(item) };
+    const item = await this.liveItem(tenant, episodeId);
+    return item === null ? null : { episode: this.decode(item), lease: this.liveLease(item) };
   }
 
   /** Removes an episode item (tests, administrative clean-up). */
