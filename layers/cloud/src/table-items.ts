@@ -51,6 +51,18 @@ export abstract class TableItems {
     this.clock = context.clock ?? (() => new Date());
   }
 
+  /** Sends a conditional update or delete: true when it wrote, false when its condition failed (nothing written); other errors throw. */
+  protected async writeIf(command: UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      // Two calls: the client's send is overloaded per command type.
+      await (command instanceof DeleteCommand ? this.documents.send(command) : this.documents.send(command));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   protected nowSeconds(): number {
     return Math.floor(this.clock().getTime() / 1000);
   }
@@ -145,64 +157,54 @@ export class StepStatusStore extends TableItems {
     options: { failedBefore?: string } = {},
   ): Promise<boolean> {
     const now = this.clock().toISOString();
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: stepKey(tenant, status.episode_id, status.step_id),
-          UpdateExpression:
-            'SET #state = :pending, episode_id = :episode, step_id = :step, call_sha256 = :call, tool = :tool, #mode = :mode, ' +
-            'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure, progress',
-          ConditionExpression:
-            options.failedBefore !== undefined
-              ? 'attribute_not_exists(#pk) OR (#state = :failed AND failed_at < :before)'
-              : 'attribute_not_exists(#pk) OR #state = :failed OR deadline_at < :now',
-          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state', '#mode': 'mode' },
-          ExpressionAttributeValues: {
-            ':pending': 'pending',
-            ':failed': 'failed',
-            ...(options.failedBefore !== undefined ? { ':before': options.failedBefore } : { ':now': now }),
-            ':episode': status.episode_id,
-            ':step': status.step_id,
-            ':call': status.call_sha256,
-            ':tool': status.tool.slice(0, 128),
-            ':mode': status.mode,
-            ':requested': status.requested_at,
-            ':start_by': status.start_by,
-            ':deadline': status.deadline_at,
-            ':expires': this.expiresAt(),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: stepKey(tenant, status.episode_id, status.step_id),
+        UpdateExpression:
+          'SET #state = :pending, episode_id = :episode, step_id = :step, call_sha256 = :call, tool = :tool, #mode = :mode, ' +
+          'requested_at = :requested, start_by = :start_by, deadline_at = :deadline, expires_at = :expires REMOVE started_at, failed_at, failure, progress',
+        ConditionExpression:
+          options.failedBefore !== undefined
+            ? 'attribute_not_exists(#pk) OR (#state = :failed AND failed_at < :before)'
+            : 'attribute_not_exists(#pk) OR #state = :failed OR deadline_at < :now',
+        ExpressionAttributeNames: { ...PK_NAME, '#state': 'state', '#mode': 'mode' },
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':failed': 'failed',
+          ...(options.failedBefore !== undefined ? { ':before': options.failedBefore } : { ':now': now }),
+          ':episode': status.episode_id,
+          ':step': status.step_id,
+          ':call': status.call_sha256,
+          ':tool': status.tool.slice(0, 128),
+          ':mode': status.mode,
+          ':requested': status.requested_at,
+          ':start_by': status.start_by,
+          ':deadline': status.deadline_at,
+          ':expires': this.expiresAt(),
+        },
+      }),
+    );
   }
 
   /** The training Lambda started the step: it cannot run past deadlineAt. */
   async markRunning(tenant: string, episodeId: string, stepId: string, deadlineAt: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: stepKey(tenant, episodeId, stepId),
-          UpdateExpression: 'SET #state = :running, started_at = :now, deadline_at = :deadline, expires_at = :expires',
-          ConditionExpression: 'attribute_exists(#pk) AND #state = :pending',
-          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':running': 'running',
-            ':pending': 'pending',
-            ':now': this.clock().toISOString(),
-            ':deadline': deadlineAt,
-            ':expires': this.expiresAt(),
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: stepKey(tenant, episodeId, stepId),
+        UpdateExpression: 'SET #state = :running, started_at = :now, deadline_at = :deadline, expires_at = :expires',
+        ConditionExpression: 'attribute_exists(#pk) AND #state = :pending',
+        ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':pending': 'pending',
+          ':now': this.clock().toISOString(),
+          ':deadline': deadlineAt,
+          ':expires': this.expiresAt(),
+        },
+      }),
+    );
   }
 
   /**
@@ -218,27 +220,21 @@ export class StepStatusStore extends TableItems {
     step: Pick<StepStatus, 'episode_id' | 'step_id' | 'requested_at'>,
     progress: StepProgress,
   ): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: stepKey(tenant, step.episode_id, step.step_id),
-          UpdateExpression: 'SET progress = :progress',
-          ConditionExpression: 'attribute_exists(#pk) AND requested_at = :requested AND #state IN (:pending, :running)',
-          ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':progress': progress,
-            ':requested': step.requested_at,
-            ':pending': 'pending',
-            ':running': 'running',
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: stepKey(tenant, step.episode_id, step.step_id),
+        UpdateExpression: 'SET progress = :progress',
+        ConditionExpression: 'attribute_exists(#pk) AND requested_at = :requested AND #state IN (:pending, :running)',
+        ExpressionAttributeNames: { ...PK_NAME, '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':progress': progress,
+          ':requested': step.requested_at,
+          ':pending': 'pending',
+          ':running': 'running',
+        },
+      }),
+    );
   }
 
   /** Records why a step did not commit (creating the item for a synchronous step that has none). */
@@ -279,40 +275,28 @@ export class StepStatusStore extends TableItems {
    * report it pending. True when it removed it.
    */
   async withdrawPending(tenant: string, status: Pick<StepStatus, 'episode_id' | 'step_id' | 'requested_at'>): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: stepKey(tenant, status.episode_id, status.step_id),
-          ConditionExpression: '#state = :pending AND requested_at = :requested',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':requested': status.requested_at },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: stepKey(tenant, status.episode_id, status.step_id),
+        ConditionExpression: '#state = :pending AND requested_at = :requested',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':requested': status.requested_at },
+      }),
+    );
   }
 
   /** Removes the record of a step whose result is stored; true for the caller that removed it. */
   async complete(tenant: string, episodeId: string, stepId: string): Promise<boolean> {
     if (!isValidId(tenant) || !isValidId(episodeId) || !isValidId(stepId)) return false;
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: stepKey(tenant, episodeId, stepId),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: PK_NAME,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: stepKey(tenant, episodeId, stepId),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: PK_NAME,
+      }),
+    );
   }
 }
 
@@ -411,20 +395,16 @@ export class TenantRegistry extends TableItems {
   async touch(tenant: string): Promise<void> {
     if (!isValidId(tenant)) return;
     const now = this.clock().toISOString();
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tenantRegistryKey(tenant),
-          UpdateExpression: 'SET tenant_id = :tenant, last_seen = :now, last_day = :today, expires_at = :expires, first_seen = if_not_exists(first_seen, :now)',
-          ConditionExpression: 'attribute_not_exists(#pk) OR last_day <> :today',
-          ExpressionAttributeNames: PK_NAME,
-          ExpressionAttributeValues: { ':tenant': tenant, ':now': now, ':today': now.slice(0, 10), ':expires': this.expiresAt() },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: tenantRegistryKey(tenant),
+        UpdateExpression: 'SET tenant_id = :tenant, last_seen = :now, last_day = :today, expires_at = :expires, first_seen = if_not_exists(first_seen, :now)',
+        ConditionExpression: 'attribute_not_exists(#pk) OR last_day <> :today',
+        ExpressionAttributeNames: PK_NAME,
+        ExpressionAttributeValues: { ':tenant': tenant, ':now': now, ':today': now.slice(0, 10), ':expires': this.expiresAt() },
+      }),
+    );
   }
 
   /** Every tenant that created an episode within the retention period. */
@@ -535,38 +515,28 @@ export class BatchStateStore extends TableItems {
    * releases the run's claim. Returns whether the window moved.
    */
   async advance(until: string, runId: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: BATCH_STATE_KEY,
-          UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now REMOVE claim_run_id, claim_expires_at, claim_inherited',
-          ConditionExpression: '(attribute_not_exists(last_until) OR last_until < :until) AND (attribute_not_exists(claim_run_id) OR claim_run_id = :run)',
-          ExpressionAttributeValues: { ':until': until, ':run': runId, ':now': this.clock().toISOString() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: BATCH_STATE_KEY,
+        UpdateExpression: 'SET last_until = :until, last_run_id = :run, updated_at = :now REMOVE claim_run_id, claim_expires_at, claim_inherited',
+        ConditionExpression: '(attribute_not_exists(last_until) OR last_until < :until) AND (attribute_not_exists(claim_run_id) OR claim_run_id = :run)',
+        ExpressionAttributeValues: { ':until': until, ':run': runId, ':now': this.clock().toISOString() },
+      }),
+    );
   }
 
   /** Gives a claim up without moving the window (a manual run over a chosen window). */
   async release(runId: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: BATCH_STATE_KEY,
-          UpdateExpression: 'REMOVE claim_run_id, claim_expires_at, claim_inherited',
-          ConditionExpression: 'claim_run_id = :run',
-          ExpressionAttributeValues: { ':run': runId },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.writeIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: BATCH_STATE_KEY,
+        UpdateExpression: 'REMOVE claim_run_id, claim_expires_at, claim_inherited',
+        ConditionExpression: 'claim_run_id = :run',
+        ExpressionAttributeValues: { ':run': runId },
+      }),
+    );
   }
 
   /** Where the batch's bounded checkpoint sweep continues (null: from the first key). */
