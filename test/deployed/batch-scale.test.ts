@@ -33,7 +33,9 @@ describe('batch grading of 20,000 ended episodes in one run, as deployed', () =>
     const [machine] = model.resourcesOfType('AWS::StepFunctions::StateMachine');
     batchStack = machine!.stack;
     d = await Deployment.start(model, { only: (fn) => fn.ref.stack === batchStack });
-    const env = d.fn(d.functionNames()[0]!).env;
+    // A function that writes the reports bucket (find-episodes, write-report): its storage reads the run files and the report.
+    // (Not the first started: functions start concurrently, and grade-batch has no reports bucket.)
+    const env = d.functionNames().map((name) => d.fn(name).env).find((e) => e.REPORTS_BUCKET !== undefined)!;
     storage = createStorageFromEnv({ ...env, AWS_REGION: 'us-east-1', [STORAGE_ENV.localEndpoint]: 'true', [STORAGE_ENV.dynamodbEndpoint]: d.runtime.endpoints.dynamodb, [STORAGE_ENV.s3Endpoint]: d.runtime.endpoints.s3 });
     const started = Date.now();
     // One episode ending every 5 s over the ~28 hours before now: two UTC days, every shard of the end-time index.
