@@ -35,6 +35,12 @@ describe('parseEpisodeRecord', () => {
     expect(refusal(null)).toBe(`Episode record has schema_version undefined; this version reads schema_version ${EPISODE_SCHEMA_VERSION}.`);
   });
 
+  it('calls a value that is not an object at all "(root)"', () => {
+    // An array carrying the right schema_version passes the version check and fails at its root.
+    const notAnObject = Object.assign([], { schema_version: EPISODE_SCHEMA_VERSION });
+    expect(() => parseEpisodeRecord(notAnObject)).toThrow(/^Invalid episode record: \(root\): .+$/);
+  });
+
   it('names every malformed field by its path', () => {
     expect(refusal({ ...trained, seed: -1, status: 'paused' })).toMatch(/^Invalid episode record: seed: .+; status: .+$/);
   });

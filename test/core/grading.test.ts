@@ -129,6 +129,9 @@ describe('the seed graders', () => {
 
   it('derives its inputs as the contract says', () => {
     expect(overfittingGap({ train_acc_history: [], val_acc_history: [] })).toBe(0);
+    // One history without an epoch is no gap either (a damaged record), not NaN.
+    expect(overfittingGap({ train_acc_history: [], val_acc_history: [0.8] })).toBe(0);
+    expect(overfittingGap({ train_acc_history: [0.9], val_acc_history: [] })).toBe(0);
     expect(wastedEpochs({ current_epoch: 9, best_val_epoch: 0 })).toBe(0);
     expect(wastedEpochs({ current_epoch: 9, best_val_epoch: 4 })).toBe(5);
     expect(valLossVariance([0.5])).toBe(0);

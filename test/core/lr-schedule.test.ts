@@ -66,6 +66,19 @@ describe('learning-rate schedules at their edges', () => {
     expect(learningRateAt(advanceSchedule(rescaled))).toBe(0.01);
   });
 
+  it('cosine ignores warmup_epochs (configure_training defaults it to 5 for every schedule)', () => {
+    const s = buildSchedule('cosine', 0.1, 10, 5);
+    expect(learningRateAt(s, 0)).toBe(0.1);
+    expect(learningRateAt(s, 5)).toBeCloseTo(0.05, 12);
+  });
+
+  it('a schedule at a factor of 0 whose anchor sits at a factor of 0 too (rate 0/0, NaN) becomes constant at new_lr', () => {
+    // Only a damaged record holds such an anchor; rescaling must still give a usable schedule.
+    const s = { ...buildSchedule('cosine', 0.1, 10, 0), position: 10, anchor: { position: 10, lr: 0.2 } };
+    expect(learningRateAt(s)).toBeNaN();
+    expect(rescaleSchedule(s, 0.01)).toMatchObject({ kind: 'constant', base_lr: 0.01, anchor: null, position: 10 });
+  });
+
   it('an anchored schedule keeps its anchor position as it advances', () => {
     const s = rescaleSchedule(advanceSchedule(buildSchedule('step', 1, 30, 0)), 0.5);
     expect(s.anchor).toEqual({ position: 1, lr: 0.5 });

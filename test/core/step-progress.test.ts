@@ -39,6 +39,14 @@ describe('step progress (what a running step reports to remote clients)', () => 
     expect(parseStepProgress(JSON.parse(JSON.stringify(many)))).toEqual(many);
   });
 
+  it('drops the oldest epochs past STEP_PROGRESS_MAX_EPOCHS, whatever the caller feeds it', () => {
+    const total = STEP_PROGRESS_MAX_EPOCHS + 3;
+    let long: StepProgress | undefined;
+    for (let i = 1; i <= total; i++) long = withEpoch(long, epoch(i, total));
+    expect(long!.epochs.map((e) => e.index)).toEqual(Array.from({ length: STEP_PROGRESS_MAX_EPOCHS }, (_, k) => k + 4));
+    expect(long!.epochs_done).toBe(total);
+  });
+
   it('carries a diverged epoch as null (no NaN on the wire or in DynamoDB) and gives it back as NaN', () => {
     const diverged = withEpoch(undefined, epoch(1, 2, { train_loss: Number.NaN, train_accuracy: Number.NaN, val_loss: null, val_accuracy: null, diverged: true }));
     expect(JSON.stringify(diverged)).not.toMatch(/NaN|Infinity/);

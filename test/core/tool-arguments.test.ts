@@ -93,6 +93,8 @@ describe('tool names', () => {
     expect(isToolName('toString')).toBe(false);
     expect(isToolName('constructor')).toBe(false);
     expect(isToolName(undefined)).toBe(false);
+    // A one-item array converts to its item as a property key: only a string is a tool name.
+    expect(isToolName([TOOL_NAMES[0]])).toBe(false);
   });
 });
 
@@ -122,5 +124,14 @@ describe('describeTools', () => {
       type: 'integer',
       minimum: 0,
     });
+    expect((configure.input_schema.properties as Record<string, Record<string, unknown>>).dropout).toMatchObject({ minimum: 0, maximum: 0.9 });
+  });
+
+  it('describes every argument of every tool, so a refusal can always say what the argument allows', () => {
+    for (const tool of describeTools()) {
+      for (const [name, property] of Object.entries(tool.input_schema.properties as Record<string, Record<string, unknown>>)) {
+        expect([tool.name, name, typeof property.description]).toEqual([tool.name, name, 'string']);
+      }
+    }
   });
 });

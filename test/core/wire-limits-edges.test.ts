@@ -1,7 +1,7 @@
 // The wire limits and the echo of a client's input at their exact edges: UTF-8 sizes of each
 // range of code units, the refusal messages a client reads, nesting that closes before it
 // opens again, and how much input an error may repeat.
-import { ECHO_MAX_CHARS, echoInput, echoJson, echoText, JSON_MAX_BYTES, parseJsonWithLimits } from '../../layers/core/src';
+import { ECHO_MAX_CHARS, echoInput, echoJson, echoText, isWithinJsonDepth, JSON_MAX_BYTES, parseJsonWithLimits } from '../../layers/core/src';
 
 /** The JSON string literal of text is accepted at exactly its UTF-8 size and refused one byte below it. */
 function expectUtf8Size(text: string, bytes: number): void {
@@ -22,6 +22,9 @@ describe('parseJsonWithLimits at its edges', () => {
     ['\u0800', 3],
     ['\ud7ff', 3],
     ['\u{1f600}', 4],
+    // The first and last surrogate pairs: both of their code units sit on the surrogate range's edges.
+    ['\u{10000}', 4],
+    ['\u{10ffff}', 4],
     ['\ue000', 3],
     ['\uffff', 3],
   ])('counts %j as %i UTF-8 bytes', (text, bytes) => expectUtf8Size(text, bytes));
@@ -57,6 +60,14 @@ describe('parseJsonWithLimits at its edges', () => {
   });
 });
 
+describe('isWithinJsonDepth at its edges', () => {
+  it('walks past null members (typeof null is "object") without counting them as a level', () => {
+    expect(isWithinJsonDepth({ a: null, b: [null, { c: null }] }, 3)).toBe(true);
+    expect(isWithinJsonDepth({ a: null, b: [null, { c: null }] }, 2)).toBe(false);
+    expect(isWithinJsonDepth(null, 0)).toBe(true);
+  });
+});
+
 describe('the echo of a client input at its edges', () => {
   it('keeps text of exactly the limit and cuts one more character with an ellipsis', () => {
     const fits = 'x'.repeat(ECHO_MAX_CHARS);
@@ -76,6 +87,16 @@ describe('the echo of a client input at its edges', () => {
     expect(echoInput([null, true, 12345])).toEqual([null, true, 12345]);
     expect(echoInput(Array.from({ length: 33 }, () => 10))).toBe('[an array of 33 items]');
     expect(echoInput(Array.from({ length: 32 }, () => 10))).toHaveLength(32);
+  });
+
+  it('describes an array whose brackets and separators alone reach the limit: its items would pass it', () => {
+    const atLimit = Array.from({ length: ECHO_MAX_CHARS - 2 }, () => 0);
+    expect(echoInput(atLimit)).toBe(`[an array of ${ECHO_MAX_CHARS - 2} items]`);
+  });
+
+  it('describes a two-million-item array without spreading it onto the stack', () => {
+    const huge = new Array<number>(2_000_000).fill(0);
+    expect(echoInput(huge)).toBe('[an array of 2000000 items]');
   });
 
   it('passes scalars through', () => {

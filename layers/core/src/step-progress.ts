@@ -43,7 +43,7 @@ export type StepProgressEpoch = z.infer<typeof stepProgressEpochSchema>;
 export type StepProgress = z.infer<typeof stepProgressSchema>;
 
 function finiteOrNull(value: number | null): number | null {
-  return value !== null && Number.isFinite(value) ? value : null;
+  return Number.isFinite(value) ? value : null;
 }
 
 /** The progress after one more epoch (the input is not modified); the oldest epochs drop out past the bound. */

@@ -11,8 +11,13 @@ function argumentSchemas(tool: ToolName): Record<string, Record<string, unknown>
   return (allowedByTool.get(tool) ?? {}) as Record<string, Record<string, unknown>>;
 }
 
+// Every argument of every tool has a description (test/core/tool-arguments.test.ts checks it),
+// and the tool schemas are plain objects without object-level refinements, so every issue names
+// an argument: the fallbacks below are for a future tool, and no test can reach them today.
 function describeAllowed(property: Record<string, unknown> | undefined): string {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable today (see above)
   if (!property) return 'see the tool schema';
+  // Stryker disable next-line ConditionalExpression: unreachable today (see above)
   if (typeof property.description === 'string') return property.description.replace(/\.$/, '');
   return JSON.stringify(property);
 }
