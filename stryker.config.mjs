@@ -37,7 +37,9 @@ const REPORTS = `reports/mutation/${areaName}`;
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: area.mutate,
-  testRunner: 'jest',
+  // StrykerJS's jest runner, running only the test files that cover each mutant (see the file).
+  plugins: ['@stryker-mutator/jest-runner', './scripts/mutation-test-runner.mjs'],
+  testRunner: 'jest-covering-files',
   jest: {
     projectType: 'custom',
     configFile: 'jest.config.js',
@@ -60,8 +62,8 @@ export default {
   // A mutant reached outside any test (a test file's top level, a beforeAll) is "static": Stryker
   // would reload every test file for it (~45 s each here). Mutants reached by tests as well still run
   // against those tests; only the ones no test reaches are skipped (listed as Ignored in the report).
-  // `npm run mutation -- --ignoreStatic false` runs them too (hours).
-  ignoreStatic: true,
+  // `npm run mutation -- --with-static` runs them too (Stryker's CLI can only turn this on).
+  ignoreStatic: process.env.MUTATION_WITH_STATIC !== '1',
   // The machine's 2 cores are shared: two test processes at most (scripts/mutation.mjs also runs them at nice 15).
   concurrency: 2,
   // Each mutant is a jest runCLI inside the same worker; the worker's heap grows with every run

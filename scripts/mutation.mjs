@@ -1,4 +1,4 @@
-// `npm run mutation [-- --area core|protocol] [-- <stryker arguments>]`: StrykerJS
+// `npm run mutation [-- --area core|protocol] [-- --with-static] [-- <stryker arguments>]`: StrykerJS
 // (stryker.config.mjs) on each area in turn, or the one named, on Node 22 (Stryker needs 22+;
 // the machine's own Node when it is recent enough, else the pinned release, see node-runtime.mjs),
 // at a low CPU priority so a run can share the machine with other work.
@@ -15,29 +15,31 @@ const STRYKER = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 's
 /** Mutation runs are long and CPU-bound; a high niceness keeps an interactive session (and tests) responsive. */
 const NICENESS = '15';
 
-/** `--area <name>` picks one area; the other arguments are Stryker's. */
-function parseArgs(args) {
+/** `--area <name>` picks one area, `--with-static` runs static mutants too; the other arguments are Stryker's. */
+function parseArgs(input) {
+  const withStatic = input.includes('--with-static');
+  const args = input.filter((arg) => arg !== '--with-static');
   const at = args.indexOf('--area');
-  if (at === -1) return { areas: Object.keys(AREAS), stryker: args };
+  if (at === -1) return { areas: Object.keys(AREAS), stryker: args, withStatic };
   const name = args[at + 1];
   if (!(name in AREAS)) throw new Error(`--area ${name ?? '(missing)'}: use one of ${Object.keys(AREAS).join(', ')}`);
-  return { areas: [name], stryker: [...args.slice(0, at), ...args.slice(at + 2)] };
+  return { areas: [name], stryker: [...args.slice(0, at), ...args.slice(at + 2)], withStatic };
 }
 
-function runArea(runtime, area, strykerArgs) {
+function runArea(runtime, area, strykerArgs, withStatic) {
   process.stdout.write(`\n== mutation testing: ${area} (report: reports/mutation/${area}/index.html)\n`);
   const command = [runtime.node, STRYKER, 'run', 'stryker.config.mjs', ...strykerArgs];
-  const env = { ...envOn(runtime), MUTATION_AREA: area };
+  const env = { ...envOn(runtime), MUTATION_AREA: area, ...(withStatic ? { MUTATION_WITH_STATIC: '1' } : {}) };
   const r = spawnSync('nice', ['-n', NICENESS, ...command], { cwd: ROOT, env, stdio: 'inherit' });
   if (r.error) throw new Error(`could not start ${command.join(' ')} under nice: ${r.error.message}`);
   return r.status ?? 1;
 }
 
 function main(args) {
-  const { areas, stryker } = parseArgs(args);
+  const { areas, stryker, withStatic } = parseArgs(args);
   const runtime = nodeOfLine(SUITE_LINE);
   let status = 0;
-  for (const area of areas) status = runArea(runtime, area, stryker) || status;
+  for (const area of areas) status = runArea(runtime, area, stryker, withStatic) || status;
   return status;
 }
 

@@ -48,6 +48,7 @@ export function buildObservation(record: EpisodeRecord): Observation {
     current_epoch: m.current_epoch,
     max_epochs: getTask(record.task_id).max_epochs,
     remaining_budget: remainingBudget(record),
+    // Stryker disable next-line ConditionalExpression: pythonRound gives back what is not a finite number, null too; the check is for the type
     train_loss: trainLoss === null ? null : pythonRound(trainLoss, 6),
     val_loss: m.diverged ? null : pythonRound(last(m.val_loss_history), 6),
     train_accuracy: pythonRound(last(m.train_acc_history), 4),
