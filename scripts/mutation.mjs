@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AREAS } from '../stryker.config.mjs';
+import { AREAS, MUTATION_ENV } from '../stryker.config.mjs';
 import { envOn, nodeOfLine, SUITE_LINE } from './node-runtime.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,7 @@ function parseArgs(input) {
 function runArea(runtime, area, strykerArgs, withStatic) {
   process.stdout.write(`\n== mutation testing: ${area} (report: reports/mutation/${area}/index.html)\n`);
   const command = [runtime.node, STRYKER, 'run', 'stryker.config.mjs', ...strykerArgs];
-  const env = { ...envOn(runtime), MUTATION_AREA: area, ...(withStatic ? { MUTATION_WITH_STATIC: '1' } : {}) };
+  const env = { ...envOn(runtime), [MUTATION_ENV.area]: area, ...(withStatic ? { [MUTATION_ENV.withStatic]: '1' } : {}) };
   const r = spawnSync('nice', ['-n', NICENESS, ...command], { cwd: ROOT, env, stdio: 'inherit' });
   if (r.error) throw new Error(`could not start ${command.join(' ')} under nice: ${r.error.message}`);
   return r.status ?? 1;
