@@ -98,7 +98,45 @@ describe('planStep', () => {
     const reader = readOnly();
     const invalid = await planStep(reader, { tenant: TENANT, episodeId: 'x', call: run(1), requestId: 'has spaces' }).catch((e: unknown) => e);
     expect(invalid).toMatchObject({ code: 'invalid_request', details: { field: 'request_id' } });
+    expect((invalid as Error).message).toMatch(/1 to 128 characters/);
     expect(reader.reads).toBe(0);
+  });
+
+  it('refuses a request_id that is not a string, even one whose text would pass', async () => {
+    const reader = readOnly();
+    const refused = await planStep(reader, { tenant: TENANT, episodeId: 'x', call: run(1), requestId: 42 as unknown as string }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'invalid_request', details: { field: 'request_id' } });
+    expect(reader.reads).toBe(0);
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', 'run_epochs'],
+    ['a number', 7],
+    ['an array', [{ tool: 'run_epochs', arguments: { epochs: 1 } }]],
+  ])('refuses %s as the call, naming the call, before reading the episode', async (_what, call) => {
+    const reader = readOnly();
+    const refused = await planStep(reader, { tenant: TENANT, episodeId: 'x', call: call as never }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(EpisodeServiceError);
+    expect(refused).toMatchObject({ code: 'invalid_request', details: { field: 'call' } });
+    expect((refused as Error).message).toContain('{"tool": <name>, "arguments": {...}}');
+    expect(reader.reads).toBe(0);
+  });
+
+  it('names the request_id and the step it was used on when it is reused for another call', async () => {
+    const { catalog, service } = services();
+    const { episode_id } = await catalog.createEpisode({ tenant: TENANT, taskId: 'easy_mnist' });
+    const first = await service.step({ tenant: TENANT, episodeId: episode_id, call: configure(), requestId: 'once' });
+    const refused = await planStep(readOnly(), { tenant: TENANT, episodeId: episode_id, call: run(1), requestId: 'once' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'conflict', details: { field: 'request_id', version: first.version } });
+  });
+
+  it('never replays a step sent without request_id, even when a result is stored under the id "undefined"', async () => {
+    const { catalog, service } = services();
+    const { episode_id } = await catalog.createEpisode({ tenant: TENANT, taskId: 'easy_mnist' });
+    await service.step({ tenant: TENANT, episodeId: episode_id, call: configure(), requestId: 'undefined' });
+    const plan = await planStep(readOnly(), { tenant: TENANT, episodeId: episode_id, call: configure() });
+    expect(plan).toMatchObject({ kind: 'execute', step: { requestId: undefined, episode: { version: 1 } } });
   });
 });
 
