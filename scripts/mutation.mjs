@@ -15,6 +15,20 @@ const STRYKER = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 's
 /** Mutation runs are long and CPU-bound; a high niceness keeps an interactive session (and tests) responsive. */
 const NICENESS = '15';
 
+const USAGE = `npm run mutation [-- options]
+
+Mutation testing (StrykerJS) of each area in turn, or of the one named, on Node 22 at nice ${NICENESS}.
+Re-runs test only the mutants whose code or covering tests changed (Stryker's incremental mode).
+
+  --area <name>     one area: ${Object.entries(AREAS).map(([name, a]) => `${name} (goal ${a.goal}%)`).join(', ')}
+  --with-static     run the mutants reached only while modules load too (slow: every test of the area each)
+  --help            this text
+  other arguments   go to Stryker, e.g. --mutate <file>[:line:col-line:col], --force (rerun all)
+
+Reports: reports/mutation/<area>/index.html (mutation.json beside it is the machine-readable report).
+Exit status: 0 when every area ran, else Stryker's.
+`;
+
 /** `--area <name>` picks one area, `--with-static` runs static mutants too; the other arguments are Stryker's. */
 function parseArgs(input) {
   const withStatic = input.includes('--with-static');
@@ -36,6 +50,10 @@ function runArea(runtime, area, strykerArgs, withStatic) {
 }
 
 function main(args) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const { areas, stryker, withStatic } = parseArgs(args);
   const runtime = nodeOfLine(SUITE_LINE);
   let status = 0;
