@@ -124,6 +124,19 @@ describe('mapRunEntries', () => {
     expect(seen).toEqual(['here']);
   });
 
+  it('refuses a manifest that is not JSON, or not the ResultWriter\'s shape, with BatchResultsError naming the manifest and the fault', async () => {
+    const notJson = `${PREFIX}broken/manifest.json`;
+    await runtime.reports.put(notJson, '{"ResultFiles": ');
+    const broken = { ResultWriterDetails: { Bucket: runtime.reports.bucket, Key: notJson } };
+    await expect(read(broken)).rejects.toThrow(BatchResultsError);
+    await expect(read(broken)).rejects.toThrow(`${notJson} is not a ResultWriter manifest`);
+    const wrongShape = `${PREFIX}shape/manifest.json`;
+    await runtime.reports.put(wrongShape, JSON.stringify({ ResultFiles: { SUCCEEDED: [{ Key: 7 }] } }));
+    const shaped = { ResultWriterDetails: { Bucket: runtime.reports.bucket, Key: wrongShape } };
+    await expect(read(shaped)).rejects.toThrow(BatchResultsError);
+    await expect(read(shaped)).rejects.toThrow(/ResultFiles\.SUCCEEDED\[0\]\.Key/);
+  });
+
   it('streams a file of 50,000 lines', async () => {
     const count = 50_000;
     const rows: string[] = [];

@@ -55,10 +55,21 @@ export async function* mapRunEntries(reports: BlobStore, result: MapResult, onSk
   if (details.Bucket !== reports.bucket) throw new BatchResultsError(`The map's results are in bucket ${details.Bucket}, not in the reports bucket ${reports.bucket}: the ResultWriter must write to the reports bucket.`);
   const manifest = await reports.get(details.Key);
   if (manifest === null) throw new BatchResultsError(`The map's result manifest ${details.Key} is missing from ${reports.bucket}.`);
-  const files = manifestSchema.parse(JSON.parse(Buffer.from(manifest).toString('utf8'))).ResultFiles;
+  const files = manifestFiles(manifest, details.Key);
   for (const file of [...files.SUCCEEDED, ...files.FAILED, ...files.PENDING]) {
     for await (const line of lines(reports, file.Key)) yield* entriesOfLine(line, onSkipped);
   }
+}
+
+/** The manifest's result files; a manifest that is not the ResultWriter's JSON is an error naming what is wrong with it. */
+function manifestFiles(manifest: Uint8Array, key: string): z.output<typeof manifestSchema>['ResultFiles'] {
+  const parsed = manifestSchema.safeParse(parseJson(Buffer.from(manifest).toString('utf8')));
+  if (!parsed.success) {
+    throw new BatchResultsError(
+      `The map's result manifest ${key} is not a ResultWriter manifest ({"ResultFiles": {"SUCCEEDED"|"FAILED"|"PENDING": [{"Key": ...}]}}): ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data.ResultFiles;
 }
 
 async function* lines(reports: BlobStore, key: string): AsyncGenerator<string> {
