@@ -51,10 +51,10 @@ const NONE = { timeout: false, functionError: false, throttled: false, refused: 
 describe('LambdaInvoker against Lambda\'s Invoke API on a loopback endpoint', () => {
   let lambda: LoopbackLambda;
   const clients: LambdaClient[] = [];
-  const invoker = (options: { requestTimeoutMs?: number } = {}) => {
+  const invoker = (options: { requestTimeoutMs?: number; queueTimeoutMs?: number } = {}) => {
     const client = lambda.client(options);
     clients.push(client);
-    return new LambdaInvoker(client, FUNCTION);
+    return options.queueTimeoutMs === undefined ? new LambdaInvoker(client, FUNCTION) : new LambdaInvoker(client, FUNCTION, { queueTimeoutMs: options.queueTimeoutMs });
   };
 
   beforeEach(async () => {
@@ -152,11 +152,17 @@ describe('LambdaInvoker against Lambda\'s Invoke API on a loopback endpoint', ()
       expect((error as Error).name).toBe('RequestTooLargeException');
     });
 
-    it("does not call a request timeout a refusal: the invocation may have been queued", async () => {
+    it("does not call a timeout a refusal: the invocation may have been queued", async () => {
       lambda.respond = () => 'never';
       const error = await rejectionOf(invoker({ requestTimeoutMs: 200 }).invokeAsync(stepEvent()));
-      expect(classify(error)).toEqual(NONE);
-      expect((error as Error).name).toBe('TimeoutError');
+      expect(classify(error)).toEqual({ ...NONE, timeout: true });
+    });
+
+    it('stops waiting for Lambda to confirm the queueing after its own timeout, whatever the client allows', async () => {
+      lambda.respond = () => 'never';
+      const error = await rejectionOf(invoker({ queueTimeoutMs: 150 }).invokeAsync(stepEvent()));
+      expect(classify(error)).toEqual({ ...NONE, timeout: true });
+      expect((error as Error).message).toBe(`Lambda did not confirm queueing ${FUNCTION} within 150 ms.`);
     });
   });
 });

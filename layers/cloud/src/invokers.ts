@@ -14,7 +14,10 @@ export interface TrainingInvoker {
    * after timeoutMs with an InvokeTimeoutError; the step itself goes on.
    */
   invokeSync(event: TrainingStepEvent, options: { timeoutMs: number }): Promise<TrainingStepResponse>;
-  /** Queues the step (InvocationType Event) and returns at once. */
+  /**
+   * Queues the step (InvocationType Event) and returns at once. Lambda answering neither yes
+   * nor no in time is an InvokeTimeoutError: the step may or may not have been queued.
+   */
   invokeAsync(event: TrainingStepEvent): Promise<void>;
 }
 
@@ -80,11 +83,18 @@ function isAbort(error: unknown): boolean {
   return name === 'AbortError' || name === 'TimeoutError';
 }
 
+/**
+ * How long queueing an asynchronous invocation may take: Lambda answers 202 in tens of
+ * milliseconds; a hung connection must not hold the api's request until API Gateway's 29 s.
+ */
+export const QUEUE_INVOKE_TIMEOUT_MS = 10_000;
+
 /** Lambda invocations through the AWS SDK. */
 export class LambdaInvoker implements TrainingInvoker, GradeInvoker {
   constructor(
     private readonly client: LambdaClient,
     private readonly functionName: string,
+    private readonly options: { queueTimeoutMs: number } = { queueTimeoutMs: QUEUE_INVOKE_TIMEOUT_MS },
   ) {}
 
   async invokeSync(event: TrainingStepEvent, options: { timeoutMs: number }): Promise<TrainingStepResponse> {
@@ -115,9 +125,16 @@ export class LambdaInvoker implements TrainingInvoker, GradeInvoker {
   }
 
   async invokeAsync(event: TrainingStepEvent | GradeEvent): Promise<void> {
-    const output = await this.client.send(
-      new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }),
-    );
+    let output;
+    try {
+      output = await this.client.send(
+        new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }),
+        { abortSignal: AbortSignal.timeout(this.options.queueTimeoutMs) },
+      );
+    } catch (error) {
+      if (isAbort(error)) throw new InvokeTimeoutError(`Lambda did not confirm queueing ${this.functionName} within ${this.options.queueTimeoutMs} ms.`);
+      throw error;
+    }
     if (output.StatusCode !== 202) throw new InvokeRefusedError(`Queueing an invocation of ${this.functionName} answered HTTP ${output.StatusCode}.`, output.StatusCode);
   }
 }
