@@ -1,4 +1,5 @@
 import {
+  BASELINE_AGENT_LABEL,
   buildLeaderboardInput,
   formatTime,
   formatUsd,
@@ -45,8 +46,6 @@ function leaderboardEntryOf(e: RankedEntry): LeaderboardEntry {
   };
 }
 
-export const BASELINE_LABEL = 'baseline agent';
-
 function plain(value: number): string {
   return Number.isFinite(value) ? value.toFixed(12).replace(/\.?0+$/, '') : '–';
 }
@@ -60,7 +59,7 @@ export function leaderboardInputOf(report: BatchReport, groupBy: LeaderboardGrou
   for (const [task_id, ranked] of Object.entries(report.leaderboards)) {
     for (const e of ranked) entries.push({ task_id, ...leaderboardEntryOf(e) });
   }
-  const baselines = Object.fromEntries(Object.entries(report.baselines).map(([task, score]) => [task, { score, label: BASELINE_LABEL }]));
+  const baselines = Object.fromEntries(Object.entries(report.baselines).map(([task, score]) => [task, { score, label: BASELINE_AGENT_LABEL }]));
   const counts = Object.entries(report.counts)
     .map(([k, v]) => `${k}: ${v}`)
     .join(' · ');
