@@ -93,7 +93,12 @@ describe('StoredEpisodeCatalog', () => {
     expect(badSeed).toMatchObject({ code: 'invalid_request', details: { code: 'invalid_arguments', field: 'seed' } });
     expect((badSeed as Error).message).toMatch(/^seed must be an integer/);
     // An agent label whose reading throws: not a refusal of the input, so not dressed up as one.
-    const agent = Object.defineProperty({}, 'policy', { enumerable: true, get: () => { throw new Error('label unreadable'); } });
+    const agent = Object.defineProperty({ policy: '' }, 'policy', {
+      enumerable: true,
+      get: () => {
+        throw new Error('label unreadable');
+      },
+    });
     const fault = await rejection(catalog().createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist', agent }));
     expect(fault).not.toBeInstanceOf(EpisodeServiceError);
     expect(fault).toMatchObject({ message: 'label unreadable' });
