@@ -2,7 +2,8 @@ import type { StepResult, ToolCall } from '../../layers/core/src';
 import { EpisodeServiceError, type StepView } from '../../layers/episodes/src/episode-service';
 import { StoredEpisodeService } from '../../layers/episodes/src/stored-episode-service';
 import type { LeaseTimer } from '../../layers/episodes/src/lease-heartbeat';
-import { BlobStore, EpisodeStore, StorageError, checkpointPrefix, type CheckpointPointer, type PreparedEpisode } from '../../layers/storage/src';
+import { planStep } from '../../layers/episodes/src/step-plan';
+import { BlobStore, EpisodeStore, StorageError, checkpointPrefix, type BlobListing, type CheckpointPointer, type PreparedEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
 import { sequentialIds, steppingClock, testRuntime } from '../storage/helpers';
 import { configure, instrumentedFactory, playInMemory, run, status, submitCall, type InstrumentedFactory } from './helpers';
@@ -15,7 +16,9 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore; leaseMs?: number; leaseTimer?: LeaseTimer } = {}) {
+type Warn = (message: string, fields?: Record<string, unknown>) => void;
+
+function makeService(options: { trainers?: InstrumentedFactory; episodes?: EpisodeStore; checkpoints?: BlobStore; leaseMs?: number; leaseTimer?: LeaseTimer; warn?: Warn } = {}) {
   const trainers = options.trainers ?? instrumentedFactory();
   const service = new StoredEpisodeService({
     episodes: options.episodes ?? runtime.episodes,
@@ -25,6 +28,7 @@ function makeService(options: { trainers?: InstrumentedFactory; episodes?: Episo
     newId: sequentialIds(`t${Math.random().toString(36).slice(2, 8)}`),
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     ...(options.leaseTimer !== undefined ? { leaseTimer: options.leaseTimer } : {}),
+    ...(options.warn !== undefined ? { logger: { warn: options.warn } } : {}),
   });
   return { service, trainers };
 }
@@ -301,5 +305,124 @@ describe('StoredEpisodeService', () => {
     const current = (await runtime.episodes.get('tenant-a', episodeId))!.checkpoint!.key;
     expect((await service.sweepCheckpoints('tenant-a', episodeId, { minAgeSeconds: 0 })).deleted).toEqual([orphan]);
     expect(await checkpointKeys('tenant-a', episodeId)).toEqual([current]);
+  });
+
+  it('sweeps by the age of the objects: minAgeSeconds over the default, objects of an episode without a checkpoint or gone, and of unknown age only at 0', async () => {
+    const HOUR_MS = 3_600_000;
+    /** The bucket as seen two hours later (the objects two hours old), or with no age on the objects. */
+    class AgedBlobs extends BlobStore {
+      age: 'two-hours' | 'unknown' = 'two-hours';
+      override async list(prefix: string, options?: { limit?: number; cursor?: string | null }): Promise<BlobListing> {
+        const page = await super.list(prefix, options);
+        const lastModified = (o: BlobListing['items'][number]) => (this.age === 'unknown' ? undefined : new Date(o.lastModified!.getTime() - 2 * HOUR_MS));
+        return { ...page, items: page.items.map((o) => ({ ...o, lastModified: lastModified(o) })) };
+      }
+    }
+    const aged = new AgedBlobs(runtime.clients.s3, runtime.config.checkpointBucket);
+    const { service } = makeService({ checkpoints: aged });
+    const orphanOf = (episodeId: string, writer: string) => `${checkpointPrefix('tenant-a', episodeId)}${'0'.repeat(64)}.${writer}.bin`;
+
+    // An episode before its first step points to no checkpoint: everything old enough under it goes.
+    const { episode_id: fresh } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await runtime.checkpoints.put(orphanOf(fresh, 'early'), new Uint8Array([1]));
+    expect((await service.sweepCheckpoints('tenant-a', fresh, { minAgeSeconds: 3 * 3600 })).deleted).toEqual([]);
+    expect(await checkpointKeys('tenant-a', fresh)).toEqual([orphanOf(fresh, 'early')]);
+    expect((await service.sweepCheckpoints('tenant-a', fresh)).deleted).toEqual([orphanOf(fresh, 'early')]);
+    expect(await checkpointKeys('tenant-a', fresh)).toEqual([]);
+
+    // An episode that no longer exists loses all its old checkpoints.
+    const gone = `gone-${Math.random().toString(36).slice(2, 8)}`;
+    await runtime.checkpoints.put(orphanOf(gone, 'w'), new Uint8Array([1]));
+    expect((await service.sweepCheckpoints('tenant-a', gone)).deleted).toEqual([orphanOf(gone, 'w')]);
+
+    // An object of unknown age is kept by an age limit, and swept at 0 like any unreferenced object.
+    await runtime.checkpoints.put(orphanOf(fresh, 'ageless'), new Uint8Array([1]));
+    aged.age = 'unknown';
+    expect((await service.sweepCheckpoints('tenant-a', fresh, { minAgeSeconds: 1 })).deleted).toEqual([]);
+    expect((await service.sweepCheckpoints('tenant-a', fresh, { minAgeSeconds: 0 })).deleted).toEqual([orphanOf(fresh, 'ageless')]);
+
+    // An id that cannot name an episode has no checkpoints to sweep.
+    expect(await service.sweepCheckpoints('tenant-a', 'not/an-id', { minAgeSeconds: 0 })).toEqual({ deleted: [] });
+  });
+
+  it('logs, and does not report, a failure to release the lease of a failed step', async () => {
+    const warnings: [string, Record<string, unknown> | undefined][] = [];
+    const episodes = new Proxy(runtime.episodes, {
+      get(target, name, receiver) {
+        if (name === 'releaseLease') return () => Promise.reject(new Error('table unavailable'));
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { service, trainers } = makeService({ episodes, warn: (message, fields) => warnings.push([message, fields]) });
+    const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+    await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+    trainers.failAtEpochCall(1);
+    await expect(service.step({ tenant: 'tenant-a', episodeId, call: run(1) })).rejects.toThrow(/simulated trainer fault/);
+    expect(warnings).toContainEqual([
+      'Could not release the lease of a failed step; it lapses at its expiry',
+      { episode_id: episodeId, error: 'Error: table unavailable' },
+    ]);
+    await runtime.episodes.releaseLease('tenant-a', episodeId, (await runtime.episodes.readLease('tenant-a', episodeId))!.lease!.holder);
+  });
+
+  describe('storage round trips of a step', () => {
+    /** The real store, logging the calls the service makes on it (in order). */
+    function loggingStore() {
+      const calls: string[] = [];
+      const episodes = new Proxy(runtime.episodes, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (['get', 'getWithLease', 'readLease', 'commit', 'acquireLease'].includes(String(name))) calls.push(String(name));
+            return value.apply(target, args);
+          };
+        },
+      });
+      return { episodes, calls };
+    }
+    const untilLease = (calls: string[]) => calls.slice(0, calls.indexOf('acquireLease') + 1);
+
+    it('a trainer call claims the lease on the one read it planned from', async () => {
+      const { episodes, calls } = loggingStore();
+      const { service } = makeService({ episodes });
+      const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+      await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+      calls.length = 0;
+      expect(await service.step({ tenant: 'tenant-a', episodeId, call: run(1) })).toMatchObject({ version: 2, error: null });
+      expect(untilLease(calls)).toEqual(['getWithLease', 'acquireLease']);
+    });
+
+    it('a call that touches no trainer, read under a live lease, tries no commit of its own and is refused on that read', async () => {
+      const { episodes, calls } = loggingStore();
+      const { service } = makeService({ episodes });
+      const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+      await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+      await runtime.episodes.acquireLease('tenant-a', episodeId, 1, { holder: 'trainer', request_id: null, call_sha256: 'x' }, 30_000);
+      calls.length = 0;
+      await expect(service.step({ tenant: 'tenant-a', episodeId, call: status })).rejects.toMatchObject({ code: 'episode_busy' });
+      expect(calls).toEqual(['getWithLease', 'acquireLease']);
+      await runtime.episodes.releaseLease('tenant-a', episodeId, 'trainer');
+    });
+
+    it("with the caller's plan, a call that touches no trainer commits at once; a plan gone stale is planned afresh and claimed once", async () => {
+      const { episodes, calls } = loggingStore();
+      const { service } = makeService({ episodes });
+      const { episode_id: episodeId } = await service.createEpisode({ tenant: 'tenant-a', taskId: 'easy_mnist' });
+      await service.step({ tenant: 'tenant-a', episodeId, call: configure() });
+      const request = { tenant: 'tenant-a', episodeId, call: status };
+      calls.length = 0;
+      expect(await service.step(request, await planStep(runtime.episodes, request))).toMatchObject({ version: 2, error: null });
+      expect(calls).toEqual(['commit']);
+
+      const stale = await planStep(runtime.episodes, request);
+      await service.step(request);
+      calls.length = 0;
+      expect(await service.step(request, stale)).toMatchObject({ version: 4, error: null });
+      // The refused commit, its read-back, a fresh plan, and one claim at the current version.
+      expect(untilLease(calls)).toEqual(['commit', 'get', 'get', 'acquireLease']);
+      expect(calls.filter((c) => c === 'acquireLease')).toHaveLength(1);
+    });
   });
 });
