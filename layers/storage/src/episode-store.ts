@@ -596,7 +596,7 @@ export class EpisodeStore {
       rows.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined && (query.limit === undefined || rows.length < query.limit));
-    return query.limit === undefined ? rows : rows.slice(0, query.limit);
+    return rows.slice(0, query.limit);
   }
 
   /**
