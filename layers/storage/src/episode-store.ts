@@ -630,7 +630,7 @@ export class EpisodeStore {
     const until = options.until ?? this.clock();
     const limit = Math.min(1000, Math.max(1, Math.floor(options.limit ?? 100)));
     const after = options.cursor ? decodeEndedCursor(options.cursor) : null;
-    const start = after !== null && Date.parse(after.ended_at) > since.getTime() ? new Date(after.ended_at) : since;
+    const start = after === null ? since : new Date(Math.max(since.getTime(), Date.parse(after.ended_at)));
     const items: EndedEpisodeRef[] = [];
     let more = false;
     // One row more than asked tells whether another page exists (so the last page has no cursor).
@@ -642,8 +642,8 @@ export class EpisodeStore {
       }
       items.push(ref);
     }
-    const last = items[items.length - 1];
-    return { items, cursor: more && last !== undefined ? encodeCursor({ a: last.ended_at, t: last.tenant, e: last.episode_id }) : null };
+    const last = more ? items[items.length - 1] : undefined;
+    return { items, cursor: last === undefined ? null : encodeCursor({ a: last.ended_at, t: last.tenant, e: last.episode_id }) };
   }
 
   /** How many episodes ended in [since, until): a COUNT Query per partition value of each day, a day's concurrently. */
