@@ -520,6 +520,7 @@ export class EpisodeStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
+      // Stryker disable next-line ArrayDeclaration: a Query without Select COUNT always answers with Items (empty when nothing matched), so the fallback never runs
       rows.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (rows.length <= limit && startKey !== undefined);
@@ -593,6 +594,7 @@ export class EpisodeStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
+      // Stryker disable next-line ArrayDeclaration: a Query without Select COUNT always answers with Items (empty when nothing matched), so the fallback never runs
       rows.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined && (query.limit === undefined || rows.length < query.limit));
@@ -663,6 +665,7 @@ export class EpisodeStore {
       const output = await this.documents.send(
         new QueryCommand({ ...this.endedQuery(partition, since, until), Limit: pageSize, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
       );
+      // Stryker disable next-line ArrayDeclaration: a Query without Select COUNT always answers with Items (empty when nothing matched), so the fallback never runs
       yield (output.Items ?? []).map(endedRef);
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -767,6 +770,7 @@ function encodeResults(results: Record<string, StoredStepResult>): Record<string
   const encoded: Record<string, StoredResultAttribute> = {};
   for (const [id, r] of Object.entries(results)) {
     const read = readViews.get(r);
+    // Stryker disable next-line StringLiteral,ObjectLiteral: Buffer.from reads '' as utf8 and gzip's default level is 6, so neither changes a byte
     const viewGz = read !== undefined && read.view === r.view ? read.view_gz : gzipSync(Buffer.from(r.view, 'utf8'), { level: 6 });
     encoded[id] = { call_sha256: r.call_sha256, version: r.version, view_gz: viewGz };
   }
