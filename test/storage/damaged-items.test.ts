@@ -58,3 +58,40 @@ describe('EpisodeStore refuses damaged episode items on read', () => {
     await expect(read).rejects.toThrow(`Episode item episode#tenant-a#${id}`);
   });
 });
+
+describe("an episode item whose tenant attribute is not its key's tenant", () => {
+  let runtime: LocalRuntime;
+  let store: EpisodeStore;
+  beforeAll(async () => {
+    runtime = await testRuntime({ storage: { clock: steppingClock('2030-01-02T03:04:05.000Z', 0) } });
+    store = runtime.episodes;
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it("reads as absent: the item is not the key's tenant's episode", async () => {
+    const stored: StoredEpisode = {
+      tenant: 'tenant-a',
+      episode_id: 'ep-moved',
+      version: 0,
+      created_at: '2030-01-02T03:04:05.000Z',
+      updated_at: '2030-01-02T03:04:05.000Z',
+      record: createEpisode('easy_mnist'),
+      checkpoint: null,
+      usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
+      results: {},
+      commit_id: 'c-ep-moved',
+      ended_at: null,
+    };
+    await store.insert(store.prepare(stored));
+    expect(await store.readLease('tenant-a', 'ep-moved')).toEqual({ version: 0, lease: null });
+    const Key = { pk: 'episode#tenant-a#ep-moved', sk: 'episode' };
+    const { Item } = await runtime.clients.documents.send(new GetCommand({ TableName: runtime.config.tableName, Key }));
+    await runtime.clients.documents.send(new PutCommand({ TableName: runtime.config.tableName, Item: { ...Item!, tenant: 'tenant-b' } }));
+
+    expect(await store.get('tenant-a', 'ep-moved')).toBeNull();
+    expect(await store.getWithNotes('tenant-a', 'ep-moved')).toBeNull();
+    expect(await store.readLease('tenant-a', 'ep-moved')).toBeNull();
+  });
+});

@@ -69,6 +69,19 @@ describe('the single-flight lease of an episode item (EpisodeStore on dynalite)'
     expect(await store.acquireLease(TENANT, 'ep-release', 1, claim('holder-4'), 60_000)).toHaveProperty('acquired');
   });
 
+  it('blocks an unleased commit while live, which is refused naming both reasons', async () => {
+    const stored = episode('ep-unleased');
+    await store.insert(store.prepare(stored));
+    await store.acquireLease(TENANT, 'ep-unleased', 0, claim('holder-1'), 60_000);
+    const refused = store.commit(store.prepare({ ...stored, version: 1, commit_id: 'api-1' }), 0, { unleased: true });
+    await expect(refused).rejects.toMatchObject({
+      code: 'conflict',
+      message: 'Episode ep-unleased is no longer at version 0, or another step holds its lease.',
+      details: { expected_version: 0 },
+    });
+    expect(await store.get(TENANT, 'ep-unleased')).toEqual(stored);
+  });
+
   it("lapses at its expiry: a crashed holder's lease no longer blocks anyone", async () => {
     await store.insert(store.prepare(episode('ep-lapse')));
     await store.acquireLease(TENANT, 'ep-lapse', 0, claim('crashed'), 60_000);

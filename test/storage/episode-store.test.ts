@@ -64,7 +64,8 @@ describe('EpisodeStore on dynalite', () => {
   it('inserts only where no episode exists', async () => {
     const stored = episode('tenant-a', 'ep-insert');
     await store.insert(store.prepare(stored));
-    await expect(store.insert(store.prepare({ ...stored, commit_id: 'other' }))).rejects.toMatchObject({ code: 'conflict' });
+    const refused = store.insert(store.prepare({ ...stored, commit_id: 'other' }));
+    await expect(refused).rejects.toMatchObject({ code: 'conflict', message: 'Episode ep-insert already exists.' });
     expect((await store.get('tenant-a', 'ep-insert'))?.commit_id).toBe(stored.commit_id);
   });
 
@@ -76,7 +77,7 @@ describe('EpisodeStore on dynalite', () => {
     await store.commit(store.prepare(v1), 0);
     const error = await store.commit(store.prepare(rival), 0).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
-    expect(error).toMatchObject({ code: 'conflict', details: { expected_version: 0 } });
+    expect(error).toMatchObject({ code: 'conflict', message: 'Episode ep-occ is no longer at version 0.', details: { expected_version: 0 } });
     expect(await store.get('tenant-a', 'ep-occ')).toMatchObject({ version: 1, commit_id: 'writer-1' });
     // Committing on a missing episode is a conflict too, not an upsert.
     await expect(store.commit(store.prepare(episode('tenant-a', 'ep-missing', { version: 1 })), 0)).rejects.toMatchObject({
@@ -113,11 +114,33 @@ describe('EpisodeStore on dynalite', () => {
     expect(thrown).toBeInstanceOf(StorageError);
     expect((thrown as StorageError).code).toBe('item_too_large');
     expect((thrown as StorageError).message).toMatch(/above the 51200-byte safety limit.*nothing was written/);
+    const estimated = (thrown as StorageError).details.estimated_bytes as number;
+    expect((thrown as StorageError).details).toEqual({ estimated_bytes: estimated, limit_bytes: 50 * 1024 });
+    expect(estimated).toBeGreaterThan(60 * 1024);
     expect((await small.get('tenant-a', 'ep-big'))?.version).toBe(0);
     // The default limit stays well under DynamoDB's 400 KB and is enforced too.
     expect(store.maxItemBytes).toBeLessThanOrEqual(300 * 1024);
     big.record = { ...v0.record, steps: filler(310 * 1024) };
     expect(() => store.prepare(big)).toThrow(/safety limit/);
+  });
+
+  it('accepts an item of exactly the safety limit, and refuses one byte more', () => {
+    const v0 = episode('tenant-a', 'ep-at-limit');
+    const bytes = store.prepare(v0).estimatedBytes;
+    const limited = (maxItemBytes: number) => new EpisodeStore(runtime.clients.documents, { tableName: runtime.config.tableName, retentionSeconds: 3600, maxItemBytes, clock });
+    expect(limited(bytes).prepare(v0).estimatedBytes).toBe(bytes);
+    expect(() => limited(bytes - 1).prepare(v0)).toThrow(expect.objectContaining({ code: 'item_too_large', details: { estimated_bytes: bytes, limit_bytes: bytes - 1 } }));
+  });
+
+  it('stores no trainer_ops attribute without pending trainer operations (none, or an empty list)', async () => {
+    const raw = async (id: string) =>
+      (await runtime.clients.documents.send(new GetCommand({ TableName: runtime.config.tableName, Key: { pk: `episode#tenant-a#${id}`, sk: 'episode' } }))).Item!;
+    const none = episode('tenant-a', 'ep-no-ops', { trainer_ops: [] });
+    await store.insert(store.prepare(none));
+    expect(await raw('ep-no-ops')).not.toHaveProperty('trainer_ops');
+    expect(await store.get('tenant-a', 'ep-no-ops')).toStrictEqual(episode('tenant-a', 'ep-no-ops'));
+    await store.insert(store.prepare(episode('tenant-a', 'ep-unset-ops')));
+    expect(await raw('ep-unset-ops')).not.toHaveProperty('trainer_ops');
   });
 
   it('estimates item sizes at or above what DynamoDB (dynalite) counts', async () => {
@@ -197,7 +220,10 @@ describe('EpisodeStore on dynalite', () => {
     expect(first.items[0]).toMatchObject({ task_id: 'easy_mnist', status: 'active', version: 0, score: null, seed: 42 });
     // Another tenant cannot use the cursor.
     await expect(store.listByTenant('tenant-other', { cursor: first.cursor })).rejects.toMatchObject({ code: 'invalid_cursor' });
-    await expect(store.listByTenant('tenant-list', { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(store.listByTenant('tenant-list', { cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      code: 'invalid_cursor',
+      message: 'The cursor is not one this service handed out.',
+    });
   });
 
   it('finds episodes that ended since a time, across days (sparse GSI)', async () => {
