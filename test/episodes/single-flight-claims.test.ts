@@ -76,7 +76,7 @@ async function rejection(promise: Promise<unknown>): Promise<EpisodeServiceError
 }
 
 describe('stepInSingleFlight claims', () => {
-  it('uses the caller’s plan for the first claim without reading the episode again', async () => {
+  it("uses the caller's plan for the first claim without reading the episode again", async () => {
     const episodeId = await configuredEpisode();
     const request = { tenant: TENANT, episodeId, call: run(1), requestId: 'planned-once' };
     const plan = await executePlan(request);
