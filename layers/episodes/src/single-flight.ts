@@ -88,7 +88,6 @@ function stillExecuting(planned: PlannedStep): EpisodeServiceError {
 
 /** Whether a live lease belongs to this very request (same request_id, same call): then its result is ours to wait for. */
 export function isSameRequest(lease: EpisodeLease, planned: Pick<PlannedStep, 'requestId' | 'callHash'>): boolean {
-  // Stryker disable next-line ConditionalExpression: a lease's request_id is a string or null (acquireLease writes requestId ?? null), never undefined, so without the first test an undefined requestId still never matches
   return planned.requestId !== undefined && lease.request_id === planned.requestId && lease.call_sha256 === planned.callHash;
 }
 
@@ -98,7 +97,6 @@ export function isSameRequest(lease: EpisodeLease, planned: Pick<PlannedStep, 'r
  */
 export function busyRefusal(lease: EpisodeLease, planned: PlannedStep): EpisodeServiceError {
   const episodeId = planned.episode.episode_id;
-  // Stryker disable next-line ConditionalExpression: a lease's request_id is a string or null (acquireLease writes requestId ?? null), never undefined, so without the first test an undefined requestId still never matches
   if (planned.requestId !== undefined && lease.request_id === planned.requestId) {
     return new EpisodeServiceError(
       'conflict',
