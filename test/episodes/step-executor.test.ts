@@ -346,6 +346,17 @@ describe('an unleased step', () => {
     await expect(h.executor.executeUnleased(await h.plan(episodeId, status))).rejects.toBe(throttled);
     expect((await h.stored(episodeId)).version).toBe(1);
   });
+  it('whose commit fails on an episode deleted meanwhile passes the error on', async () => {
+    const h = setup();
+    const episodeId = await h.episode([configure()]);
+    const reset = new Error('connection reset');
+    h.hooks.commit = async () => {
+      await runtime.episodes.delete(TENANT, episodeId);
+      throw reset;
+    };
+    await expect(h.executor.executeUnleased(await h.plan(episodeId, status))).rejects.toBe(reset);
+    expect(await runtime.episodes.get(TENANT, episodeId)).toBeNull();
+  });
 });
 
 describe("a step with trainers 'record'", () => {

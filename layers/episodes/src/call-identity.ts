@@ -7,9 +7,14 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${Array.from(value, (v) => canonicalJson(v)).join(',')}]`; // Array.from visits holes too: null, as in JSON
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    // Stryker disable next-line EqualityOperator: an object's keys are distinct, so < and <= never differ here.
-    .sort(([a], [b]) => (a < b ? -1 : 1));
+    .sort(byKey);
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** Orders entries by key. An object's keys are distinct, so equal keys never meet here. */
+function byKey([a]: [string, unknown], [b]: [string, unknown]): number {
+  // Stryker disable next-line EqualityOperator: with distinct keys, a < b and a <= b are the same test
+  return a < b ? -1 : 1;
 }
 
 /** A call's identity for request_id reuse: the tool and its arguments (absent arguments are {} as the core reads them). */
