@@ -1,7 +1,7 @@
 import { createEpisode } from '../../layers/core/src';
 import { createStorageClients, EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { testRuntime } from './helpers';
+import { countingEpisodeStore, testRuntime } from './helpers';
 
 /**
  * A tenant's episode listing (listByTenant, newest first, a page at a time) and the
@@ -98,23 +98,14 @@ describe('EpisodeStore.listByTenant', () => {
   });
 
   it('lists nothing for an invalid tenant id, without asking the table', async () => {
-    const clients = createStorageClients(runtime.config);
-    let requests = 0;
-    clients.documents.middlewareStack.add(
-      (next) => async (args) => {
-        requests += 1;
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const observed = new EpisodeStore(clients.documents, { tableName: runtime.config.tableName, retentionSeconds: runtime.config.retentionSeconds, clock: () => new Date(NOW) });
+    const observed = countingEpisodeStore(runtime, NOW);
     try {
       for (const tenant of ['', 'tenant#a', OVERLONG_ID]) {
-        await expect(observed.listByTenant(tenant)).resolves.toEqual({ items: [], cursor: null });
+        await expect(observed.store.listByTenant(tenant)).resolves.toEqual({ items: [], cursor: null });
       }
-      expect(requests).toBe(0);
+      expect(observed.requests()).toBe(0);
     } finally {
-      clients.dynamodb.destroy();
+      observed.close();
     }
   });
 

@@ -1,8 +1,8 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createEpisode } from '../../layers/core/src';
-import { createStorageClients, EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
+import { EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { testRuntime } from './helpers';
+import { countingEpisodeStore, testRuntime } from './helpers';
 
 /** A tenant's usage report (listUsage): episodes created in [from, to), oldest first, with their usage (embedded DynamoDB). */
 
@@ -70,26 +70,17 @@ describe('EpisodeStore.listUsage', () => {
   });
 
   it('lists nothing for an empty or reversed window, or an invalid tenant id, without asking the table', async () => {
-    const clients = createStorageClients(runtime.config);
-    let requests = 0;
-    clients.documents.middlewareStack.add(
-      (next) => async (args) => {
-        requests += 1;
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const observed = new EpisodeStore(clients.documents, { tableName: runtime.config.tableName, retentionSeconds: runtime.config.retentionSeconds, clock: () => new Date(NOW) });
+    const observed = countingEpisodeStore(runtime, NOW);
     try {
-      await expect(observed.listUsage('tenant-a', FROM, FROM)).resolves.toEqual([]);
-      await expect(observed.listUsage('tenant-a', TO, FROM)).resolves.toEqual([]);
-      await expect(observed.listUsage('', FROM, TO)).resolves.toEqual([]);
-      await expect(observed.listUsage('tenant#a', FROM, TO)).resolves.toEqual([]);
-      expect(requests).toBe(0);
-      await expect(observed.listUsage('tenant-a', new Date(TO.getTime() - 1), TO)).resolves.toMatchObject([{ episode_id: 'last' }]);
-      expect(requests).toBe(1);
+      await expect(observed.store.listUsage('tenant-a', FROM, FROM)).resolves.toEqual([]);
+      await expect(observed.store.listUsage('tenant-a', TO, FROM)).resolves.toEqual([]);
+      await expect(observed.store.listUsage('', FROM, TO)).resolves.toEqual([]);
+      await expect(observed.store.listUsage('tenant#a', FROM, TO)).resolves.toEqual([]);
+      expect(observed.requests()).toBe(0);
+      await expect(observed.store.listUsage('tenant-a', new Date(TO.getTime() - 1), TO)).resolves.toMatchObject([{ episode_id: 'last' }]);
+      expect(observed.requests()).toBe(1);
     } finally {
-      clients.dynamodb.destroy();
+      observed.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../layers/storage/src/local-runtime';
+import { createStorageClients, EpisodeStore } from '../../layers/storage/src';
 
 /** Temporary directories of one test file, removed by cleanup(). */
 export function tempDirs(prefix: string) {
@@ -45,4 +46,22 @@ export function steppingClock(start = '2030-01-02T03:04:05.000Z', stepMs = 1000)
 export function sequentialIds(prefix = 'id') {
   let n = 0;
   return () => `${prefix}-${String(++n).padStart(6, '0')}`;
+}
+
+/**
+ * An EpisodeStore of its own on the runtime's table, at a fixed time, that counts the requests
+ * it sends (to show that an answer needed none); close() destroys its clients.
+ */
+export function countingEpisodeStore(runtime: LocalRuntime, now: string) {
+  const clients = createStorageClients(runtime.config);
+  let requests = 0;
+  clients.documents.middlewareStack.add(
+    (next) => async (args) => {
+      requests += 1;
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  const store = new EpisodeStore(clients.documents, { tableName: runtime.config.tableName, retentionSeconds: runtime.config.retentionSeconds, clock: () => new Date(now) });
+  return { store, requests: () => requests, close: () => clients.dynamodb.destroy() };
 }

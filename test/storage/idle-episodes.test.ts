@@ -1,7 +1,7 @@
 import { createEpisode } from '../../layers/core/src';
-import { createStorageClients, EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
+import { EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { testRuntime } from './helpers';
+import { countingEpisodeStore, testRuntime } from './helpers';
 
 /** A tenant's abandoned episodes (listIdleActive): active, last written before idleSince, oldest first (embedded DynamoDB). */
 
@@ -63,22 +63,13 @@ describe('EpisodeStore.listIdleActive', () => {
   });
 
   it('lists nothing for an invalid tenant id, without asking the table', async () => {
-    const clients = createStorageClients(runtime.config);
-    let requests = 0;
-    clients.documents.middlewareStack.add(
-      (next) => async (args) => {
-        requests += 1;
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const observed = new EpisodeStore(clients.documents, { tableName: runtime.config.tableName, retentionSeconds: runtime.config.retentionSeconds, clock: () => new Date(NOW) });
+    const observed = countingEpisodeStore(runtime, NOW);
     try {
-      await expect(observed.listIdleActive('', IDLE_SINCE)).resolves.toEqual([]);
-      await expect(observed.listIdleActive('tenant#a', IDLE_SINCE)).resolves.toEqual([]);
-      expect(requests).toBe(0);
+      await expect(observed.store.listIdleActive('', IDLE_SINCE)).resolves.toEqual([]);
+      await expect(observed.store.listIdleActive('tenant#a', IDLE_SINCE)).resolves.toEqual([]);
+      expect(observed.requests()).toBe(0);
     } finally {
-      clients.dynamodb.destroy();
+      observed.close();
     }
   });
 });
