@@ -1,27 +1,12 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createEpisode } from '../../layers/core/src';
 import type { EpisodeStore, StoredEpisode } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { steppingClock, testRuntime } from './helpers';
+import { steppingClock, storedEpisode, testRuntime } from './helpers';
 
 /** The bookkeeping notes layers/cloud writes beside an episode's record, and reads back with it (dynalite). */
 const TENANT = 'tenant-notes';
 
-function episode(id: string): StoredEpisode {
-  return {
-    tenant: TENANT,
-    episode_id: id,
-    version: 0,
-    created_at: '2030-01-02T03:04:05.000Z',
-    updated_at: '2030-01-02T03:04:05.000Z',
-    record: createEpisode('easy_mnist'),
-    checkpoint: null,
-    usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
-    results: {},
-    commit_id: `c-${id}-0`,
-    ended_at: null,
-  };
-}
+const episode = (id: string): StoredEpisode => storedEpisode(TENANT, id);
 
 describe('episode notes (EpisodeStore on dynalite)', () => {
   let runtime: LocalRuntime;

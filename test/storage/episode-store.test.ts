@@ -1,29 +1,14 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createEpisode } from '../../layers/core/src';
-import { DYNAMODB_ITEM_LIMIT_BYTES, EpisodeStore, StorageError, estimateItemBytes, type StoredEpisode } from '../../layers/storage/src';
+import { DYNAMODB_ITEM_LIMIT_BYTES, EpisodeStore, StorageError, estimateItemBytes } from '../../layers/storage/src';
 import type { LocalRuntime } from '../../layers/storage/src/local-runtime';
-import { steppingClock, testRuntime } from './helpers';
+import { steppingClock, storedEpisode, testRuntime } from './helpers';
 
 // dynalite's own size computation (what its 400 KB check uses).
 const dynaliteItemSize = (require('dynalite/db') as { itemSize: (item: unknown) => number }).itemSize;
 
-function episode(tenant: string, id: string, overrides: Partial<StoredEpisode> = {}): StoredEpisode {
-  return {
-    tenant,
-    episode_id: id,
-    version: 0,
-    created_at: '2030-01-02T03:04:05.000Z',
-    updated_at: '2030-01-02T03:04:05.000Z',
-    record: createEpisode('easy_mnist'),
-    checkpoint: null,
-    usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
-    results: {},
-    commit_id: `c-${id}-0`,
-    ended_at: null,
-    ...overrides,
-  };
-}
+const episode = storedEpisode;
 
 describe('EpisodeStore on dynalite', () => {
   let runtime: LocalRuntime;

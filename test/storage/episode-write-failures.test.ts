@@ -1,5 +1,5 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createEpisode } from '../../layers/core/src';
+import { storedEpisode } from './helpers';
 import { EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
 
 /**
@@ -26,19 +26,7 @@ const throttledWrites = {
 
 const store = new EpisodeStore(throttledWrites, { tableName: 'episodes', retentionSeconds: 3600, clock: () => new Date('2030-01-02T03:04:05.000Z') });
 
-const episode: StoredEpisode = {
-  tenant: TENANT,
-  episode_id: ID,
-  version: 1,
-  created_at: '2030-01-02T03:04:05.000Z',
-  updated_at: '2030-01-02T03:04:05.000Z',
-  record: createEpisode('easy_mnist'),
-  checkpoint: null,
-  usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
-  results: {},
-  commit_id: 'c-1',
-  ended_at: null,
-};
+const episode: StoredEpisode = storedEpisode(TENANT, ID, { version: 1, commit_id: 'c-1' });
 
 it('insert propagates it', async () => {
   await expect(store.insert(store.prepare(episode))).rejects.toBeInstanceOf(Throttled);

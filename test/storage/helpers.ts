@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../layers/storage/src/local-runtime';
-import { createStorageClients, EpisodeStore } from '../../layers/storage/src';
+import { createEpisode } from '../../layers/core/src';
+import { createStorageClients, EpisodeStore, type StoredEpisode } from '../../layers/storage/src';
 
 /** Temporary directories of one test file, removed by cleanup(). */
 export function tempDirs(prefix: string) {
@@ -64,4 +65,22 @@ export function countingEpisodeStore(runtime: LocalRuntime, now: string) {
   );
   const store = new EpisodeStore(clients.documents, { tableName: runtime.config.tableName, retentionSeconds: runtime.config.retentionSeconds, clock: () => new Date(now) });
   return { store, requests: () => requests, close: () => clients.dynamodb.destroy() };
+}
+
+/** A new episode item as the store takes it (easy_mnist, version 0, nothing trained), with the fields a test needs changed. */
+export function storedEpisode(tenant: string, id: string, overrides: Partial<StoredEpisode> = {}): StoredEpisode {
+  return {
+    tenant,
+    episode_id: id,
+    version: 0,
+    created_at: '2030-01-02T03:04:05.000Z',
+    updated_at: '2030-01-02T03:04:05.000Z',
+    record: createEpisode('easy_mnist'),
+    checkpoint: null,
+    usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
+    results: {},
+    commit_id: `c-${id}-0`,
+    ended_at: null,
+    ...overrides,
+  };
 }

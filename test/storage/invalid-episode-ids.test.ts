@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createEpisode } from '../../layers/core/src';
+import { storedEpisode } from './helpers';
 import { EpisodeStore, StorageError, type StoredEpisode } from '../../layers/storage/src';
 
 /**
@@ -38,19 +38,8 @@ describe.each(INVALID_PAIRS)('%s', (_what, tenant, episodeId) => {
 });
 
 describe('prepare', () => {
-  const episode = (tenant: string, episodeId: string): StoredEpisode => ({
-    tenant,
-    episode_id: episodeId,
-    version: 0,
-    created_at: '2030-01-02T03:04:05.000Z',
-    updated_at: '2030-01-02T03:04:05.000Z',
-    record: createEpisode('easy_mnist'),
-    checkpoint: null,
-    usage: { steps: 0, epochs_trained: 0, training_seconds: 0 },
-    results: {},
-    commit_id: 'c-1',
-    ended_at: null,
-  });
+  const episode = (tenant: string, episodeId: string): StoredEpisode => storedEpisode(tenant, episodeId, { commit_id: 'c-1' });
+
 
   it('refuses an invalid tenant id, naming it', () => {
     const refuse = () => store.prepare(episode('tenant#a', 'ep-1'));
